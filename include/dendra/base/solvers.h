@@ -1,0 +1,85 @@
+#pragma once
+
+#include <dendra/base/linear_algebra.h>
+
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/dofs/dof_handler.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dendra
+{
+  /// Settings of a preconditioned CG solve with algebraic multigrid.
+  struct LinearSolverSettings
+  {
+    double       relative_tolerance = 1e-10; ///< residual reduction (-), in (0, 1)
+    unsigned int max_iterations     = 500;   ///< CG iteration limit (-)
+    double       strong_threshold   = 0.5;   ///< AMG strength of connection (-), BoomerAMG / GAMG
+    unsigned int aggressive_coarsening_levels = 1; ///< BoomerAMG levels with aggressive coarsening (-)
+    unsigned int smoother_sweeps    = 2;     ///< AMG smoothing steps per level (-)
+
+    /// Declares the entries in the current subsection with the defaults above.
+    static void declare_parameters(dealii::ParameterHandler &prm);
+    /// Declares the entries in the current subsection; defaults from @p defaults.
+    static void declare_parameters(dealii::ParameterHandler &prm, const LinearSolverSettings &defaults);
+    /// Reads the entries from the current subsection.
+    void parse_parameters(const dealii::ParameterHandler &prm);
+  };
+
+  /// What a linear solve did: iterations and wall-clock times (s).
+  struct SolverReport
+  {
+    unsigned int iterations       = 0;   ///< CG iterations (-)
+    double       amg_setup_time   = 0;   ///< preconditioner set-up (s)
+    double       solve_time       = 0;   ///< CG iterations (s)
+  };
+
+  /// Algebraic multigrid of the chosen backend: BoomerAMG (scalar) or GAMG with
+  /// a near-null space (systems) for PETSc, ML for Trilinos.
+  class AMGPreconditioner
+  {
+  public:
+    AMGPreconditioner();
+    ~AMGPreconditioner();
+
+    /// Sets up AMG for a scalar elliptic (Poisson-type) matrix.
+    void initialize_scalar(const LA::MPI::SparseMatrix &matrix, const LinearSolverSettings &settings);
+
+    /// Sets up AMG for a vector-valued matrix whose near-null space is spanned
+    /// by @p near_null_space (for elasticity: the rigid-body modes).
+    void initialize_system(const LA::MPI::SparseMatrix &         matrix,
+                           const std::vector<LA::MPI::Vector> &near_null_space,
+                           unsigned int                        block_size,
+                           const LinearSolverSettings &        settings);
+
+    /// Applies one V-cycle: dst = P^{-1} src.
+    void vmult(LA::MPI::Vector &dst, const LA::MPI::Vector &src) const;
+
+  private:
+    struct Implementation;
+    std::unique_ptr<Implementation> impl;
+  };
+
+  /// Solves A x = b by CG with @p preconditioner; throws std::runtime_error
+  /// naming @p what if CG does not converge.
+  SolverReport solve_cg(const LA::MPI::SparseMatrix &matrix,
+                        LA::MPI::Vector &            solution,
+                        const LA::MPI::Vector &      rhs,
+                        const AMGPreconditioner &    preconditioner,
+                        const LinearSolverSettings & settings,
+                        const std::string &          what);
+
+  /// Symmetric diagonal (Jacobi) scaling: A <- D A D, b <- D b with
+  /// D = diag(A)^{-1/2}; returns D so that the solution is x = D y. This makes
+  /// AMG's strength of connection and CG's stopping test blind to the
+  /// 10^7..10^9 conductivity contrasts between metals and electrolytes.
+  LA::MPI::Vector scale_symmetrically(LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &rhs);
+
+  /// Rigid-body modes (translations and rotations: 3 in 2D, 6 in 3D) of a
+  /// dim-component displacement field, orthonormalised, on the owned DoFs.
+  template <int dim>
+  std::vector<LA::MPI::Vector> rigid_body_modes(const dealii::DoFHandler<dim> &dof_handler,
+                                                MPI_Comm                      communicator);
+} // namespace dendra

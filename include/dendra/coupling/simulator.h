@@ -1,0 +1,88 @@
+#pragma once
+
+#include <dendra/base/linear_algebra.h>
+#include <dendra/fields/elasticity.h>
+#include <dendra/fields/electrostatics.h>
+#include <dendra/materials/material_library.h>
+#include <dendra/mesh/geometry.h>
+#include <dendra/mesh/mesh_builder.h>
+#include <dendra/postprocess/output_writer.h>
+#include <dendra/postprocess/probes.h>
+
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/timer.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/fe/fe_dgq.h>
+
+#include <memory>
+#include <set>
+
+namespace dendra
+{
+  /// Owns the mesh, the fields, the step loop and the output of one run; the
+  /// only place that knows the order of things. Steps are quasi-static: at
+  /// every time t_k = k End time / Number of steps the active fields are
+  /// solved with their data evaluated at t_k.
+  template <int dim>
+  class Simulator
+  {
+  public:
+    /// Declares every parameter of a run (dimension independent), Dimension included.
+    static void declare_parameters(dealii::ParameterHandler &prm);
+
+    /// Parses @p prm and prepares the output directory; InputError on bad input.
+    Simulator(MPI_Comm communicator, dealii::ParameterHandler &prm);
+
+    /// Builds the mesh and runs all steps, writing output after each one.
+    void run();
+
+    /// The mesh.
+    const dealii::parallel::distributed::Triangulation<dim> &triangulation() const { return tria; }
+    /// The elasticity field, or nullptr if it is not active.
+    const Elasticity<dim> *elasticity() const { return elasticity_field.get(); }
+    /// The electrostatics field, or nullptr if it is not active.
+    const Electrostatics<dim> *electrostatics() const { return electrostatics_field.get(); }
+    /// One row per step (see README for the columns).
+    const StatisticsTable &statistics() const { return statistics_table; }
+
+  private:
+    void setup_fields();
+    void update_deposit_indicator();
+    void solve_fields(double time);
+    void adapt_mesh();
+    void record_step(unsigned int step, double time);
+    void write_output(unsigned int step, double time);
+
+    MPI_Comm                                          communicator;
+    dealii::ParameterHandler &                        prm;
+    MaterialLibrary                                   materials;
+    std::unique_ptr<Geometry<dim>>                    geometry;
+    MeshBuilder<dim>                                  mesh_builder;
+    dealii::parallel::distributed::Triangulation<dim> tria;
+    typename Electrostatics<dim>::Parameters          electrostatics_parameters;
+    typename Elasticity<dim>::Parameters              elasticity_parameters;
+    std::unique_ptr<Electrostatics<dim>>              electrostatics_field;
+    std::unique_ptr<Elasticity<dim>>                  elasticity_field;
+
+    // Plating eigenstrain of the initial deposit (a cell-wise indicator field).
+    std::shared_ptr<dealii::Function<dim>> deposit_eigenstrain;
+    dealii::FE_DGQ<dim>                    deposit_fe;
+    dealii::DoFHandler<dim>                deposit_dofs;
+    LA::MPI::Vector                        deposit_indicator;
+
+    bool                                 solve_electrostatics = false, solve_elasticity = false;
+    double                               end_time = 1;
+    unsigned int                         n_steps  = 1;
+    bool                                 write_vtu = true;
+    std::set<dealii::types::material_id> summary_material_ids;
+    std::string                          summary_material_names;
+    std::unique_ptr<Probes<dim>>         probes;
+    std::unique_ptr<OutputWriter>        output;
+    StatisticsTable                      statistics_table, probe_table;
+    SolverReport                         last_electrostatics_report, last_elasticity_report;
+    dealii::Timer                        wall_clock;
+  };
+
+  /// Runs the simulation described by @p prm in the dimension it names.
+  void run_simulation(MPI_Comm communicator, dealii::ParameterHandler &prm);
+} // namespace dendra

@@ -1,0 +1,77 @@
+#pragma once
+
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace dendra
+{
+  /// Properties of one material (SI units), the defaults of PHYSICS.md Section 6.
+  struct Material
+  {
+    std::string               name;                        ///< e.g. "Li metal", "LLZO"
+    dealii::types::material_id id = 0;                     ///< cell material id (-)
+    double young_modulus           = 0; ///< E (Pa); 0 marks a fluid (no elasticity)
+    double poisson_ratio           = 0; ///< nu (-), in (-1, 0.5)
+    double electronic_conductivity = 0; ///< sigma_e (S/m)
+    double ionic_conductivity      = 0; ///< sigma_ion (S/m)
+
+    /// Shear modulus mu = E / (2 (1 + nu)) (Pa).
+    double shear_modulus() const;
+    /// First Lame parameter lambda = E nu / ((1 + nu)(1 - 2 nu)) (Pa).
+    double lame_lambda() const;
+    /// Bulk modulus K = E / (3 (1 - 2 nu)) (Pa).
+    double bulk_modulus() const;
+  };
+
+  /// What MaterialLibrary::evaluate() needs at the quadrature points of one cell.
+  struct MaterialInputs
+  {
+    dealii::types::material_id material_id = 0; ///< the cell's material id
+    std::vector<double> li_fraction;            ///< Li-metal phase fraction xi (-) per point; empty = 0
+  };
+
+  /// What MaterialLibrary::evaluate() returns at the quadrature points of one cell.
+  struct MaterialOutputs
+  {
+    std::vector<double> lame_lambda;   ///< lambda (Pa)
+    std::vector<double> shear_modulus; ///< mu (Pa)
+    std::vector<double> electronic_conductivity; ///< sigma_e (S/m)
+    std::vector<double> ionic_conductivity;      ///< sigma_ion (S/m)
+
+    /// Sizes all arrays for @p n_points points.
+    void resize(unsigned int n_points);
+  };
+
+  /// The materials of a simulation, keyed by material id and by name; every
+  /// value can be overridden in the "Materials" subsection.
+  class MaterialLibrary
+  {
+  public:
+    /// Declares subsection "Materials" with one subsection per known material.
+    static void declare_parameters(dealii::ParameterHandler &prm);
+    /// Reads and validates all materials (positive moduli, -1 < nu < 0.5, ...).
+    void parse_parameters(dealii::ParameterHandler &prm);
+
+    /// The material with cell id @p id; InputError if there is none.
+    const Material &by_id(dealii::types::material_id id) const;
+    /// The material called @p name; InputError (naming @p parameter) if there is none.
+    const Material &by_name(const std::string &name, const std::string &parameter = "material") const;
+    /// All materials, ordered by id.
+    std::vector<Material> all() const;
+    /// Adds or replaces a material (programmatic use and tests).
+    void set(const Material &material);
+    /// "Li metal|Cu|LLZO|..." for parameter patterns.
+    static std::string pattern_names();
+
+    /// Properties at the quadrature points of one cell: the cell material,
+    /// mixed linearly with Li metal by the Li fraction where one is given.
+    void evaluate(const MaterialInputs &in, MaterialOutputs &out) const;
+
+  private:
+    std::map<dealii::types::material_id, Material> materials;
+  };
+} // namespace dendra

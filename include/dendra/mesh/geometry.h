@@ -1,0 +1,62 @@
+#pragma once
+
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/point.h>
+#include <deal.II/base/types.h>
+#include <deal.II/grid/tria.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace dendra
+{
+  class MaterialLibrary;
+
+  /// A geometry plugin: builds the coarse mesh with boundary ids and says which
+  /// material occupies each point. MeshBuilder classifies cells with it and
+  /// refines at material interfaces. Boundary ids of box-like geometries:
+  /// 0/1 at x min/max, 2/3 at y min/max, 4/5 at z min/max.
+  template <int dim>
+  class Geometry
+  {
+  public:
+    virtual ~Geometry() = default;
+
+    /// Reads the plugin's subsection; names of materials resolve in @p materials.
+    virtual void parse_parameters(dealii::ParameterHandler &prm, const MaterialLibrary &materials) = 0;
+
+    /// Creates the coarse mesh, its boundary ids and manifolds.
+    virtual void create_coarse_mesh(dealii::Triangulation<dim> &triangulation) const = 0;
+
+    /// Material id at @p p (m); only used when classifies_cells() is true.
+    virtual dealii::types::material_id material_id_at(const dealii::Point<dim> &p) const = 0;
+
+    /// True if cells get their material from material_id_at() (false: from the mesh file).
+    virtual bool classifies_cells() const { return true; }
+
+    /// Initial Li-metal indicator at @p p: 1 inside Li metal, 0 elsewhere (-).
+    virtual double initial_li_indicator(const dealii::Point<dim> &p) const = 0;
+
+    /// True where Li has been plated before the run starts (e.g. the filling of
+    /// an interfacial defect); the plating eigenstrain acts there.
+    virtual bool in_initial_deposit(const dealii::Point<dim> &) const { return false; }
+
+    /// Names of the boundary ids, for logs and statistics.
+    virtual std::map<dealii::types::boundary_id, std::string> boundary_names() const;
+
+    /// One line describing the geometry, for the log.
+    virtual std::string description() const = 0;
+  };
+
+  /// Declares subsection "Geometry": "Model name" and every geometry plugin's subsection.
+  void declare_geometry_parameters(dealii::ParameterHandler &prm);
+
+  /// Creates and parses the geometry plugin chosen in subsection "Geometry".
+  template <int dim>
+  std::unique_ptr<Geometry<dim>> create_geometry(dealii::ParameterHandler &prm, const MaterialLibrary &materials);
+
+  /// Box-like boundary names: "x min", "x max", "y min", ...
+  template <int dim>
+  std::map<dealii::types::boundary_id, std::string> box_boundary_names();
+} // namespace dendra

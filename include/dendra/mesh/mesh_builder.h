@@ -1,0 +1,49 @@
+#pragma once
+
+#include <dendra/mesh/geometry.h>
+
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/lac/vector.h>
+
+namespace dendra
+{
+  /// Builds the distributed mesh of a geometry (material ids, refinement at
+  /// material interfaces to a requested resolution) and adapts it during runs.
+  template <int dim>
+  class MeshBuilder
+  {
+  public:
+    /// Declares subsection "Mesh refinement".
+    static void declare_parameters(dealii::ParameterHandler &prm);
+    /// Reads subsection "Mesh refinement".
+    void parse_parameters(dealii::ParameterHandler &prm);
+
+    /// Coarse mesh, global refinement, then material classification and
+    /// refinement of interface cells until they are no larger than the
+    /// interface resolution.
+    void build(const Geometry<dim> &geometry, dealii::parallel::distributed::Triangulation<dim> &tria) const;
+
+    /// Sets the material id of every active cell from the geometry (by cell centre).
+    static void assign_material_ids(const Geometry<dim> &geometry, dealii::Triangulation<dim> &tria);
+
+    /// True if cells of different material meet in @p cell (sampled at vertices, face centres, centre).
+    static bool is_interface_cell(const Geometry<dim> &geometry,
+                                  const typename dealii::Triangulation<dim>::active_cell_iterator &cell);
+
+    /// Flags cells for refinement/coarsening by fixed fractions of @p indicators,
+    /// within the level limits, never coarsening across material interfaces.
+    void mark_for_adaptation(dealii::parallel::distributed::Triangulation<dim> &tria,
+                             const dealii::Vector<float> &indicators) const;
+
+
+    unsigned int initial_global_refinement = 0;    ///< uniform refinements of the coarse mesh (-)
+    double       interface_resolution      = 0;    ///< cell size at material interfaces (m); 0 = off
+    unsigned int max_interface_refinements = 10;   ///< cap on interface refinement rounds (-)
+    unsigned int adaptive_cycles           = 0;    ///< solve-estimate-refine cycles per step (-)
+    double       refine_fraction           = 0.3;  ///< fraction of the error indicator refined (-)
+    double       coarsen_fraction          = 0.05; ///< fraction of the error indicator coarsened (-)
+    unsigned int min_level                 = 0;    ///< coarsest allowed level (-)
+    unsigned int max_level                 = 12;   ///< finest allowed level (-)
+  };
+} // namespace dendra

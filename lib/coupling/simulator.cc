@@ -1,0 +1,384 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/base/parameters.h>
+#include <dendra/coupling/simulator.h>
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/numerics/data_out.h>
+
+#include <iomanip>
+#include <sstream>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  namespace
+  {
+    std::string column_name(std::string text)
+    {
+      std::replace(text.begin(), text.end(), ' ', '_');
+      return text;
+    }
+
+    template <int dim>
+    std::string format_point(const Point<dim> &p, const double unit)
+    {
+      std::ostringstream out;
+      out << "(" << std::setprecision(4);
+      for (unsigned int d = 0; d < dim; ++d)
+        out << (d ? ", " : "") << p[d] / unit;
+      out << ")";
+      return out.str();
+    }
+  } // namespace
+
+  template <int dim>
+  void Simulator<dim>::declare_parameters(ParameterHandler &prm)
+  {
+    prm.declare_entry("Dimension", "2", Patterns::Integer(2, 3), "Space dimension (2 = plane strain, 3).");
+    prm.declare_entry("Output directory", "dendra-output", Patterns::Anything(),
+                      "Directory for parameters.prm, log.txt, statistics.csv, probes.csv and solution/.");
+    prm.enter_subsection("Simulation");
+    prm.declare_entry("Fields", "elasticity", Patterns::MultipleSelection("electrostatics|elasticity"),
+                      "Comma-separated fields to solve in every step.");
+    prm.declare_entry("End time", "1", Patterns::Double(0), "Time of the last step (s), > 0.");
+    prm.declare_entry("Number of steps", "4", Patterns::Integer(1), "Steps t_k = k End time / N (-).");
+    prm.leave_subsection();
+    prm.enter_subsection("Plating");
+    prm.declare_entry("Deposit volumetric eigenstrain", "0.02 * t", Patterns::Anything(),
+                      "Volumetric eigenstrain eps_v(t) (-) of the Li plated before the run (the filling "
+                      "of an interfacial defect): the added volume fraction pressurising it.");
+    prm.leave_subsection();
+    prm.enter_subsection("Postprocess");
+    prm.declare_entry("Probe points", "", Patterns::Anything(),
+                      "Points 'x, y[, z]; x, y[, z]' (m) where fields are written to probes.csv every step.");
+    prm.declare_entry("Stress summary materials", "LLZO", Patterns::Anything(),
+                      "Comma-separated materials over which stress extremes are reported; empty = all.");
+    prm.declare_entry("Write vtu", "true", Patterns::Bool(), "Write solution/*.vtu every step.");
+    prm.leave_subsection();
+    declare_geometry_parameters(prm);
+    MeshBuilder<dim>::declare_parameters(prm);
+    MaterialLibrary::declare_parameters(prm);
+    Electrostatics<dim>::Parameters::declare_parameters(prm);
+    Elasticity<dim>::Parameters::declare_parameters(prm);
+  }
+
+  template <int dim>
+  Simulator<dim>::Simulator(MPI_Comm communicator, ParameterHandler &prm)
+    : communicator(communicator)
+    , prm(prm)
+    , tria(communicator, Triangulation<dim>::limit_level_difference_at_vertices)
+    , deposit_fe(0)
+    , deposit_dofs(tria)
+  {
+    materials.parse_parameters(prm);
+    geometry = create_geometry<dim>(prm, materials);
+    mesh_builder.parse_parameters(prm);
+    BoundaryNames boundary_names;
+    for (const auto &[id, name] : geometry->boundary_names())
+      boundary_names[name] = id;
+
+    prm.enter_subsection("Simulation");
+    const std::string fields = prm.get("Fields");
+    solve_electrostatics     = fields.find("electrostatics") != std::string::npos;
+    solve_elasticity         = fields.find("elasticity") != std::string::npos;
+    end_time                 = prm.get_double("End time");
+    n_steps                  = prm.get_integer("Number of steps");
+    prm.leave_subsection();
+    require_input(solve_electrostatics || solve_elasticity, "Simulation/Fields: name at least one field");
+    require_input(end_time > 0, "Simulation/End time = " + format_number(end_time) + " s must be > 0");
+
+    prm.enter_subsection("Plating");
+    deposit_eigenstrain =
+      parse_function<dim>({prm.get("Deposit volumetric eigenstrain")}, "Plating/Deposit volumetric eigenstrain");
+    prm.leave_subsection();
+
+    prm.enter_subsection("Postprocess");
+    probes = std::make_unique<Probes<dim>>(parse_points<dim>(prm.get("Probe points"), "Postprocess/Probe points"));
+    summary_material_names = prm.get("Stress summary materials");
+    for (const auto &name : split_top_level(summary_material_names, ','))
+      if (!name.empty())
+        summary_material_ids.insert(materials.by_name(name, "Postprocess/Stress summary materials").id);
+    write_vtu = prm.get_bool("Write vtu");
+    prm.leave_subsection();
+
+    if (solve_electrostatics)
+      electrostatics_parameters.parse_parameters(prm, boundary_names);
+    if (solve_elasticity)
+      elasticity_parameters.parse_parameters(prm, boundary_names);
+
+    output = std::make_unique<OutputWriter>(prm.get("Output directory"), communicator);
+    output->write_parameters(prm);
+  }
+
+  template <int dim>
+  void Simulator<dim>::setup_fields()
+  {
+    if (solve_electrostatics)
+      {
+        electrostatics_field = std::make_unique<Electrostatics<dim>>(tria, materials, electrostatics_parameters);
+        electrostatics_field->setup_dofs();
+      }
+    if (solve_elasticity)
+      {
+        elasticity_field = std::make_unique<Elasticity<dim>>(tria, materials, elasticity_parameters);
+        elasticity_field->setup_dofs();
+      }
+    update_deposit_indicator();
+  }
+
+  template <int dim>
+  void Simulator<dim>::update_deposit_indicator()
+  {
+    deposit_dofs.distribute_dofs(deposit_fe);
+    const IndexSet owned = deposit_dofs.locally_owned_dofs();
+    IndexSet       relevant;
+    DoFTools::extract_locally_relevant_dofs(deposit_dofs, relevant);
+    LA::MPI::Vector values(owned, communicator);
+    std::vector<types::global_dof_index> index(1);
+    for (const auto &cell : deposit_dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          cell->get_dof_indices(index);
+          values(index[0]) = geometry->in_initial_deposit(cell->center()) ? 1.0 : 0.0;
+        }
+    values.compress(VectorOperation::insert);
+    deposit_indicator.reinit(owned, relevant, communicator);
+    deposit_indicator = values;
+  }
+
+  template <int dim>
+  void Simulator<dim>::solve_fields(const double time)
+  {
+    if (electrostatics_field)
+      {
+        electrostatics_field->set_time(time);
+        last_electrostatics_report = electrostatics_field->solve();
+      }
+    if (elasticity_field)
+      {
+        deposit_eigenstrain->set_time(time);
+        elasticity_field->set_eigenstrain_field(deposit_dofs, deposit_indicator,
+                                                deposit_eigenstrain->value(Point<dim>()));
+        elasticity_field->set_time(time);
+        last_elasticity_report = elasticity_field->solve();
+      }
+  }
+
+  template <int dim>
+  void Simulator<dim>::adapt_mesh()
+  {
+    Vector<float> indicators(tria.n_active_cells()), field_indicators;
+    const auto    add_scaled = [&](const Vector<float> &v) {
+      const double max = Utilities::MPI::max(static_cast<double>(v.linfty_norm()), communicator);
+      if (max > 0)
+        indicators.add(1.0 / max, v);
+    };
+    if (electrostatics_field)
+      {
+        electrostatics_field->estimate_error(field_indicators);
+        add_scaled(field_indicators);
+      }
+    if (elasticity_field)
+      {
+        elasticity_field->estimate_error(field_indicators);
+        add_scaled(field_indicators);
+      }
+    mesh_builder.mark_for_adaptation(tria, indicators);
+    tria.prepare_coarsening_and_refinement();
+    if (electrostatics_field)
+      electrostatics_field->prepare_for_transfer();
+    if (elasticity_field)
+      elasticity_field->prepare_for_transfer();
+    tria.execute_coarsening_and_refinement();
+    if (electrostatics_field)
+      electrostatics_field->finish_transfer();
+    if (elasticity_field)
+      elasticity_field->finish_transfer();
+    update_deposit_indicator();
+  }
+
+  template <int dim>
+  void Simulator<dim>::record_step(const unsigned int step, const double time)
+  {
+    auto &s = statistics_table;
+    s.add_value("step", "", step);
+    s.add_value("time", "s", time);
+    s.add_value("cells", "", tria.n_global_active_cells());
+    s.add_value("wall_time", "s", wall_clock.wall_time());
+    const std::string current_unit = (dim == 2 ? "A/m" : "A");
+    if (electrostatics_field)
+      {
+        s.add_value("electrostatics_dofs", "", electrostatics_field->n_dofs());
+        s.add_value("electrostatics_cg_iterations", "", last_electrostatics_report.iterations);
+        const auto names = geometry->boundary_names();
+        for (const auto &[id, current] : electrostatics_field->boundary_currents())
+          s.add_value("current_" + column_name(names.count(id) ? names.at(id) : std::to_string(id)), current_unit,
+                      current);
+      }
+    if (elasticity_field)
+      {
+        s.add_value("elasticity_dofs", "", elasticity_field->n_dofs());
+        s.add_value("elasticity_cg_iterations", "", last_elasticity_report.iterations);
+        const auto summary = elasticity_field->stress_summary(summary_material_ids);
+        s.add_value("max_principal_stress", "Pa", summary.max_principal);
+        const char *axes = "xyz";
+        for (unsigned int d = 0; d < dim; ++d)
+          s.add_value(std::string("max_principal_stress_") + axes[d], "m", summary.max_principal_location[d]);
+        s.add_value("max_von_mises_stress", "Pa", summary.max_von_mises);
+        s.add_value("min_hydrostatic_stress", "Pa", summary.min_hydrostatic);
+        s.add_value("max_hydrostatic_stress", "Pa", summary.max_hydrostatic);
+      }
+    s.end_row();
+    output->write_statistics(s);
+
+    if (probes->points().empty())
+      return;
+    probe_table.add_value("step", "", step);
+    probe_table.add_value("time", "s", time);
+    const auto add_probe_values = [&](const Mapping<dim> &mapping, const DoFHandler<dim> &dofs,
+                                      const LA::MPI::Vector &field, const std::vector<std::string> &names,
+                                      const std::string &unit) {
+      const auto values = probes->evaluate(mapping, dofs, field);
+      for (unsigned int p = 0; p < values.size(); ++p)
+        for (unsigned int c = 0; c < values[p].size(); ++c)
+          probe_table.add_value("p" + std::to_string(p) + "_" + names[c], unit, values[p][c]);
+    };
+    if (electrostatics_field)
+      add_probe_values(electrostatics_field->get_mapping(), electrostatics_field->dof_handler(),
+                       electrostatics_field->solution(), {"potential"}, "V");
+    if (elasticity_field)
+      {
+        std::vector<std::string> names;
+        for (unsigned int d = 0; d < dim; ++d)
+          names.push_back(std::string("displacement_") + "xyz"[d]);
+        add_probe_values(elasticity_field->get_mapping(), elasticity_field->dof_handler(),
+                         elasticity_field->solution(), names, "m");
+        add_probe_values(elasticity_field->get_mapping(), elasticity_field->stress_dof_handler(),
+                         elasticity_field->stress_fields(), Elasticity<dim>::stress_field_names(), "Pa");
+      }
+    probe_table.end_row();
+    output->write_probes(probe_table);
+  }
+
+  template <int dim>
+  void Simulator<dim>::write_output(const unsigned int step, const double time)
+  {
+    if (!write_vtu)
+      return;
+    DataOut<dim> data_out;
+    data_out.attach_triangulation(tria);
+    if (electrostatics_field)
+      electrostatics_field->add_output(data_out);
+    if (elasticity_field)
+      elasticity_field->add_output(data_out);
+    Vector<float> material_id(tria.n_active_cells()), subdomain(tria.n_active_cells());
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          material_id(cell->active_cell_index()) = cell->material_id();
+          subdomain(cell->active_cell_index())   = tria.locally_owned_subdomain();
+        }
+    data_out.add_data_vector(material_id, "material_id");
+    data_out.add_data_vector(subdomain, "subdomain");
+    data_out.add_data_vector(deposit_dofs, deposit_indicator, "initial_deposit");
+    const unsigned int degree = std::max(electrostatics_parameters.degree, elasticity_parameters.degree);
+    data_out.build_patches(MappingQ<dim>(degree), degree);
+    output->write_solution(data_out, time, step);
+  }
+
+  template <int dim>
+  void Simulator<dim>::run()
+  {
+    std::ostringstream banner;
+    banner << "Dendra: " << dim << "D, " << Utilities::MPI::n_mpi_processes(communicator) << " MPI rank(s), "
+           << LA::backend_name << " linear algebra\n"
+           << "Geometry: " << geometry->description();
+    output->log(banner.str());
+
+    mesh_builder.build(*geometry, tria);
+    setup_fields();
+    output->log("Mesh: " + std::to_string(tria.n_global_active_cells()) + " cells");
+
+    for (unsigned int step = 1; step <= n_steps; ++step)
+      {
+        const double time = end_time * step / n_steps;
+        try
+          {
+            for (unsigned int cycle = 0; cycle < mesh_builder.adaptive_cycles; ++cycle)
+              {
+                solve_fields(time);
+                adapt_mesh();
+              }
+            solve_fields(time);
+          }
+        catch (const InputError &)
+          {
+            throw;
+          }
+        catch (const std::exception &e)
+          {
+            throw std::runtime_error("step " + std::to_string(step) + " (t = " + format_number(time) +
+                                     " s): " + one_line_message(e));
+          }
+        if (elasticity_field)
+          elasticity_field->update_stress_output();
+        record_step(step, time);
+        write_output(step, time);
+
+        std::ostringstream progress;
+        const double       elapsed = wall_clock.wall_time();
+        progress << "step " << step << "/" << n_steps << "  t = " << time << " s  cells "
+                 << tria.n_global_active_cells();
+        if (electrostatics_field)
+          progress << "  phi: " << electrostatics_field->n_dofs() << " dofs, "
+                   << last_electrostatics_report.iterations << " CG it";
+        if (elasticity_field)
+          progress << "  u: " << elasticity_field->n_dofs() << " dofs, " << last_elasticity_report.iterations
+                   << " CG it";
+        progress << "  elapsed " << std::setprecision(3) << elapsed << " s, ETA "
+                 << elapsed / step * (n_steps - step) << " s";
+        output->log(progress.str());
+      }
+
+    if (elasticity_field)
+      {
+        const auto         summary = elasticity_field->stress_summary(summary_material_ids);
+        std::ostringstream text;
+        const std::string  where = summary_material_names.empty() ? "all materials" : summary_material_names;
+        text << std::setprecision(4) << "Maximum principal stress in " << where << ": " << summary.max_principal / 1e6
+             << " MPa at " << format_point(summary.max_principal_location, 1e-6) << " um\n"
+             << "Maximum von Mises stress in " << where << ": " << summary.max_von_mises / 1e6 << " MPa at "
+             << format_point(summary.max_von_mises_location, 1e-6) << " um";
+        output->log(text.str());
+      }
+    if (electrostatics_field)
+      {
+        const auto         names = geometry->boundary_names();
+        std::ostringstream text;
+        text << "Currents leaving through boundaries (" << (dim == 2 ? "A/m" : "A") << "):";
+        for (const auto &[id, current] : electrostatics_field->boundary_currents())
+          text << "  " << (names.count(id) ? names.at(id) : std::to_string(id)) << " " << current;
+        output->log(text.str());
+      }
+    output->log("Output written to " + output->directory() + "/");
+  }
+
+  void run_simulation(MPI_Comm communicator, ParameterHandler &prm)
+  {
+    if (prm.get_integer("Dimension") == 2)
+      {
+        Simulator<2> simulator(communicator, prm);
+        simulator.run();
+      }
+    else
+      {
+        Simulator<3> simulator(communicator, prm);
+        simulator.run();
+      }
+  }
+
+  template class Simulator<2>;
+  template class Simulator<3>;
+} // namespace dendra

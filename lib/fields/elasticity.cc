@@ -1,0 +1,546 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/fields/elasticity.h>
+#include <dendra/materials/material_library.h>
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/base/timer.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_dgq.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/lac/sparsity_tools.h>
+#include <deal.II/numerics/error_estimator.h>
+#include <deal.II/numerics/vector_tools.h>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  namespace
+  {
+    /// Settings that suit CG + smoothed-aggregation AMG on elasticity.
+    LinearSolverSettings elasticity_solver_defaults()
+    {
+      LinearSolverSettings s;
+      s.relative_tolerance = 1e-8;
+      s.strong_threshold   = 0.2;
+      s.smoother_sweeps    = 2;
+      return s;
+    }
+
+    /// Full 3x3 stress (Pa) from the in-plane strain, Lame parameters and the
+    /// linear eigenstrain e (eps* = e I in 3D; plane strain: eps_zz = 0).
+    template <int dim>
+    SymmetricTensor<2, 3> full_stress(const SymmetricTensor<2, dim> &strain, const double lambda, const double mu,
+                                      const double e)
+    {
+      SymmetricTensor<2, 3> stress;
+      const double          volumetric = lambda * (trace(strain) - 3 * e);
+      for (unsigned int i = 0; i < 3; ++i)
+        {
+          for (unsigned int j = i; j < 3; ++j)
+            if (i < dim && j < dim)
+              stress[i][j] = 2 * mu * strain[i][j];
+          stress[i][i] += volumetric - 2 * mu * e;
+        }
+      return stress;
+    }
+
+    double von_mises(const SymmetricTensor<2, 3> &s)
+    {
+      const auto d = deviator(s);
+      return std::sqrt(1.5 * (d * d));
+    }
+
+    /// Number of scalar stress fields written to the output.
+    template <int dim>
+    constexpr unsigned int n_stress_outputs = 3 + (dim == 2 ? 4 : 6);
+  } // namespace
+
+  template <int dim>
+  Elasticity<dim>::Parameters::Parameters()
+    : solver(elasticity_solver_defaults())
+  {}
+
+  template <int dim>
+  void Elasticity<dim>::Parameters::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Elasticity");
+    prm.declare_entry("Polynomial degree", "1", Patterns::Integer(1, 4), "Degree of the Lagrange elements for u (-).");
+    prm.declare_entry("Volumetric eigenstrain", "0", Patterns::Anything(),
+                      "Volumetric eigenstrain eps_v(x, y, z, t) (-), the added volume fraction; "
+                      "eps* = eps_v / 3 I. Adds to the plating eigenstrain of subsection Plating.");
+    prm.declare_entry("Eigenstrain materials", "", Patterns::Anything(),
+                      "Comma-separated material names in which 'Volumetric eigenstrain' acts; empty = everywhere.");
+    prm.enter_subsection("Boundary conditions");
+    prm.declare_entry("Displacement", "electrode bottom: 0", Patterns::Anything(),
+                      "Dirichlet data 'b: u_x, u_y[, u_z]; ...' in m (one value = all components); a "
+                      "component '-' stays free (e.g. 'x min: 0, -' is a roller). b is a boundary id or name.");
+    prm.declare_entry("Traction", "", Patterns::Anything(),
+                      "Traction vector 'b: t_x, t_y[, t_z]; ...' in Pa.");
+    prm.declare_entry("Pressure", "", Patterns::Anything(),
+                      "Normal pressure 'b: p; ...' in Pa (traction = -p n; p > 0 pushes on the body).");
+    prm.leave_subsection();
+    prm.enter_subsection("Linear solver");
+    LinearSolverSettings::declare_parameters(prm, elasticity_solver_defaults());
+    prm.leave_subsection();
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  void Elasticity<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names)
+  {
+    prm.enter_subsection("Elasticity");
+    degree = prm.get_integer("Polynomial degree");
+    volumetric_eigenstrain =
+      parse_function<dim>({prm.get("Volumetric eigenstrain")}, "Elasticity/Volumetric eigenstrain");
+    eigenstrain_materials.clear();
+    for (const auto &name : split_top_level(prm.get("Eigenstrain materials"), ','))
+      if (!name.empty())
+        eigenstrain_materials.push_back(name);
+
+    prm.enter_subsection("Boundary conditions");
+    const std::string where = "Elasticity/Boundary conditions/";
+    displacement.clear();
+    for (auto [id, expressions] : parse_boundary_map(prm.get("Displacement"), where + "Displacement", names))
+      {
+        if (expressions.size() == 1)
+          expressions.resize(dim, expressions[0]);
+        require_input(expressions.size() == dim, where + "Displacement: boundary " + std::to_string(id) + " needs " +
+                                                   std::to_string(dim) + " components, got " +
+                                                   std::to_string(expressions.size()));
+        std::vector<bool> mask(dim, true);
+        for (unsigned int c = 0; c < dim; ++c)
+          if (expressions[c] == "-" || expressions[c] == "free")
+            {
+              mask[c]        = false;
+              expressions[c] = "0";
+            }
+        displacement[id] = {parse_function<dim>(expressions, where + "Displacement"), ComponentMask(mask)};
+      }
+    traction = parse_boundary_functions<dim>(prm.get("Traction"), dim, where + "Traction", names);
+    pressure = parse_boundary_functions<dim>(prm.get("Pressure"), 1, where + "Pressure", names);
+    prm.leave_subsection();
+    prm.enter_subsection("Linear solver");
+    solver.parse_parameters(prm);
+    prm.leave_subsection();
+    prm.leave_subsection();
+  }
+
+  /// Evaluates the linear eigenstrain e = eps_v / 3 at the points of a cell:
+  /// the parsed function (in the chosen materials) plus the coupled FE field.
+  template <int dim>
+  class Elasticity<dim>::EigenstrainEvaluator
+  {
+  public:
+    EigenstrainEvaluator(const Elasticity<dim> &owner, const Quadrature<dim> &quadrature)
+      : owner(owner)
+      , values(quadrature.size())
+      , field_values(quadrature.size())
+    {
+      if (owner.eigenstrain_field_dofs != nullptr)
+        field_fe_values = std::make_unique<FEValues<dim>>(owner.mapping, owner.eigenstrain_field_dofs->get_fe(),
+                                                          quadrature, update_values);
+    }
+
+    const std::vector<double> &evaluate(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                        const std::vector<Point<dim>> &                        points)
+    {
+      std::fill(values.begin(), values.end(), 0.0);
+      const auto &f = owner.parameters.volumetric_eigenstrain;
+      if (f && (owner.eigenstrain_ids.empty() || owner.eigenstrain_ids.count(cell->material_id())))
+        for (unsigned int q = 0; q < values.size(); ++q)
+          values[q] = f->value(points[q]);
+      if (field_fe_values)
+        {
+          const typename DoFHandler<dim>::active_cell_iterator field_cell(&owner.triangulation, cell->level(),
+                                                                          cell->index(),
+                                                                          owner.eigenstrain_field_dofs);
+          field_fe_values->reinit(field_cell);
+          field_fe_values->get_function_values(*owner.eigenstrain_field, field_values);
+          for (unsigned int q = 0; q < values.size(); ++q)
+            values[q] += owner.eigenstrain_field_scale * field_values[q];
+        }
+      for (auto &v : values)
+        v /= 3.0;
+      return values;
+    }
+
+  private:
+    const Elasticity<dim> &        owner;
+    std::vector<double>            values, field_values;
+    std::unique_ptr<FEValues<dim>> field_fe_values;
+  };
+
+  template <int dim>
+  Elasticity<dim>::Elasticity(const parallel::distributed::Triangulation<dim> &tria,
+                              const MaterialLibrary &                          materials,
+                              const Parameters &                               parameters)
+    : communicator(tria.get_communicator())
+    , triangulation(tria)
+    , materials(materials)
+    , parameters(parameters)
+    , fe(FE_Q<dim>(parameters.degree), dim)
+    , mapping(parameters.degree)
+    , dofs(tria)
+    , stress_fe(FE_DGQ<dim>(parameters.degree), n_stress_outputs<dim>)
+    , stress_dofs(tria)
+  {
+    for (const auto &name : parameters.eigenstrain_materials)
+      eigenstrain_ids.insert(materials.by_name(name, "Elasticity/Eigenstrain materials").id);
+  }
+
+  template <int dim>
+  void Elasticity<dim>::set_eigenstrain_field(const DoFHandler<dim> &field_dofs, const LA::MPI::Vector &field,
+                                              const double volumetric_strain_per_unit)
+  {
+    Assert(field_dofs.get_fe().n_components() == 1, ExcMessage("The eigenstrain field must be scalar."));
+    eigenstrain_field_dofs  = &field_dofs;
+    eigenstrain_field       = &field;
+    eigenstrain_field_scale = volumetric_strain_per_unit;
+  }
+
+  template <int dim>
+  void Elasticity<dim>::set_time(const double t)
+  {
+    time = t;
+  }
+
+  template <int dim>
+  void Elasticity<dim>::make_constraints()
+  {
+    constraints.clear();
+    constraints.reinit(locally_relevant);
+    DoFTools::make_hanging_node_constraints(dofs, constraints);
+    for (const auto &[id, condition] : parameters.displacement)
+      {
+        condition.function->set_time(time);
+        VectorTools::interpolate_boundary_values(mapping, dofs, id, *condition.function, constraints, condition.mask);
+      }
+    constraints.close();
+  }
+
+  template <int dim>
+  void Elasticity<dim>::setup_dofs()
+  {
+    Timer      timer;
+    const auto ids = triangulation.get_boundary_ids();
+    const auto exists = [&ids](const types::boundary_id id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); };
+    for (const auto &[id, c] : parameters.displacement)
+      require_input(exists(id), "Elasticity/Boundary conditions/Displacement: boundary id " + std::to_string(id) +
+                                  " does not exist in the mesh");
+    for (const auto *bc : {&parameters.traction, &parameters.pressure})
+      for (const auto &[id, f] : *bc)
+        require_input(exists(id), "Elasticity/Boundary conditions: boundary id " + std::to_string(id) +
+                                    " does not exist in the mesh");
+
+    dofs.distribute_dofs(fe);
+    locally_owned = dofs.locally_owned_dofs();
+    DoFTools::extract_locally_relevant_dofs(dofs, locally_relevant);
+    make_constraints();
+
+    DynamicSparsityPattern dsp(locally_relevant);
+    DoFTools::make_sparsity_pattern(dofs, dsp, constraints, false);
+    SparsityTools::distribute_sparsity_pattern(dsp, locally_owned, communicator, locally_relevant);
+    system_matrix.reinit(locally_owned, locally_owned, dsp, communicator);
+    system_rhs.reinit(locally_owned, communicator);
+    locally_relevant_solution.reinit(locally_owned, locally_relevant, communicator);
+    last_setup_time = timer.wall_time();
+  }
+
+  template <int dim>
+  void Elasticity<dim>::assemble_system()
+  {
+    Timer timer;
+    system_matrix = 0;
+    system_rhs    = 0;
+    if (parameters.volumetric_eigenstrain)
+      parameters.volumetric_eigenstrain->set_time(time);
+    for (const auto *bc : {&parameters.traction, &parameters.pressure})
+      for (const auto &[id, f] : *bc)
+        f->set_time(time);
+
+    const QGauss<dim>     quadrature(fe.degree + 1);
+    const QGauss<dim - 1> face_quadrature(fe.degree + 1);
+    FEValues<dim>         fe_values(mapping, fe, quadrature,
+                            update_values | update_gradients | update_quadrature_points | update_JxW_values);
+    FEFaceValues<dim>     face_values(mapping, fe, face_quadrature,
+                                  update_values | update_quadrature_points | update_normal_vectors |
+                                    update_JxW_values);
+    const FEValuesExtractors::Vector u(0);
+    const unsigned int               n = fe.n_dofs_per_cell();
+    FullMatrix<double>               cell_matrix(n, n);
+    Vector<double>                   cell_rhs(n);
+    std::vector<types::global_dof_index> indices(n);
+    std::vector<SymmetricTensor<2, dim>> sym_grad(n);
+    std::vector<double>                  div(n);
+    MaterialInputs                       in;
+    MaterialOutputs                      out;
+    out.resize(quadrature.size());
+    EigenstrainEvaluator eigenstrain(*this, quadrature);
+
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          cell_matrix = 0;
+          cell_rhs    = 0;
+          fe_values.reinit(cell);
+          in.material_id = cell->material_id();
+          materials.evaluate(in, out);
+          require_input(out.shear_modulus[0] > 0, "Elasticity: material '" + materials.by_id(in.material_id).name +
+                                                    "' has Young's modulus 0 (a fluid); every cell must be a solid");
+          const auto &e = eigenstrain.evaluate(cell, fe_values.get_quadrature_points());
+          for (const unsigned int q : fe_values.quadrature_point_indices())
+            {
+              const double lambda = out.lame_lambda[q], mu = out.shear_modulus[q], dx = fe_values.JxW(q);
+              for (unsigned int i = 0; i < n; ++i)
+                {
+                  sym_grad[i] = fe_values[u].symmetric_gradient(i, q);
+                  div[i]      = fe_values[u].divergence(i, q);
+                }
+              const double eigenstress = (3 * lambda + 2 * mu) * e[q]; // (C : eps*)_ii
+              for (unsigned int i = 0; i < n; ++i)
+                {
+                  for (unsigned int j = 0; j < n; ++j)
+                    cell_matrix(i, j) += (lambda * div[i] * div[j] + 2 * mu * (sym_grad[i] * sym_grad[j])) * dx;
+                  cell_rhs(i) += eigenstress * div[i] * dx;
+                }
+            }
+          for (const unsigned int face : cell->face_indices())
+            if (cell->at_boundary(face))
+              {
+                const auto id       = cell->face(face)->boundary_id();
+                const auto traction = parameters.traction.find(id);
+                const auto pressure = parameters.pressure.find(id);
+                if (traction == parameters.traction.end() && pressure == parameters.pressure.end())
+                  continue;
+                face_values.reinit(cell, face);
+                for (const unsigned int q : face_values.quadrature_point_indices())
+                  {
+                    const auto &x = face_values.quadrature_point(q);
+                    Tensor<1, dim> t;
+                    if (traction != parameters.traction.end())
+                      for (unsigned int d = 0; d < dim; ++d)
+                        t[d] = traction->second->value(x, d);
+                    else
+                      t = -pressure->second->value(x) * face_values.normal_vector(q);
+                    for (unsigned int i = 0; i < n; ++i)
+                      cell_rhs(i) += t * face_values[u].value(i, q) * face_values.JxW(q);
+                  }
+              }
+          cell->get_dof_indices(indices);
+          constraints.distribute_local_to_global(cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
+        }
+    system_matrix.compress(VectorOperation::add);
+    system_rhs.compress(VectorOperation::add);
+    last_assembly_time = timer.wall_time();
+  }
+
+  template <int dim>
+  SolverReport Elasticity<dim>::solve()
+  {
+    make_constraints();
+    assemble_system();
+    SolverReport      report;
+    AMGPreconditioner amg;
+    Timer             timer;
+    amg.initialize_system(system_matrix, rigid_body_modes(dofs, communicator), dim, parameters.solver);
+    report.amg_setup_time = timer.wall_time();
+
+    LA::MPI::Vector distributed(locally_owned, communicator);
+    const auto      cg = solve_cg(system_matrix, distributed, system_rhs, amg, parameters.solver, "Elasticity");
+    report.iterations  = cg.iterations;
+    report.solve_time  = cg.solve_time;
+    constraints.distribute(distributed);
+    locally_relevant_solution = distributed;
+    return report;
+  }
+
+  template <int dim>
+  void Elasticity<dim>::visit_stresses(const Quadrature<dim> &quadrature, const StressVisitor &visit) const
+  {
+    FEValues<dim> fe_values(mapping, fe, quadrature, update_gradients | update_quadrature_points);
+    const FEValuesExtractors::Vector     u(0);
+    std::vector<SymmetricTensor<2, dim>> strains(quadrature.size());
+    MaterialInputs                       in;
+    MaterialOutputs                      out;
+    out.resize(quadrature.size());
+    EigenstrainEvaluator eigenstrain(*this, quadrature);
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          fe_values.reinit(cell);
+          fe_values[u].get_function_symmetric_gradients(locally_relevant_solution, strains);
+          in.material_id = cell->material_id();
+          materials.evaluate(in, out);
+          const auto &e = eigenstrain.evaluate(cell, fe_values.get_quadrature_points());
+          for (unsigned int q = 0; q < quadrature.size(); ++q)
+            visit(fe_values.quadrature_point(q), cell->material_id(),
+                  full_stress<dim>(strains[q], out.lame_lambda[q], out.shear_modulus[q], e[q]));
+        }
+  }
+
+  namespace
+  {
+    /// The global maximum of @p value and the point where a rank found it.
+    template <int dim>
+    std::pair<double, Point<dim>> global_max_with_location(const double value, const Point<dim> &where,
+                                                           MPI_Comm communicator)
+    {
+      struct
+      {
+        double value;
+        int    rank;
+      } local{value, static_cast<int>(Utilities::MPI::this_mpi_process(communicator))}, global{};
+      MPI_Allreduce(&local, &global, 1, MPI_DOUBLE_INT, MPI_MAXLOC, communicator);
+      Point<dim> location = where;
+      MPI_Bcast(&location[0], dim, MPI_DOUBLE, global.rank, communicator);
+      return {global.value, location};
+    }
+  } // namespace
+
+  template <int dim>
+  typename Elasticity<dim>::StressSummary
+  Elasticity<dim>::stress_summary(const std::set<types::material_id> &material_ids) const
+  {
+    const double  lowest = -std::numeric_limits<double>::max();
+    double        max_principal = lowest, max_mises = lowest, max_p = lowest, min_p = std::numeric_limits<double>::max();
+    Point<dim>    principal_at, mises_at;
+    visit_stresses(QGauss<dim>(fe.degree + 1),
+                   [&](const Point<dim> &x, const types::material_id id, const SymmetricTensor<2, 3> &s) {
+                     if (!material_ids.empty() && material_ids.count(id) == 0)
+                       return;
+                     const double principal = eigenvalues(s)[0];
+                     if (principal > max_principal)
+                       {
+                         max_principal = principal;
+                         principal_at  = x;
+                       }
+                     const double mises = von_mises(s);
+                     if (mises > max_mises)
+                       {
+                         max_mises = mises;
+                         mises_at  = x;
+                       }
+                     max_p = std::max(max_p, trace(s) / 3);
+                     min_p = std::min(min_p, trace(s) / 3);
+                   });
+    StressSummary summary;
+    std::tie(summary.max_principal, summary.max_principal_location) =
+      global_max_with_location(max_principal, principal_at, communicator);
+    std::tie(summary.max_von_mises, summary.max_von_mises_location) =
+      global_max_with_location(max_mises, mises_at, communicator);
+    summary.max_hydrostatic = Utilities::MPI::max(max_p, communicator);
+    summary.min_hydrostatic = Utilities::MPI::min(min_p, communicator);
+    return summary;
+  }
+
+  template <int dim>
+  std::pair<double, double> Elasticity<dim>::compute_errors(const Function<dim> &exact) const
+  {
+    Vector<float>     cell_errors(triangulation.n_active_cells());
+    const QGauss<dim> quadrature(fe.degree + 2);
+    VectorTools::integrate_difference(mapping, dofs, locally_relevant_solution, exact, cell_errors, quadrature,
+                                      VectorTools::L2_norm);
+    const double l2 = VectorTools::compute_global_error(triangulation, cell_errors, VectorTools::L2_norm);
+    VectorTools::integrate_difference(mapping, dofs, locally_relevant_solution, exact, cell_errors, quadrature,
+                                      VectorTools::H1_seminorm);
+    const double h1 = VectorTools::compute_global_error(triangulation, cell_errors, VectorTools::H1_seminorm);
+    return {l2, h1};
+  }
+
+  template <int dim>
+  void Elasticity<dim>::estimate_error(Vector<float> &indicators) const
+  {
+    indicators.reinit(triangulation.n_active_cells());
+    KellyErrorEstimator<dim>::estimate(mapping, dofs, QGauss<dim - 1>(fe.degree + 1), {}, locally_relevant_solution,
+                                       indicators);
+  }
+
+  template <int dim>
+  void Elasticity<dim>::update_stress_output()
+  {
+    stress_dofs.distribute_dofs(stress_fe);
+    stress_output.reinit(stress_dofs.locally_owned_dofs(), communicator);
+    const FiniteElement<dim> &base = stress_fe.base_element(0);
+    const Quadrature<dim>     points(base.get_unit_support_points());
+    std::vector<std::array<double, n_stress_outputs<dim>>> values;
+    values.reserve(points.size());
+    auto cell = stress_dofs.begin_active();
+    std::vector<types::global_dof_index> indices(stress_fe.n_dofs_per_cell());
+    // visit_stresses() walks the owned cells in the same order as this loop.
+    visit_stresses(points, [&](const Point<dim> &, const types::material_id, const SymmetricTensor<2, 3> &s) {
+      std::array<double, n_stress_outputs<dim>> v{};
+      v[0] = von_mises(s);
+      v[1] = trace(s) / 3;
+      v[2] = eigenvalues(s)[0];
+      v[3] = s[0][0];
+      v[4] = s[1][1];
+      v[5] = s[2][2];
+      v[6] = s[0][1];
+      if (dim == 3)
+        {
+          v[7] = s[0][2];
+          v[8] = s[1][2];
+        }
+      values.push_back(v);
+      if (values.size() < points.size())
+        return;
+      while (!cell->is_locally_owned())
+        ++cell;
+      cell->get_dof_indices(indices);
+      for (unsigned int i = 0; i < indices.size(); ++i)
+        {
+          const auto [component, point] = stress_fe.system_to_component_index(i);
+          stress_output(indices[i])     = values[point][component];
+        }
+      values.clear();
+      ++cell;
+    });
+    stress_output.compress(VectorOperation::insert);
+  }
+
+  template <int dim>
+  void Elasticity<dim>::add_output(DataOut<dim> &data_out) const
+  {
+    data_out.add_data_vector(dofs, locally_relevant_solution, std::vector<std::string>(dim, "displacement"),
+                             std::vector<DataComponentInterpretation::DataComponentInterpretation>(
+                               dim, DataComponentInterpretation::component_is_part_of_vector));
+    if (stress_dofs.has_active_dofs())
+      data_out.add_data_vector(stress_dofs, stress_output, stress_field_names());
+  }
+
+  template <int dim>
+  std::vector<std::string> Elasticity<dim>::stress_field_names()
+  {
+    std::vector<std::string> names = {"von_mises_stress", "hydrostatic_stress", "max_principal_stress",
+                                      "stress_xx",        "stress_yy",          "stress_zz",
+                                      "stress_xy"};
+    if (dim == 3)
+      names.insert(names.end(), {"stress_xz", "stress_yz"});
+    return names;
+  }
+
+  template <int dim>
+  void Elasticity<dim>::prepare_for_transfer()
+  {
+    transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    transfer->prepare_for_coarsening_and_refinement(locally_relevant_solution);
+  }
+
+  template <int dim>
+  void Elasticity<dim>::finish_transfer()
+  {
+    setup_dofs();
+    LA::MPI::Vector interpolated(locally_owned, communicator);
+    transfer->interpolate(interpolated);
+    constraints.distribute(interpolated);
+    locally_relevant_solution = interpolated;
+    transfer.reset();
+  }
+
+  template class Elasticity<2>;
+  template class Elasticity<3>;
+} // namespace dendra

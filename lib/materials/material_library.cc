@@ -1,0 +1,155 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/base/parameters.h>
+#include <dendra/materials/material_library.h>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  double Material::shear_modulus() const { return young_modulus / (2 * (1 + poisson_ratio)); }
+  double Material::lame_lambda() const
+  {
+    return young_modulus * poisson_ratio / ((1 + poisson_ratio) * (1 - 2 * poisson_ratio));
+  }
+  double Material::bulk_modulus() const { return young_modulus / (3 * (1 - 2 * poisson_ratio)); }
+
+  void MaterialOutputs::resize(const unsigned int n)
+  {
+    lame_lambda.resize(n);
+    shear_modulus.resize(n);
+    electronic_conductivity.resize(n);
+    ionic_conductivity.resize(n);
+  }
+
+  namespace
+  {
+    /// Defaults from PHYSICS.md Section 6 ("typ." values where no single source).
+    const std::vector<Material> &default_materials()
+    {
+      static const std::vector<Material> defaults = {
+        {"Li metal", 1, 4.9e9, 0.42, 1.1e7, 0.0},
+        {"Cu", 2, 120e9, 0.34, 5.96e7, 0.0},
+        {"LLZO", 3, 150e9, 0.257, 1e-6, 0.05},
+        {"rGO", 4, 30e9, 0.2, 1e4, 0.0},
+        {"Liquid electrolyte", 5, 0.0, 0.0, 0.0, 1.0},
+        {"Polymer electrolyte", 6, 2.7e6, 0.33, 0.0, 1e-2},
+      };
+      return defaults;
+    }
+  } // namespace
+
+  std::string MaterialLibrary::pattern_names()
+  {
+    std::string names;
+    for (const auto &m : default_materials())
+      names += (names.empty() ? "" : "|") + m.name;
+    return names;
+  }
+
+  void MaterialLibrary::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Materials");
+    for (const auto &m : default_materials())
+      {
+        prm.enter_subsection(m.name);
+        prm.declare_entry("Material id", std::to_string(m.id), Patterns::Integer(0, 254),
+                          "Cell material id of " + m.name + " in meshes (-), 0..254; ids must be unique.");
+        prm.declare_entry("Young's modulus", format_number(m.young_modulus), Patterns::Double(),
+                          "Young's modulus E (Pa), >= 0; 0 marks a fluid, which elasticity rejects.");
+        prm.declare_entry("Poisson's ratio", format_number(m.poisson_ratio), Patterns::Double(),
+                          "Poisson's ratio nu (-), in (-1, 0.5).");
+        prm.declare_entry("Electronic conductivity", format_number(m.electronic_conductivity),
+                          Patterns::Double(), "Electronic conductivity sigma_e (S/m), >= 0.");
+        prm.declare_entry("Ionic conductivity", format_number(m.ionic_conductivity), Patterns::Double(),
+                          "Ionic conductivity sigma_ion (S/m), >= 0.");
+        prm.leave_subsection();
+      }
+    prm.leave_subsection();
+  }
+
+  void MaterialLibrary::parse_parameters(ParameterHandler &prm)
+  {
+    materials.clear();
+    prm.enter_subsection("Materials");
+    for (const auto &defaults : default_materials())
+      {
+        prm.enter_subsection(defaults.name);
+        Material m;
+        m.name                      = defaults.name;
+        m.id                        = prm.get_integer("Material id");
+        m.young_modulus             = prm.get_double("Young's modulus");
+        m.poisson_ratio             = prm.get_double("Poisson's ratio");
+        m.electronic_conductivity   = prm.get_double("Electronic conductivity");
+        m.ionic_conductivity        = prm.get_double("Ionic conductivity");
+        prm.leave_subsection();
+        const std::string where = "Materials/" + m.name + "/";
+        require_input(m.young_modulus >= 0, where + "Young's modulus = " + format_number(m.young_modulus) +
+                                              " Pa is negative; it must be >= 0");
+        require_input(m.poisson_ratio > -1 && m.poisson_ratio < 0.5,
+                      where + "Poisson's ratio = " + format_number(m.poisson_ratio) +
+                        " is outside (-1, 0.5); nu >= 0.5 is incompressible, which linear elasticity "
+                        "in displacement form cannot represent");
+        require_input(m.electronic_conductivity >= 0,
+                      where + "Electronic conductivity = " + format_number(m.electronic_conductivity) +
+                        " S/m is negative; it must be >= 0");
+        require_input(m.ionic_conductivity >= 0, where + "Ionic conductivity = " +
+                                                   format_number(m.ionic_conductivity) +
+                                                   " S/m is negative; it must be >= 0");
+        require_input(materials.count(m.id) == 0,
+                      where + "Material id = " + std::to_string(m.id) + " is already used by " +
+                        (materials.count(m.id) ? materials.at(m.id).name : ""));
+        materials[m.id] = m;
+      }
+    prm.leave_subsection();
+  }
+
+  const Material &MaterialLibrary::by_id(const types::material_id id) const
+  {
+    const auto it = materials.find(id);
+    require_input(it != materials.end(),
+                  "no material has material id " + std::to_string(id) + " (see subsection Materials)");
+    return it->second;
+  }
+
+  const Material &MaterialLibrary::by_name(const std::string &name, const std::string &parameter) const
+  {
+    for (const auto &[id, m] : materials)
+      if (m.name == name)
+        return m;
+    throw InputError(parameter + ": unknown material '" + name + "' (known: " + pattern_names() + ")");
+  }
+
+  std::vector<Material> MaterialLibrary::all() const
+  {
+    std::vector<Material> result;
+    for (const auto &[id, m] : materials)
+      result.push_back(m);
+    return result;
+  }
+
+  void MaterialLibrary::set(const Material &material)
+  {
+    for (auto it = materials.begin(); it != materials.end();)
+      it = (it->second.name == material.name ? materials.erase(it) : std::next(it));
+    materials[material.id] = material;
+  }
+
+  void MaterialLibrary::evaluate(const MaterialInputs &in, MaterialOutputs &out) const
+  {
+    const Material &host = by_id(in.material_id);
+    const unsigned int n = out.lame_lambda.size();
+    const Material *li   = nullptr;
+    if (!in.li_fraction.empty())
+      li = &by_name("Li metal");
+    for (unsigned int q = 0; q < n; ++q)
+      {
+        const double xi = (li != nullptr ? in.li_fraction[q] : 0.0);
+        const auto   mix = [xi](const double metal, const double other) { return xi * metal + (1 - xi) * other; };
+        const Material &m = (li != nullptr ? *li : host);
+        out.lame_lambda[q]             = mix(m.lame_lambda(), host.lame_lambda());
+        out.shear_modulus[q]           = mix(m.shear_modulus(), host.shear_modulus());
+        out.electronic_conductivity[q] = mix(m.electronic_conductivity, host.electronic_conductivity);
+        out.ionic_conductivity[q]      = mix(m.ionic_conductivity, host.ionic_conductivity);
+      }
+  }
+} // namespace dendra

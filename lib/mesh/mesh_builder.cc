@@ -1,0 +1,126 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/base/parameters.h>
+#include <dendra/mesh/mesh_builder.h>
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/distributed/grid_refinement.h>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  template <int dim>
+  void MeshBuilder<dim>::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Mesh refinement");
+    prm.declare_entry("Initial global refinement", "0", Patterns::Integer(0, 12),
+                      "Uniform refinements of the coarse mesh (-).");
+    prm.declare_entry("Interface resolution", "1e-7", Patterns::Double(0),
+                      "Cells where materials meet are refined until their edge is at most this long (m); "
+                      "0 switches interface refinement off.");
+    prm.declare_entry("Maximum interface refinements", "10", Patterns::Integer(0, 20),
+                      "Cap on the rounds of interface refinement (-).");
+    prm.declare_entry("Adaptive refinement cycles", "0", Patterns::Integer(0, 20),
+                      "Solve-estimate-adapt cycles in each step before the final solve (-); the "
+                      "indicator is the sum of the fields' Kelly indicators, each scaled to max 1.");
+    prm.declare_entry("Refinement fraction", "0.3", Patterns::Double(0, 1),
+                      "Fraction of the total error indicator whose cells are refined (-).");
+    prm.declare_entry("Coarsening fraction", "0.05", Patterns::Double(0, 1),
+                      "Fraction of the total error indicator whose cells are coarsened (-).");
+    prm.declare_entry("Minimum level", "0", Patterns::Integer(0, 30), "Coarsest refinement level allowed (-).");
+    prm.declare_entry("Maximum level", "12", Patterns::Integer(0, 30), "Finest refinement level allowed (-).");
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  void MeshBuilder<dim>::parse_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Mesh refinement");
+    initial_global_refinement = prm.get_integer("Initial global refinement");
+    interface_resolution      = prm.get_double("Interface resolution");
+    max_interface_refinements = prm.get_integer("Maximum interface refinements");
+    adaptive_cycles           = prm.get_integer("Adaptive refinement cycles");
+    refine_fraction           = prm.get_double("Refinement fraction");
+    coarsen_fraction          = prm.get_double("Coarsening fraction");
+    min_level                 = prm.get_integer("Minimum level");
+    max_level                 = prm.get_integer("Maximum level");
+    prm.leave_subsection();
+    require_input(refine_fraction + coarsen_fraction <= 1,
+                  "Mesh refinement: Refinement fraction + Coarsening fraction = " +
+                    format_number(refine_fraction + coarsen_fraction) + " must not exceed 1");
+    require_input(min_level <= max_level, "Mesh refinement: Minimum level = " + std::to_string(min_level) +
+                                            " exceeds Maximum level = " + std::to_string(max_level));
+  }
+
+  template <int dim>
+  bool MeshBuilder<dim>::is_interface_cell(const Geometry<dim> &geometry,
+                                           const typename Triangulation<dim>::active_cell_iterator &cell)
+  {
+    const types::material_id centre = geometry.material_id_at(cell->center());
+    for (const unsigned int v : cell->vertex_indices())
+      if (geometry.material_id_at(cell->vertex(v)) != centre)
+        return true;
+    for (const unsigned int f : cell->face_indices())
+      if (geometry.material_id_at(cell->face(f)->center()) != centre)
+        return true;
+    return false;
+  }
+
+  template <int dim>
+  void MeshBuilder<dim>::assign_material_ids(const Geometry<dim> &geometry, Triangulation<dim> &tria)
+  {
+    for (const auto &cell : tria.active_cell_iterators())
+      if (!cell->is_artificial())
+        cell->set_material_id(geometry.material_id_at(cell->center()));
+  }
+
+  template <int dim>
+  void MeshBuilder<dim>::build(const Geometry<dim> &geometry, parallel::distributed::Triangulation<dim> &tria) const
+  {
+    geometry.create_coarse_mesh(tria);
+    tria.refine_global(initial_global_refinement);
+    if (!geometry.classifies_cells())
+      return;
+    assign_material_ids(geometry, tria);
+    if (interface_resolution <= 0)
+      return;
+    for (unsigned int round = 0; round < max_interface_refinements; ++round)
+      {
+        unsigned int n_flagged = 0;
+        for (const auto &cell : tria.active_cell_iterators())
+          if (cell->is_locally_owned() && cell->minimum_vertex_distance() > interface_resolution * (1 + 1e-10) &&
+              is_interface_cell(geometry, cell))
+            {
+              cell->set_refine_flag();
+              ++n_flagged;
+            }
+        if (Utilities::MPI::sum(n_flagged, tria.get_communicator()) == 0)
+          break;
+        tria.execute_coarsening_and_refinement();
+        assign_material_ids(geometry, tria);
+      }
+  }
+
+  template <int dim>
+  void MeshBuilder<dim>::mark_for_adaptation(parallel::distributed::Triangulation<dim> &tria,
+                                             const Vector<float> &                      indicators) const
+  {
+    parallel::distributed::GridRefinement::refine_and_coarsen_fixed_fraction(tria, indicators, refine_fraction,
+                                                                             coarsen_fraction);
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          if (cell->level() >= static_cast<int>(max_level))
+            cell->clear_refine_flag();
+          if (cell->level() <= static_cast<int>(min_level))
+            cell->clear_coarsen_flag();
+          // Material interfaces keep the resolution they were built with.
+          for (const unsigned int f : cell->face_indices())
+            if (!cell->at_boundary(f) && cell->neighbor(f)->material_id() != cell->material_id())
+              cell->clear_coarsen_flag();
+        }
+  }
+
+  template class MeshBuilder<2>;
+  template class MeshBuilder<3>;
+} // namespace dendra
