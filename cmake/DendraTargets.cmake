@@ -11,8 +11,6 @@ endif()
 
 # Flags for Dendra's own translation units (not exported).
 set(DENDRA_WARNING_FLAGS -Wall -Wextra -Wno-unused-parameter -Wno-deprecated-declarations)
-set(CMAKE_CXX_FLAGS_DEBUG "-O0 -g")
-set(CMAKE_CXX_FLAGS_RELEASE "-O2")
 
 # dendra_setup_target(<target>): warnings for a target built from this tree.
 function(dendra_setup_target _target)

@@ -5,6 +5,7 @@
 #include <deal.II/base/utilities.h>
 
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 namespace dendra
@@ -101,15 +102,21 @@ namespace dendra
   {
     const std::string variables = (dim == 2 ? "x,y,t" : "x,y,z,t");
     auto function = std::make_shared<FunctionParser<dim>>(expressions.size());
+    // deal.II prints muparser's diagnostics to std::cerr before it throws;
+    // keep them for the one-line message instead.
+    std::ostringstream diagnostics;
+    std::streambuf *   cerr_buffer = std::cerr.rdbuf(diagnostics.rdbuf());
     try
       {
         function->initialize(variables, expressions, {{"pi", numbers::PI}}, /*time_dependent=*/true);
         // muparser reports some errors only on the first evaluation.
         for (unsigned int c = 0; c < expressions.size(); ++c)
           function->value(Point<dim>(), c);
+        std::cerr.rdbuf(cerr_buffer);
       }
     catch (const std::exception &e)
       {
+        std::cerr.rdbuf(cerr_buffer);
         std::string joined;
         for (const auto &s : expressions)
           joined += (joined.empty() ? "" : ", ") + s;

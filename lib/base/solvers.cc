@@ -32,41 +32,75 @@ namespace dendra
 
   void LinearSolverSettings::declare_parameters(ParameterHandler &prm, const LinearSolverSettings &defaults)
   {
-    prm.declare_entry("Relative tolerance", format_number(defaults.relative_tolerance),
-                      Patterns::Double(1e-16, 1.0),
-                      "CG stops when the (scaled) residual has dropped by this factor (-), in (0, 1].");
-    prm.declare_entry("Maximum iterations", std::to_string(defaults.max_iterations),
-                      Patterns::Integer(1), "CG iteration limit (-).");
-    prm.declare_entry("AMG strong threshold", format_number(defaults.strong_threshold),
-                      Patterns::Double(0.0, 1.0),
-                      "AMG strength-of-connection threshold (-), in [0, 1]: BoomerAMG strong "
-                      "threshold (0.25 for 2D, 0.5-0.7 for 3D) or GAMG drop tolerance / 10.");
+    prm.declare_entry("Relative tolerance", format_number(defaults.relative_tolerance), Patterns::Double(1e-16, 1.0),
+                      "CG stops when the residual has dropped by this factor (-), in (0, 1].");
+    prm.declare_entry("Maximum iterations", std::to_string(defaults.max_iterations), Patterns::Integer(1),
+                      "CG iteration limit (-).");
+    prm.declare_entry("AMG type", defaults.amg_type, Patterns::Selection("ml|boomeramg|gamg"),
+                      "Algebraic multigrid with the PETSc backend: ml (Trilinos ML through PETSc), boomeramg "
+                      "(hypre) or gamg (PETSc). The Trilinos backend always uses ML.");
+    prm.declare_entry("AMG threshold", format_number(defaults.threshold), Patterns::Double(0.0, 1.0),
+                      "ML/GAMG: drop tolerance for weak connections when aggregating (-), 0 keeps all; "
+                      "BoomerAMG: strength threshold, 0.25 in 2D and 0.5-0.7 in 3D.");
+    prm.declare_entry("AMG smoother sweeps", std::to_string(defaults.smoother_sweeps), Patterns::Integer(1, 10),
+                      "Smoothing steps per AMG level (-).");
+    prm.declare_entry("AMG prolongator damping", format_number(defaults.prolongator_damping),
+                      Patterns::Double(0.0, 2.0), "ML: damping factor of the prolongator smoothing (-).");
     prm.declare_entry("AMG aggressive coarsening levels", std::to_string(defaults.aggressive_coarsening_levels),
-                      Patterns::Integer(0, 10), "Levels of aggressive coarsening in BoomerAMG (-).");
-    prm.declare_entry("AMG smoother sweeps", std::to_string(defaults.smoother_sweeps),
-                      Patterns::Integer(1, 10), "Smoothing steps per AMG level (-).");
+                      Patterns::Integer(0, 10), "BoomerAMG: levels with aggressive coarsening (-).");
   }
 
   void LinearSolverSettings::parse_parameters(const ParameterHandler &prm)
   {
     relative_tolerance           = prm.get_double("Relative tolerance");
     max_iterations               = prm.get_integer("Maximum iterations");
-    strong_threshold             = prm.get_double("AMG strong threshold");
-    aggressive_coarsening_levels = prm.get_integer("AMG aggressive coarsening levels");
+    amg_type                     = prm.get("AMG type");
+    threshold                    = prm.get_double("AMG threshold");
     smoother_sweeps              = prm.get_integer("AMG smoother sweeps");
+    prolongator_damping          = prm.get_double("AMG prolongator damping");
+    aggressive_coarsening_levels = prm.get_integer("AMG aggressive coarsening levels");
   }
 
 #ifdef DENDRA_USE_TRILINOS
   struct AMGPreconditioner::Implementation
   {
     TrilinosWrappers::PreconditionAMG amg;
+
+    /// ML with deal.II's defaults plus our settings; @p modes (if any)
+    /// replaces the near-null space.
+    void initialize(const LA::MPI::SparseMatrix &matrix, const std::vector<LA::MPI::Vector> &modes,
+                    const LinearSolverSettings &settings)
+    {
+      TrilinosWrappers::PreconditionAMG::AdditionalData data;
+      data.elliptic              = true;
+      data.aggregation_threshold = settings.threshold;
+      data.smoother_sweeps       = settings.smoother_sweeps;
+      Teuchos::ParameterList              list;
+      std::unique_ptr<Epetra_MultiVector> constant_modes;
+      data.set_parameters(list, constant_modes, matrix);
+      list.set("aggregation: damping factor", settings.prolongator_damping);
+      std::unique_ptr<Epetra_MultiVector> null_space;
+      if (!modes.empty())
+        {
+          // deal.II 9.4 passes translations only; hand ML all modes.
+          const Epetra_Map &map = matrix.trilinos_matrix().DomainMap();
+          null_space            = std::make_unique<Epetra_MultiVector>(map, modes.size());
+          for (unsigned int m = 0; m < modes.size(); ++m)
+            for (int i = 0; i < map.NumMyElements(); ++i)
+              (*null_space)[m][i] = (*modes[m].trilinos_vector()(0))[i];
+          list.set("null space: type", "pre-computed");
+          list.set("null space: dimension", static_cast<int>(modes.size()));
+          list.set("null space: vectors", null_space->Values());
+        }
+      amg.initialize(matrix, list);
+    }
   };
 #else
   namespace
   {
-    /// PETSc's smoothed-aggregation AMG (GAMG) with a user near-null space;
-    /// deal.II 9.4 has no wrapper for it.
-    class PreconditionGAMG : public PETScWrappers::PreconditionBase
+    /// An algebraic multigrid PC of PETSc (ML, hypre BoomerAMG or GAMG) with
+    /// an optional near-null space; deal.II 9.4 wraps only BoomerAMG.
+    class PreconditionPETScAMG : public PETScWrappers::PreconditionBase
     {
     public:
       void initialize(const PETScWrappers::MatrixBase &   system_matrix,
@@ -76,49 +110,72 @@ namespace dendra
       {
         clear();
         matrix = static_cast<Mat>(system_matrix);
-        PetscErrorCode ierr;
-        if (block_size > 1)
+        if (!near_null_space.empty())
           {
             // Aggregate the components of a node together.
-            ierr = MatSetBlockSize(matrix, block_size);
-            AssertThrow(ierr == 0, ExcPETScError(ierr));
+            check(MatSetBlockSize(matrix, block_size));
+            std::vector<Vec> vectors;
+            for (const auto &v : near_null_space)
+              vectors.push_back(static_cast<const Vec &>(v));
+            MatNullSpace null_space;
+            check(MatNullSpaceCreate(system_matrix.get_mpi_communicator(), PETSC_FALSE, vectors.size(),
+                                     vectors.data(), &null_space));
+            check(MatSetNearNullSpace(matrix, null_space));
+            MatNullSpaceDestroy(&null_space);
           }
-        std::vector<Vec> vectors;
-        for (const auto &v : near_null_space)
-          vectors.push_back(static_cast<const Vec &>(v));
-        MatNullSpace null_space;
-        ierr = MatNullSpaceCreate(system_matrix.get_mpi_communicator(), PETSC_FALSE, vectors.size(),
-                                  vectors.data(), &null_space);
-        AssertThrow(ierr == 0, ExcPETScError(ierr));
-        ierr = MatSetNearNullSpace(matrix, null_space);
-        AssertThrow(ierr == 0, ExcPETScError(ierr));
-        MatNullSpaceDestroy(&null_space);
-
         create_pc();
-        ierr = PCSetType(pc, PCGAMG);
-        AssertThrow(ierr == 0, ExcPETScError(ierr));
-        // Options with a private prefix, so that the user can still override
-        // them on the PETSc command line (-dendra_gamg_...).
-        ierr = PCSetOptionsPrefix(pc, "dendra_gamg_");
-        AssertThrow(ierr == 0, ExcPETScError(ierr));
-        const std::string threshold = std::to_string(settings.strong_threshold / 10.);
+        // Options under a private prefix; users may still override them with
+        // -dendra_amg_... on the PETSc command line.
+        check(PCSetOptionsPrefix(pc, "dendra_amg_"));
+        const std::string threshold = format_number(settings.threshold);
         const std::string sweeps    = std::to_string(settings.smoother_sweeps);
-        PetscOptionsSetValue(nullptr, "-dendra_gamg_pc_gamg_threshold", threshold.c_str());
-        PetscOptionsSetValue(nullptr, "-dendra_gamg_mg_levels_ksp_max_it", sweeps.c_str());
-        PetscOptionsSetValue(nullptr, "-dendra_gamg_pc_gamg_square_graph", "1");
-        ierr = PCSetFromOptions(pc);
-        AssertThrow(ierr == 0, ExcPETScError(ierr));
-        ierr = PCSetUp(pc);
-        AssertThrow(ierr == 0, ExcPETScError(ierr));
+        if (settings.amg_type == "ml")
+          {
+            check(PCSetType(pc, PCML));
+            set_option("pc_ml_Threshold", threshold);
+            set_option("pc_ml_DampingFactor", format_number(settings.prolongator_damping));
+            set_option("pc_ml_nullspace", near_null_space.empty() ? "auto" : "user");
+            set_option("mg_levels_ksp_max_it", sweeps);
+          }
+        else if (settings.amg_type == "gamg")
+          {
+            check(PCSetType(pc, PCGAMG));
+            set_option("pc_gamg_threshold", threshold);
+            set_option("mg_levels_ksp_max_it", sweeps);
+          }
+        else
+          {
+            check(PCSetType(pc, PCHYPRE));
+            check(PCHYPRESetType(pc, "boomeramg"));
+            set_option("pc_hypre_boomeramg_strong_threshold", threshold);
+            set_option("pc_hypre_boomeramg_agg_nl", std::to_string(settings.aggressive_coarsening_levels));
+            set_option("pc_hypre_boomeramg_grid_sweeps_all", sweeps);
+          }
+        check(PCSetFromOptions(pc));
+        check(PCSetUp(pc));
+      }
+
+    private:
+      static void check(const PetscErrorCode code)
+      {
+        AssertThrow(code == 0, ExcPETScError(code));
+      }
+      static void set_option(const std::string &name, const std::string &value)
+      {
+        check(PetscOptionsSetValue(nullptr, ("-dendra_amg_" + name).c_str(), value.c_str()));
       }
     };
   } // namespace
 
   struct AMGPreconditioner::Implementation
   {
-    PETScWrappers::PreconditionBoomerAMG boomer;
-    PreconditionGAMG                     gamg;
-    bool                                 use_gamg = false;
+    PreconditionPETScAMG amg;
+
+    void initialize(const LA::MPI::SparseMatrix &matrix, const std::vector<LA::MPI::Vector> &modes,
+                    const unsigned int block_size, const LinearSolverSettings &settings)
+    {
+      amg.initialize(matrix, modes, block_size, settings);
+    }
   };
 #endif
 
@@ -132,18 +189,9 @@ namespace dendra
                                             const LinearSolverSettings & settings)
   {
 #ifdef DENDRA_USE_TRILINOS
-    TrilinosWrappers::PreconditionAMG::AdditionalData data;
-    data.elliptic              = true;
-    data.aggregation_threshold = 1e-4;
-    data.smoother_sweeps       = settings.smoother_sweeps;
-    impl->amg.initialize(matrix, data);
+    impl->initialize(matrix, {}, settings);
 #else
-    PETScWrappers::PreconditionBoomerAMG::AdditionalData data;
-    data.symmetric_operator               = true;
-    data.strong_threshold                 = settings.strong_threshold;
-    data.aggressive_coarsening_num_levels = settings.aggressive_coarsening_levels;
-    impl->boomer.initialize(matrix, data);
-    impl->use_gamg = false;
+    impl->initialize(matrix, {}, 1, settings);
 #endif
   }
 
@@ -154,39 +202,15 @@ namespace dendra
   {
 #ifdef DENDRA_USE_TRILINOS
     (void)block_size;
-    TrilinosWrappers::PreconditionAMG::AdditionalData data;
-    data.elliptic              = true;
-    data.aggregation_threshold = settings.strong_threshold / 10.;
-    data.smoother_sweeps       = settings.smoother_sweeps;
-    Teuchos::ParameterList              list;
-    std::unique_ptr<Epetra_MultiVector> unused_modes;
-    data.set_parameters(list, unused_modes, matrix);
-    // Hand ML the full near-null space (deal.II 9.4 passes translations only).
-    const Epetra_Map & map = matrix.trilinos_matrix().DomainMap();
-    Epetra_MultiVector modes(map, near_null_space.size());
-    for (unsigned int m = 0; m < near_null_space.size(); ++m)
-      for (int i = 0; i < map.NumMyElements(); ++i)
-        modes[m][i] = (*near_null_space[m].trilinos_vector()(0))[i];
-    list.set("null space: type", "pre-computed");
-    list.set("null space: dimension", static_cast<int>(near_null_space.size()));
-    list.set("null space: vectors", modes.Values());
-    impl->amg.initialize(matrix, list);
+    impl->initialize(matrix, near_null_space, settings);
 #else
-    impl->gamg.initialize(matrix, near_null_space, block_size, settings);
-    impl->use_gamg = true;
+    impl->initialize(matrix, near_null_space, block_size, settings);
 #endif
   }
 
   void AMGPreconditioner::vmult(LA::MPI::Vector &dst, const LA::MPI::Vector &src) const
   {
-#ifdef DENDRA_USE_TRILINOS
     impl->amg.vmult(dst, src);
-#else
-    if (impl->use_gamg)
-      impl->gamg.vmult(dst, src);
-    else
-      impl->boomer.vmult(dst, src);
-#endif
   }
 
   SolverReport solve_cg(const LA::MPI::SparseMatrix &matrix,

@@ -20,13 +20,10 @@ namespace dendra
 
   namespace
   {
-    /// Settings that suit CG + smoothed-aggregation AMG on elasticity.
+    /// Settings that suit CG + smoothed-aggregation AMG (ML) on elasticity.
     LinearSolverSettings elasticity_solver_defaults()
     {
-      LinearSolverSettings s;
-      s.relative_tolerance = 1e-8;
-      s.strong_threshold   = 0.2;
-      s.smoother_sweeps    = 2;
+      LinearSolverSettings s; // ML defaults; measured in benchmarks/elliptic
       return s;
     }
 
@@ -72,6 +69,8 @@ namespace dendra
     prm.declare_entry("Volumetric eigenstrain", "0", Patterns::Anything(),
                       "Volumetric eigenstrain eps_v(x, y, z, t) (-), the added volume fraction; "
                       "eps* = eps_v / 3 I. Adds to the plating eigenstrain of subsection Plating.");
+    prm.declare_entry("Body force", "0", Patterns::Anything(),
+                      "Body force per volume 'f_x, f_y[, f_z]' (N/m^3), functions of x, y, z, t; one value = all components.");
     prm.declare_entry("Eigenstrain materials", "", Patterns::Anything(),
                       "Comma-separated material names in which 'Volumetric eigenstrain' acts; empty = everywhere.");
     prm.enter_subsection("Boundary conditions");
@@ -96,6 +95,12 @@ namespace dendra
     degree = prm.get_integer("Polynomial degree");
     volumetric_eigenstrain =
       parse_function<dim>({prm.get("Volumetric eigenstrain")}, "Elasticity/Volumetric eigenstrain");
+    auto force = split_top_level(prm.get("Body force"), ',');
+    if (force.size() == 1)
+      force.resize(dim, force[0]);
+    require_input(force.size() == dim, "Elasticity/Body force: needs " + std::to_string(dim) + " components, got " +
+                                         std::to_string(force.size()));
+    body_force = parse_function<dim>(force, "Elasticity/Body force");
     eigenstrain_materials.clear();
     for (const auto &name : split_top_level(prm.get("Eigenstrain materials"), ','))
       if (!name.empty())
@@ -256,8 +261,9 @@ namespace dendra
     Timer timer;
     system_matrix = 0;
     system_rhs    = 0;
-    if (parameters.volumetric_eigenstrain)
-      parameters.volumetric_eigenstrain->set_time(time);
+    for (auto *f : {parameters.volumetric_eigenstrain.get(), parameters.body_force.get()})
+      if (f)
+        f->set_time(time);
     for (const auto *bc : {&parameters.traction, &parameters.pressure})
       for (const auto &[id, f] : *bc)
         f->set_time(time);
@@ -276,6 +282,7 @@ namespace dendra
     std::vector<types::global_dof_index> indices(n);
     std::vector<SymmetricTensor<2, dim>> sym_grad(n);
     std::vector<double>                  div(n);
+    Vector<double>                       force(dim);
     MaterialInputs                       in;
     MaterialOutputs                      out;
     out.resize(quadrature.size());
@@ -301,11 +308,14 @@ namespace dendra
                   div[i]      = fe_values[u].divergence(i, q);
                 }
               const double eigenstress = (3 * lambda + 2 * mu) * e[q]; // (C : eps*)_ii
+              if (parameters.body_force)
+                parameters.body_force->vector_value(fe_values.quadrature_point(q), force);
               for (unsigned int i = 0; i < n; ++i)
                 {
                   for (unsigned int j = 0; j < n; ++j)
                     cell_matrix(i, j) += (lambda * div[i] * div[j] + 2 * mu * (sym_grad[i] * sym_grad[j])) * dx;
-                  cell_rhs(i) += eigenstress * div[i] * dx;
+                  const unsigned int c = fe.system_to_component_index(i).first;
+                  cell_rhs(i) += (eigenstress * div[i] + force[c] * fe_values.shape_value(i, q)) * dx;
                 }
             }
           for (const unsigned int face : cell->face_indices())

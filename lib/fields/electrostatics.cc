@@ -37,7 +37,7 @@ namespace dendra
                       "Robin data 'id: h, phi_ref; ...': inward current h (phi_ref - phi), h in S/m^2, phi_ref in V.");
     prm.leave_subsection();
     prm.enter_subsection("Linear solver");
-    LinearSolverSettings::declare_parameters(prm);
+    LinearSolverSettings::declare_parameters(prm, Parameters().solver);
     prm.leave_subsection();
     prm.leave_subsection();
   }

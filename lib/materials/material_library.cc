@@ -103,6 +103,14 @@ namespace dendra
     prm.leave_subsection();
   }
 
+  MaterialLibrary MaterialLibrary::defaults()
+  {
+    MaterialLibrary library;
+    for (const auto &m : default_materials())
+      library.materials[m.id] = m;
+    return library;
+  }
+
   const Material &MaterialLibrary::by_id(const types::material_id id) const
   {
     const auto it = materials.find(id);

@@ -14,11 +14,13 @@ namespace dendra
   /// Settings of a preconditioned CG solve with algebraic multigrid.
   struct LinearSolverSettings
   {
-    double       relative_tolerance = 1e-10; ///< residual reduction (-), in (0, 1)
-    unsigned int max_iterations     = 500;   ///< CG iteration limit (-)
-    double       strong_threshold   = 0.5;   ///< AMG strength of connection (-), BoomerAMG / GAMG
+    double       relative_tolerance  = 1e-8;  ///< residual reduction (-), in (0, 1)
+    unsigned int max_iterations      = 500;   ///< CG iteration limit (-)
+    std::string  amg_type            = "ml";  ///< ml | boomeramg | gamg (PETSc); ML for Trilinos
+    double       threshold           = 0.0;   ///< ML/GAMG drop tolerance; BoomerAMG strong threshold (-)
+    unsigned int smoother_sweeps     = 2;     ///< smoothing steps per level (-)
+    double       prolongator_damping = 4. / 3.; ///< ML prolongator smoothing damping factor (-)
     unsigned int aggressive_coarsening_levels = 1; ///< BoomerAMG levels with aggressive coarsening (-)
-    unsigned int smoother_sweeps    = 2;     ///< AMG smoothing steps per level (-)
 
     /// Declares the entries in the current subsection with the defaults above.
     static void declare_parameters(dealii::ParameterHandler &prm);
@@ -36,8 +38,8 @@ namespace dendra
     double       solve_time       = 0;   ///< CG iterations (s)
   };
 
-  /// Algebraic multigrid of the chosen backend: BoomerAMG (scalar) or GAMG with
-  /// a near-null space (systems) for PETSc, ML for Trilinos.
+  /// Algebraic multigrid: ML (default), BoomerAMG or GAMG through PETSc, or
+  /// ML through Trilinos; for systems with a user near-null space.
   class AMGPreconditioner
   {
   public:

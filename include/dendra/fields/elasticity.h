@@ -53,6 +53,8 @@ namespace dendra
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> traction;
       /// Pressure p (Pa) by boundary id: traction = -p n.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> pressure;
+      /// Body force per volume (N/m^3), dim components; null = 0.
+      std::shared_ptr<dealii::Function<dim>> body_force;
       /// Volumetric eigenstrain eps_v(x, t) (-); null = 0.
       std::shared_ptr<dealii::Function<dim>> volumetric_eigenstrain;
       /// Material names in which eps_v acts; empty = everywhere.
@@ -84,6 +86,9 @@ namespace dendra
     /// A field on @p triangulation with moduli from @p materials.
     Elasticity(const dealii::parallel::distributed::Triangulation<dim> &triangulation,
                const MaterialLibrary &materials, const Parameters &parameters);
+    /// The field keeps a reference to the materials: temporaries are not allowed.
+    Elasticity(const dealii::parallel::distributed::Triangulation<dim> &, const MaterialLibrary &&,
+               const Parameters &) = delete;
 
     /// Adds eps_v = @p volumetric_strain_per_unit x (a scalar FE field of another
     /// module, on the same mesh, with ghost values) to the eigenstrain.

@@ -53,7 +53,18 @@ namespace dendra
       /// Robin data (component 0: conductance h in S/m^2, 1: reference potential in V):
       /// inward current = h (phi_ref - phi).
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> robin;
-      LinearSolverSettings solver; ///< CG + AMG settings
+      LinearSolverSettings solver = scalar_solver_defaults(); ///< CG + AMG settings
+
+      /// ML with a lighter prolongator damping (1.2) suits the scalar problem; see benchmarks/elliptic.
+      static LinearSolverSettings scalar_solver_defaults()
+      {
+        LinearSolverSettings s;
+        s.prolongator_damping = 1.2;
+        // Residuals of metal rows weigh sqrt(sigma_metal / sigma_electrolyte) more in
+        // current units: a tight tolerance keeps Dirichlet reactions accurate.
+        s.relative_tolerance = 1e-12;
+        return s;
+      }
 
       /// Declares subsection "Electrostatics".
       static void declare_parameters(dealii::ParameterHandler &prm);
@@ -64,6 +75,9 @@ namespace dendra
     /// A field on @p triangulation with materials from @p materials.
     Electrostatics(const dealii::parallel::distributed::Triangulation<dim> &triangulation,
                    const MaterialLibrary &materials, const Parameters &parameters);
+    /// The field keeps a reference to the materials: temporaries are not allowed.
+    Electrostatics(const dealii::parallel::distributed::Triangulation<dim> &, const MaterialLibrary &&,
+               const Parameters &) = delete;
 
     /// Distributes DoFs, builds constraints and the sparsity pattern.
     void setup_dofs();

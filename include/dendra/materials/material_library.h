@@ -56,6 +56,9 @@ namespace dendra
     /// Reads and validates all materials (positive moduli, -1 < nu < 0.5, ...).
     void parse_parameters(dealii::ParameterHandler &prm);
 
+    /// The library with the defaults of PHYSICS.md Section 6 (no parameter file needed).
+    static MaterialLibrary defaults();
+
     /// The material with cell id @p id; InputError if there is none.
     const Material &by_id(dealii::types::material_id id) const;
     /// The material called @p name; InputError (naming @p parameter) if there is none.

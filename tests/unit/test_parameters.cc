@@ -1,0 +1,91 @@
+// Parameter handling: helpers, and one-line errors for bad input.
+#include <dendra/base/exceptions.h>
+#include <dendra/base/parameters.h>
+#include <dendra/coupling/simulator.h>
+
+#include <deal.II/base/mpi.h>
+
+#include <catch2/catch.hpp>
+
+using namespace dealii;
+using namespace dendra;
+
+namespace
+{
+  /// Parses @p text on top of the defaults and builds a 2D simulator; returns
+  /// the InputError message ("" if there was none).
+  std::string error_of(const std::string &text)
+  {
+    ParameterHandler prm;
+    Simulator<2>::declare_parameters(prm);
+    try
+      {
+        read_parameter_string(prm, "set Output directory = test-parameters-output\n" + text);
+        Simulator<2> simulator(MPI_COMM_WORLD, prm);
+      }
+    catch (const InputError &e)
+      {
+        return e.what();
+      }
+    return "";
+  }
+} // namespace
+
+TEST_CASE("Helpers split and parse parameter values", "[parameters]")
+{
+  CHECK(split_top_level("pow(x, 2), 3", ',') == std::vector<std::string>{"pow(x, 2)", "3"});
+  const auto map = parse_boundary_map("0: 1, 2; top: x", "P", {{"top", 5}});
+  REQUIRE(map.size() == 2);
+  CHECK(map.at(0) == std::vector<std::string>{"1", "2"});
+  CHECK(map.at(5) == std::vector<std::string>{"x"});
+  const auto f = parse_function<2>({"x + 2 * y + t"}, "P");
+  f->set_time(3);
+  CHECK(f->value(Point<2>(1, 1)) == Approx(6));
+  CHECK(parse_points<3>("1, 2, 3; 4, 5, 6", "P")[1][2] == 6);
+  CHECK_THROWS_WITH(parse_boundary_map("sides: 0", "Elasticity/Boundary conditions/Displacement", {{"top", 3}}),
+                    Catch::Contains("Elasticity/Boundary conditions/Displacement") && Catch::Contains("sides") &&
+                      Catch::Contains("top"));
+  CHECK_THROWS_WITH(parse_function<2>({"sin(x"}, "Electrostatics/Source"), Catch::Contains("Electrostatics/Source"));
+  CHECK_THROWS_WITH(parse_points<2>("1, 2, 3", "Postprocess/Probe points"), Catch::Contains("Postprocess/Probe points"));
+}
+
+TEST_CASE("The defaults describe a valid run", "[parameters]")
+{
+  CHECK(error_of("") == "");
+}
+
+TEST_CASE("Bad input gives one-line errors that name the parameter", "[parameters]")
+{
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+    {"set Youngs modulus = 1\n", {"Youngs modulus"}},
+    {"subsection Materals\nend\n", {"Materals"}},
+    {"set Dimension = two\n", {"Dimension", "two"}},
+    {"subsection Geometry\nset Model name = gmsh\nsubsection Gmsh\nset File name = missing.msh\nend\nend\n",
+     {"Geometry/Gmsh/File name", "missing.msh"}},
+    {"subsection Materials\nsubsection LLZO\nset Young's modulus = -150e9\nend\nend\n",
+     {"Materials/LLZO/Young's modulus", "negative"}},
+    {"subsection Materials\nsubsection LLZO\nset Ionic conductivity = -1\nend\nend\n",
+     {"Materials/LLZO/Ionic conductivity"}},
+    {"subsection Materials\nsubsection Li metal\nset Poisson's ratio = 0.5\nend\nend\n",
+     {"Materials/Li metal/Poisson's ratio", "0.5"}},
+    {"subsection Elasticity\nsubsection Boundary conditions\nset Displacement = bottom: 0\nend\nend\n",
+     {"Elasticity/Boundary conditions/Displacement", "bottom"}},
+    {"subsection Geometry\nsubsection Interfacial defect\nset Defect width = 0\nend\nend\n", {"Defect width"}},
+  };
+  for (const auto &[text, expected] : cases)
+    {
+      const std::string message = error_of(text);
+      INFO("input:\n" << text << "message: " << message);
+      CHECK(!message.empty());
+      CHECK(message.find('\n') == std::string::npos);
+      for (const auto &word : expected)
+        CHECK(message.find(word) != std::string::npos);
+    }
+}
+
+TEST_CASE("A missing parameter file is reported by name", "[parameters]")
+{
+  ParameterHandler prm;
+  Simulator<2>::declare_parameters(prm);
+  CHECK_THROWS_WITH(read_parameter_file(prm, "no-such-input.prm"), Catch::Contains("no-such-input.prm"));
+}
