@@ -21,8 +21,8 @@ namespace
 {
   struct Timings
   {
-    double                          setup, assembly, amg, solve;
-    unsigned int                    iterations;
+    double                  setup, assembly, amg, solve;
+    unsigned int            iterations;
     types::global_dof_index n_dofs;
   };
 
@@ -31,7 +31,7 @@ namespace
   {
     Timer timer;
     field.setup_dofs();
-    const double setup = timer.wall_time();
+    const double setup  = timer.wall_time();
     const auto   report = field.solve();
     return {setup, field.assembly_time(), report.amg_setup_time, report.solve_time, report.iterations, field.n_dofs()};
   }
@@ -58,9 +58,9 @@ int main(int argc, char **argv)
       if (problem == "poisson")
         {
           dendra::Electrostatics<3>::Parameters p;
-          p.degree       = degree;
-          p.source       = dendra::parse_function<3>({"1"}, "source");
-          p.dirichlet[0] = dendra::parse_function<3>({"0"}, "phi");
+          p.degree                    = degree;
+          p.source                    = dendra::parse_function<3>({"1"}, "source");
+          p.dirichlet[0]              = dendra::parse_function<3>({"0"}, "phi");
           p.solver.relative_tolerance = 1e-8;
           dendra::Electrostatics<3> field(tria, materials, p);
           t = time_field(field);
@@ -68,9 +68,9 @@ int main(int argc, char **argv)
       else
         {
           dendra::Elasticity<3>::Parameters p;
-          p.degree          = degree;
-          p.displacement[0] = {dendra::parse_function<3>({"0", "0", "0"}, "u"), ComponentMask()};
-          p.pressure[1]     = dendra::parse_function<3>({"1e6"}, "p");
+          p.degree                 = degree;
+          p.displacement[0]        = {dendra::parse_function<3>({"0", "0", "0"}, "u"), ComponentMask()};
+          p.pressure[1]            = dendra::parse_function<3>({"1e6"}, "p");
           p.volumetric_eigenstrain = dendra::parse_function<3>({"1e-3 * x * y"}, "eps");
           dendra::Elasticity<3> field(tria, materials, p);
           t = time_field(field);

@@ -69,8 +69,7 @@ namespace dendra
         if (entry.empty())
           continue;
         const auto colon = entry.find(':');
-        require_input(colon != std::string::npos,
-                      parameter + ": entry '" + entry + "' must read 'boundary id: value'");
+        require_input(colon != std::string::npos, parameter + ": entry '" + entry + "' must read 'boundary id: value'");
         const std::string id_text = Utilities::trim(entry.substr(0, colon));
         int               id      = -1;
         if (names.count(id_text))
@@ -89,23 +88,22 @@ namespace dendra
             require_input(id >= 0 && id < 255 && std::to_string(id) == id_text,
                           parameter + ": '" + id_text + "' is not a boundary id (0..254)" + known);
           }
-        require_input(result.count(id) == 0,
-                      parameter + ": boundary id " + id_text + " appears twice");
+        require_input(result.count(id) == 0, parameter + ": boundary id " + id_text + " appears twice");
         result[id] = split_top_level(entry.substr(colon + 1), ',');
       }
     return result;
   }
 
   template <int dim>
-  std::shared_ptr<Function<dim>>
-  parse_function(const std::vector<std::string> &expressions, const std::string &parameter)
+  std::shared_ptr<Function<dim>> parse_function(const std::vector<std::string> &expressions,
+                                                const std::string              &parameter)
   {
     const std::string variables = (dim == 2 ? "x,y,t" : "x,y,z,t");
-    auto function = std::make_shared<FunctionParser<dim>>(expressions.size());
+    auto              function  = std::make_shared<FunctionParser<dim>>(expressions.size());
     // deal.II prints muparser's diagnostics to std::cerr before it throws;
     // keep them for the one-line message instead.
     std::ostringstream diagnostics;
-    std::streambuf *   cerr_buffer = std::cerr.rdbuf(diagnostics.rdbuf());
+    std::streambuf    *cerr_buffer = std::cerr.rdbuf(diagnostics.rdbuf());
     try
       {
         function->initialize(variables, expressions, {{"pi", numbers::PI}}, /*time_dependent=*/true);
@@ -120,8 +118,8 @@ namespace dendra
         std::string joined;
         for (const auto &s : expressions)
           joined += (joined.empty() ? "" : ", ") + s;
-        throw InputError(parameter + ": cannot evaluate '" + joined + "' as a function of " +
-                         variables + " (" + one_line_message(e) + ")");
+        throw InputError(parameter + ": cannot evaluate '" + joined + "' as a function of " + variables + " (" +
+                         one_line_message(e) + ")");
       }
     return function;
   }
@@ -136,9 +134,9 @@ namespace dendra
       {
         if (expressions.size() == 1 && n_components > 1)
           expressions.resize(n_components, expressions[0]);
-        require_input(expressions.size() == n_components,
-                      parameter + ": boundary " + std::to_string(id) + " needs " + std::to_string(n_components) +
-                        " value(s), got " + std::to_string(expressions.size()));
+        require_input(expressions.size() == n_components, parameter + ": boundary " + std::to_string(id) + " needs " +
+                                                            std::to_string(n_components) + " value(s), got " +
+                                                            std::to_string(expressions.size()));
         result[id] = parse_function<dim>(expressions, parameter);
       }
     return result;
@@ -190,8 +188,8 @@ namespace dendra
   parse_boundary_functions<2>(const std::string &, unsigned int, const std::string &, const BoundaryNames &);
   template std::map<types::boundary_id, std::shared_ptr<Function<3>>>
   parse_boundary_functions<3>(const std::string &, unsigned int, const std::string &, const BoundaryNames &);
-  template Point<2> parse_point<2>(const std::string &, const std::string &);
-  template Point<3> parse_point<3>(const std::string &, const std::string &);
+  template Point<2>              parse_point<2>(const std::string &, const std::string &);
+  template Point<3>              parse_point<3>(const std::string &, const std::string &);
   template std::vector<Point<2>> parse_points<2>(const std::string &, const std::string &);
   template std::vector<Point<3>> parse_points<3>(const std::string &, const std::string &);
 } // namespace dendra

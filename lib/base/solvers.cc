@@ -8,14 +8,14 @@
 #include <deal.II/lac/solver_control.h>
 
 #ifdef DENDRA_USE_TRILINOS
-#  include <deal.II/lac/trilinos_precondition.h>
+#include <deal.II/lac/trilinos_precondition.h>
 
-#  include <Epetra_MultiVector.h>
-#  include <Teuchos_ParameterList.hpp>
+#include <Epetra_MultiVector.h>
+#include <Teuchos_ParameterList.hpp>
 #else
-#  include <deal.II/lac/petsc_precondition.h>
+#include <deal.II/lac/petsc_precondition.h>
 
-#  include <petscpc.h>
+#include <petscpc.h>
 #endif
 
 #include <cmath>
@@ -103,10 +103,9 @@ namespace dendra
     class PreconditionPETScAMG : public PETScWrappers::PreconditionBase
     {
     public:
-      void initialize(const PETScWrappers::MatrixBase &   system_matrix,
-                      const std::vector<LA::MPI::Vector> &near_null_space,
-                      const unsigned int                  block_size,
-                      const LinearSolverSettings &        settings)
+      void initialize(const PETScWrappers::MatrixBase    &system_matrix,
+                      const std::vector<LA::MPI::Vector> &near_null_space, const unsigned int block_size,
+                      const LinearSolverSettings &settings)
       {
         clear();
         matrix = static_cast<Mat>(system_matrix);
@@ -118,8 +117,8 @@ namespace dendra
             for (const auto &v : near_null_space)
               vectors.push_back(static_cast<const Vec &>(v));
             MatNullSpace null_space;
-            check(MatNullSpaceCreate(system_matrix.get_mpi_communicator(), PETSC_FALSE, vectors.size(),
-                                     vectors.data(), &null_space));
+            check(MatNullSpaceCreate(system_matrix.get_mpi_communicator(), PETSC_FALSE, vectors.size(), vectors.data(),
+                                     &null_space));
             check(MatSetNearNullSpace(matrix, null_space));
             MatNullSpaceDestroy(&null_space);
           }
@@ -156,10 +155,7 @@ namespace dendra
       }
 
     private:
-      static void check(const PetscErrorCode code)
-      {
-        AssertThrow(code == 0, ExcPETScError(code));
-      }
+      static void check(const PetscErrorCode code) { AssertThrow(code == 0, ExcPETScError(code)); }
       static void set_option(const std::string &name, const std::string &value)
       {
         check(PetscOptionsSetValue(nullptr, ("-dendra_amg_" + name).c_str(), value.c_str()));
@@ -185,8 +181,7 @@ namespace dendra
 
   AMGPreconditioner::~AMGPreconditioner() = default;
 
-  void AMGPreconditioner::initialize_scalar(const LA::MPI::SparseMatrix &matrix,
-                                            const LinearSolverSettings & settings)
+  void AMGPreconditioner::initialize_scalar(const LA::MPI::SparseMatrix &matrix, const LinearSolverSettings &settings)
   {
 #ifdef DENDRA_USE_TRILINOS
     impl->initialize(matrix, {}, settings);
@@ -195,10 +190,9 @@ namespace dendra
 #endif
   }
 
-  void AMGPreconditioner::initialize_system(const LA::MPI::SparseMatrix &         matrix,
+  void AMGPreconditioner::initialize_system(const LA::MPI::SparseMatrix        &matrix,
                                             const std::vector<LA::MPI::Vector> &near_null_space,
-                                            const unsigned int                  block_size,
-                                            const LinearSolverSettings &        settings)
+                                            const unsigned int block_size, const LinearSolverSettings &settings)
   {
 #ifdef DENDRA_USE_TRILINOS
     (void)block_size;
@@ -213,12 +207,9 @@ namespace dendra
     impl->amg.vmult(dst, src);
   }
 
-  SolverReport solve_cg(const LA::MPI::SparseMatrix &matrix,
-                        LA::MPI::Vector &            solution,
-                        const LA::MPI::Vector &      rhs,
-                        const AMGPreconditioner &    preconditioner,
-                        const LinearSolverSettings & settings,
-                        const std::string &          what)
+  SolverReport solve_cg(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, const LA::MPI::Vector &rhs,
+                        const AMGPreconditioner &preconditioner, const LinearSolverSettings &settings,
+                        const std::string &what)
   {
     SolverReport report;
     Timer        timer;
@@ -228,7 +219,7 @@ namespace dendra
         solution = 0;
         return report;
       }
-    SolverControl control(settings.max_iterations, settings.relative_tolerance * rhs_norm);
+    SolverControl             control(settings.max_iterations, settings.relative_tolerance * rhs_norm);
     SolverCG<LA::MPI::Vector> cg(control);
     try
       {
@@ -238,8 +229,7 @@ namespace dendra
       {
         std::ostringstream message;
         message << what << ": CG did not converge in " << e.last_step << " iterations (residual "
-                << e.last_residual / rhs_norm << " relative, target " << settings.relative_tolerance
-                << ")";
+                << e.last_residual / rhs_norm << " relative, target " << settings.relative_tolerance << ")";
         throw std::runtime_error(message.str());
       }
     report.iterations = control.last_step();
@@ -258,8 +248,8 @@ namespace dendra
       }
     scaling.compress(VectorOperation::insert);
 #ifdef DENDRA_USE_TRILINOS
-    auto &              epetra = const_cast<Epetra_CrsMatrix &>(matrix.trilinos_matrix());
-    const Epetra_Vector &d     = *scaling.trilinos_vector()(0);
+    auto                &epetra = const_cast<Epetra_CrsMatrix &>(matrix.trilinos_matrix());
+    const Epetra_Vector &d      = *scaling.trilinos_vector()(0);
     epetra.LeftScale(d);
     epetra.RightScale(d);
 #else
@@ -274,14 +264,14 @@ namespace dendra
   template <int dim>
   std::vector<LA::MPI::Vector> rigid_body_modes(const DoFHandler<dim> &dof_handler, MPI_Comm communicator)
   {
-    const unsigned int n_modes = (dim == 2 ? 3 : 6);
-    const IndexSet     owned   = dof_handler.locally_owned_dofs();
+    const unsigned int           n_modes = (dim == 2 ? 3 : 6);
+    const IndexSet               owned   = dof_handler.locally_owned_dofs();
     std::vector<LA::MPI::Vector> modes(n_modes);
     for (auto &m : modes)
       m.reinit(owned, communicator);
 
     const FiniteElement<dim> &fe = dof_handler.get_fe();
-    FEValues<dim> fe_values(fe, Quadrature<dim>(fe.get_unit_support_points()), update_quadrature_points);
+    FEValues<dim>             fe_values(fe, Quadrature<dim>(fe.get_unit_support_points()), update_quadrature_points);
     std::vector<types::global_dof_index> indices(fe.n_dofs_per_cell());
     for (const auto &cell : dof_handler.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -299,9 +289,9 @@ namespace dendra
                 else
                   {
                     // rotations about x, y, z: (0,-z,y), (z,0,-x), (-y,x,0)
-                    const double rx[3] = {0, -p[dim - 1], p[1]};
-                    const double ry[3] = {p[dim - 1], 0, -p[0]};
-                    const double rz[3] = {-p[1], p[0], 0};
+                    const double rx[3]   = {0, -p[dim - 1], p[1]};
+                    const double ry[3]   = {p[dim - 1], 0, -p[0]};
+                    const double rz[3]   = {-p[1], p[0], 0};
                     modes[3](indices[i]) = rx[c];
                     modes[4](indices[i]) = ry[c];
                     modes[5](indices[i]) = rz[c];

@@ -129,13 +129,24 @@ namespace dendra
   }
 
   template <int dim>
+  std::vector<Field<dim> *> Simulator<dim>::active_fields()
+  {
+    std::vector<Field<dim> *> fields;
+    if (electrostatics_field)
+      fields.push_back(electrostatics_field.get());
+    if (elasticity_field)
+      fields.push_back(elasticity_field.get());
+    return fields;
+  }
+
+  template <int dim>
   void Simulator<dim>::update_deposit_indicator()
   {
     deposit_dofs.distribute_dofs(deposit_fe);
     const IndexSet owned = deposit_dofs.locally_owned_dofs();
     IndexSet       relevant;
     DoFTools::extract_locally_relevant_dofs(deposit_dofs, relevant);
-    LA::MPI::Vector values(owned, communicator);
+    LA::MPI::Vector                      values(owned, communicator);
     std::vector<types::global_dof_index> index(1);
     for (const auto &cell : deposit_dofs.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -175,27 +186,18 @@ namespace dendra
       if (max > 0)
         indicators.add(1.0 / max, v);
     };
-    if (electrostatics_field)
+    for (const Field<dim> *field : active_fields())
       {
-        electrostatics_field->estimate_error(field_indicators);
-        add_scaled(field_indicators);
-      }
-    if (elasticity_field)
-      {
-        elasticity_field->estimate_error(field_indicators);
+        field->estimate_error(field_indicators);
         add_scaled(field_indicators);
       }
     mesh_builder.mark_for_adaptation(tria, indicators);
     tria.prepare_coarsening_and_refinement();
-    if (electrostatics_field)
-      electrostatics_field->prepare_for_transfer();
-    if (elasticity_field)
-      elasticity_field->prepare_for_transfer();
+    for (Field<dim> *field : active_fields())
+      field->prepare_for_transfer();
     tria.execute_coarsening_and_refinement();
-    if (electrostatics_field)
-      electrostatics_field->finish_transfer();
-    if (elasticity_field)
-      elasticity_field->finish_transfer();
+    for (Field<dim> *field : active_fields())
+      field->finish_transfer();
     update_deposit_indicator();
   }
 
@@ -253,8 +255,8 @@ namespace dendra
         std::vector<std::string> names;
         for (unsigned int d = 0; d < dim; ++d)
           names.push_back(std::string("displacement_") + "xyz"[d]);
-        add_probe_values(elasticity_field->get_mapping(), elasticity_field->dof_handler(),
-                         elasticity_field->solution(), names, "m");
+        add_probe_values(elasticity_field->get_mapping(), elasticity_field->dof_handler(), elasticity_field->solution(),
+                         names, "m");
         add_probe_values(elasticity_field->get_mapping(), elasticity_field->stress_dof_handler(),
                          elasticity_field->stress_fields(), Elasticity<dim>::stress_field_names(), "Pa");
       }
@@ -269,19 +271,20 @@ namespace dendra
       return;
     DataOut<dim> data_out;
     data_out.attach_triangulation(tria);
-    if (electrostatics_field)
-      electrostatics_field->add_output(data_out);
-    if (elasticity_field)
-      elasticity_field->add_output(data_out);
-    Vector<float> material_id(tria.n_active_cells()), subdomain(tria.n_active_cells());
+    for (const Field<dim> *field : active_fields())
+      field->add_output(data_out);
+    Vector<float> material_id(tria.n_active_cells()), subdomain(tria.n_active_cells()),
+      li_indicator(tria.n_active_cells());
     for (const auto &cell : tria.active_cell_iterators())
       if (cell->is_locally_owned())
         {
-          material_id(cell->active_cell_index()) = cell->material_id();
-          subdomain(cell->active_cell_index())   = tria.locally_owned_subdomain();
+          material_id(cell->active_cell_index())  = cell->material_id();
+          subdomain(cell->active_cell_index())    = tria.locally_owned_subdomain();
+          li_indicator(cell->active_cell_index()) = geometry->initial_li_indicator(cell->center());
         }
     data_out.add_data_vector(material_id, "material_id");
     data_out.add_data_vector(subdomain, "subdomain");
+    data_out.add_data_vector(li_indicator, "initial_li_indicator");
     data_out.add_data_vector(deposit_dofs, deposit_indicator, "initial_deposit");
     const unsigned int degree = std::max(electrostatics_parameters.degree, elasticity_parameters.degree);
     data_out.build_patches(MappingQ<dim>(degree), degree);
@@ -332,13 +335,13 @@ namespace dendra
         progress << "step " << step << "/" << n_steps << "  t = " << time << " s  cells "
                  << tria.n_global_active_cells();
         if (electrostatics_field)
-          progress << "  phi: " << electrostatics_field->n_dofs() << " dofs, "
-                   << last_electrostatics_report.iterations << " CG it";
+          progress << "  phi: " << electrostatics_field->n_dofs() << " dofs, " << last_electrostatics_report.iterations
+                   << " CG it";
         if (elasticity_field)
           progress << "  u: " << elasticity_field->n_dofs() << " dofs, " << last_elasticity_report.iterations
                    << " CG it";
-        progress << "  elapsed " << std::setprecision(3) << elapsed << " s, ETA "
-                 << elapsed / step * (n_steps - step) << " s";
+        progress << "  elapsed " << std::setprecision(3) << elapsed << " s, ETA " << elapsed / step * (n_steps - step)
+                 << " s";
         output->log(progress.str());
       }
 

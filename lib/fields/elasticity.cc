@@ -10,8 +10,6 @@
 #include <deal.II/fe/fe_q.h>
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/full_matrix.h>
-#include <deal.II/lac/sparsity_tools.h>
-#include <deal.II/numerics/error_estimator.h>
 #include <deal.II/numerics/vector_tools.h>
 
 namespace dendra
@@ -69,16 +67,16 @@ namespace dendra
     prm.declare_entry("Volumetric eigenstrain", "0", Patterns::Anything(),
                       "Volumetric eigenstrain eps_v(x, y, z, t) (-), the added volume fraction; "
                       "eps* = eps_v / 3 I. Adds to the plating eigenstrain of subsection Plating.");
-    prm.declare_entry("Body force", "0", Patterns::Anything(),
-                      "Body force per volume 'f_x, f_y[, f_z]' (N/m^3), functions of x, y, z, t; one value = all components.");
+    prm.declare_entry(
+      "Body force", "0", Patterns::Anything(),
+      "Body force per volume 'f_x, f_y[, f_z]' (N/m^3), functions of x, y, z, t; one value = all components.");
     prm.declare_entry("Eigenstrain materials", "", Patterns::Anything(),
                       "Comma-separated material names in which 'Volumetric eigenstrain' acts; empty = everywhere.");
     prm.enter_subsection("Boundary conditions");
     prm.declare_entry("Displacement", "electrode bottom: 0", Patterns::Anything(),
                       "Dirichlet data 'b: u_x, u_y[, u_z]; ...' in m (one value = all components); a "
                       "component '-' stays free (e.g. 'x min: 0, -' is a roller). b is a boundary id or name.");
-    prm.declare_entry("Traction", "", Patterns::Anything(),
-                      "Traction vector 'b: t_x, t_y[, t_z]; ...' in Pa.");
+    prm.declare_entry("Traction", "", Patterns::Anything(), "Traction vector 'b: t_x, t_y[, t_z]; ...' in Pa.");
     prm.declare_entry("Pressure", "", Patterns::Anything(),
                       "Normal pressure 'b: p; ...' in Pa (traction = -p n; p > 0 pushes on the body).");
     prm.leave_subsection();
@@ -151,7 +149,7 @@ namespace dendra
     }
 
     const std::vector<double> &evaluate(const typename DoFHandler<dim>::active_cell_iterator &cell,
-                                        const std::vector<Point<dim>> &                        points)
+                                        const std::vector<Point<dim>>                        &points)
     {
       std::fill(values.begin(), values.end(), 0.0);
       const auto &f = owner.parameters.volumetric_eigenstrain;
@@ -161,8 +159,7 @@ namespace dendra
       if (field_fe_values)
         {
           const typename DoFHandler<dim>::active_cell_iterator field_cell(&owner.triangulation, cell->level(),
-                                                                          cell->index(),
-                                                                          owner.eigenstrain_field_dofs);
+                                                                          cell->index(), owner.eigenstrain_field_dofs);
           field_fe_values->reinit(field_cell);
           field_fe_values->get_function_values(*owner.eigenstrain_field, field_values);
           for (unsigned int q = 0; q < values.size(); ++q)
@@ -174,22 +171,17 @@ namespace dendra
     }
 
   private:
-    const Elasticity<dim> &        owner;
+    const Elasticity<dim>         &owner;
     std::vector<double>            values, field_values;
     std::unique_ptr<FEValues<dim>> field_fe_values;
   };
 
   template <int dim>
-  Elasticity<dim>::Elasticity(const parallel::distributed::Triangulation<dim> &tria,
-                              const MaterialLibrary &                          materials,
-                              const Parameters &                               parameters)
-    : communicator(tria.get_communicator())
-    , triangulation(tria)
+  Elasticity<dim>::Elasticity(const parallel::distributed::Triangulation<dim> &tria, const MaterialLibrary &materials,
+                              const Parameters &parameters)
+    : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree), dim))
     , materials(materials)
     , parameters(parameters)
-    , fe(FE_Q<dim>(parameters.degree), dim)
-    , mapping(parameters.degree)
-    , dofs(tria)
     , stress_fe(FE_DGQ<dim>(parameters.degree), n_stress_outputs<dim>)
     , stress_dofs(tria)
   {
@@ -208,31 +200,22 @@ namespace dendra
   }
 
   template <int dim>
-  void Elasticity<dim>::set_time(const double t)
+  void Elasticity<dim>::add_boundary_constraints(AffineConstraints<double> &c)
   {
-    time = t;
-  }
-
-  template <int dim>
-  void Elasticity<dim>::make_constraints()
-  {
-    constraints.clear();
-    constraints.reinit(locally_relevant);
-    DoFTools::make_hanging_node_constraints(dofs, constraints);
     for (const auto &[id, condition] : parameters.displacement)
       {
         condition.function->set_time(time);
-        VectorTools::interpolate_boundary_values(mapping, dofs, id, *condition.function, constraints, condition.mask);
+        VectorTools::interpolate_boundary_values(mapping, dofs, id, *condition.function, c, condition.mask);
       }
-    constraints.close();
   }
 
   template <int dim>
   void Elasticity<dim>::setup_dofs()
   {
-    Timer      timer;
-    const auto ids = triangulation.get_boundary_ids();
-    const auto exists = [&ids](const types::boundary_id id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); };
+    const auto ids    = triangulation.get_boundary_ids();
+    const auto exists = [&ids](const types::boundary_id id) {
+      return std::find(ids.begin(), ids.end(), id) != ids.end();
+    };
     for (const auto &[id, c] : parameters.displacement)
       require_input(exists(id), "Elasticity/Boundary conditions/Displacement: boundary id " + std::to_string(id) +
                                   " does not exist in the mesh");
@@ -240,19 +223,7 @@ namespace dendra
       for (const auto &[id, f] : *bc)
         require_input(exists(id), "Elasticity/Boundary conditions: boundary id " + std::to_string(id) +
                                     " does not exist in the mesh");
-
-    dofs.distribute_dofs(fe);
-    locally_owned = dofs.locally_owned_dofs();
-    DoFTools::extract_locally_relevant_dofs(dofs, locally_relevant);
-    make_constraints();
-
-    DynamicSparsityPattern dsp(locally_relevant);
-    DoFTools::make_sparsity_pattern(dofs, dsp, constraints, false);
-    SparsityTools::distribute_sparsity_pattern(dsp, locally_owned, communicator, locally_relevant);
-    system_matrix.reinit(locally_owned, locally_owned, dsp, communicator);
-    system_rhs.reinit(locally_owned, communicator);
-    locally_relevant_solution.reinit(locally_owned, locally_relevant, communicator);
-    last_setup_time = timer.wall_time();
+    Field<dim>::setup_dofs();
   }
 
   template <int dim>
@@ -268,17 +239,16 @@ namespace dendra
       for (const auto &[id, f] : *bc)
         f->set_time(time);
 
-    const QGauss<dim>     quadrature(fe.degree + 1);
-    const QGauss<dim - 1> face_quadrature(fe.degree + 1);
-    FEValues<dim>         fe_values(mapping, fe, quadrature,
-                            update_values | update_gradients | update_quadrature_points | update_JxW_values);
-    FEFaceValues<dim>     face_values(mapping, fe, face_quadrature,
-                                  update_values | update_quadrature_points | update_normal_vectors |
-                                    update_JxW_values);
-    const FEValuesExtractors::Vector u(0);
-    const unsigned int               n = fe.n_dofs_per_cell();
-    FullMatrix<double>               cell_matrix(n, n);
-    Vector<double>                   cell_rhs(n);
+    const QGauss<dim>                    quadrature(fe->degree + 1);
+    const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
+    FEValues<dim>                        fe_values(mapping, *fe, quadrature,
+                                                   update_values | update_gradients | update_quadrature_points | update_JxW_values);
+    FEFaceValues<dim>                    face_values(mapping, *fe, face_quadrature,
+                                                     update_values | update_quadrature_points | update_normal_vectors | update_JxW_values);
+    const FEValuesExtractors::Vector     u(0);
+    const unsigned int                   n = fe->n_dofs_per_cell();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
     std::vector<SymmetricTensor<2, dim>> sym_grad(n);
     std::vector<double>                  div(n);
@@ -314,7 +284,7 @@ namespace dendra
                 {
                   for (unsigned int j = 0; j < n; ++j)
                     cell_matrix(i, j) += (lambda * div[i] * div[j] + 2 * mu * (sym_grad[i] * sym_grad[j])) * dx;
-                  const unsigned int c = fe.system_to_component_index(i).first;
+                  const unsigned int c = fe->system_to_component_index(i).first;
                   cell_rhs(i) += (eigenstress * div[i] + force[c] * fe_values.shape_value(i, q)) * dx;
                 }
             }
@@ -329,7 +299,7 @@ namespace dendra
                 face_values.reinit(cell, face);
                 for (const unsigned int q : face_values.quadrature_point_indices())
                   {
-                    const auto &x = face_values.quadrature_point(q);
+                    const auto    &x = face_values.quadrature_point(q);
                     Tensor<1, dim> t;
                     if (traction != parameters.traction.end())
                       for (unsigned int d = 0; d < dim; ++d)
@@ -351,7 +321,7 @@ namespace dendra
   template <int dim>
   SolverReport Elasticity<dim>::solve()
   {
-    make_constraints();
+    this->make_constraints(); // displacement data may depend on time
     assemble_system();
     SolverReport      report;
     AMGPreconditioner amg;
@@ -371,8 +341,8 @@ namespace dendra
   template <int dim>
   void Elasticity<dim>::visit_stresses(const Quadrature<dim> &quadrature, const StressVisitor &visit) const
   {
-    FEValues<dim> fe_values(mapping, fe, quadrature, update_gradients | update_quadrature_points);
-    const FEValuesExtractors::Vector     u(0);
+    FEValues<dim>                    fe_values(mapping, *fe, quadrature, update_gradients | update_quadrature_points);
+    const FEValuesExtractors::Vector u(0);
     std::vector<SymmetricTensor<2, dim>> strains(quadrature.size());
     MaterialInputs                       in;
     MaterialOutputs                      out;
@@ -415,10 +385,10 @@ namespace dendra
   typename Elasticity<dim>::StressSummary
   Elasticity<dim>::stress_summary(const std::set<types::material_id> &material_ids) const
   {
-    const double  lowest = -std::numeric_limits<double>::max();
-    double        max_principal = lowest, max_mises = lowest, max_p = lowest, min_p = std::numeric_limits<double>::max();
-    Point<dim>    principal_at, mises_at;
-    visit_stresses(QGauss<dim>(fe.degree + 1),
+    const double lowest        = -std::numeric_limits<double>::max();
+    double       max_principal = lowest, max_mises = lowest, max_p = lowest, min_p = std::numeric_limits<double>::max();
+    Point<dim>   principal_at, mises_at;
+    visit_stresses(QGauss<dim>(fe->degree + 1),
                    [&](const Point<dim> &x, const types::material_id id, const SymmetricTensor<2, 3> &s) {
                      if (!material_ids.empty() && material_ids.count(id) == 0)
                        return;
@@ -448,37 +418,15 @@ namespace dendra
   }
 
   template <int dim>
-  std::pair<double, double> Elasticity<dim>::compute_errors(const Function<dim> &exact) const
-  {
-    Vector<float>     cell_errors(triangulation.n_active_cells());
-    const QGauss<dim> quadrature(fe.degree + 2);
-    VectorTools::integrate_difference(mapping, dofs, locally_relevant_solution, exact, cell_errors, quadrature,
-                                      VectorTools::L2_norm);
-    const double l2 = VectorTools::compute_global_error(triangulation, cell_errors, VectorTools::L2_norm);
-    VectorTools::integrate_difference(mapping, dofs, locally_relevant_solution, exact, cell_errors, quadrature,
-                                      VectorTools::H1_seminorm);
-    const double h1 = VectorTools::compute_global_error(triangulation, cell_errors, VectorTools::H1_seminorm);
-    return {l2, h1};
-  }
-
-  template <int dim>
-  void Elasticity<dim>::estimate_error(Vector<float> &indicators) const
-  {
-    indicators.reinit(triangulation.n_active_cells());
-    KellyErrorEstimator<dim>::estimate(mapping, dofs, QGauss<dim - 1>(fe.degree + 1), {}, locally_relevant_solution,
-                                       indicators);
-  }
-
-  template <int dim>
   void Elasticity<dim>::update_stress_output()
   {
     stress_dofs.distribute_dofs(stress_fe);
     stress_output.reinit(stress_dofs.locally_owned_dofs(), communicator);
-    const FiniteElement<dim> &base = stress_fe.base_element(0);
-    const Quadrature<dim>     points(base.get_unit_support_points());
+    const FiniteElement<dim>                              &base = stress_fe.base_element(0);
+    const Quadrature<dim>                                  points(base.get_unit_support_points());
     std::vector<std::array<double, n_stress_outputs<dim>>> values;
     values.reserve(points.size());
-    auto cell = stress_dofs.begin_active();
+    auto                                 cell = stress_dofs.begin_active();
     std::vector<types::global_dof_index> indices(stress_fe.n_dofs_per_cell());
     // visit_stresses() walks the owned cells in the same order as this loop.
     visit_stresses(points, [&](const Point<dim> &, const types::material_id, const SymmetricTensor<2, 3> &s) {
@@ -531,24 +479,6 @@ namespace dendra
     if (dim == 3)
       names.insert(names.end(), {"stress_xz", "stress_yz"});
     return names;
-  }
-
-  template <int dim>
-  void Elasticity<dim>::prepare_for_transfer()
-  {
-    transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
-    transfer->prepare_for_coarsening_and_refinement(locally_relevant_solution);
-  }
-
-  template <int dim>
-  void Elasticity<dim>::finish_transfer()
-  {
-    setup_dofs();
-    LA::MPI::Vector interpolated(locally_owned, communicator);
-    transfer->interpolate(interpolated);
-    constraints.distribute(interpolated);
-    locally_relevant_solution = interpolated;
-    transfer.reset();
   }
 
   template class Elasticity<2>;

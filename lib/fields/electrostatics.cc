@@ -6,27 +6,25 @@
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/timer.h>
 #include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/full_matrix.h>
-#include <deal.II/lac/sparsity_tools.h>
-#include <deal.II/numerics/error_estimator.h>
 #include <deal.II/numerics/vector_tools.h>
 
 namespace dendra
 {
   using namespace dealii;
 
-
   template <int dim>
   void Electrostatics<dim>::Parameters::declare_parameters(ParameterHandler &prm)
   {
     prm.enter_subsection("Electrostatics");
-    prm.declare_entry("Polynomial degree", "1", Patterns::Integer(1, 4), "Degree of the Lagrange elements for phi (-).");
+    prm.declare_entry("Polynomial degree", "1", Patterns::Integer(1, 4),
+                      "Degree of the Lagrange elements for phi (-).");
     prm.declare_entry("Conductivity", "total", Patterns::Selection("electronic|ionic|total"),
                       "Material conductivity used as sigma: electronic (sigma_e), ionic (sigma_ion) or "
                       "their sum (total).");
-    prm.declare_entry("Source", "0", Patterns::Anything(),
-                      "Volumetric current source f(x, y, z, t) (A/m^3).");
+    prm.declare_entry("Source", "0", Patterns::Anything(), "Volumetric current source f(x, y, z, t) (A/m^3).");
     prm.enter_subsection("Boundary conditions");
     prm.declare_entry("Potential", "electrode bottom: 0; electrolyte top: 1e-3", Patterns::Anything(),
                       "Dirichlet data 'b: phi; b: phi' with phi(x, y, z, t) in V; b is a boundary id or a "
@@ -48,15 +46,15 @@ namespace dendra
     prm.enter_subsection("Electrostatics");
     degree                 = prm.get_integer("Polynomial degree");
     const std::string kind = prm.get("Conductivity");
-    conductivity = (kind == "electronic" ? ConductivityKind::electronic :
-                    kind == "ionic"      ? ConductivityKind::ionic :
-                                           ConductivityKind::total);
-    source = parse_function<dim>({prm.get("Source")}, "Electrostatics/Source");
+    conductivity           = (kind == "electronic" ? ConductivityKind::electronic
+                              : kind == "ionic"    ? ConductivityKind::ionic
+                                                   : ConductivityKind::total);
+    source                 = parse_function<dim>({prm.get("Source")}, "Electrostatics/Source");
     prm.enter_subsection("Boundary conditions");
     const std::string where = "Electrostatics/Boundary conditions/";
-    dirichlet = parse_boundary_functions<dim>(prm.get("Potential"), 1, where + "Potential", names);
-    current   = parse_boundary_functions<dim>(prm.get("Current density"), 1, where + "Current density", names);
-    robin     = parse_boundary_functions<dim>(prm.get("Robin"), 2, where + "Robin", names);
+    dirichlet               = parse_boundary_functions<dim>(prm.get("Potential"), 1, where + "Potential", names);
+    current = parse_boundary_functions<dim>(prm.get("Current density"), 1, where + "Current density", names);
+    robin   = parse_boundary_functions<dim>(prm.get("Robin"), 2, where + "Robin", names);
     prm.leave_subsection();
     prm.enter_subsection("Linear solver");
     solver.parse_parameters(prm);
@@ -66,15 +64,10 @@ namespace dendra
 
   template <int dim>
   Electrostatics<dim>::Electrostatics(const parallel::distributed::Triangulation<dim> &tria,
-                                      const MaterialLibrary &                          materials,
-                                      const Parameters &                               parameters)
-    : communicator(tria.get_communicator())
-    , triangulation(tria)
+                                      const MaterialLibrary &materials, const Parameters &parameters)
+    : Field<dim>(tria, std::make_unique<FE_Q<dim>>(parameters.degree))
     , materials(materials)
     , parameters(parameters)
-    , fe(parameters.degree)
-    , mapping(parameters.degree)
-    , dofs(tria)
   {
     require_input(!parameters.dirichlet.empty() || !parameters.robin.empty(),
                   "Electrostatics/Boundary conditions: name at least one Potential or Robin boundary; "
@@ -85,16 +78,18 @@ namespace dendra
                       " has a Potential and another condition");
     for (const auto &[id, f] : parameters.current)
       require_input(parameters.robin.count(id) == 0, "Electrostatics/Boundary conditions: boundary " +
-                                                       std::to_string(id) + " has a Current density and a Robin condition");
+                                                       std::to_string(id) +
+                                                       " has a Current density and a Robin condition");
   }
 
   template <int dim>
   double Electrostatics<dim>::conductivity_of(const types::material_id id) const
   {
-    const Material &m     = materials.by_id(id);
-    const double    sigma = (parameters.conductivity == ConductivityKind::electronic ? m.electronic_conductivity :
-                             parameters.conductivity == ConductivityKind::ionic      ? m.ionic_conductivity :
-                                                           m.electronic_conductivity + m.ionic_conductivity);
+    const Material &m = materials.by_id(id);
+    const double    sigma =
+      (parameters.conductivity == ConductivityKind::electronic ? m.electronic_conductivity
+       : parameters.conductivity == ConductivityKind::ionic    ? m.ionic_conductivity
+                                                               : m.electronic_conductivity + m.ionic_conductivity);
     require_input(sigma > 0, "Electrostatics/Conductivity: material '" + m.name +
                                "' has zero conductivity of the chosen kind, so phi is undetermined there");
     return sigma;
@@ -103,46 +98,27 @@ namespace dendra
   template <int dim>
   void Electrostatics<dim>::setup_dofs()
   {
-    Timer timer;
     const auto ids = triangulation.get_boundary_ids();
     for (const auto *bc : {&parameters.dirichlet, &parameters.current, &parameters.robin})
       for (const auto &[id, f] : *bc)
         require_input(std::find(ids.begin(), ids.end(), id) != ids.end(),
                       "Electrostatics/Boundary conditions: boundary id " + std::to_string(id) +
                         " does not exist in the mesh");
-
-    dofs.distribute_dofs(fe);
-    locally_owned = dofs.locally_owned_dofs();
-    DoFTools::extract_locally_relevant_dofs(dofs, locally_relevant);
-
+    Field<dim>::setup_dofs();
     hanging_constraints.clear();
     hanging_constraints.reinit(locally_relevant);
     DoFTools::make_hanging_node_constraints(dofs, hanging_constraints);
     hanging_constraints.close();
-
-    constraints.clear();
-    constraints.reinit(locally_relevant);
-    DoFTools::make_hanging_node_constraints(dofs, constraints);
-    for (const auto &[id, function] : parameters.dirichlet)
-      {
-        function->set_time(time);
-        VectorTools::interpolate_boundary_values(mapping, dofs, id, *function, constraints);
-      }
-    constraints.close();
-
-    DynamicSparsityPattern dsp(locally_relevant);
-    DoFTools::make_sparsity_pattern(dofs, dsp, constraints, false);
-    SparsityTools::distribute_sparsity_pattern(dsp, locally_owned, communicator, locally_relevant);
-    system_matrix.reinit(locally_owned, locally_owned, dsp, communicator);
-    system_rhs.reinit(locally_owned, communicator);
-    locally_relevant_solution.reinit(locally_owned, locally_relevant, communicator);
-    last_setup_time = timer.wall_time();
   }
 
   template <int dim>
-  void Electrostatics<dim>::set_time(const double t)
+  void Electrostatics<dim>::add_boundary_constraints(AffineConstraints<double> &c)
   {
-    time = t;
+    for (const auto &[id, function] : parameters.dirichlet)
+      {
+        function->set_time(time);
+        VectorTools::interpolate_boundary_values(mapping, dofs, id, *function, c);
+      }
   }
 
   namespace
@@ -150,10 +126,9 @@ namespace dendra
     /// Local matrix and right-hand side of one cell, shared by assembly and
     /// the reaction (boundary current) computation.
     template <int dim>
-    void assemble_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
-                       const double sigma, const typename Electrostatics<dim>::Parameters &parameters,
-                       FEValues<dim> &fe_values, FEFaceValues<dim> &face_values,
-                       FullMatrix<double> &cell_matrix, Vector<double> &cell_rhs)
+    void assemble_cell(const typename DoFHandler<dim>::active_cell_iterator &cell, const double sigma,
+                       const typename Electrostatics<dim>::Parameters &parameters, FEValues<dim> &fe_values,
+                       FEFaceValues<dim> &face_values, FullMatrix<double> &cell_matrix, Vector<double> &cell_rhs)
     {
       const unsigned int n = cell_matrix.m();
       cell_matrix          = 0;
@@ -219,15 +194,15 @@ namespace dendra
       for (const auto &[id, f] : *bc)
         f->set_time(time);
 
-    const QGauss<dim>     quadrature(fe.degree + 1);
-    const QGauss<dim - 1> face_quadrature(fe.degree + 1);
-    FEValues<dim>         fe_values(mapping, fe, quadrature,
-                            update_values | update_gradients | update_quadrature_points | update_JxW_values);
-    FEFaceValues<dim>     face_values(mapping, fe, face_quadrature,
-                                  update_values | update_quadrature_points | update_JxW_values);
-    const unsigned int    n = fe.n_dofs_per_cell();
-    FullMatrix<double>    cell_matrix(n, n);
-    Vector<double>        cell_rhs(n);
+    const QGauss<dim>                    quadrature(fe->degree + 1);
+    const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
+    FEValues<dim>                        fe_values(mapping, *fe, quadrature,
+                                                   update_values | update_gradients | update_quadrature_points | update_JxW_values);
+    FEFaceValues<dim>                    face_values(mapping, *fe, face_quadrature,
+                                                     update_values | update_quadrature_points | update_JxW_values);
+    const unsigned int                   n = fe->n_dofs_per_cell();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -245,19 +220,7 @@ namespace dendra
   template <int dim>
   SolverReport Electrostatics<dim>::solve()
   {
-    // Dirichlet data may depend on time: rebuild constraints at the current time.
-    if (!parameters.dirichlet.empty())
-      {
-        constraints.clear();
-        constraints.reinit(locally_relevant);
-        DoFTools::make_hanging_node_constraints(dofs, constraints);
-        for (const auto &[id, function] : parameters.dirichlet)
-          {
-            function->set_time(time);
-            VectorTools::interpolate_boundary_values(mapping, dofs, id, *function, constraints);
-          }
-        constraints.close();
-      }
+    this->make_constraints(); // Dirichlet data may depend on time
     assemble_system();
     const LA::MPI::Vector scaling = scale_symmetrically(system_matrix, system_rhs);
 
@@ -281,15 +244,15 @@ namespace dendra
   template <int dim>
   std::map<types::boundary_id, double> Electrostatics<dim>::boundary_currents() const
   {
-    const QGauss<dim>     quadrature(fe.degree + 1);
-    const QGauss<dim - 1> face_quadrature(fe.degree + 1);
-    FEValues<dim>         fe_values(mapping, fe, quadrature,
-                            update_values | update_gradients | update_quadrature_points | update_JxW_values);
-    FEFaceValues<dim>     face_values(mapping, fe, face_quadrature,
-                                  update_values | update_quadrature_points | update_JxW_values);
-    const unsigned int    n = fe.n_dofs_per_cell();
-    FullMatrix<double>    cell_matrix(n, n);
-    Vector<double>        cell_rhs(n), cell_phi(n), cell_residual(n);
+    const QGauss<dim>                    quadrature(fe->degree + 1);
+    const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
+    FEValues<dim>                        fe_values(mapping, *fe, quadrature,
+                                                   update_values | update_gradients | update_quadrature_points | update_JxW_values);
+    FEFaceValues<dim>                    face_values(mapping, *fe, face_quadrature,
+                                                     update_values | update_quadrature_points | update_JxW_values);
+    const unsigned int                   n = fe->n_dofs_per_cell();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n), cell_phi(n), cell_residual(n);
     std::vector<types::global_dof_index> indices(n);
     std::vector<double>                  phi_at_face(face_quadrature.size());
 
@@ -311,7 +274,7 @@ namespace dendra
           for (const unsigned int face : cell->face_indices())
             if (cell->at_boundary(face))
               {
-                const auto id = cell->face(face)->boundary_id();
+                const auto id      = cell->face(face)->boundary_id();
                 const auto current = parameters.current.find(id);
                 const auto robin   = parameters.robin.find(id);
                 if (current == parameters.current.end() && robin == parameters.robin.end())
@@ -320,10 +283,11 @@ namespace dendra
                 face_values.get_function_values(locally_relevant_solution, phi_at_face);
                 for (const unsigned int q : face_values.quadrature_point_indices())
                   {
-                    const auto &x      = face_values.quadrature_point(q);
-                    const double inward = (current != parameters.current.end()) ?
-                                            current->second->value(x) :
-                                            robin->second->value(x, 0) * (robin->second->value(x, 1) - phi_at_face[q]);
+                    const auto  &x = face_values.quadrature_point(q);
+                    const double inward =
+                      (current != parameters.current.end())
+                        ? current->second->value(x)
+                        : robin->second->value(x, 0) * (robin->second->value(x, 1) - phi_at_face[q]);
                     local_currents[id] -= inward * face_values.JxW(q);
                   }
               }
@@ -354,49 +318,9 @@ namespace dendra
   }
 
   template <int dim>
-  std::pair<double, double> Electrostatics<dim>::compute_errors(const Function<dim> &exact) const
-  {
-    Vector<float>     cell_errors(triangulation.n_active_cells());
-    const QGauss<dim> quadrature(fe.degree + 2);
-    VectorTools::integrate_difference(mapping, dofs, locally_relevant_solution, exact, cell_errors, quadrature,
-                                      VectorTools::L2_norm);
-    const double l2 = VectorTools::compute_global_error(triangulation, cell_errors, VectorTools::L2_norm);
-    VectorTools::integrate_difference(mapping, dofs, locally_relevant_solution, exact, cell_errors, quadrature,
-                                      VectorTools::H1_seminorm);
-    const double h1 = VectorTools::compute_global_error(triangulation, cell_errors, VectorTools::H1_seminorm);
-    return {l2, h1};
-  }
-
-  template <int dim>
-  void Electrostatics<dim>::estimate_error(Vector<float> &indicators) const
-  {
-    indicators.reinit(triangulation.n_active_cells());
-    KellyErrorEstimator<dim>::estimate(mapping, dofs, QGauss<dim - 1>(fe.degree + 1), {}, locally_relevant_solution,
-                                       indicators);
-  }
-
-  template <int dim>
   void Electrostatics<dim>::add_output(DataOut<dim> &data_out) const
   {
     data_out.add_data_vector(dofs, locally_relevant_solution, "potential");
-  }
-
-  template <int dim>
-  void Electrostatics<dim>::prepare_for_transfer()
-  {
-    transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
-    transfer->prepare_for_coarsening_and_refinement(locally_relevant_solution);
-  }
-
-  template <int dim>
-  void Electrostatics<dim>::finish_transfer()
-  {
-    setup_dofs();
-    LA::MPI::Vector interpolated(locally_owned, communicator);
-    transfer->interpolate(interpolated);
-    constraints.distribute(interpolated);
-    locally_relevant_solution = interpolated;
-    transfer.reset();
   }
 
   template class Electrostatics<2>;

@@ -6,12 +6,18 @@ namespace dendra
 {
   using namespace dealii;
 
-  double Material::shear_modulus() const { return young_modulus / (2 * (1 + poisson_ratio)); }
+  double Material::shear_modulus() const
+  {
+    return young_modulus / (2 * (1 + poisson_ratio));
+  }
   double Material::lame_lambda() const
   {
     return young_modulus * poisson_ratio / ((1 + poisson_ratio) * (1 - 2 * poisson_ratio));
   }
-  double Material::bulk_modulus() const { return young_modulus / (3 * (1 - 2 * poisson_ratio)); }
+  double Material::bulk_modulus() const
+  {
+    return young_modulus / (3 * (1 - 2 * poisson_ratio));
+  }
 
   void MaterialOutputs::resize(const unsigned int n)
   {
@@ -27,12 +33,9 @@ namespace dendra
     const std::vector<Material> &default_materials()
     {
       static const std::vector<Material> defaults = {
-        {"Li metal", 1, 4.9e9, 0.42, 1.1e7, 0.0},
-        {"Cu", 2, 120e9, 0.34, 5.96e7, 0.0},
-        {"LLZO", 3, 150e9, 0.257, 1e-6, 0.05},
-        {"rGO", 4, 30e9, 0.2, 1e4, 0.0},
-        {"Liquid electrolyte", 5, 0.0, 0.0, 0.0, 1.0},
-        {"Polymer electrolyte", 6, 2.7e6, 0.33, 0.0, 1e-2},
+        {"Li metal", 1, 4.9e9, 0.42, 1.1e7, 0.0},      {"Cu", 2, 120e9, 0.34, 5.96e7, 0.0},
+        {"LLZO", 3, 150e9, 0.257, 1e-6, 0.05},         {"rGO", 4, 30e9, 0.2, 1e4, 0.0},
+        {"Liquid electrolyte", 5, 0.0, 0.0, 0.0, 1.0}, {"Polymer electrolyte", 6, 2.7e6, 0.33, 0.0, 1e-2},
       };
       return defaults;
     }
@@ -58,8 +61,8 @@ namespace dendra
                           "Young's modulus E (Pa), >= 0; 0 marks a fluid, which elasticity rejects.");
         prm.declare_entry("Poisson's ratio", format_number(m.poisson_ratio), Patterns::Double(),
                           "Poisson's ratio nu (-), in (-1, 0.5).");
-        prm.declare_entry("Electronic conductivity", format_number(m.electronic_conductivity),
-                          Patterns::Double(), "Electronic conductivity sigma_e (S/m), >= 0.");
+        prm.declare_entry("Electronic conductivity", format_number(m.electronic_conductivity), Patterns::Double(),
+                          "Electronic conductivity sigma_e (S/m), >= 0.");
         prm.declare_entry("Ionic conductivity", format_number(m.ionic_conductivity), Patterns::Double(),
                           "Ionic conductivity sigma_ion (S/m), >= 0.");
         prm.leave_subsection();
@@ -75,12 +78,12 @@ namespace dendra
       {
         prm.enter_subsection(defaults.name);
         Material m;
-        m.name                      = defaults.name;
-        m.id                        = prm.get_integer("Material id");
-        m.young_modulus             = prm.get_double("Young's modulus");
-        m.poisson_ratio             = prm.get_double("Poisson's ratio");
-        m.electronic_conductivity   = prm.get_double("Electronic conductivity");
-        m.ionic_conductivity        = prm.get_double("Ionic conductivity");
+        m.name                    = defaults.name;
+        m.id                      = prm.get_integer("Material id");
+        m.young_modulus           = prm.get_double("Young's modulus");
+        m.poisson_ratio           = prm.get_double("Poisson's ratio");
+        m.electronic_conductivity = prm.get_double("Electronic conductivity");
+        m.ionic_conductivity      = prm.get_double("Ionic conductivity");
         prm.leave_subsection();
         const std::string where = "Materials/" + m.name + "/";
         require_input(m.young_modulus >= 0, where + "Young's modulus = " + format_number(m.young_modulus) +
@@ -92,12 +95,11 @@ namespace dendra
         require_input(m.electronic_conductivity >= 0,
                       where + "Electronic conductivity = " + format_number(m.electronic_conductivity) +
                         " S/m is negative; it must be >= 0");
-        require_input(m.ionic_conductivity >= 0, where + "Ionic conductivity = " +
-                                                   format_number(m.ionic_conductivity) +
+        require_input(m.ionic_conductivity >= 0, where + "Ionic conductivity = " + format_number(m.ionic_conductivity) +
                                                    " S/m is negative; it must be >= 0");
-        require_input(materials.count(m.id) == 0,
-                      where + "Material id = " + std::to_string(m.id) + " is already used by " +
-                        (materials.count(m.id) ? materials.at(m.id).name : ""));
+        require_input(materials.count(m.id) == 0, where + "Material id = " + std::to_string(m.id) +
+                                                    " is already used by " +
+                                                    (materials.count(m.id) ? materials.at(m.id).name : ""));
         materials[m.id] = m;
       }
     prm.leave_subsection();
@@ -144,18 +146,18 @@ namespace dendra
 
   void MaterialLibrary::evaluate(const MaterialInputs &in, MaterialOutputs &out) const
   {
-    const Material &host = by_id(in.material_id);
-    const unsigned int n = out.lame_lambda.size();
-    const Material *li   = nullptr;
+    const Material    &host = by_id(in.material_id);
+    const unsigned int n    = out.lame_lambda.size();
+    const Material    *li   = nullptr;
     if (!in.li_fraction.empty())
       li = &by_name("Li metal");
     for (unsigned int q = 0; q < n; ++q)
       {
-        const double xi = (li != nullptr ? in.li_fraction[q] : 0.0);
-        const auto   mix = [xi](const double metal, const double other) { return xi * metal + (1 - xi) * other; };
-        const Material &m = (li != nullptr ? *li : host);
-        out.lame_lambda[q]             = mix(m.lame_lambda(), host.lame_lambda());
-        out.shear_modulus[q]           = mix(m.shear_modulus(), host.shear_modulus());
+        const double    xi   = (li != nullptr ? in.li_fraction[q] : 0.0);
+        const auto      mix  = [xi](const double metal, const double other) { return xi * metal + (1 - xi) * other; };
+        const Material &m    = (li != nullptr ? *li : host);
+        out.lame_lambda[q]   = mix(m.lame_lambda(), host.lame_lambda());
+        out.shear_modulus[q] = mix(m.shear_modulus(), host.shear_modulus());
         out.electronic_conductivity[q] = mix(m.electronic_conductivity, host.electronic_conductivity);
         out.ionic_conductivity[q]      = mix(m.ionic_conductivity, host.ionic_conductivity);
       }

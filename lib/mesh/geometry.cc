@@ -9,7 +9,7 @@ namespace dendra
   std::map<types::boundary_id, std::string> box_boundary_names()
   {
     std::map<types::boundary_id, std::string> names;
-    const char *axes = "xyz";
+    const char                               *axes = "xyz";
     for (unsigned int d = 0; d < dim; ++d)
       {
         names[2 * d]     = std::string(1, axes[d]) + " min";
@@ -27,8 +27,7 @@ namespace dendra
   void declare_geometry_parameters(ParameterHandler &prm)
   {
     prm.enter_subsection("Geometry");
-    prm.declare_entry("Model name", "interfacial defect",
-                      Patterns::Selection(PluginRegistry<Geometry<2>>::pattern()),
+    prm.declare_entry("Model name", "interfacial defect", Patterns::Selection(PluginRegistry<Geometry<2>>::pattern()),
                       "Geometry plugin: " + PluginRegistry<Geometry<2>>::documentation());
     PluginRegistry<Geometry<2>>::declare_all(prm);
     prm.leave_subsection();
@@ -38,8 +37,7 @@ namespace dendra
   std::unique_ptr<Geometry<dim>> create_geometry(ParameterHandler &prm, const MaterialLibrary &materials)
   {
     prm.enter_subsection("Geometry");
-    auto geometry =
-      PluginRegistry<Geometry<dim>>::create(prm.get("Model name"), "Geometry/Model name");
+    auto geometry = PluginRegistry<Geometry<dim>>::create(prm.get("Model name"), "Geometry/Model name");
     geometry->parse_parameters(prm, materials);
     prm.leave_subsection();
     return geometry;
@@ -47,8 +45,8 @@ namespace dendra
 
   template class Geometry<2>;
   template class Geometry<3>;
-  template std::unique_ptr<Geometry<2>> create_geometry<2>(ParameterHandler &, const MaterialLibrary &);
-  template std::unique_ptr<Geometry<3>> create_geometry<3>(ParameterHandler &, const MaterialLibrary &);
+  template std::unique_ptr<Geometry<2>>              create_geometry<2>(ParameterHandler &, const MaterialLibrary &);
+  template std::unique_ptr<Geometry<3>>              create_geometry<3>(ParameterHandler &, const MaterialLibrary &);
   template std::map<types::boundary_id, std::string> box_boundary_names<2>();
   template std::map<types::boundary_id, std::string> box_boundary_names<3>();
 } // namespace dendra

@@ -52,8 +52,7 @@ namespace dendra
       }
     catch (const ExceptionBase &e)
       {
-        throw InputError("Geometry/Gmsh/File name: cannot read mesh file '" + file_name +
-                         "': " + one_line_message(e));
+        throw InputError("Geometry/Gmsh/File name: cannot read mesh file '" + file_name + "': " + one_line_message(e));
       }
     GridTools::scale(scale, triangulation);
     for (const auto &cell : triangulation.active_cell_iterators())

@@ -50,8 +50,8 @@ namespace dendra
     aspect_ratio            = prm.get_double("Defect aspect ratio");
     shape_name              = prm.get("Defect shape");
     electrolyte_name        = prm.get("Electrolyte material");
-    electrolyte_id = materials.by_name(electrolyte_name, where + "Electrolyte material").id;
-    electrode_id   = materials.by_name(prm.get("Electrode material"), where + "Electrode material").id;
+    electrolyte_id          = materials.by_name(electrolyte_name, where + "Electrolyte material").id;
+    electrode_id            = materials.by_name(prm.get("Electrode material"), where + "Electrode material").id;
     prm.leave_subsection();
 
     for (const auto &[name, value] : {std::pair<std::string, double>{"Electrolyte width", electrolyte_width},
@@ -60,13 +60,13 @@ namespace dendra
                                       {"Defect width", width},
                                       {"Defect aspect ratio", aspect_ratio}})
       require_input(value > 0, where + name + " = " + format_number(value) + " must be > 0");
-    require_input(width < electrolyte_width, where + "Defect width = " + format_number(width) +
-                                               " m must be smaller than Electrolyte width = " +
-                                               format_number(electrolyte_width) + " m");
-    require_input(depth() < electrolyte_thickness,
-                  where + "Defect aspect ratio = " + format_number(aspect_ratio) + " gives depth " +
-                    format_number(depth()) + " m, which must be smaller than Electrolyte thickness = " +
-                    format_number(electrolyte_thickness) + " m");
+    require_input(width < electrolyte_width,
+                  where + "Defect width = " + format_number(width) +
+                    " m must be smaller than Electrolyte width = " + format_number(electrolyte_width) + " m");
+    require_input(
+      depth() < electrolyte_thickness,
+      where + "Defect aspect ratio = " + format_number(aspect_ratio) + " gives depth " + format_number(depth()) +
+        " m, which must be smaller than Electrolyte thickness = " + format_number(electrolyte_thickness) + " m");
 
     if (shape_name == "semi-circle" || shape_name == "semi-sphere")
       shape = Shape::semi_circle;
@@ -82,9 +82,9 @@ namespace dendra
   void InterfacialDefect<dim>::create_coarse_mesh(Triangulation<dim> &triangulation) const
   {
     // Near-cubic coarse cells: the smallest extent sets the size.
-    const double total_height = electrolyte_thickness + electrode_thickness;
-    const double h0 = std::min({electrolyte_width, electrolyte_thickness, electrode_thickness});
-    Point<dim>   lower, upper;
+    const double              total_height = electrolyte_thickness + electrode_thickness;
+    const double              h0           = std::min({electrolyte_width, electrolyte_thickness, electrode_thickness});
+    Point<dim>                lower, upper;
     std::vector<unsigned int> reps(dim);
     for (unsigned int d = 0; d + 1 < dim; ++d)
       {
@@ -104,7 +104,7 @@ namespace dendra
     const double s = p[dim - 1]; // height above the interface
     if (s < 0)
       return false;
-    const double half = width / 2;
+    const double half   = width / 2;
     double       radial = 0, max_abs = 0; // horizontal distance: Euclidean and max-norm
     for (unsigned int d = 0; d + 1 < dim; ++d)
       {
@@ -114,14 +114,14 @@ namespace dendra
     radial = std::sqrt(radial);
     switch (shape)
       {
-        case Shape::semi_circle:
-          return std::pow(radial / half, 2) + std::pow(s / depth(), 2) < 1;
-        case Shape::triangle:
-          return s < depth() * (1 - max_abs / half);
-        case Shape::rectangle:
-          return max_abs < half && s < depth();
-        case Shape::cone:
-          return s < depth() * (1 - radial / half);
+      case Shape::semi_circle:
+        return std::pow(radial / half, 2) + std::pow(s / depth(), 2) < 1;
+      case Shape::triangle:
+        return s < depth() * (1 - max_abs / half);
+      case Shape::rectangle:
+        return max_abs < half && s < depth();
+      case Shape::cone:
+        return s < depth() * (1 - radial / half);
       }
     return false;
   }
@@ -152,8 +152,8 @@ namespace dendra
   {
     return shape_name + " defect, width " + format_number(width) + " m, depth " + format_number(depth()) +
            " m (aspect ratio " + format_number(aspect_ratio) + "), in " + electrolyte_name + " " +
-           format_number(electrolyte_width) + " m wide, " + format_number(electrolyte_thickness) +
-           " m thick, on " + format_number(electrode_thickness) + " m of Li";
+           format_number(electrolyte_width) + " m wide, " + format_number(electrolyte_thickness) + " m thick, on " +
+           format_number(electrode_thickness) + " m of Li";
   }
 
   template class InterfacialDefect<2>;

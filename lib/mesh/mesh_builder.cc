@@ -53,7 +53,7 @@ namespace dendra
   }
 
   template <int dim>
-  bool MeshBuilder<dim>::is_interface_cell(const Geometry<dim> &geometry,
+  bool MeshBuilder<dim>::is_interface_cell(const Geometry<dim>                                     &geometry,
                                            const typename Triangulation<dim>::active_cell_iterator &cell)
   {
     const types::material_id centre = geometry.material_id_at(cell->center());
@@ -103,7 +103,7 @@ namespace dendra
 
   template <int dim>
   void MeshBuilder<dim>::mark_for_adaptation(parallel::distributed::Triangulation<dim> &tria,
-                                             const Vector<float> &                      indicators) const
+                                             const Vector<float>                       &indicators) const
   {
     parallel::distributed::GridRefinement::refine_and_coarsen_fixed_fraction(tria, indicators, refine_fraction,
                                                                              coarsen_fraction);

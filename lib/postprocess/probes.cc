@@ -17,12 +17,12 @@ namespace dendra
   {}
 
   template <int dim>
-  std::vector<std::vector<double>> Probes<dim>::evaluate(const Mapping<dim> &   mapping,
+  std::vector<std::vector<double>> Probes<dim>::evaluate(const Mapping<dim>    &mapping,
                                                          const DoFHandler<dim> &dof_handler,
                                                          const LA::MPI::Vector &field) const
   {
-    const unsigned int n_components = dof_handler.get_fe().n_components();
-    const MPI_Comm     communicator = dof_handler.get_triangulation().get_communicator();
+    const unsigned int               n_components = dof_handler.get_fe().n_components();
+    const MPI_Comm                   communicator = dof_handler.get_triangulation().get_communicator();
     std::vector<std::vector<double>> result(probe_points.size(), std::vector<double>(n_components, 0.0));
     for (unsigned int p = 0; p < probe_points.size(); ++p)
       {

@@ -8,8 +8,8 @@
 int main(int argc, char **argv)
 {
   dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
-  Catch::Session session;
-  const int      parse = session.applyCommandLine(argc, argv);
+  Catch::Session                           session;
+  const int                                parse = session.applyCommandLine(argc, argv);
   if (parse != 0)
     return parse;
   if (dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) != 0)

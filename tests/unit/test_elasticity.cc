@@ -28,7 +28,10 @@ using namespace dendra::testing;
 
 namespace
 {
-  bool is_root() { return Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0; }
+  bool is_root()
+  {
+    return Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0;
+  }
 
   /// Matrix "LLZO" (id 3) and inclusion "Li metal" (id 1) with simple moduli.
   MaterialLibrary two_materials(const double E_inclusion = 50e9, const double nu_inclusion = 0.3)
@@ -73,7 +76,7 @@ namespace
     std::vector<SineProduct<dim>> u(dim);
     for (unsigned int c = 0; c < dim; ++c)
       u[c].shift = 0.4 * c;
-    const double scale = 1e-6; // m
+    const double                                         scale = 1e-6; // m
     std::vector<typename LambdaFunction<dim>::Component> value, force, traction;
     for (unsigned int c = 0; c < dim; ++c)
       {
@@ -95,9 +98,8 @@ namespace
           return scale * ((c == 0 ? lambda * div : 0.0) + mu * (u[c].gradient(x)[0] + u[0].gradient(x)[c]));
         });
       }
-    const auto exact = make_function<dim>(value, [&u, scale](const Point<dim> &x, unsigned int c) {
-      return scale * u[c].gradient(x);
-    });
+    const auto exact =
+      make_function<dim>(value, [&u, scale](const Point<dim> &x, unsigned int c) { return scale * u[c].gradient(x); });
 
     typename Elasticity<dim>::Parameters p;
     p.degree     = degree;
@@ -116,8 +118,8 @@ namespace
   template <int dim>
   void check_rates(const unsigned int degree, const unsigned int first, const bool hanging_nodes)
   {
-    const auto   a = solve_mms<dim>(degree, first + 1, hanging_nodes);
-    const auto   b = solve_mms<dim>(degree, first + 2, hanging_nodes);
+    const auto   a       = solve_mms<dim>(degree, first + 1, hanging_nodes);
+    const auto   b       = solve_mms<dim>(degree, first + 2, hanging_nodes);
     const double l2_rate = rate(a.first, a.second.first, b.first, b.second.first);
     const double h1_rate = rate(a.first, a.second.second, b.first, b.second.second);
     if (is_root())
@@ -158,14 +160,15 @@ namespace
     std::vector<typename LambdaFunction<dim>::Component> components;
     for (unsigned int d = 0; d < dim; ++d)
       components.push_back([&u_r, d](const Point<dim> &x) { return u_r(x.norm()) * x[d] / x.norm(); });
-    const auto exact = make_function<dim>(components, [](const Point<dim> &, unsigned int) { return Tensor<1, dim>(); });
-    const auto zero  = constant<dim>(std::vector<double>(dim, 0.0));
+    const auto exact =
+      make_function<dim>(components, [](const Point<dim> &, unsigned int) { return Tensor<1, dim>(); });
+    const auto   zero    = constant<dim>(std::vector<double>(dim, 0.0));
     const double u_error = field.compute_errors(*exact).first / field.compute_errors(*zero).first;
 
     double error2 = 0, norm2 = 0;
     field.visit_stresses(QGauss<dim>(3), [&](const Point<dim> &x, types::material_id, const SymmetricTensor<2, 3> &s) {
-      const double          r = x.norm();
-      Tensor<1, 3>          n;
+      const double r = x.norm();
+      Tensor<1, 3> n;
       for (unsigned int d = 0; d < dim; ++d)
         n[d] = x[d] / r;
       SymmetricTensor<2, 3> exact_s;
@@ -177,7 +180,8 @@ namespace
       error2 += (s - exact_s).norm() * (s - exact_s).norm();
       norm2 += exact_s.norm() * exact_s.norm();
     });
-    return {u_error, std::sqrt(Utilities::MPI::sum(error2, MPI_COMM_WORLD) / Utilities::MPI::sum(norm2, MPI_COMM_WORLD))};
+    return {u_error,
+            std::sqrt(Utilities::MPI::sum(error2, MPI_COMM_WORLD) / Utilities::MPI::sum(norm2, MPI_COMM_WORLD))};
   }
 } // namespace
 
@@ -191,18 +195,20 @@ TEST_CASE("Elasticity matches the Lame thick-walled cylinder (plane strain)", "[
   for (const auto &cell : tria.active_cell_iterators())
     cell->set_material_id(3);
   const MaterialLibrary library = two_materials();
-  const double lambda = library.by_id(3).lame_lambda(), mu = library.by_id(3).shear_modulus();
-  const double A = p * a * a / (2 * (lambda + mu) * (b * b - a * a)), B = p * a * a * b * b / (2 * mu * (b * b - a * a));
-  const auto   u_r  = [=](double r) { return A * r + B / r; };
-  const auto   s_rr = [=](double r) { return 2 * (lambda + mu) * A - 2 * mu * B / (r * r); };
-  const auto   s_tt = [=](double r) { return 2 * (lambda + mu) * A + 2 * mu * B / (r * r); };
+  const double          lambda = library.by_id(3).lame_lambda(), mu = library.by_id(3).shear_modulus();
+  const double          A = p * a * a / (2 * (lambda + mu) * (b * b - a * a)),
+               B          = p * a * a * b * b / (2 * mu * (b * b - a * a));
+  const auto u_r          = [=](double r) { return A * r + B / r; };
+  const auto s_rr         = [=](double r) { return 2 * (lambda + mu) * A - 2 * mu * B / (r * r); };
+  const auto s_tt         = [=](double r) { return 2 * (lambda + mu) * A + 2 * mu * B / (r * r); };
 
   typename Elasticity<dim>::Parameters parameters;
-  parameters.degree      = 2;
-  parameters.pressure[0] = constant<dim>({p});
-  parameters.displacement[1] = {make_function<dim>({[=](const Point<dim> &x) { return u_r(x.norm()) * x[0] / x.norm(); },
-                                                    [=](const Point<dim> &x) { return u_r(x.norm()) * x[1] / x.norm(); }}),
-                                ComponentMask()};
+  parameters.degree          = 2;
+  parameters.pressure[0]     = constant<dim>({p});
+  parameters.displacement[1] = {
+    make_function<dim>({[=](const Point<dim> &x) { return u_r(x.norm()) * x[0] / x.norm(); },
+                        [=](const Point<dim> &x) { return u_r(x.norm()) * x[1] / x.norm(); }}),
+    ComponentMask()};
   Elasticity<dim> field(tria, library, parameters);
   field.setup_dofs();
   field.solve();
@@ -223,16 +229,16 @@ TEST_CASE("Elasticity matches the Lame thick-walled sphere", "[elasticity]")
   for (const auto &cell : tria.active_cell_iterators())
     cell->set_material_id(3);
   const MaterialLibrary library = two_materials();
-  const double lambda = library.by_id(3).lame_lambda(), mu = library.by_id(3).shear_modulus();
-  const double A = p * a * a * a / ((3 * lambda + 2 * mu) * (b * b * b - a * a * a));
-  const double B = p * a * a * a * b * b * b / (4 * mu * (b * b * b - a * a * a));
-  const auto   u_r  = [=](double r) { return A * r + B / (r * r); };
-  const auto   s_rr = [=](double r) { return (3 * lambda + 2 * mu) * A - 4 * mu * B / (r * r * r); };
-  const auto   s_tt = [=](double r) { return (3 * lambda + 2 * mu) * A + 2 * mu * B / (r * r * r); };
+  const double          lambda = library.by_id(3).lame_lambda(), mu = library.by_id(3).shear_modulus();
+  const double          A    = p * a * a * a / ((3 * lambda + 2 * mu) * (b * b * b - a * a * a));
+  const double          B    = p * a * a * a * b * b * b / (4 * mu * (b * b * b - a * a * a));
+  const auto            u_r  = [=](double r) { return A * r + B / (r * r); };
+  const auto            s_rr = [=](double r) { return (3 * lambda + 2 * mu) * A - 4 * mu * B / (r * r * r); };
+  const auto            s_tt = [=](double r) { return (3 * lambda + 2 * mu) * A + 2 * mu * B / (r * r * r); };
 
   typename Elasticity<dim>::Parameters parameters;
-  parameters.degree          = 2;
-  parameters.pressure[0]     = constant<dim>({p});
+  parameters.degree      = 2;
+  parameters.pressure[0] = constant<dim>({p});
   std::vector<typename LambdaFunction<dim>::Component> boundary;
   for (unsigned int d = 0; d < dim; ++d)
     boundary.push_back([=](const Point<dim> &x) { return u_r(x.norm()) * x[d] / x.norm(); });
@@ -300,8 +306,8 @@ namespace
     parallel::distributed::Triangulation<dim> tria(MPI_COMM_WORLD);
     make_inclusion_mesh(tria, a, R);
     tria.refine_global(refinements);
-    const MaterialLibrary library = two_materials();
-    const Material &      inclusion = library.by_id(1), &matrix = library.by_id(3);
+    const MaterialLibrary library   = two_materials();
+    const Material       &inclusion = library.by_id(1), &matrix = library.by_id(3);
     const double          p = inclusion_pressure(dim, inclusion, matrix, e);
 
     // Exact displacement outside, applied at r = R: u_r = p a^3 / (4 mu r^2)
@@ -325,14 +331,16 @@ namespace
 
     // Inside, the stress is uniform: sigma_rr = sigma_tt = -p; average sigma_xx.
     double integral = 0, volume = 0;
-    field.visit_stresses(QGauss<dim>(3), [&](const Point<dim> &, types::material_id id, const SymmetricTensor<2, 3> &s) {
-      if (id == 1)
-        {
-          integral += s[0][0];
-          volume += 1;
-        }
-    });
-    const double numerical = -Utilities::MPI::sum(integral, MPI_COMM_WORLD) / Utilities::MPI::sum(volume, MPI_COMM_WORLD);
+    field.visit_stresses(QGauss<dim>(3),
+                         [&](const Point<dim> &, types::material_id id, const SymmetricTensor<2, 3> &s) {
+                           if (id == 1)
+                             {
+                               integral += s[0][0];
+                               volume += 1;
+                             }
+                         });
+    const double numerical =
+      -Utilities::MPI::sum(integral, MPI_COMM_WORLD) / Utilities::MPI::sum(volume, MPI_COMM_WORLD);
     if (is_root())
       std::cout << "inclusion " << dim << "D: interface pressure " << numerical << " Pa, closed form " << p
                 << ", relative error " << std::abs(numerical - p) / p << std::endl;
@@ -349,22 +357,23 @@ TEST_CASE("Elasticity matches the closed-form inclusion pressure", "[elasticity]
 TEST_CASE("Elasticity AMG iterations stay bounded under refinement", "[elasticity]")
 {
   const auto run = [](auto dimension, const unsigned int refinements) {
-    constexpr int dim = decltype(dimension)::value;
+    constexpr int                             dim = decltype(dimension)::value;
     parallel::distributed::Triangulation<dim> tria(MPI_COMM_WORLD);
     GridGenerator::hyper_cube(tria, 0, 1e-5, true);
     tria.refine_global(refinements);
     for (const auto &cell : tria.active_cell_iterators())
       cell->set_material_id(3);
     typename Elasticity<dim>::Parameters p;
-    p.displacement[0]        = {constant<dim>(std::vector<double>(dim, 0.0)), ComponentMask()};
-    p.pressure[2 * dim - 1]  = constant<dim>({1e6});
-    p.volumetric_eigenstrain = make_function<dim>({[](const Point<dim> &x) { return 1e-3 * x[0] / 1e-5; }});
+    p.displacement[0]             = {constant<dim>(std::vector<double>(dim, 0.0)), ComponentMask()};
+    p.pressure[2 * dim - 1]       = constant<dim>({1e6});
+    p.volumetric_eigenstrain      = make_function<dim>({[](const Point<dim> &x) { return 1e-3 * x[0] / 1e-5; }});
     const MaterialLibrary library = two_materials();
-    Elasticity<dim> field(tria, library, p);
+    Elasticity<dim>       field(tria, library, p);
     field.setup_dofs();
     const unsigned int iterations = field.solve().iterations;
     if (is_root())
-      std::cout << "elasticity AMG " << dim << "D, " << field.n_dofs() << " dofs: " << iterations << " CG iterations" << std::endl;
+      std::cout << "elasticity AMG " << dim << "D, " << field.n_dofs() << " dofs: " << iterations << " CG iterations"
+                << std::endl;
     return iterations;
   };
   for (unsigned int r = 3; r <= 6; ++r)
@@ -386,8 +395,8 @@ TEST_CASE("Rigid-body modes are orthonormal and strain-free", "[elasticity]")
   REQUIRE(modes.size() == 6);
   IndexSet relevant;
   DoFTools::extract_locally_relevant_dofs(dofs, relevant);
-  const FEValuesExtractors::Vector u(0);
-  FEValues<dim>                    fe_values(fe, QGauss<dim>(3), update_gradients);
+  const FEValuesExtractors::Vector     u(0);
+  FEValues<dim>                        fe_values(fe, QGauss<dim>(3), update_gradients);
   std::vector<SymmetricTensor<2, dim>> strains(fe_values.n_quadrature_points);
   for (unsigned int i = 0; i < modes.size(); ++i)
     {
@@ -419,7 +428,7 @@ TEST_CASE("An eigenstrain FE field acts like the same eigenstrain function", "[e
   const MaterialLibrary library = two_materials();
 
   typename Elasticity<dim>::Parameters p;
-  p.displacement[2] = {constant<dim>({0.0, 0.0}), ComponentMask()};
+  p.displacement[2]           = {constant<dim>({0.0, 0.0}), ComponentMask()};
   p.solver.relative_tolerance = 1e-12;
 
   // Function path: eps_v = 0.03 in material 1.
@@ -436,7 +445,7 @@ TEST_CASE("An eigenstrain FE field acts like the same eigenstrain function", "[e
   dofs.distribute_dofs(fe);
   IndexSet relevant;
   DoFTools::extract_locally_relevant_dofs(dofs, relevant);
-  LA::MPI::Vector indicator(dofs.locally_owned_dofs(), MPI_COMM_WORLD);
+  LA::MPI::Vector                      indicator(dofs.locally_owned_dofs(), MPI_COMM_WORLD);
   std::vector<types::global_dof_index> index(1);
   for (const auto &cell : dofs.active_cell_iterators())
     if (cell->is_locally_owned())
@@ -453,8 +462,8 @@ TEST_CASE("An eigenstrain FE field acts like the same eigenstrain function", "[e
   b.solve();
 
   LA::MPI::Vector difference(a.dof_handler().locally_owned_dofs(), MPI_COMM_WORLD), other(difference);
-  difference = a.solution();
-  other      = b.solution();
+  difference        = a.solution();
+  other             = b.solution();
   const double norm = difference.l2_norm();
   difference -= other;
   CHECK(norm > 0);

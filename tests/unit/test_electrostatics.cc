@@ -45,7 +45,7 @@ namespace
 
   struct MMSResult
   {
-    double h, l2, h1;
+    double       h, l2, h1;
     unsigned int iterations;
   };
 
@@ -61,19 +61,20 @@ namespace
 
     typename Electrostatics<dim>::Parameters p;
     p.degree = degree;
-    p.source = make_function<dim>({[&](const Point<dim> &x) { return sigma * dim * numbers::PI * numbers::PI * u.value(x); }});
+    p.source =
+      make_function<dim>({[&](const Point<dim> &x) { return sigma * dim * numbers::PI * numbers::PI * u.value(x); }});
     const auto exact = make_function<dim>({[&](const Point<dim> &x) { return u.value(x); }},
                                           [&](const Point<dim> &x, unsigned int) { return u.gradient(x); });
     for (unsigned int b = 0; b < 2 * dim; ++b)
       if (b != 1 && b != 3)
         p.dirichlet[b] = exact;
-    p.current[1] = make_function<dim>({[&](const Point<dim> &x) { return sigma * u.gradient(x)[0]; }});
-    p.robin[3]   = make_function<dim>({[&](const Point<dim> &) { return h; },
-                                       [&](const Point<dim> &x) { return u.value(x) + sigma / h * u.gradient(x)[1]; }});
+    p.current[1]                = make_function<dim>({[&](const Point<dim> &x) { return sigma * u.gradient(x)[0]; }});
+    p.robin[3]                  = make_function<dim>({[&](const Point<dim> &) { return h; },
+                                                      [&](const Point<dim> &x) { return u.value(x) + sigma / h * u.gradient(x)[1]; }});
     p.solver.relative_tolerance = 1e-12;
 
     const MaterialLibrary library = uniform_material();
-    Electrostatics<dim> field(tria, library, p);
+    Electrostatics<dim>   field(tria, library, p);
     field.setup_dofs();
     const auto report   = field.solve();
     const auto [l2, h1] = field.compute_errors(*exact);
@@ -89,9 +90,9 @@ namespace
     const auto  &a = results[1], &b = results[2];
     const double l2_rate = rate(a.h, a.l2, b.h, b.l2), h1_rate = rate(a.h, a.h1, b.h, b.h1);
     if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
-      std::cout << "electrostatics " << dim << "D Q" << degree << (hanging_nodes ? " hanging" : " uniform")
-                << ": L2 " << b.l2 << " rate " << l2_rate << ", H1 " << b.h1 << " rate " << h1_rate << ", CG "
-                << b.iterations << std::endl;
+      std::cout << "electrostatics " << dim << "D Q" << degree << (hanging_nodes ? " hanging" : " uniform") << ": L2 "
+                << b.l2 << " rate " << l2_rate << ", H1 " << b.h1 << " rate " << h1_rate << ", CG " << b.iterations
+                << std::endl;
     INFO(dim << "D Q" << degree << (hanging_nodes ? " with hanging nodes" : ""));
     CHECK(std::abs(l2_rate - (degree + 1)) < 0.1);
     CHECK(std::abs(h1_rate - degree) < 0.1);
@@ -129,7 +130,7 @@ namespace
     for (const auto &cell : tria.active_cell_iterators())
       cell->set_material_id(cell->center()[1] < 0.5 ? 1 : 3);
 
-    const double J = 10.0; // A/m^2
+    const double                             J = 10.0; // A/m^2
     typename Electrostatics<dim>::Parameters p;
     p.dirichlet[2] = make_function<dim>({[](const Point<dim> &) { return 0.0; }});
     p.current[3]   = make_function<dim>({[J](const Point<dim> &) { return J; }});
@@ -144,15 +145,15 @@ namespace
         g[1] = x[1] < 0.5 ? J / 1e7 : J / 1e-2;
         return g;
       });
-    const auto   zero = make_function<dim>({[](const Point<dim> &) { return 0.0; }},
+    const auto   zero     = make_function<dim>({[](const Point<dim> &) { return 0.0; }},
                                          [](const Point<dim> &, unsigned int) { return Tensor<1, dim>(); });
-    const double norm = field.compute_errors(*zero).first; // ||phi||
-    const double error = field.compute_errors(*exact).first;
+    const double norm     = field.compute_errors(*zero).first; // ||phi||
+    const double error    = field.compute_errors(*exact).first;
     const auto   currents = field.boundary_currents();
     if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
       std::cout << "contrast 1e9 " << dim << "D" << (hanging_nodes ? " hanging" : "") << ": relative L2 error "
-                << error / norm << ", CG " << report.iterations << ", currents bottom " << currents.at(2)
-                << " top " << currents.at(3) << std::endl;
+                << error / norm << ", CG " << report.iterations << ", currents bottom " << currents.at(2) << " top "
+                << currents.at(3) << std::endl;
     CHECK(error / norm < 1e-8);
     CHECK(report.iterations <= 30);
     // Current J enters at the top (area 1) and leaves at the bottom. The
@@ -175,16 +176,17 @@ TEST_CASE("Electrostatics: Robin boundary and conservation of current", "[electr
 {
   // sigma phi' = h (phi_ref - phi) at y = 1, phi = 0 at y = 0: phi = a y with
   // a = h phi_ref / (sigma + h); a volumetric source adds f to the balance.
-  constexpr int                           dim = 2;
+  constexpr int                             dim = 2;
   parallel::distributed::Triangulation<dim> tria(MPI_COMM_WORLD);
   make_mesh(tria, 4, true);
-  const double h = 3.0, phi_ref = 0.5;
+  const double                             h = 3.0, phi_ref = 0.5;
   typename Electrostatics<dim>::Parameters p;
   p.degree       = 2;
   p.dirichlet[2] = make_function<dim>({[](const Point<dim> &) { return 0.0; }});
-  p.robin[3]     = make_function<dim>({[h](const Point<dim> &) { return h; }, [phi_ref](const Point<dim> &) { return phi_ref; }});
+  p.robin[3] =
+    make_function<dim>({[h](const Point<dim> &) { return h; }, [phi_ref](const Point<dim> &) { return phi_ref; }});
   const MaterialLibrary library = uniform_material();
-    Electrostatics<dim> field(tria, library, p);
+  Electrostatics<dim>   field(tria, library, p);
   field.setup_dofs();
   field.solve();
   const double a        = h * phi_ref / (sigma + h);
@@ -209,15 +211,19 @@ TEST_CASE("Electrostatics: solution transfer keeps a linear potential across ref
   constexpr int                             dim = 2;
   parallel::distributed::Triangulation<dim> tria(MPI_COMM_WORLD);
   make_mesh(tria, 3, false);
-  const MaterialLibrary                     library = uniform_material();
-  typename Electrostatics<dim>::Parameters  p;
+  const MaterialLibrary                    library = uniform_material();
+  typename Electrostatics<dim>::Parameters p;
   p.dirichlet[2] = make_function<dim>({[](const Point<dim> &) { return 0.0; }});
   p.dirichlet[3] = make_function<dim>({[](const Point<dim> &) { return 1.0; }});
   Electrostatics<dim> field(tria, library, p);
   field.setup_dofs();
   field.solve();
-  const auto exact = make_function<dim>({[](const Point<dim> &x) { return x[1]; }},
-                                        [](const Point<dim> &, unsigned int) { Tensor<1, dim> g; g[1] = 1; return g; });
+  const auto exact =
+    make_function<dim>({[](const Point<dim> &x) { return x[1]; }}, [](const Point<dim> &, unsigned int) {
+      Tensor<1, dim> g;
+      g[1] = 1;
+      return g;
+    });
   for (const auto &cell : tria.active_cell_iterators())
     if (cell->is_locally_owned())
       {

@@ -51,7 +51,7 @@ namespace
 
 TEST_CASE("Interfacial defect shapes classify points", "[geometry]")
 {
-  const double w = 2e-6;
+  const double w    = 2e-6;
   const auto   semi = make_defect<2>("semi-circle", 0.5);
   CHECK(semi.depth() == Approx(1e-6));
   CHECK(semi.in_defect(Point<2>(0, 0.99e-6)));
@@ -66,7 +66,7 @@ TEST_CASE("Interfacial defect shapes classify points", "[geometry]")
   CHECK(triangle.in_defect(Point<2>(0.5e-6, 1.9e-6)));
 
   const auto pyramid = make_defect<3>("pyramid", 1.0);
-  CHECK(pyramid.in_defect(Point<3>(0.45e-6, 0.45e-6, 1e-6)));     // square base: corner region
+  CHECK(pyramid.in_defect(Point<3>(0.45e-6, 0.45e-6, 1e-6))); // square base: corner region
   CHECK_FALSE(pyramid.in_defect(Point<3>(0.55e-6, 0.55e-6, 1e-6)));
   const auto cone = make_defect<3>("cone", 1.0);
   CHECK_FALSE(cone.in_defect(Point<3>(0.45e-6, 0.45e-6, 1e-6))); // round base: outside
@@ -91,7 +91,7 @@ TEST_CASE("Interface refinement resolves the defect to the requested size", "[ge
     }
   // Interface cells are no larger than the resolution; others may be coarse.
   MeshBuilder<2> builder;
-  builder.interface_resolution = 1e-7;
+  builder.interface_resolution                   = 1e-7;
   const auto                              defect = make_defect<2>("semi-circle");
   parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
   builder.build(defect, tria);
@@ -109,8 +109,8 @@ TEST_CASE("Interface refinement resolves the defect to the requested size", "[ge
 
 TEST_CASE("Defect parameters are validated", "[geometry]")
 {
-  CHECK_THROWS_WITH(make_defect<2>("triangle", 6.0), Catch::Contains("Defect aspect ratio") &&
-                                                         Catch::Contains("Electrolyte thickness"));
+  CHECK_THROWS_WITH(make_defect<2>("triangle", 6.0),
+                    Catch::Contains("Defect aspect ratio") && Catch::Contains("Electrolyte thickness"));
 }
 
 TEST_CASE("Gmsh meshes bring material and boundary ids", "[geometry]")

@@ -41,8 +41,8 @@ namespace dendra::testing
     {
       double v = 1;
       for (int k = 0; k < dim; ++k)
-        v *= (k == cos1 || k == cos2) ? std::cos(numbers::PI * p[k] + phase(k)) :
-                                        std::sin(numbers::PI * p[k] + phase(k));
+        v *=
+          (k == cos1 || k == cos2) ? std::cos(numbers::PI * p[k] + phase(k)) : std::sin(numbers::PI * p[k] + phase(k));
       return v;
     }
 
@@ -71,12 +71,13 @@ namespace dendra::testing
   {
   public:
     using Component = std::function<double(const Point<dim> &)>;
-    LambdaFunction(std::vector<Component> components, std::function<Tensor<1, dim>(const Point<dim> &, unsigned int)> gradient = {})
+    LambdaFunction(std::vector<Component>                                          components,
+                   std::function<Tensor<1, dim>(const Point<dim> &, unsigned int)> gradient = {})
       : Function<dim>(components.size())
       , components(std::move(components))
       , gradient_of(std::move(gradient))
     {}
-    double value(const Point<dim> &p, const unsigned int c = 0) const override { return components[c](p); }
+    double         value(const Point<dim> &p, const unsigned int c = 0) const override { return components[c](p); }
     Tensor<1, dim> gradient(const Point<dim> &p, const unsigned int c = 0) const override { return gradient_of(p, c); }
 
   private:
@@ -86,8 +87,9 @@ namespace dendra::testing
 
   /// Shared pointer to a LambdaFunction.
   template <int dim>
-  std::shared_ptr<Function<dim>> make_function(std::vector<typename LambdaFunction<dim>::Component> components,
-                                               std::function<Tensor<1, dim>(const Point<dim> &, unsigned int)> gradient = {})
+  std::shared_ptr<Function<dim>>
+  make_function(std::vector<typename LambdaFunction<dim>::Component>            components,
+                std::function<Tensor<1, dim>(const Point<dim> &, unsigned int)> gradient = {})
   {
     return std::make_shared<LambdaFunction<dim>>(std::move(components), std::move(gradient));
   }

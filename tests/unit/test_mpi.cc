@@ -15,9 +15,9 @@ namespace
 {
   struct Results
   {
-    double                   max_principal, max_von_mises, min_hydrostatic;
+    double                               max_principal, max_von_mises, min_hydrostatic;
     std::map<types::boundary_id, double> currents;
-    std::vector<std::vector<double>> probe_potential, probe_displacement;
+    std::vector<std::vector<double>>     probe_potential, probe_displacement;
   };
 
   /// The default defect with both fields and tight solver tolerances, on a
@@ -29,8 +29,7 @@ namespace
   {
     ParameterHandler prm;
     Simulator<dim>::declare_parameters(prm);
-    read_parameter_string(prm, "set Output directory = " + directory +
-                                 "\nset Dimension = " + std::to_string(dim) +
+    read_parameter_string(prm, "set Output directory = " + directory + "\nset Dimension = " + std::to_string(dim) +
                                  "\nsubsection Simulation\nset Fields = electrostatics, elasticity\n"
                                  "set Number of steps = 2\nend\n"
                                  "subsection Mesh refinement\nset Interface resolution = " +
@@ -42,14 +41,14 @@ namespace
                                  "set Relative tolerance = 1e-13\nend\nend\n");
     Simulator<dim> simulator(communicator, prm);
     simulator.run();
-    const auto summary = simulator.elasticity()->stress_summary({3});
+    const auto              summary = simulator.elasticity()->stress_summary({3});
     std::vector<Point<dim>> points(2);
     points[0][dim - 1] = 0.5e-6;
     points[1][dim - 1] = 3e-6;
     points[1][0]       = 2e-6;
     const Probes<dim> probes(points);
-    const auto *es = simulator.electrostatics();
-    const auto *el = simulator.elasticity();
+    const auto       *es = simulator.electrostatics();
+    const auto       *el = simulator.elasticity();
     return {summary.max_principal,
             summary.max_von_mises,
             summary.min_hydrostatic,
@@ -61,8 +60,8 @@ namespace
   template <int dim>
   void check_rank_independence()
   {
-    const unsigned int rank   = Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
-    const Results      serial = run<dim>(MPI_COMM_SELF, "test-mpi-serial-" + std::to_string(rank));
+    const unsigned int rank     = Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
+    const Results      serial   = run<dim>(MPI_COMM_SELF, "test-mpi-serial-" + std::to_string(rank));
     const Results      parallel = run<dim>(MPI_COMM_WORLD, "test-mpi-parallel");
     CHECK(Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD) == 2);
     CHECK(parallel.max_principal == Approx(serial.max_principal).epsilon(1e-8));
@@ -74,8 +73,9 @@ namespace
       {
         CHECK(parallel.probe_potential[p][0] == Approx(serial.probe_potential[p][0]).epsilon(1e-8));
         for (unsigned int d = 0; d < dim; ++d)
-          CHECK(parallel.probe_displacement[p][d] ==
-                Approx(serial.probe_displacement[p][d]).epsilon(1e-8).margin(1e-8 * std::abs(serial.probe_displacement[p][dim - 1])));
+          CHECK(parallel.probe_displacement[p][d] == Approx(serial.probe_displacement[p][d])
+                                                       .epsilon(1e-8)
+                                                       .margin(1e-8 * std::abs(serial.probe_displacement[p][dim - 1])));
       }
   }
 } // namespace

@@ -46,7 +46,8 @@ TEST_CASE("Helpers split and parse parameter values", "[parameters]")
                     Catch::Contains("Elasticity/Boundary conditions/Displacement") && Catch::Contains("sides") &&
                       Catch::Contains("top"));
   CHECK_THROWS_WITH(parse_function<2>({"sin(x"}, "Electrostatics/Source"), Catch::Contains("Electrostatics/Source"));
-  CHECK_THROWS_WITH(parse_points<2>("1, 2, 3", "Postprocess/Probe points"), Catch::Contains("Postprocess/Probe points"));
+  CHECK_THROWS_WITH(parse_points<2>("1, 2, 3", "Postprocess/Probe points"),
+                    Catch::Contains("Postprocess/Probe points"));
 }
 
 TEST_CASE("The defaults describe a valid run", "[parameters]")

@@ -40,8 +40,8 @@ namespace dendra
   /// A function of (x, y[, z], t) from expressions, one per component; the
   /// constant pi is available. Errors name @p parameter.
   template <int dim>
-  std::shared_ptr<dealii::Function<dim>>
-  parse_function(const std::vector<std::string> &expressions, const std::string &parameter);
+  std::shared_ptr<dealii::Function<dim>> parse_function(const std::vector<std::string> &expressions,
+                                                        const std::string              &parameter);
 
   /// Parses "x, y[, z]; x, y[, z]; ..." into points (coordinates in m).
   template <int dim>

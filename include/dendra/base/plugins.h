@@ -60,8 +60,7 @@ namespace dendra
     static std::unique_ptr<Interface> create(const std::string &name, const std::string &parameter)
     {
       const auto it = entries().find(name);
-      require_input(it != entries().end(),
-                    parameter + ": unknown name '" + name + "' (known: " + pattern() + ")");
+      require_input(it != entries().end(), parameter + ": unknown name '" + name + "' (known: " + pattern() + ")");
       return it->second.create();
     }
 
@@ -85,15 +84,13 @@ namespace dendra
 
 /// Registers class template @p Class (for dim = 2 and 3) as an implementation
 /// of @p Interface under @p name. Use it at namespace scope in the plugin's .cc.
-#define DENDRA_REGISTER_PLUGIN(Interface, Class, name, description)                         \
-  namespace                                                                                  \
-  {                                                                                          \
-    const bool DENDRA_CONCAT(dendra_plugin_2d_, __LINE__) =                                  \
-      dendra::PluginRegistry<Interface<2>>::add(                                             \
-        name, description, &Class<2>::declare_parameters,                                    \
-        []() -> std::unique_ptr<Interface<2>> { return std::make_unique<Class<2>>(); });     \
-    const bool DENDRA_CONCAT(dendra_plugin_3d_, __LINE__) =                                  \
-      dendra::PluginRegistry<Interface<3>>::add(                                             \
-        name, description, &Class<3>::declare_parameters,                                    \
-        []() -> std::unique_ptr<Interface<3>> { return std::make_unique<Class<3>>(); });     \
+#define DENDRA_REGISTER_PLUGIN(Interface, Class, name, description)                                    \
+  namespace                                                                                            \
+  {                                                                                                    \
+    const bool DENDRA_CONCAT(dendra_plugin_2d_, __LINE__) = dendra::PluginRegistry<Interface<2>>::add( \
+      name, description, &Class<2>::declare_parameters,                                                \
+      []() -> std::unique_ptr<Interface<2>> { return std::make_unique<Class<2>>(); });                 \
+    const bool DENDRA_CONCAT(dendra_plugin_3d_, __LINE__) = dendra::PluginRegistry<Interface<3>>::add( \
+      name, description, &Class<3>::declare_parameters,                                                \
+      []() -> std::unique_ptr<Interface<3>> { return std::make_unique<Class<3>>(); });                 \
   }

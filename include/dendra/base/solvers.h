@@ -14,13 +14,13 @@ namespace dendra
   /// Settings of a preconditioned CG solve with algebraic multigrid.
   struct LinearSolverSettings
   {
-    double       relative_tolerance  = 1e-8;  ///< residual reduction (-), in (0, 1)
-    unsigned int max_iterations      = 500;   ///< CG iteration limit (-)
-    std::string  amg_type            = "ml";  ///< ml | boomeramg | gamg (PETSc); ML for Trilinos
-    double       threshold           = 0.0;   ///< ML/GAMG drop tolerance; BoomerAMG strong threshold (-)
-    unsigned int smoother_sweeps     = 2;     ///< smoothing steps per level (-)
-    double       prolongator_damping = 4. / 3.; ///< ML prolongator smoothing damping factor (-)
-    unsigned int aggressive_coarsening_levels = 1; ///< BoomerAMG levels with aggressive coarsening (-)
+    double       relative_tolerance           = 1e-8;    ///< residual reduction (-), in (0, 1)
+    unsigned int max_iterations               = 500;     ///< CG iteration limit (-)
+    std::string  amg_type                     = "ml";    ///< ml | boomeramg | gamg (PETSc); ML for Trilinos
+    double       threshold                    = 0.0;     ///< ML/GAMG drop tolerance; BoomerAMG strong threshold (-)
+    unsigned int smoother_sweeps              = 2;       ///< smoothing steps per level (-)
+    double       prolongator_damping          = 4. / 3.; ///< ML prolongator smoothing damping factor (-)
+    unsigned int aggressive_coarsening_levels = 1;       ///< BoomerAMG levels with aggressive coarsening (-)
 
     /// Declares the entries in the current subsection with the defaults above.
     static void declare_parameters(dealii::ParameterHandler &prm);
@@ -33,9 +33,9 @@ namespace dendra
   /// What a linear solve did: iterations and wall-clock times (s).
   struct SolverReport
   {
-    unsigned int iterations       = 0;   ///< CG iterations (-)
-    double       amg_setup_time   = 0;   ///< preconditioner set-up (s)
-    double       solve_time       = 0;   ///< CG iterations (s)
+    unsigned int iterations     = 0; ///< CG iterations (-)
+    double       amg_setup_time = 0; ///< preconditioner set-up (s)
+    double       solve_time     = 0; ///< CG iterations (s)
   };
 
   /// Algebraic multigrid: ML (default), BoomerAMG or GAMG through PETSc, or
@@ -51,10 +51,8 @@ namespace dendra
 
     /// Sets up AMG for a vector-valued matrix whose near-null space is spanned
     /// by @p near_null_space (for elasticity: the rigid-body modes).
-    void initialize_system(const LA::MPI::SparseMatrix &         matrix,
-                           const std::vector<LA::MPI::Vector> &near_null_space,
-                           unsigned int                        block_size,
-                           const LinearSolverSettings &        settings);
+    void initialize_system(const LA::MPI::SparseMatrix &matrix, const std::vector<LA::MPI::Vector> &near_null_space,
+                           unsigned int block_size, const LinearSolverSettings &settings);
 
     /// Applies one V-cycle: dst = P^{-1} src.
     void vmult(LA::MPI::Vector &dst, const LA::MPI::Vector &src) const;
@@ -66,12 +64,9 @@ namespace dendra
 
   /// Solves A x = b by CG with @p preconditioner; throws std::runtime_error
   /// naming @p what if CG does not converge.
-  SolverReport solve_cg(const LA::MPI::SparseMatrix &matrix,
-                        LA::MPI::Vector &            solution,
-                        const LA::MPI::Vector &      rhs,
-                        const AMGPreconditioner &    preconditioner,
-                        const LinearSolverSettings & settings,
-                        const std::string &          what);
+  SolverReport solve_cg(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, const LA::MPI::Vector &rhs,
+                        const AMGPreconditioner &preconditioner, const LinearSolverSettings &settings,
+                        const std::string &what);
 
   /// Symmetric diagonal (Jacobi) scaling: A <- D A D, b <- D b with
   /// D = diag(A)^{-1/2}; returns D so that the solution is x = D y. This makes
@@ -82,6 +77,5 @@ namespace dendra
   /// Rigid-body modes (translations and rotations: 3 in 2D, 6 in 3D) of a
   /// dim-component displacement field, orthonormalised, on the owned DoFs.
   template <int dim>
-  std::vector<LA::MPI::Vector> rigid_body_modes(const dealii::DoFHandler<dim> &dof_handler,
-                                                MPI_Comm                      communicator);
+  std::vector<LA::MPI::Vector> rigid_body_modes(const dealii::DoFHandler<dim> &dof_handler, MPI_Comm communicator);
 } // namespace dendra

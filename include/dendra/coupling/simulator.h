@@ -46,15 +46,16 @@ namespace dendra
     const StatisticsTable &statistics() const { return statistics_table; }
 
   private:
-    void setup_fields();
-    void update_deposit_indicator();
-    void solve_fields(double time);
-    void adapt_mesh();
-    void record_step(unsigned int step, double time);
-    void write_output(unsigned int step, double time);
+    void                      setup_fields();
+    std::vector<Field<dim> *> active_fields();
+    void                      update_deposit_indicator();
+    void                      solve_fields(double time);
+    void                      adapt_mesh();
+    void                      record_step(unsigned int step, double time);
+    void                      write_output(unsigned int step, double time);
 
     MPI_Comm                                          communicator;
-    dealii::ParameterHandler &                        prm;
+    dealii::ParameterHandler                         &prm;
     MaterialLibrary                                   materials;
     std::unique_ptr<Geometry<dim>>                    geometry;
     MeshBuilder<dim>                                  mesh_builder;
@@ -71,8 +72,8 @@ namespace dendra
     LA::MPI::Vector                        deposit_indicator;
 
     bool                                 solve_electrostatics = false, solve_elasticity = false;
-    double                               end_time = 1;
-    unsigned int                         n_steps  = 1;
+    double                               end_time  = 1;
+    unsigned int                         n_steps   = 1;
     bool                                 write_vtu = true;
     std::set<dealii::types::material_id> summary_material_ids;
     std::string                          summary_material_names;

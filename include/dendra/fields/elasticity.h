@@ -1,20 +1,17 @@
 #pragma once
 
-#include <dendra/base/linear_algebra.h>
 #include <dendra/base/parameters.h>
 #include <dendra/base/solvers.h>
+#include <dendra/fields/field.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/base/quadrature.h>
 #include <deal.II/base/symmetric_tensor.h>
-#include <deal.II/distributed/solution_transfer.h>
 #include <deal.II/distributed/tria.h>
 #include <deal.II/dofs/dof_handler.h>
 #include <deal.II/fe/component_mask.h>
 #include <deal.II/fe/fe_system.h>
-#include <deal.II/fe/mapping_q.h>
-#include <deal.II/lac/affine_constraints.h>
 #include <deal.II/lac/vector.h>
 #include <deal.II/numerics/data_out.h>
 
@@ -33,7 +30,7 @@ namespace dendra
   /// (eps_zz = 0; the eigenstrain acts in z too, so sigma_zz != 0). Solved by CG
   /// with AMG whose near-null space holds all rigid-body modes.
   template <int dim>
-  class Elasticity
+  class Elasticity : public Field<dim>
   {
   public:
     /// A displacement condition: values (m) on the components in @p mask.
@@ -71,12 +68,12 @@ namespace dendra
     /// Extremes of the stress in a set of materials (Pa), with locations (m).
     struct StressSummary
     {
-      double            max_principal = 0;   ///< largest maximum principal stress
+      double             max_principal = 0; ///< largest maximum principal stress
       dealii::Point<dim> max_principal_location;
-      double            max_von_mises = 0;   ///< largest von Mises stress
+      double             max_von_mises = 0; ///< largest von Mises stress
       dealii::Point<dim> max_von_mises_location;
-      double            min_hydrostatic = 0; ///< most compressive hydrostatic stress
-      double            max_hydrostatic = 0; ///< most tensile hydrostatic stress
+      double             min_hydrostatic = 0; ///< most compressive hydrostatic stress
+      double             max_hydrostatic = 0; ///< most tensile hydrostatic stress
     };
 
     /// Called with the position, material id and full (3x3) stress (Pa).
@@ -84,8 +81,8 @@ namespace dendra
                                              const dealii::SymmetricTensor<2, 3> &)>;
 
     /// A field on @p triangulation with moduli from @p materials.
-    Elasticity(const dealii::parallel::distributed::Triangulation<dim> &triangulation,
-               const MaterialLibrary &materials, const Parameters &parameters);
+    Elasticity(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const MaterialLibrary &materials,
+               const Parameters &parameters);
     /// The field keeps a reference to the materials: temporaries are not allowed.
     Elasticity(const dealii::parallel::distributed::Triangulation<dim> &, const MaterialLibrary &&,
                const Parameters &) = delete;
@@ -95,79 +92,55 @@ namespace dendra
     void set_eigenstrain_field(const dealii::DoFHandler<dim> &field_dofs, const LA::MPI::Vector &field,
                                double volumetric_strain_per_unit);
 
-    /// Distributes DoFs, builds constraints and the sparsity pattern.
-    void setup_dofs();
-    /// Sets the time t (s) at which data are evaluated.
-    void set_time(double time);
+    /// Checks the boundary ids, then sets up DoFs, constraints and the system.
+    void setup_dofs() override;
     /// Assembles and solves; returns iteration count and timings.
-    SolverReport solve();
+    SolverReport solve() override;
+    /// Adds the displacement and the stress fields (von Mises, hydrostatic,
+    /// maximum principal, components) to @p data_out; call update_stress_output() first.
+    void add_output(dealii::DataOut<dim> &data_out) const override;
 
     /// Calls @p visit at every point of @p quadrature in every owned cell.
     void visit_stresses(const dealii::Quadrature<dim> &quadrature, const StressVisitor &visit) const;
     /// Stress extremes over cells whose material id is in @p material_ids (all if empty).
     StressSummary stress_summary(const std::set<dealii::types::material_id> &material_ids) const;
-    /// L2 and H1-seminorm displacement errors against @p exact (dim components).
-    std::pair<double, double> compute_errors(const dealii::Function<dim> &exact) const;
-
-    /// Kelly error indicator per active cell.
-    void estimate_error(dealii::Vector<float> &indicators) const;
-    /// Adds the displacement and the stress fields (von Mises, hydrostatic,
-    /// maximum principal, components) to @p data_out; call update_stress_output() first.
-    void add_output(dealii::DataOut<dim> &data_out) const;
     /// Computes the discontinuous stress fields written by add_output().
     void update_stress_output();
-    /// Stores the solution before the mesh changes.
-    void prepare_for_transfer();
-    /// Re-creates DoFs and interpolates the stored solution onto the new mesh.
-    void finish_transfer();
-
     /// The DoF handler of the stress output fields (discontinuous).
     const dealii::DoFHandler<dim> &stress_dof_handler() const { return stress_dofs; }
     /// The stress output fields of update_stress_output() (Pa).
     const LA::MPI::Vector &stress_fields() const { return stress_output; }
     /// Names of the stress output fields, in component order.
     static std::vector<std::string> stress_field_names();
-    /// The mapping used for this field.
-    const dealii::Mapping<dim> &get_mapping() const { return mapping; }
-
-    /// The displacement with ghost values (m).
-    const LA::MPI::Vector &solution() const { return locally_relevant_solution; }
-    /// The DoF handler of u.
-    const dealii::DoFHandler<dim> &dof_handler() const { return dofs; }
-    /// Number of unknowns.
-    dealii::types::global_dof_index n_dofs() const { return dofs.n_dofs(); }
-    /// Wall-clock seconds of the last setup_dofs().
-    double setup_time() const { return last_setup_time; }
-    /// Wall-clock seconds of the last assembly.
-    double assembly_time() const { return last_assembly_time; }
 
   private:
     class EigenstrainEvaluator;
+    void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void assemble_system();
-    void make_constraints();
 
-    MPI_Comm                                                 communicator;
-    const dealii::parallel::distributed::Triangulation<dim> &triangulation;
-    const MaterialLibrary &                                  materials;
-    Parameters                                               parameters;
-    std::set<dealii::types::material_id>                     eigenstrain_ids;
-    const dealii::DoFHandler<dim> *                          eigenstrain_field_dofs = nullptr;
-    const LA::MPI::Vector *                                  eigenstrain_field      = nullptr;
-    double                                                   eigenstrain_field_scale = 0;
+    using Field<dim>::communicator;
+    using Field<dim>::triangulation;
+    using Field<dim>::fe;
+    using Field<dim>::mapping;
+    using Field<dim>::dofs;
+    using Field<dim>::locally_owned;
+    using Field<dim>::locally_relevant;
+    using Field<dim>::constraints;
+    using Field<dim>::system_matrix;
+    using Field<dim>::system_rhs;
+    using Field<dim>::locally_relevant_solution;
+    using Field<dim>::time;
+    using Field<dim>::last_assembly_time;
 
-    dealii::FESystem<dim>             fe;
-    dealii::MappingQ<dim>             mapping;
-    dealii::DoFHandler<dim>           dofs;
-    dealii::IndexSet                  locally_owned, locally_relevant;
-    dealii::AffineConstraints<double> constraints;
-    LA::MPI::SparseMatrix             system_matrix;
-    LA::MPI::Vector                   system_rhs, locally_relevant_solution;
-    dealii::FESystem<dim>             stress_fe;
-    dealii::DoFHandler<dim>           stress_dofs;
-    LA::MPI::Vector                   stress_output;
-    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> transfer;
-    double time               = 0;
-    double last_setup_time    = 0;
-    double last_assembly_time = 0;
+    const MaterialLibrary               &materials;
+    Parameters                           parameters;
+    std::set<dealii::types::material_id> eigenstrain_ids;
+    const dealii::DoFHandler<dim>       *eigenstrain_field_dofs  = nullptr;
+    const LA::MPI::Vector               *eigenstrain_field       = nullptr;
+    double                               eigenstrain_field_scale = 0;
+
+    dealii::FESystem<dim>   stress_fe;
+    dealii::DoFHandler<dim> stress_dofs;
+    LA::MPI::Vector         stress_output;
   };
 } // namespace dendra

@@ -1,17 +1,12 @@
 #pragma once
 
-#include <dendra/base/linear_algebra.h>
 #include <dendra/base/parameters.h>
 #include <dendra/base/solvers.h>
+#include <dendra/fields/field.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
-#include <deal.II/distributed/solution_transfer.h>
 #include <deal.II/distributed/tria.h>
-#include <deal.II/dofs/dof_handler.h>
-#include <deal.II/fe/fe_q.h>
-#include <deal.II/fe/mapping_q.h>
-#include <deal.II/lac/affine_constraints.h>
 #include <deal.II/lac/vector.h>
 #include <deal.II/numerics/data_out.h>
 
@@ -29,7 +24,7 @@ namespace dendra
   /// that metal/electrolyte conductivity contrasts of 1e9 do not spoil the
   /// solve (see scale_symmetrically()).
   template <int dim>
-  class Electrostatics
+  class Electrostatics : public Field<dim>
   {
   public:
     /// Which material conductivity enters sigma(x).
@@ -43,9 +38,9 @@ namespace dendra
     /// Equation data and numerical settings (subsection "Electrostatics").
     struct Parameters
     {
-      unsigned int     degree       = 1;                        ///< polynomial degree of phi (-)
-      ConductivityKind conductivity = ConductivityKind::total;  ///< sigma_e, sigma_ion or their sum
-      std::shared_ptr<dealii::Function<dim>> source;            ///< f (A/m^3); null = 0
+      unsigned int     degree       = 1;                       ///< polynomial degree of phi (-)
+      ConductivityKind conductivity = ConductivityKind::total; ///< sigma_e, sigma_ion or their sum
+      std::shared_ptr<dealii::Function<dim>> source;           ///< f (A/m^3); null = 0
       /// Prescribed potential phi (V) by boundary id.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> dirichlet;
       /// Current density flowing into the domain, sigma dphi/dn (A/m^2), by boundary id.
@@ -77,63 +72,41 @@ namespace dendra
                    const MaterialLibrary &materials, const Parameters &parameters);
     /// The field keeps a reference to the materials: temporaries are not allowed.
     Electrostatics(const dealii::parallel::distributed::Triangulation<dim> &, const MaterialLibrary &&,
-               const Parameters &) = delete;
+                   const Parameters &) = delete;
 
-    /// Distributes DoFs, builds constraints and the sparsity pattern.
-    void setup_dofs();
-    /// Sets the time t (s) at which boundary data and sources are evaluated.
-    void set_time(double time);
+    /// Checks the boundary ids, then sets up DoFs, constraints and the system.
+    void setup_dofs() override;
     /// Assembles and solves; returns iteration count and timings.
-    SolverReport solve();
+    SolverReport solve() override;
+    /// Adds phi ("potential") to @p data_out.
+    void add_output(dealii::DataOut<dim> &data_out) const override;
 
     /// Current leaving the domain through each boundary id (A in 3D, A/m in 2D):
     /// from the discrete reactions on Dirichlet boundaries (conservative) and
     /// from the data on current and Robin boundaries.
     std::map<dealii::types::boundary_id, double> boundary_currents() const;
 
-    /// L2 error and H1 seminorm error against @p exact.
-    std::pair<double, double> compute_errors(const dealii::Function<dim> &exact) const;
-
-    /// Kelly error indicator per active cell.
-    void estimate_error(dealii::Vector<float> &indicators) const;
-    /// Adds phi to @p data_out.
-    void add_output(dealii::DataOut<dim> &data_out) const;
-    /// Stores the solution before the mesh changes.
-    void prepare_for_transfer();
-    /// Re-creates DoFs and interpolates the stored solution onto the new mesh.
-    void finish_transfer();
-
-    /// The potential, with ghost values (V).
-    const LA::MPI::Vector &solution() const { return locally_relevant_solution; }
-    /// The DoF handler of phi.
-    const dealii::DoFHandler<dim> &dof_handler() const { return dofs; }
-    /// The mapping used for this field.
-    const dealii::Mapping<dim> &get_mapping() const { return mapping; }
-    /// Number of unknowns.
-    dealii::types::global_dof_index n_dofs() const { return dofs.n_dofs(); }
-    /// Wall-clock seconds of the last setup_dofs() and assembly.
-    double setup_time() const { return last_setup_time; }
-    /// Wall-clock seconds of the last assembly.
-    double assembly_time() const { return last_assembly_time; }
-
   private:
+    void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void   assemble_system();
     double conductivity_of(dealii::types::material_id id) const;
 
-    MPI_Comm                                                 communicator;
-    const dealii::parallel::distributed::Triangulation<dim> &triangulation;
-    const MaterialLibrary &                                  materials;
-    Parameters                                               parameters;
-    dealii::FE_Q<dim>                                        fe;
-    dealii::MappingQ<dim>                                    mapping;
-    dealii::DoFHandler<dim>                                  dofs;
-    dealii::IndexSet                                         locally_owned, locally_relevant;
-    dealii::AffineConstraints<double>                        constraints, hanging_constraints;
-    LA::MPI::SparseMatrix                                    system_matrix;
-    LA::MPI::Vector                                          system_rhs, locally_relevant_solution;
-    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> transfer;
-    double time               = 0;
-    double last_setup_time    = 0;
-    double last_assembly_time = 0;
+    using Field<dim>::communicator;
+    using Field<dim>::triangulation;
+    using Field<dim>::fe;
+    using Field<dim>::mapping;
+    using Field<dim>::dofs;
+    using Field<dim>::locally_owned;
+    using Field<dim>::locally_relevant;
+    using Field<dim>::constraints;
+    using Field<dim>::system_matrix;
+    using Field<dim>::system_rhs;
+    using Field<dim>::locally_relevant_solution;
+    using Field<dim>::time;
+    using Field<dim>::last_assembly_time;
+
+    const MaterialLibrary            &materials;
+    Parameters                        parameters;
+    dealii::AffineConstraints<double> hanging_constraints; ///< hanging nodes only (for reactions)
   };
 } // namespace dendra

@@ -12,12 +12,12 @@ namespace dendra
   /// Properties of one material (SI units), the defaults of PHYSICS.md Section 6.
   struct Material
   {
-    std::string               name;                        ///< e.g. "Li metal", "LLZO"
-    dealii::types::material_id id = 0;                     ///< cell material id (-)
-    double young_modulus           = 0; ///< E (Pa); 0 marks a fluid (no elasticity)
-    double poisson_ratio           = 0; ///< nu (-), in (-1, 0.5)
-    double electronic_conductivity = 0; ///< sigma_e (S/m)
-    double ionic_conductivity      = 0; ///< sigma_ion (S/m)
+    std::string                name;                        ///< e.g. "Li metal", "LLZO"
+    dealii::types::material_id id                      = 0; ///< cell material id (-)
+    double                     young_modulus           = 0; ///< E (Pa); 0 marks a fluid (no elasticity)
+    double                     poisson_ratio           = 0; ///< nu (-), in (-1, 0.5)
+    double                     electronic_conductivity = 0; ///< sigma_e (S/m)
+    double                     ionic_conductivity      = 0; ///< sigma_ion (S/m)
 
     /// Shear modulus mu = E / (2 (1 + nu)) (Pa).
     double shear_modulus() const;
@@ -31,14 +31,14 @@ namespace dendra
   struct MaterialInputs
   {
     dealii::types::material_id material_id = 0; ///< the cell's material id
-    std::vector<double> li_fraction;            ///< Li-metal phase fraction xi (-) per point; empty = 0
+    std::vector<double>        li_fraction;     ///< Li-metal phase fraction xi (-) per point; empty = 0
   };
 
   /// What MaterialLibrary::evaluate() returns at the quadrature points of one cell.
   struct MaterialOutputs
   {
-    std::vector<double> lame_lambda;   ///< lambda (Pa)
-    std::vector<double> shear_modulus; ///< mu (Pa)
+    std::vector<double> lame_lambda;             ///< lambda (Pa)
+    std::vector<double> shear_modulus;           ///< mu (Pa)
     std::vector<double> electronic_conductivity; ///< sigma_e (S/m)
     std::vector<double> ionic_conductivity;      ///< sigma_ion (S/m)
 

@@ -14,15 +14,15 @@ namespace dendra
   public:
     /// Declares subsection "Box".
     static void declare_parameters(dealii::ParameterHandler &prm);
-    void parse_parameters(dealii::ParameterHandler &prm, const MaterialLibrary &materials) override;
-    void create_coarse_mesh(dealii::Triangulation<dim> &triangulation) const override;
+    void        parse_parameters(dealii::ParameterHandler &prm, const MaterialLibrary &materials) override;
+    void        create_coarse_mesh(dealii::Triangulation<dim> &triangulation) const override;
     dealii::types::material_id material_id_at(const dealii::Point<dim> &p) const override;
-    double initial_li_indicator(const dealii::Point<dim> &p) const override;
-    std::string description() const override;
+    double                     initial_li_indicator(const dealii::Point<dim> &p) const override;
+    std::string                description() const override;
 
   private:
-    std::array<double, 3>       extent{};       ///< edge lengths (m)
-    std::array<unsigned int, 3> repetitions{};  ///< coarse cells per edge (-)
+    std::array<double, 3>       extent{};      ///< edge lengths (m)
+    std::array<unsigned int, 3> repetitions{}; ///< coarse cells per edge (-)
     dealii::types::material_id  material_id = 0;
     std::string                 material_name;
     bool                        is_li_metal = false;

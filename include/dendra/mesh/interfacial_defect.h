@@ -27,12 +27,12 @@ namespace dendra
 
     /// Declares subsection "Interfacial defect".
     static void declare_parameters(dealii::ParameterHandler &prm);
-    void parse_parameters(dealii::ParameterHandler &prm, const MaterialLibrary &materials) override;
-    void create_coarse_mesh(dealii::Triangulation<dim> &triangulation) const override;
-    dealii::types::material_id material_id_at(const dealii::Point<dim> &p) const override;
-    double initial_li_indicator(const dealii::Point<dim> &p) const override;
+    void        parse_parameters(dealii::ParameterHandler &prm, const MaterialLibrary &materials) override;
+    void        create_coarse_mesh(dealii::Triangulation<dim> &triangulation) const override;
+    dealii::types::material_id                        material_id_at(const dealii::Point<dim> &p) const override;
+    double                                            initial_li_indicator(const dealii::Point<dim> &p) const override;
     std::map<dealii::types::boundary_id, std::string> boundary_names() const override;
-    std::string description() const override;
+    std::string                                       description() const override;
 
     /// True if @p p lies inside the defect (not the electrode).
     bool in_defect(const dealii::Point<dim> &p) const;
@@ -46,13 +46,13 @@ namespace dendra
     static constexpr dealii::types::boundary_id top_id = 2 * dim - 1;
 
   private:
-    double      electrolyte_width     = 0; ///< W (m), all horizontal directions
-    double      electrolyte_thickness = 0; ///< H (m)
-    double      electrode_thickness   = 0; ///< h (m)
-    double      width                 = 0; ///< defect opening width (m)
-    double      aspect_ratio          = 0; ///< depth / width (-)
-    Shape       shape                 = Shape::semi_circle;
-    std::string shape_name;
+    double                     electrolyte_width     = 0; ///< W (m), all horizontal directions
+    double                     electrolyte_thickness = 0; ///< H (m)
+    double                     electrode_thickness   = 0; ///< h (m)
+    double                     width                 = 0; ///< defect opening width (m)
+    double                     aspect_ratio          = 0; ///< depth / width (-)
+    Shape                      shape                 = Shape::semi_circle;
+    std::string                shape_name;
     dealii::types::material_id electrolyte_id = 0, electrode_id = 0;
     std::string                electrolyte_name;
   };

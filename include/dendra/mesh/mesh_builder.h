@@ -28,14 +28,13 @@ namespace dendra
     static void assign_material_ids(const Geometry<dim> &geometry, dealii::Triangulation<dim> &tria);
 
     /// True if cells of different material meet in @p cell (sampled at vertices, face centres, centre).
-    static bool is_interface_cell(const Geometry<dim> &geometry,
+    static bool is_interface_cell(const Geometry<dim>                                             &geometry,
                                   const typename dealii::Triangulation<dim>::active_cell_iterator &cell);
 
     /// Flags cells for refinement/coarsening by fixed fractions of @p indicators,
     /// within the level limits, never coarsening across material interfaces.
     void mark_for_adaptation(dealii::parallel::distributed::Triangulation<dim> &tria,
-                             const dealii::Vector<float> &indicators) const;
-
+                             const dealii::Vector<float>                       &indicators) const;
 
     unsigned int initial_global_refinement = 0;    ///< uniform refinements of the coarse mesh (-)
     double       interface_resolution      = 0;    ///< cell size at material interfaces (m); 0 = off

@@ -30,9 +30,9 @@ namespace dendra
     std::size_t n_rows() const { return rows.size(); }
 
   private:
-    std::vector<std::string>                                  columns;
+    std::vector<std::string>                                 columns;
     std::vector<std::vector<std::pair<std::size_t, double>>> rows;
-    std::vector<std::pair<std::size_t, double>>               current;
+    std::vector<std::pair<std::size_t, double>>              current;
   };
 
   /// One output directory per run: parameters.prm, log.txt, statistics.csv,

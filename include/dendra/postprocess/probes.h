@@ -21,9 +21,9 @@ namespace dendra
 
     /// Values of every component of @p field at every point:
     /// result[point][component]. InputError if a point is outside the mesh.
-    std::vector<std::vector<double>> evaluate(const dealii::Mapping<dim> &    mapping,
+    std::vector<std::vector<double>> evaluate(const dealii::Mapping<dim>    &mapping,
                                               const dealii::DoFHandler<dim> &dof_handler,
-                                              const LA::MPI::Vector &         field) const;
+                                              const LA::MPI::Vector         &field) const;
 
     /// The probe points (m).
     const std::vector<dealii::Point<dim>> &points() const { return probe_points; }

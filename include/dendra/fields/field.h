@@ -1,0 +1,88 @@
+#pragma once
+
+#include <dendra/base/linear_algebra.h>
+#include <dendra/base/solvers.h>
+
+#include <deal.II/base/function.h>
+#include <deal.II/distributed/solution_transfer.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/fe.h>
+#include <deal.II/fe/mapping_q.h>
+#include <deal.II/lac/affine_constraints.h>
+#include <deal.II/lac/vector.h>
+#include <deal.II/numerics/data_out.h>
+
+#include <memory>
+#include <utility>
+
+namespace dendra
+{
+  /// One PDE with its own finite element, DoFHandler, constraints and vectors,
+  /// and the lifecycle every field shares (deal.II step-40's verbs, Lethe's
+  /// AuxiliaryPhysics): set up, solve at a time, estimate errors, transfer the
+  /// solution across mesh changes, add output. Fields never call each other.
+  template <int dim>
+  class Field
+  {
+  public:
+    virtual ~Field();
+
+    /// Distributes DoFs, builds constraints and allocates the linear system.
+    virtual void setup_dofs();
+    /// Assembles and solves at the current time; returns iterations and timings.
+    virtual SolverReport solve() = 0;
+    /// Adds the field's output to @p data_out.
+    virtual void add_output(dealii::DataOut<dim> &data_out) const = 0;
+
+    /// Sets the time t (s) at which data are evaluated.
+    void set_time(double time);
+    /// L2 and H1-seminorm errors of the solution against @p exact.
+    std::pair<double, double> compute_errors(const dealii::Function<dim> &exact) const;
+    /// Kelly error indicator per active cell.
+    void estimate_error(dealii::Vector<float> &indicators) const;
+    /// Stores the solution before the mesh changes.
+    void prepare_for_transfer();
+    /// Sets up the DoFs on the new mesh and interpolates the stored solution.
+    void finish_transfer();
+
+    /// The solution with ghost values.
+    const LA::MPI::Vector &solution() const { return locally_relevant_solution; }
+    /// The DoF handler of the solution.
+    const dealii::DoFHandler<dim> &dof_handler() const { return dofs; }
+    /// The (isoparametric) mapping used for this field.
+    const dealii::Mapping<dim> &get_mapping() const { return mapping; }
+    /// Number of unknowns.
+    dealii::types::global_dof_index n_dofs() const { return dofs.n_dofs(); }
+    /// Wall-clock seconds of the last setup_dofs().
+    double setup_time() const { return last_setup_time; }
+    /// Wall-clock seconds of the last assembly.
+    double assembly_time() const { return last_assembly_time; }
+
+  protected:
+    /// A field with element @p fe on @p triangulation; mapping degree = element degree.
+    Field(const dealii::parallel::distributed::Triangulation<dim> &triangulation,
+          std::unique_ptr<dealii::FiniteElement<dim>>              fe);
+
+    /// Rebuilds @p constraints: hanging nodes plus add_boundary_constraints().
+    void make_constraints();
+    /// Adds the field's Dirichlet conditions (at the current time) to @p constraints.
+    virtual void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) = 0;
+
+    MPI_Comm                                                 communicator;
+    const dealii::parallel::distributed::Triangulation<dim> &triangulation;
+    std::unique_ptr<dealii::FiniteElement<dim>>              fe;
+    dealii::MappingQ<dim>                                    mapping;
+    dealii::DoFHandler<dim>                                  dofs;
+    dealii::IndexSet                                         locally_owned, locally_relevant;
+    dealii::AffineConstraints<double>                        constraints;
+    LA::MPI::SparseMatrix                                    system_matrix;
+    LA::MPI::Vector                                          system_rhs, locally_relevant_solution;
+    double                                                   time               = 0;
+    double                                                   last_setup_time    = 0;
+    double                                                   last_assembly_time = 0;
+
+  private:
+    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> transfer;
+  };
+} // namespace dendra

@@ -1,0 +1,102 @@
+#include <dendra/fields/field.h>
+
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/base/timer.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/lac/sparsity_tools.h>
+#include <deal.II/numerics/error_estimator.h>
+#include <deal.II/numerics/vector_tools.h>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  template <int dim>
+  Field<dim>::Field(const parallel::distributed::Triangulation<dim> &tria, std::unique_ptr<FiniteElement<dim>> fe)
+    : communicator(tria.get_communicator())
+    , triangulation(tria)
+    , fe(std::move(fe))
+    , mapping(this->fe->degree)
+    , dofs(tria)
+  {}
+
+  template <int dim>
+  Field<dim>::~Field() = default;
+
+  template <int dim>
+  void Field<dim>::set_time(const double t)
+  {
+    time = t;
+  }
+
+  template <int dim>
+  void Field<dim>::make_constraints()
+  {
+    constraints.clear();
+    constraints.reinit(locally_relevant);
+    DoFTools::make_hanging_node_constraints(dofs, constraints);
+    add_boundary_constraints(constraints);
+    constraints.close();
+  }
+
+  template <int dim>
+  void Field<dim>::setup_dofs()
+  {
+    Timer timer;
+    dofs.distribute_dofs(*fe);
+    locally_owned = dofs.locally_owned_dofs();
+    DoFTools::extract_locally_relevant_dofs(dofs, locally_relevant);
+    make_constraints();
+
+    DynamicSparsityPattern dsp(locally_relevant);
+    DoFTools::make_sparsity_pattern(dofs, dsp, constraints, false);
+    SparsityTools::distribute_sparsity_pattern(dsp, locally_owned, communicator, locally_relevant);
+    system_matrix.reinit(locally_owned, locally_owned, dsp, communicator);
+    system_rhs.reinit(locally_owned, communicator);
+    locally_relevant_solution.reinit(locally_owned, locally_relevant, communicator);
+    last_setup_time = timer.wall_time();
+  }
+
+  template <int dim>
+  std::pair<double, double> Field<dim>::compute_errors(const Function<dim> &exact) const
+  {
+    Vector<float>     cell_errors(triangulation.n_active_cells());
+    const QGauss<dim> quadrature(fe->degree + 2);
+    VectorTools::integrate_difference(mapping, dofs, locally_relevant_solution, exact, cell_errors, quadrature,
+                                      VectorTools::L2_norm);
+    const double l2 = VectorTools::compute_global_error(triangulation, cell_errors, VectorTools::L2_norm);
+    VectorTools::integrate_difference(mapping, dofs, locally_relevant_solution, exact, cell_errors, quadrature,
+                                      VectorTools::H1_seminorm);
+    const double h1 = VectorTools::compute_global_error(triangulation, cell_errors, VectorTools::H1_seminorm);
+    return {l2, h1};
+  }
+
+  template <int dim>
+  void Field<dim>::estimate_error(Vector<float> &indicators) const
+  {
+    indicators.reinit(triangulation.n_active_cells());
+    KellyErrorEstimator<dim>::estimate(mapping, dofs, QGauss<dim - 1>(fe->degree + 1), {}, locally_relevant_solution,
+                                       indicators);
+  }
+
+  template <int dim>
+  void Field<dim>::prepare_for_transfer()
+  {
+    transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    transfer->prepare_for_coarsening_and_refinement(locally_relevant_solution);
+  }
+
+  template <int dim>
+  void Field<dim>::finish_transfer()
+  {
+    setup_dofs();
+    LA::MPI::Vector interpolated(locally_owned, communicator);
+    transfer->interpolate(interpolated);
+    constraints.distribute(interpolated);
+    locally_relevant_solution = interpolated;
+    transfer.reset();
+  }
+
+  template class Field<2>;
+  template class Field<3>;
+} // namespace dendra
