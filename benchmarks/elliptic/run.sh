@@ -10,13 +10,13 @@ cmake -S "$source_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build "$build_dir" --target dendra-benchmark-elliptic -j "$(nproc)" > /dev/null
 bench="$build_dir/bin/dendra-benchmark-elliptic"
 
-printf '| %-12s | %5s | %9s | %9s | %12s | %13s | %9s | %6s | %15s |\n' \
+printf '| %-13s | %5s | %9s | %9s | %12s | %13s | %9s | %6s | %15s |\n' \
   problem ranks DoFs "setup (s)" "assembly (s)" "AMG setup (s)" "solve (s)" "CG its" "s per M DoFs *"
 printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------------- ------- ----------- ----------- -------------- \
   --------------- ----------- -------- -----------------
 run() {
   mpirun -np 2 "$bench" "$@" | while read -r problem degree ranks dofs setup assembly amg solve its per_mdof; do
-    printf '| %-12s | %5s | %9s | %9s | %12s | %13s | %9s | %6s | %15s |\n' \
+    printf '| %-13s | %5s | %9s | %9s | %12s | %13s | %9s | %6s | %15s |\n' \
       "$problem $degree" "$ranks" "$dofs" "$setup" "$assembly" "$amg" "$solve" "$its" "$per_mdof"
   done
 }
