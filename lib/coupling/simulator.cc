@@ -332,8 +332,8 @@ namespace dendra
 
         std::ostringstream progress;
         const double       elapsed = wall_clock.wall_time();
-        progress << "step " << step << "/" << n_steps << "  t = " << time << " s  cells "
-                 << tria.n_global_active_cells();
+        progress << "step " << step << "/" << n_steps << "  t = " << time << " s  dt = " << end_time / n_steps
+                 << " s  cells " << tria.n_global_active_cells();
         if (electrostatics_field)
           progress << "  phi: " << electrostatics_field->n_dofs() << " dofs, " << last_electrostatics_report.iterations
                    << " CG it";
