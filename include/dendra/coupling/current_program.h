@@ -1,0 +1,53 @@
+#pragma once
+
+#include <deal.II/base/parameter_handler.h>
+
+#include <string>
+#include <vector>
+
+namespace dendra
+{
+  /// A galvanostatic program: piecewise-constant plate / strip / rest steps,
+  /// repeated for a number of cycles (subsection "Current program"). Current
+  /// densities follow the kinetics convention: plating is cathodic (< 0).
+  class CurrentProgram
+  {
+  public:
+    /// One piece of the program.
+    struct Step
+    {
+      enum class Kind
+      {
+        plate,
+        strip,
+        rest
+      };
+      Kind   kind;
+      double current_density; ///< magnitude (A/m^2), >= 0
+      double duration;        ///< (s), > 0
+    };
+
+    /// Declares subsection "Current program".
+    static void declare_parameters(dealii::ParameterHandler &prm);
+    /// Reads subsection "Current program"; InputError on malformed steps.
+    void parse_parameters(dealii::ParameterHandler &prm);
+    /// Sets the program from text "plate J T; strip J T; rest T" and a cycle count.
+    void set(const std::string &steps, unsigned int n_cycles);
+
+    /// Current density of the working electrode at time @p t (A/m^2):
+    /// -J while plating, +J while stripping, 0 at rest and after the end.
+    double current_density(double t) const;
+    /// The first time after @p t at which the current changes (s); time steps land on it.
+    double next_change(double t) const;
+    /// Charge passed through the working electrode until @p t, integral of i dt (C/m^2).
+    double charge(double t) const;
+    /// Length of the whole program (s).
+    double duration() const;
+    /// The steps of one cycle.
+    const std::vector<Step> &steps() const { return cycle; }
+
+  private:
+    std::vector<Step> cycle;
+    unsigned int      n_cycles = 1;
+  };
+} // namespace dendra
