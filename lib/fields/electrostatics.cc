@@ -294,7 +294,10 @@ namespace dendra
         }
     residual.compress(VectorOperation::add);
 
+    // Boundaries without a condition are insulated: exactly zero current.
     std::map<types::boundary_id, double> currents;
+    for (const auto id : triangulation.get_boundary_ids())
+      currents[id] = 0.0;
     for (const auto &[id, f] : parameters.current)
       currents[id] = Utilities::MPI::sum(local_currents[id], communicator);
     for (const auto &[id, f] : parameters.robin)

@@ -81,9 +81,9 @@ namespace dendra
     /// Adds phi ("potential") to @p data_out.
     void add_output(dealii::DataOut<dim> &data_out) const override;
 
-    /// Current leaving the domain through each boundary id (A in 3D, A/m in 2D):
-    /// from the discrete reactions on Dirichlet boundaries (conservative) and
-    /// from the data on current and Robin boundaries.
+    /// Current leaving the domain through each boundary id of the mesh (A in
+    /// 3D, A/m in 2D): the discrete reactions on Dirichlet boundaries
+    /// (conservative), the data on current and Robin boundaries, 0 elsewhere.
     std::map<dealii::types::boundary_id, double> boundary_currents() const;
 
   private:

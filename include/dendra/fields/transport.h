@@ -1,0 +1,115 @@
+#pragma once
+
+#include <dendra/base/parameters.h>
+#include <dendra/fields/field.h>
+#include <dendra/kinetics/electrode_kinetics.h>
+
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/numerics/data_postprocessor.h>
+
+#include <map>
+#include <memory>
+
+namespace dendra
+{
+  /// Ion transport in a binary electrolyte (cation z+, anion z-, diffusivities
+  /// D+, D-) with the electroneutral closure z+ c+ + z- c- = 0 (PHYSICS.md
+  /// Section 1). Unknowns: the cation concentration c (mol/m^3) and the
+  /// electrolyte potential phi (V), solved in the scaled variables u = c / c0
+  /// and psi = F phi / (R T). The equations are the cation and anion balances
+  ///   (1/D+) du/dt - div(grad u + z+ u grad psi) = 0,
+  ///   (1/D-) du/dt - div(grad u + z- u grad psi) = 0;
+  /// z+ times the first plus |z-| times the second is charge conservation
+  /// div i = 0, eliminating grad psi gives the salt equation with the ambipolar
+  /// D. Implicit BDF1/BDF2 in time, Newton with a backtracking line search.
+  /// Electrodes: a prescribed current density, or Butler-Volmer kinetics at a
+  /// prescribed electrode potential (potentiostatic); the cation flux into the
+  /// electrolyte is i_n / (z+ F), the anion flux is zero.
+  template <int dim>
+  class Transport : public Field<dim>
+  {
+  public:
+    /// Electrolyte data and boundary conditions (subsection "Transport").
+    struct Parameters
+    {
+      unsigned int degree             = 1;      ///< polynomial degree (-)
+      double       cation_valence     = 1;      ///< z+ (-), > 0
+      double       anion_valence      = -1;     ///< z- (-), < 0
+      double       cation_diffusivity = 1e-10;  ///< D+ (m^2/s)
+      double       anion_diffusivity  = 3e-10;  ///< D- (m^2/s)
+      double       bulk_concentration = 1000;   ///< c0, the initial and reservoir concentration (mol/m^3)
+      double       temperature        = 298.15; ///< T (K)
+      /// Reservoir boundaries: c = c0 and phi = 0 there.
+      std::vector<dealii::types::boundary_id> reservoir;
+      /// Electrodes with a prescribed current density i_n(t) (A/m^2, anodic > 0, plating < 0).
+      std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> current_density;
+      /// Electrodes at a prescribed potential phi_s(t) (V) with Butler-Volmer kinetics.
+      std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> electrode_potential;
+      std::shared_ptr<const ElectrodeKinetics> kinetics;                      ///< for potentiostatic electrodes
+      unsigned int                             newton_max_iterations = 30;    ///< Newton iteration limit (-)
+      double                                   newton_tolerance      = 1e-10; ///< relative residual reduction (-)
+
+      /// Declares subsection "Transport" (and "Kinetics").
+      static void declare_parameters(dealii::ParameterHandler &prm);
+      /// Reads subsection "Transport"; boundaries may be named by @p names.
+      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {});
+
+      /// Ambipolar diffusivity D = D+ D- (z+ - z-) / (z+ D+ - z- D-) (m^2/s).
+      double ambipolar_diffusivity() const;
+      /// Cation transference number t+ = z+ D+ / (z+ D+ - z- D-) (-).
+      double cation_transference() const;
+    };
+
+    /// A transport field on @p triangulation; c = c0 and phi = 0 initially.
+    Transport(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const Parameters &parameters);
+
+    /// Sets up DoFs and the initial state (c = c0, phi = 0).
+    void setup_dofs() override;
+    /// One implicit step from the current time to time + @p dt (BDF of @p order,
+    /// 2 falls back to 1 on the first step); returns the Newton iteration count
+    /// as SolverReport::iterations. Throws std::runtime_error if Newton fails;
+    /// the state is then unchanged, so the step can be retried.
+    SolverReport advance(double dt, unsigned int order);
+    /// Not used for transient fields: use advance().
+    SolverReport solve() override;
+    /// Adds "concentration" (mol/m^3) and "electrolyte_potential" (V).
+    void add_output(dealii::DataOut<dim> &data_out) const override;
+
+    /// Smallest concentration on boundary @p id (mol/m^3), from the nodal values.
+    double min_boundary_concentration(dealii::types::boundary_id id) const;
+    /// Total cation amount, the integral of c (mol, or mol/m in 2D).
+    double total_cations() const;
+    /// Current into the electrolyte through boundary @p id (A, or A/m in 2D).
+    double electrode_current(dealii::types::boundary_id id) const;
+    /// The time of the current state (s).
+    double current_time() const { return time; }
+
+  private:
+    void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
+    void   assemble(bool with_matrix, const LA::MPI::Vector &state);
+    double electrode_current_density(dealii::types::boundary_id id, const dealii::Point<dim> &x, double u, double psi,
+                                     double *d_du, double *d_dpsi) const;
+
+    using Field<dim>::communicator;
+    using Field<dim>::triangulation;
+    using Field<dim>::fe;
+    using Field<dim>::mapping;
+    using Field<dim>::dofs;
+    using Field<dim>::locally_owned;
+    using Field<dim>::locally_relevant;
+    using Field<dim>::constraints;
+    using Field<dim>::system_matrix;
+    using Field<dim>::system_rhs;
+    using Field<dim>::locally_relevant_solution;
+    using Field<dim>::time;
+    using Field<dim>::last_assembly_time;
+
+    Parameters                                      parameters;
+    dealii::AffineConstraints<double>               zero_constraints;             ///< homogeneous, for Newton updates
+    LA::MPI::Vector                                 old_solution, older_solution; ///< u^n, u^{n-1} (ghosted)
+    double                                          previous_dt = 0;
+    std::array<double, 3>                           bdf{{1.0, -1.0, 0.0}};
+    double                                          step_dt = 1;
+    std::unique_ptr<dealii::DataPostprocessor<dim>> physical_units; ///< writes c and phi in SI units
+  };
+} // namespace dendra

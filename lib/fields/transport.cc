@@ -1,0 +1,471 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/coupling/time_stepping.h>
+#include <dendra/fields/transport.h>
+
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/base/timer.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/fe_system.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/lac/solver_control.h>
+#include <deal.II/numerics/data_postprocessor.h>
+#include <deal.II/numerics/vector_tools.h>
+
+#ifdef DENDRA_USE_TRILINOS
+#include <deal.II/lac/trilinos_solver.h>
+#else
+#include <deal.II/lac/petsc_solver.h>
+#endif
+
+#include <cmath>
+#include <sstream>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  namespace
+  {
+    /// Sparse direct solve (MUMPS or Amesos); the Newton systems of this first
+    /// version are solved directly.
+    void solve_direct(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b)
+    {
+      SolverControl control(1, 0);
+#ifdef DENDRA_USE_TRILINOS
+      TrilinosWrappers::SolverDirect solver(control);
+      solver.initialize(matrix);
+      solver.solve(x, b);
+#else
+      PETScWrappers::SparseDirectMUMPS solver(control, matrix.get_mpi_communicator());
+      solver.solve(matrix, x, b);
+#endif
+    }
+
+    /// Writes c = c0 u (mol/m^3) and phi = psi R T / F (V).
+    template <int dim>
+    class PhysicalUnits : public DataPostprocessor<dim>
+    {
+    public:
+      PhysicalUnits(const double c0, const double thermal_voltage)
+        : c0(c0)
+        , thermal_voltage(thermal_voltage)
+      {}
+      void evaluate_vector_field(const DataPostprocessorInputs::Vector<dim> &inputs,
+                                 std::vector<Vector<double>>                &computed) const override
+      {
+        for (unsigned int q = 0; q < inputs.solution_values.size(); ++q)
+          {
+            computed[q](0) = c0 * inputs.solution_values[q](0);
+            computed[q](1) = thermal_voltage * inputs.solution_values[q](1);
+          }
+      }
+      std::vector<std::string> get_names() const override { return {"concentration", "electrolyte_potential"}; }
+      UpdateFlags              get_needed_update_flags() const override { return update_values; }
+
+    private:
+      double c0, thermal_voltage;
+    };
+  } // namespace
+
+  template <int dim>
+  void Transport<dim>::Parameters::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Transport");
+    prm.declare_entry("Polynomial degree", "1", Patterns::Integer(1, 3), "Degree of c and phi (-).");
+    prm.declare_entry("Cation valence", "1", Patterns::Double(0), "z+ (-), > 0.");
+    prm.declare_entry("Anion valence", "-1", Patterns::Double(), "z- (-), < 0.");
+    prm.declare_entry("Cation diffusivity", "1e-10", Patterns::Double(0), "D+ (m^2/s), > 0.");
+    prm.declare_entry("Anion diffusivity", "3e-10", Patterns::Double(0), "D- (m^2/s), > 0.");
+    prm.declare_entry("Bulk concentration", "1000", Patterns::Double(0),
+                      "Initial and reservoir cation concentration c0 (mol/m^3), > 0.");
+    prm.declare_entry("Temperature", "298.15", Patterns::Double(0), "T (K), > 0.");
+    prm.enter_subsection("Boundary conditions");
+    prm.declare_entry("Reservoir", "", Patterns::Anything(),
+                      "Comma-separated boundaries (ids or names) held at c = c0 and phi = 0.");
+    prm.declare_entry("Current density", "", Patterns::Anything(),
+                      "Electrodes 'b: i(x, y, z, t); ...' with a prescribed current density into the electrolyte "
+                      "(A/m^2; anodic > 0, plating < 0).");
+    prm.declare_entry(
+      "Electrode potential", "", Patterns::Anything(),
+      "Potentiostatic electrodes 'b: phi_s(x, y, z, t); ...' (V) with the kinetics of subsection Kinetics.");
+    prm.leave_subsection();
+    prm.declare_entry("Newton iterations", "30", Patterns::Integer(1), "Newton iteration limit per step (-).");
+    prm.declare_entry("Newton tolerance", "1e-10", Patterns::Double(0, 1), "Relative residual reduction (-).");
+    prm.leave_subsection();
+    ElectrodeKinetics::declare_parameters(prm);
+  }
+
+  template <int dim>
+  void Transport<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names)
+  {
+    prm.enter_subsection("Transport");
+    degree             = prm.get_integer("Polynomial degree");
+    cation_valence     = prm.get_double("Cation valence");
+    anion_valence      = prm.get_double("Anion valence");
+    cation_diffusivity = prm.get_double("Cation diffusivity");
+    anion_diffusivity  = prm.get_double("Anion diffusivity");
+    bulk_concentration = prm.get_double("Bulk concentration");
+    temperature        = prm.get_double("Temperature");
+    prm.enter_subsection("Boundary conditions");
+    const std::string where = "Transport/Boundary conditions/";
+    reservoir.clear();
+    for (const auto &[id, unused] : parse_boundary_map(
+           [&] {
+             std::string text;
+             for (const auto &b : split_top_level(prm.get("Reservoir"), ','))
+               if (!b.empty())
+                 text += b + ": 0;";
+             return text;
+           }(),
+           where + "Reservoir", names))
+      reservoir.push_back(id);
+    current_density = parse_boundary_functions<dim>(prm.get("Current density"), 1, where + "Current density", names);
+    electrode_potential =
+      parse_boundary_functions<dim>(prm.get("Electrode potential"), 1, where + "Electrode potential", names);
+    prm.leave_subsection();
+    newton_max_iterations = prm.get_integer("Newton iterations");
+    newton_tolerance      = prm.get_double("Newton tolerance");
+    prm.leave_subsection();
+    kinetics = ElectrodeKinetics::create(prm);
+    for (const auto &[name, value] : {std::pair<std::string, double>{"Cation valence", cation_valence},
+                                      {"Cation diffusivity", cation_diffusivity},
+                                      {"Anion diffusivity", anion_diffusivity},
+                                      {"Bulk concentration", bulk_concentration},
+                                      {"Temperature", temperature}})
+      require_input(value > 0, "Transport/" + name + " = " + format_number(value) + " must be > 0");
+    require_input(anion_valence < 0, "Transport/Anion valence = " + format_number(anion_valence) + " must be < 0");
+  }
+
+  template <int dim>
+  double Transport<dim>::Parameters::ambipolar_diffusivity() const
+  {
+    const double zp = cation_valence, zm = anion_valence, dp = cation_diffusivity, dm = anion_diffusivity;
+    return dp * dm * (zp - zm) / (zp * dp - zm * dm);
+  }
+
+  template <int dim>
+  double Transport<dim>::Parameters::cation_transference() const
+  {
+    const double zp = cation_valence, zm = anion_valence, dp = cation_diffusivity, dm = anion_diffusivity;
+    return zp * dp / (zp * dp - zm * dm);
+  }
+
+  template <int dim>
+  Transport<dim>::Transport(const parallel::distributed::Triangulation<dim> &tria, const Parameters &parameters)
+    : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree), 2))
+    , parameters(parameters)
+    , physical_units(std::make_unique<PhysicalUnits<dim>>(parameters.bulk_concentration,
+                                                          constants::gas * parameters.temperature / constants::faraday))
+  {
+    require_input(parameters.electrode_potential.empty() || parameters.kinetics,
+                  "Transport: potentiostatic electrodes need kinetics (subsection Kinetics)");
+    require_input(!parameters.reservoir.empty() || !parameters.electrode_potential.empty(),
+                  "Transport/Boundary conditions: name a Reservoir or an Electrode potential; otherwise phi is "
+                  "undetermined");
+  }
+
+  template <int dim>
+  void Transport<dim>::add_boundary_constraints(AffineConstraints<double> &c)
+  {
+    // c = c0 and phi = 0: u = 1, psi = 0.
+    for (const auto id : parameters.reservoir)
+      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ConstantFunction<dim>(std::vector<double>{1.0, 0.0}), c);
+  }
+
+  template <int dim>
+  void Transport<dim>::setup_dofs()
+  {
+    Field<dim>::setup_dofs();
+    zero_constraints.clear();
+    zero_constraints.reinit(locally_relevant);
+    DoFTools::make_hanging_node_constraints(dofs, zero_constraints);
+    for (const auto id : parameters.reservoir)
+      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(2), zero_constraints);
+    zero_constraints.close();
+
+    LA::MPI::Vector initial(locally_owned, communicator);
+    VectorTools::interpolate(mapping, dofs, Functions::ConstantFunction<dim>(std::vector<double>{1.0, 0.0}), initial);
+    constraints.distribute(initial);
+    locally_relevant_solution = initial;
+    old_solution              = locally_relevant_solution;
+    older_solution            = locally_relevant_solution;
+    previous_dt               = 0;
+  }
+
+  template <int dim>
+  double Transport<dim>::electrode_current_density(const types::boundary_id id, const Point<dim> &x, const double u,
+                                                   const double psi, double *d_du, double *d_dpsi) const
+  {
+    *d_du = *d_dpsi       = 0;
+    const auto prescribed = parameters.current_density.find(id);
+    if (prescribed != parameters.current_density.end())
+      return prescribed->second->value(x);
+    const auto potentiostatic = parameters.electrode_potential.find(id);
+    if (potentiostatic == parameters.electrode_potential.end())
+      return 0; // not an electrode: no flux
+    const auto  &kinetics        = *parameters.kinetics;
+    const double thermal_voltage = 1.0 / kinetics.f();
+    const double c0              = parameters.bulk_concentration;
+    const double eta = overpotential(potentiostatic->second->value(x), psi * thermal_voltage, kinetics.equilibrium);
+    *d_du            = kinetics.d_current_d_c(eta, c0 * u) * c0;
+    *d_dpsi          = -kinetics.d_current_d_eta(eta, c0 * u) * thermal_voltage;
+    return kinetics.current_density(eta, c0 * u);
+  }
+
+  template <int dim>
+  void Transport<dim>::assemble(const bool with_matrix, const LA::MPI::Vector &state)
+  {
+    Timer timer;
+    if (with_matrix)
+      system_matrix = 0;
+    system_rhs = 0;
+    for (const auto *bc : {&parameters.current_density, &parameters.electrode_potential})
+      for (const auto &[id, f] : *bc)
+        f->set_time(time);
+
+    const QGauss<dim>     quadrature(fe->degree + 1);
+    const QGauss<dim - 1> face_quadrature(fe->degree + 1);
+    FEValues<dim>         fe_values(mapping, *fe, quadrature, update_values | update_gradients | update_JxW_values);
+    FEFaceValues<dim>     face_values(mapping, *fe, face_quadrature,
+                                      update_values | update_quadrature_points | update_JxW_values);
+    const FEValuesExtractors::Scalar     u_extractor(0), psi_extractor(1);
+    const unsigned int                   n = fe->n_dofs_per_cell(), n_q = quadrature.size();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n);
+    std::vector<types::global_dof_index> indices(n);
+    std::vector<double>                  u(n_q), u_old(n_q), u_older(n_q), u_face(face_quadrature.size()),
+      psi_face(face_quadrature.size());
+    std::vector<Tensor<1, dim>> grad_u(n_q), grad_psi(n_q);
+
+    const double z[2]     = {parameters.cation_valence, parameters.anion_valence};
+    const double inv_d[2] = {1.0 / parameters.cation_diffusivity, 1.0 / parameters.anion_diffusivity};
+    // Cation flux into the electrolyte i_n / (z+ F), scaled by 1 / (D+ c0).
+    const double flux_scale = 1.0 / (parameters.cation_valence * constants::faraday * parameters.cation_diffusivity *
+                                     parameters.bulk_concentration);
+
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          cell_matrix = 0;
+          cell_rhs    = 0;
+          fe_values.reinit(cell);
+          fe_values[u_extractor].get_function_values(state, u);
+          fe_values[u_extractor].get_function_values(old_solution, u_old);
+          fe_values[u_extractor].get_function_values(older_solution, u_older);
+          fe_values[u_extractor].get_function_gradients(state, grad_u);
+          fe_values[psi_extractor].get_function_gradients(state, grad_psi);
+          for (unsigned int q = 0; q < n_q; ++q)
+            {
+              const double u_t = (bdf[0] * u[q] + bdf[1] * u_old[q] + bdf[2] * u_older[q]) / step_dt;
+              const double dx  = fe_values.JxW(q);
+              for (unsigned int i = 0; i < n; ++i)
+                {
+                  const unsigned int e      = fe->system_to_component_index(i).first; // 0: cation, 1: anion
+                  const double       v      = fe_values.shape_value_component(i, q, e);
+                  const auto         grad_v = fe_values.shape_grad_component(i, q, e);
+                  const auto         flux   = grad_u[q] + z[e] * u[q] * grad_psi[q];
+                  cell_rhs(i) -= (inv_d[e] * u_t * v + flux * grad_v) * dx;
+                  if (!with_matrix)
+                    continue;
+                  for (unsigned int j = 0; j < n; ++j)
+                    {
+                      const unsigned int k        = fe->system_to_component_index(j).first;
+                      const double       phi      = fe_values.shape_value_component(j, q, k);
+                      const auto         grad_phi = fe_values.shape_grad_component(j, q, k);
+                      if (k == 0) // d/du
+                        cell_matrix(i, j) +=
+                          (inv_d[e] * bdf[0] / step_dt * phi * v + (grad_phi + z[e] * phi * grad_psi[q]) * grad_v) * dx;
+                      else // d/dpsi
+                        cell_matrix(i, j) += z[e] * u[q] * (grad_phi * grad_v) * dx;
+                    }
+                }
+            }
+          for (const unsigned int f : cell->face_indices())
+            {
+              if (!cell->at_boundary(f))
+                continue;
+              const auto id = cell->face(f)->boundary_id();
+              if (!parameters.current_density.count(id) && !parameters.electrode_potential.count(id))
+                continue;
+              face_values.reinit(cell, f);
+              face_values[u_extractor].get_function_values(state, u_face);
+              face_values[psi_extractor].get_function_values(state, psi_face);
+              for (const unsigned int q : face_values.quadrature_point_indices())
+                {
+                  double       d_du, d_dpsi;
+                  const double i_n = electrode_current_density(id, face_values.quadrature_point(q), u_face[q],
+                                                               psi_face[q], &d_du, &d_dpsi);
+                  const double ds  = face_values.JxW(q);
+                  for (unsigned int i = 0; i < n; ++i)
+                    {
+                      if (fe->system_to_component_index(i).first != 0)
+                        continue; // anions do not cross the electrode
+                      const double v = face_values.shape_value_component(i, q, 0);
+                      cell_rhs(i) += flux_scale * i_n * v * ds;
+                      if (!with_matrix)
+                        continue;
+                      for (unsigned int j = 0; j < n; ++j)
+                        {
+                          const unsigned int k = fe->system_to_component_index(j).first;
+                          cell_matrix(i, j) -=
+                            flux_scale * (k == 0 ? d_du : d_dpsi) * face_values.shape_value_component(j, q, k) * v * ds;
+                        }
+                    }
+                }
+            }
+          cell->get_dof_indices(indices);
+          if (with_matrix)
+            zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
+          else
+            zero_constraints.distribute_local_to_global(cell_rhs, indices, system_rhs);
+        }
+    if (with_matrix)
+      system_matrix.compress(VectorOperation::add);
+    system_rhs.compress(VectorOperation::add);
+    last_assembly_time += timer.wall_time();
+  }
+
+  template <int dim>
+  SolverReport Transport<dim>::advance(const double dt, const unsigned int order)
+  {
+    const auto coefficients = BDFCoefficients::make(order, dt, previous_dt);
+    bdf                     = coefficients.a;
+    step_dt                 = dt;
+    const double start_time = time;
+    time                    = start_time + dt;
+    last_assembly_time      = 0;
+
+    LA::MPI::Vector current(locally_owned, communicator), update(locally_owned, communicator),
+      trial(locally_owned, communicator);
+    current = old_solution;
+    constraints.distribute(current);
+    LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
+    ghosted = current;
+
+    assemble(false, ghosted);
+    const double initial_residual = system_rhs.l2_norm();
+    double       residual         = initial_residual;
+    SolverReport report;
+    bool         converged = (residual == 0);
+    for (unsigned int it = 1; it <= parameters.newton_max_iterations && !converged; ++it)
+      {
+        assemble(true, ghosted);
+        update = 0;
+        solve_direct(system_matrix, update, system_rhs);
+        zero_constraints.distribute(update);
+
+        // Backtracking line search on the residual norm.
+        double step = 1, trial_residual = 0;
+        for (unsigned int k = 0; k < 10; ++k, step /= 2)
+          {
+            trial = current;
+            trial.add(step, update);
+            ghosted = trial;
+            assemble(false, ghosted);
+            trial_residual = system_rhs.l2_norm();
+            if (trial_residual < (1 - 1e-4 * step) * residual)
+              break;
+          }
+        current           = trial;
+        residual          = trial_residual;
+        report.iterations = it;
+        converged         = residual <= parameters.newton_tolerance * initial_residual ||
+                    update.linfty_norm() * step <= 1e-12 * std::max(1.0, current.linfty_norm());
+      }
+    if (!converged || !std::isfinite(residual))
+      {
+        time = start_time;
+        std::ostringstream message;
+        message << "Transport: Newton did not converge in " << parameters.newton_max_iterations
+                << " iterations at t = " << start_time + dt << " s (dt = " << dt << " s, residual reduced by "
+                << residual / initial_residual << ")";
+        throw std::runtime_error(message.str());
+      }
+    older_solution            = old_solution;
+    old_solution              = ghosted;
+    locally_relevant_solution = ghosted;
+    previous_dt               = dt;
+    return report;
+  }
+
+  template <int dim>
+  SolverReport Transport<dim>::solve()
+  {
+    throw std::logic_error("Transport is transient: call advance(dt, order)");
+  }
+
+  template <int dim>
+  void Transport<dim>::add_output(DataOut<dim> &data_out) const
+  {
+    data_out.add_data_vector(dofs, locally_relevant_solution, *physical_units);
+  }
+
+  template <int dim>
+  double Transport<dim>::min_boundary_concentration(const types::boundary_id id) const
+  {
+    FEFaceValues<dim>                face_values(mapping, *fe, QGaussLobatto<dim - 1>(fe->degree + 1), update_values);
+    const FEValuesExtractors::Scalar u_extractor(0);
+    std::vector<double>              values(face_values.n_quadrature_points);
+    double                           lowest = std::numeric_limits<double>::max();
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        for (const unsigned int f : cell->face_indices())
+          if (cell->at_boundary(f) && cell->face(f)->boundary_id() == id)
+            {
+              face_values.reinit(cell, f);
+              face_values[u_extractor].get_function_values(locally_relevant_solution, values);
+              for (const double v : values)
+                lowest = std::min(lowest, v);
+            }
+    return parameters.bulk_concentration * Utilities::MPI::min(lowest, communicator);
+  }
+
+  template <int dim>
+  double Transport<dim>::total_cations() const
+  {
+    const QGauss<dim>   quadrature(fe->degree + 1);
+    FEValues<dim>       fe_values(mapping, *fe, quadrature, update_values | update_JxW_values);
+    std::vector<double> values(quadrature.size());
+    double              total = 0;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          fe_values.reinit(cell);
+          fe_values[FEValuesExtractors::Scalar(0)].get_function_values(locally_relevant_solution, values);
+          for (unsigned int q = 0; q < quadrature.size(); ++q)
+            total += values[q] * fe_values.JxW(q);
+        }
+    return parameters.bulk_concentration * Utilities::MPI::sum(total, communicator);
+  }
+
+  template <int dim>
+  double Transport<dim>::electrode_current(const types::boundary_id id) const
+  {
+    const QGauss<dim - 1> quadrature(fe->degree + 1);
+    FEFaceValues<dim>     face_values(mapping, *fe, quadrature,
+                                      update_values | update_quadrature_points | update_JxW_values);
+    std::vector<double>   u(quadrature.size()), psi(quadrature.size());
+    double                total = 0;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        for (const unsigned int f : cell->face_indices())
+          if (cell->at_boundary(f) && cell->face(f)->boundary_id() == id)
+            {
+              face_values.reinit(cell, f);
+              face_values[FEValuesExtractors::Scalar(0)].get_function_values(locally_relevant_solution, u);
+              face_values[FEValuesExtractors::Scalar(1)].get_function_values(locally_relevant_solution, psi);
+              for (const unsigned int q : face_values.quadrature_point_indices())
+                {
+                  double d1, d2;
+                  total += electrode_current_density(id, face_values.quadrature_point(q), u[q], psi[q], &d1, &d2) *
+                           face_values.JxW(q);
+                }
+            }
+    return Utilities::MPI::sum(total, communicator);
+  }
+
+  template class Transport<2>;
+  template class Transport<3>;
+} // namespace dendra
