@@ -2,6 +2,7 @@
 // plating current in a long cell, and conservation of cations.
 #include <dendra/coupling/time_stepping.h>
 #include <dendra/fields/transport.h>
+#include <dendra/postprocess/probes.h>
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/grid/grid_generator.h>
@@ -102,4 +103,49 @@ TEST_CASE("A closed Li | electrolyte | Li cell conserves cations and balances it
   CHECK(transport.electrode_current(0) == Approx(-J * width).epsilon(1e-12));
   // Salt piles up at the stripping electrode and is depleted at the plating one.
   CHECK(transport.min_boundary_concentration(0) < p.bulk_concentration);
+}
+
+TEST_CASE("The steady Li | electrolyte | Li cell has the closed-form profiles and limiting current", "[transport]")
+{
+  // z:z electrolyte, plating current density J = J_lim / 2 at x = 0, Butler-
+  // Volmer counter electrode at x = L. Steady state: c linear with mean c0,
+  // c(0) = c0 (1 - J / J_lim), J_lim = 2 z c0 F D / (t_a L), and zero anion
+  // flux: phi(x) - phi(y) = RT/(zF) ln(c(x) / c(y)).
+  Transport<2>::Parameters p;
+  const double             L = 1e-4, c0 = p.bulk_concentration;
+  const double             D = p.ambipolar_diffusivity(), t_a = 1 - p.cation_transference();
+  const double             J_lim = 2 * c0 * constants::faraday * D / (t_a * L);
+  const double             J     = 0.5 * J_lim;
+  p.current_density[0]           = testing::make_function<2>({[J](const Point<2> &) { return -J; }});
+  p.electrode_potential[1]       = testing::make_function<2>({[](const Point<2> &) { return 0.0; }});
+  p.kinetics                     = std::make_shared<ButlerVolmer>();
+
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  make_strip(tria, L, L / 10, 1);
+  tria.refine_global(2);
+  Transport<2> transport(tria, p);
+  transport.setup_dofs();
+  const double relaxation = L * L / D; // s
+  double       dt = relaxation * 1e-3, t = 0;
+  while (t < 30 * relaxation)
+    {
+      transport.advance(dt, 1); // BDF1: robust for large steps to steady state
+      t += dt;
+      dt = std::min(1.3 * dt, relaxation);
+    }
+
+  const double    H = L / 10, thermal = constants::gas * p.temperature / constants::faraday;
+  const Probes<2> probes({Point<2>(0, H / 2), Point<2>(L / 4, H / 2), Point<2>(L, H / 2)});
+  const auto      values = probes.evaluate(transport.get_mapping(), transport.dof_handler(), transport.solution());
+  const double    c_0 = c0 * values[0][0], c_quarter = c0 * values[1][0], c_L = c0 * values[2][0];
+  const double    J_lim_numerical = J / (1 - c_0 / c0);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "limiting current: numerical " << J_lim_numerical << " A/m^2, closed form " << J_lim
+              << ", relative error " << std::abs(J_lim_numerical - J_lim) / J_lim << std::endl;
+  CHECK(J_lim_numerical == Approx(J_lim).epsilon(0.01));
+  CHECK(c_0 == Approx(0.5 * c0).epsilon(0.005));
+  CHECK(c_quarter == Approx(0.75 * c0).epsilon(0.005));
+  CHECK(c_L == Approx(1.5 * c0).epsilon(0.005));
+  const double potential_drop = thermal * (values[2][1] - values[0][1]);
+  CHECK(potential_drop == Approx(thermal * std::log(c_L / c_0)).epsilon(0.005));
 }
