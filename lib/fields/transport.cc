@@ -67,6 +67,22 @@ namespace dendra
     private:
       double c0, thermal_voltage;
     };
+    /// (c, phi) in SI units seen as the scaled unknowns (c / c0, phi F / RT).
+    template <int dim>
+    class ScaledState : public Function<dim>
+    {
+    public:
+      ScaledState(const Function<dim> &physical, const double c0, const double thermal_voltage)
+        : Function<dim>(2)
+        , physical(physical)
+        , scale{1.0 / c0, 1.0 / thermal_voltage}
+      {}
+      double value(const Point<dim> &p, const unsigned int c) const override { return scale[c] * physical.value(p, c); }
+
+    private:
+      const Function<dim> &physical;
+      double               scale[2];
+    };
   } // namespace
 
   template <int dim>
@@ -161,7 +177,8 @@ namespace dendra
   {
     require_input(parameters.electrode_potential.empty() || parameters.kinetics,
                   "Transport: potentiostatic electrodes need kinetics (subsection Kinetics)");
-    require_input(!parameters.reservoir.empty() || !parameters.electrode_potential.empty(),
+    require_input(!parameters.reservoir.empty() || !parameters.electrode_potential.empty() ||
+                    !parameters.dirichlet.empty(),
                   "Transport/Boundary conditions: name a Reservoir or an Electrode potential; otherwise phi is "
                   "undetermined");
   }
@@ -171,7 +188,14 @@ namespace dendra
   {
     // c = c0 and phi = 0: u = 1, psi = 0.
     for (const auto id : parameters.reservoir)
-      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ConstantFunction<dim>(std::vector<double>{1.0, 0.0}), c);
+      VectorTools::interpolate_boundary_values(mapping, dofs, id,
+                                               Functions::ConstantFunction<dim>(std::vector<double>{1.0, 0.0}), c);
+    for (const auto &[id, function] : parameters.dirichlet)
+      {
+        function->set_time(time);
+        VectorTools::interpolate_boundary_values(
+          mapping, dofs, id, ScaledState<dim>(*function, parameters.bulk_concentration, thermal_voltage()), c);
+      }
   }
 
   template <int dim>
@@ -183,6 +207,8 @@ namespace dendra
     DoFTools::make_hanging_node_constraints(dofs, zero_constraints);
     for (const auto id : parameters.reservoir)
       VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(2), zero_constraints);
+    for (const auto &[id, unused] : parameters.dirichlet)
+      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(2), zero_constraints);
     zero_constraints.close();
 
     LA::MPI::Vector initial(locally_owned, communicator);
@@ -191,6 +217,20 @@ namespace dendra
     locally_relevant_solution = initial;
     old_solution              = locally_relevant_solution;
     older_solution            = locally_relevant_solution;
+    previous_dt               = 0;
+  }
+
+  template <int dim>
+  void Transport<dim>::set_state(const Function<dim> &c_and_phi)
+  {
+    LA::MPI::Vector state(locally_owned, communicator);
+    VectorTools::interpolate(mapping, dofs,
+                             ScaledState<dim>(c_and_phi, parameters.bulk_concentration, thermal_voltage()), state);
+    this->make_constraints();
+    constraints.distribute(state);
+    locally_relevant_solution = state;
+    old_solution              = state;
+    older_solution            = state;
     previous_dt               = 0;
   }
 
@@ -225,11 +265,12 @@ namespace dendra
       for (const auto &[id, f] : *bc)
         f->set_time(time);
 
-    const QGauss<dim>     quadrature(fe->degree + 1);
-    const QGauss<dim - 1> face_quadrature(fe->degree + 1);
-    FEValues<dim>         fe_values(mapping, *fe, quadrature, update_values | update_gradients | update_JxW_values);
-    FEFaceValues<dim>     face_values(mapping, *fe, face_quadrature,
-                                      update_values | update_quadrature_points | update_JxW_values);
+    const QGauss<dim>                    quadrature(fe->degree + 1);
+    const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
+    FEValues<dim>                        fe_values(mapping, *fe, quadrature,
+                                                   update_values | update_gradients | update_quadrature_points | update_JxW_values);
+    FEFaceValues<dim>                    face_values(mapping, *fe, face_quadrature,
+                                                     update_values | update_quadrature_points | update_JxW_values);
     const FEValuesExtractors::Scalar     u_extractor(0), psi_extractor(1);
     const unsigned int                   n = fe->n_dofs_per_cell(), n_q = quadrature.size();
     FullMatrix<double>                   cell_matrix(n, n);
@@ -238,6 +279,13 @@ namespace dendra
     std::vector<double>                  u(n_q), u_old(n_q), u_older(n_q), u_face(face_quadrature.size()),
       psi_face(face_quadrature.size());
     std::vector<Tensor<1, dim>> grad_u(n_q), grad_psi(n_q);
+    std::vector<Vector<double>> sources(n_q, Vector<double>(2));
+    if (parameters.source)
+      parameters.source->set_time(time);
+    // Scaled sources: r+ / (c0 D+) and -(z-/z+) r- / (c0 D-).
+    const double source_scale[2] = {1.0 / (parameters.bulk_concentration * parameters.cation_diffusivity),
+                                    -parameters.anion_valence / parameters.cation_valence /
+                                      (parameters.bulk_concentration * parameters.anion_diffusivity)};
 
     const double z[2]     = {parameters.cation_valence, parameters.anion_valence};
     const double inv_d[2] = {1.0 / parameters.cation_diffusivity, 1.0 / parameters.anion_diffusivity};
@@ -256,6 +304,8 @@ namespace dendra
           fe_values[u_extractor].get_function_values(older_solution, u_older);
           fe_values[u_extractor].get_function_gradients(state, grad_u);
           fe_values[psi_extractor].get_function_gradients(state, grad_psi);
+          if (parameters.source)
+            parameters.source->vector_value_list(fe_values.get_quadrature_points(), sources);
           for (unsigned int q = 0; q < n_q; ++q)
             {
               const double u_t = (bdf[0] * u[q] + bdf[1] * u_old[q] + bdf[2] * u_older[q]) / step_dt;
@@ -266,7 +316,7 @@ namespace dendra
                   const double       v      = fe_values.shape_value_component(i, q, e);
                   const auto         grad_v = fe_values.shape_grad_component(i, q, e);
                   const auto         flux   = grad_u[q] + z[e] * u[q] * grad_psi[q];
-                  cell_rhs(i) -= (inv_d[e] * u_t * v + flux * grad_v) * dx;
+                  cell_rhs(i) -= (inv_d[e] * u_t * v + flux * grad_v - source_scale[e] * sources[q](e) * v) * dx;
                   if (!with_matrix)
                     continue;
                   for (unsigned int j = 0; j < n; ++j)
@@ -340,6 +390,8 @@ namespace dendra
     LA::MPI::Vector current(locally_owned, communicator), update(locally_owned, communicator),
       trial(locally_owned, communicator);
     current = old_solution;
+    if (!parameters.dirichlet.empty())
+      this->make_constraints(); // boundary data at the new time
     constraints.distribute(current);
     LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
     ghosted = current;

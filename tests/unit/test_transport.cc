@@ -149,3 +149,147 @@ TEST_CASE("The steady Li | electrolyte | Li cell has the closed-form profiles an
   const double potential_drop = thermal * (values[2][1] - values[0][1]);
   CHECK(potential_drop == Approx(thermal * std::log(c_L / c_0)).epsilon(0.005));
 }
+
+namespace
+{
+  /// A manufactured state in scaled units u = c/c0, psi = F phi/(RT), with the
+  /// derivatives the sources need.
+  struct Manufactured
+  {
+    std::function<double(const Point<2> &, double)>       u, u_t, laplacian_u, psi, laplacian_psi;
+    std::function<Tensor<1, 2>(const Point<2> &, double)> grad_u, grad_psi;
+  };
+
+  /// Solves on the unit square with D+ = 1, D- = 2 m^2/s, Dirichlet data and
+  /// sources from @p m, from t = 0 to @p end_time; returns the L2 and H1
+  /// errors of (u, psi) at the end.
+  std::pair<double, double> run_manufactured(const Manufactured &m, const unsigned int degree,
+                                             const unsigned int refinements, const double dt, const unsigned int order,
+                                             const double end_time)
+  {
+    Transport<2>::Parameters p;
+    p.degree             = degree;
+    p.cation_diffusivity = 1;
+    p.anion_diffusivity  = 2;
+    p.bulk_concentration = 1;
+    const double c0 = 1, thermal = constants::gas * p.temperature / constants::faraday;
+    const double zp = p.cation_valence, zm = p.anion_valence, dp = 1, dm = 2;
+    const auto   source = [&](const double z, const double d, const Point<2> &x, const double t) {
+      const double div =
+        m.laplacian_u(x, t) + z * (m.grad_u(x, t) * m.grad_psi(x, t) + m.u(x, t) * m.laplacian_psi(x, t));
+      return c0 * d * (m.u_t(x, t) / d - div);
+    };
+    /// Components f(x, t) evaluated at the function's time.
+    class TimeFunction : public Function<2>
+    {
+    public:
+      TimeFunction(std::vector<std::function<double(const Point<2> &, double)>> parts)
+        : Function<2>(parts.size())
+        , parts(parts)
+      {}
+      double value(const Point<2> &x, const unsigned int c) const override { return parts[c](x, this->get_time()); }
+
+    private:
+      std::vector<std::function<double(const Point<2> &, double)>> parts;
+    };
+    p.dirichlet[0] = std::make_shared<TimeFunction>(std::vector<std::function<double(const Point<2> &, double)>>{
+      [&m, c0](const Point<2> &x, double t) { return c0 * m.u(x, t); },
+      [&m, thermal](const Point<2> &x, double t) { return thermal * m.psi(x, t); }});
+    for (types::boundary_id b = 1; b < 4; ++b)
+      p.dirichlet[b] = p.dirichlet[0];
+    p.source = std::make_shared<TimeFunction>(std::vector<std::function<double(const Point<2> &, double)>>{
+      [&](const Point<2> &x, double t) { return source(zp, dp, x, t); },
+      [&](const Point<2> &x, double t) { return -(zp / zm) * source(zm, dm, x, t); }});
+
+    parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+    GridGenerator::hyper_cube(tria, 0, 1, true);
+    tria.refine_global(refinements);
+    Transport<2> transport(tria, p);
+    transport.setup_dofs();
+    p.dirichlet[0]->set_time(0);
+    transport.set_state(*p.dirichlet[0]);
+    const unsigned int n_steps = static_cast<unsigned int>(std::round(end_time / dt));
+    for (unsigned int step = 0; step < n_steps; ++step)
+      transport.advance(dt, order);
+    // Gradients for the H1 error.
+    class WithGradient : public Function<2>
+    {
+    public:
+      WithGradient(const Manufactured &m, const double t)
+        : Function<2>(2)
+        , m(m)
+        , t(t)
+      {}
+      double value(const Point<2> &x, const unsigned int c) const override { return c == 0 ? m.u(x, t) : m.psi(x, t); }
+      Tensor<1, 2> gradient(const Point<2> &x, const unsigned int c) const override
+      {
+        return c == 0 ? m.grad_u(x, t) : m.grad_psi(x, t);
+      }
+
+    private:
+      const Manufactured &m;
+      double              t;
+    };
+    return transport.compute_errors(WithGradient(m, end_time));
+  }
+} // namespace
+
+TEST_CASE("Transport converges at optimal rates in space", "[transport]")
+{
+  const double pi = numbers::PI;
+  Manufactured m;
+  m.u           = [pi](const Point<2> &x, double) { return 1 + 0.2 * std::sin(pi * x[0]) * std::sin(pi * x[1]); };
+  m.u_t         = [](const Point<2> &, double) { return 0.0; };
+  m.laplacian_u = [pi](const Point<2> &x, double) {
+    return -2 * pi * pi * 0.2 * std::sin(pi * x[0]) * std::sin(pi * x[1]);
+  };
+  m.grad_u = [pi](const Point<2> &x, double) {
+    return Tensor<1, 2>(
+      {0.2 * pi * std::cos(pi * x[0]) * std::sin(pi * x[1]), 0.2 * pi * std::sin(pi * x[0]) * std::cos(pi * x[1])});
+  };
+  m.psi           = [pi](const Point<2> &x, double) { return 0.3 * std::cos(pi * x[0]) * std::sin(pi * x[1]); };
+  m.laplacian_psi = [pi](const Point<2> &x, double) {
+    return -2 * pi * pi * 0.3 * std::cos(pi * x[0]) * std::sin(pi * x[1]);
+  };
+  m.grad_psi = [pi](const Point<2> &x, double) {
+    return Tensor<1, 2>(
+      {-0.3 * pi * std::sin(pi * x[0]) * std::sin(pi * x[1]), 0.3 * pi * std::cos(pi * x[0]) * std::cos(pi * x[1])});
+  };
+  for (const unsigned int degree : {1u, 2u})
+    {
+      const unsigned int first = degree == 1 ? 4 : 3;
+      // One huge implicit step from the interpolant: the discrete steady state.
+      const auto   a       = run_manufactured(m, degree, first, 1e10, 1, 1e10);
+      const auto   b       = run_manufactured(m, degree, first + 1, 1e10, 1, 1e10);
+      const double l2_rate = std::log2(a.first / b.first), h1_rate = std::log2(a.second / b.second);
+      if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        std::cout << "transport Q" << degree << ": L2 " << b.first << " rate " << l2_rate << ", H1 " << b.second
+                  << " rate " << h1_rate << std::endl;
+      CHECK(std::abs(l2_rate - (degree + 1)) < 0.1);
+      CHECK(std::abs(h1_rate - degree) < 0.1);
+    }
+}
+
+TEST_CASE("Transport converges at orders 1 and 2 in time (BDF1, BDF2)", "[transport]")
+{
+  // Quadratic in space (exact for Q2), exponential in time.
+  Manufactured m;
+  m.u           = [](const Point<2> &x, double t) { return 1 + 0.1 * x[0] * x[1] * std::exp(-t); };
+  m.u_t         = [](const Point<2> &x, double t) { return -0.1 * x[0] * x[1] * std::exp(-t); };
+  m.laplacian_u = [](const Point<2> &, double) { return 0.0; };
+  m.grad_u      = [](const Point<2> &x, double t) {
+    return Tensor<1, 2>({0.1 * x[1] * std::exp(-t), 0.1 * x[0] * std::exp(-t)});
+  };
+  m.psi           = [](const Point<2> &x, double t) { return 0.2 * x[0] * (1 + t); };
+  m.laplacian_psi = [](const Point<2> &, double) { return 0.0; };
+  m.grad_psi      = [](const Point<2> &, double t) { return Tensor<1, 2>({0.2 * (1 + t), 0.0}); };
+  for (const unsigned int order : {1u, 2u})
+    {
+      const double e1       = run_manufactured(m, 2, 2, 0.1, order, 1).first;
+      const double e2       = run_manufactured(m, 2, 2, 0.05, order, 1).first;
+      const double observed = std::log2(e1 / e2);
+      if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        std::cout << "transport BDF" << order << ": error " << e2 << ", temporal order " << observed << std::endl;
+      CHECK(std::abs(observed - order) < 0.1);
+    }
+}

@@ -45,9 +45,13 @@ namespace dendra
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> current_density;
       /// Electrodes at a prescribed potential phi_s(t) (V) with Butler-Volmer kinetics.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> electrode_potential;
-      std::shared_ptr<const ElectrodeKinetics> kinetics;                      ///< for potentiostatic electrodes
-      unsigned int                             newton_max_iterations = 30;    ///< Newton iteration limit (-)
-      double                                   newton_tolerance      = 1e-10; ///< relative residual reduction (-)
+      std::shared_ptr<const ElectrodeKinetics> kinetics; ///< for potentiostatic electrodes
+      /// Prescribed (c in mol/m^3, phi in V) of time and space, by boundary id (verification, fixed reservoirs).
+      std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> dirichlet;
+      /// Volumetric production of cations and anions (mol/(m^3 s)), 2 components; null = none.
+      std::shared_ptr<dealii::Function<dim>> source;
+      unsigned int                           newton_max_iterations = 30;    ///< Newton iteration limit (-)
+      double                                 newton_tolerance      = 1e-10; ///< relative residual reduction (-)
 
       /// Declares subsection "Transport" (and "Kinetics").
       static void declare_parameters(dealii::ParameterHandler &prm);
@@ -65,6 +69,8 @@ namespace dendra
 
     /// Sets up DoFs and the initial state (c = c0, phi = 0).
     void setup_dofs() override;
+    /// Replaces the state (and its history) by @p c_and_phi (mol/m^3, V) at the current time.
+    void set_state(const dealii::Function<dim> &c_and_phi);
     /// One implicit step from the current time to time + @p dt (BDF of @p order,
     /// 2 falls back to 1 on the first step); returns the Newton iteration count
     /// as SolverReport::iterations. Throws std::runtime_error if Newton fails;
@@ -85,6 +91,8 @@ namespace dendra
     double current_time() const { return time; }
 
   private:
+    /// RT / F (V).
+    double thermal_voltage() const { return constants::gas * parameters.temperature / constants::faraday; }
     void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void   assemble(bool with_matrix, const LA::MPI::Vector &state);
     double electrode_current_density(dealii::types::boundary_id id, const dealii::Point<dim> &x, double u, double psi,
