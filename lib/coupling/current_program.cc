@@ -19,6 +19,9 @@ namespace dendra
                       "One cycle as 'plate J T; strip J T; rest T': current density magnitude J (A/m^2) "
                       "and duration T (s) of each step.");
     prm.declare_entry("Number of cycles", "1", Patterns::Integer(1), "How often the cycle repeats (-).");
+    prm.declare_entry("Working electrode", "", Patterns::Anything(),
+                      "Boundary (id or name) whose current density follows the program (transport runs); "
+                      "empty: no program.");
     prm.leave_subsection();
   }
 
@@ -27,6 +30,7 @@ namespace dendra
     prm.enter_subsection("Current program");
     const std::string  steps  = prm.get("Steps");
     const unsigned int cycles = prm.get_integer("Number of cycles");
+    working_electrode_name    = Utilities::trim(prm.get("Working electrode"));
     prm.leave_subsection();
     set(steps, cycles);
   }
@@ -100,6 +104,19 @@ namespace dendra
         {
           if (t < start + s.duration)
             return t < start ? 0.0 : signed_current(s);
+          start += s.duration;
+        }
+    return 0.0;
+  }
+
+  double CurrentProgram::current_density_before(const double t) const
+  {
+    double start = 0;
+    for (unsigned int c = 0; c < n_cycles; ++c)
+      for (const auto &s : cycle)
+        {
+          if (t <= start + s.duration)
+            return t <= start ? 0.0 : signed_current(s);
           start += s.duration;
         }
     return 0.0;

@@ -21,6 +21,24 @@ namespace dendra
       return text;
     }
 
+    /// The working electrode's current density from the current program,
+    /// evaluated as the left limit at the function's time.
+    template <int dim>
+    class ProgramCurrent : public Function<dim>
+    {
+    public:
+      explicit ProgramCurrent(const CurrentProgram &program)
+        : program(program)
+      {}
+      double value(const Point<dim> &, const unsigned int) const override
+      {
+        return program.current_density_before(this->get_time());
+      }
+
+    private:
+      const CurrentProgram &program;
+    };
+
     template <int dim>
     std::string format_point(const Point<dim> &p, const double unit)
     {
@@ -40,10 +58,12 @@ namespace dendra
     prm.declare_entry("Output directory", "dendra-output", Patterns::Anything(),
                       "Directory for parameters.prm, log.txt, statistics.csv, probes.csv and solution/.");
     prm.enter_subsection("Simulation");
-    prm.declare_entry("Fields", "elasticity", Patterns::MultipleSelection("electrostatics|elasticity"),
-                      "Comma-separated fields to solve in every step.");
+    prm.declare_entry("Fields", "elasticity", Patterns::MultipleSelection("electrostatics|elasticity|transport"),
+                      "Comma-separated fields to solve in every step. With transport the run is transient "
+                      "(subsection Time stepping); otherwise Number of steps quasi-static steps.");
     prm.declare_entry("End time", "1", Patterns::Double(0), "Time of the last step (s), > 0.");
-    prm.declare_entry("Number of steps", "4", Patterns::Integer(1), "Steps t_k = k End time / N (-).");
+    prm.declare_entry("Number of steps", "4", Patterns::Integer(1),
+                      "Quasi-static steps t_k = k End time / N (-); not used with transport.");
     prm.leave_subsection();
     prm.enter_subsection("Plating");
     prm.declare_entry("Deposit volumetric eigenstrain", "0.02 * t", Patterns::Anything(),
@@ -62,6 +82,9 @@ namespace dendra
     MaterialLibrary::declare_parameters(prm);
     Electrostatics<dim>::Parameters::declare_parameters(prm);
     Elasticity<dim>::Parameters::declare_parameters(prm);
+    Transport<dim>::Parameters::declare_parameters(prm);
+    TimeStepController::declare_parameters(prm);
+    CurrentProgram::declare_parameters(prm);
   }
 
   template <int dim>
@@ -83,10 +106,12 @@ namespace dendra
     const std::string fields = prm.get("Fields");
     solve_electrostatics     = fields.find("electrostatics") != std::string::npos;
     solve_elasticity         = fields.find("elasticity") != std::string::npos;
+    solve_transport          = fields.find("transport") != std::string::npos;
     end_time                 = prm.get_double("End time");
     n_steps                  = prm.get_integer("Number of steps");
     prm.leave_subsection();
-    require_input(solve_electrostatics || solve_elasticity, "Simulation/Fields: name at least one field");
+    require_input(solve_electrostatics || solve_elasticity || solve_transport,
+                  "Simulation/Fields: name at least one field");
     require_input(end_time > 0, "Simulation/End time = " + format_number(end_time) + " s must be > 0");
 
     prm.enter_subsection("Plating");
@@ -107,6 +132,26 @@ namespace dendra
       electrostatics_parameters.parse_parameters(prm, boundary_names);
     if (solve_elasticity)
       elasticity_parameters.parse_parameters(prm, boundary_names);
+    if (solve_transport)
+      {
+        transport_parameters.parse_parameters(prm, boundary_names);
+        time_stepper.parse_parameters(prm);
+        current_program.parse_parameters(prm);
+        require_input(mesh_builder.adaptive_cycles == 0,
+                      "Mesh refinement/Adaptive refinement cycles: adaptivity is not yet available with the "
+                      "transport field; set it to 0");
+        if (!current_program.working_electrode().empty())
+          {
+            const auto id = parse_boundary_map(current_program.working_electrode() + ": 0",
+                                               "Current program/Working electrode", boundary_names)
+                              .begin()
+                              ->first;
+            transport_parameters.electrode_potential.erase(id);
+            transport_parameters.current_density[id] = std::make_shared<ProgramCurrent<dim>>(current_program);
+          }
+      }
+    for (const auto &[id, name] : geometry->boundary_names())
+      boundary_label[id] = column_name(name);
 
     output = std::make_unique<OutputWriter>(prm.get("Output directory"), communicator);
     output->write_parameters(prm);
@@ -125,6 +170,11 @@ namespace dendra
         elasticity_field = std::make_unique<Elasticity<dim>>(tria, materials, elasticity_parameters);
         elasticity_field->setup_dofs();
       }
+    if (solve_transport)
+      {
+        transport_field = std::make_unique<Transport<dim>>(tria, transport_parameters);
+        transport_field->setup_dofs();
+      }
     update_deposit_indicator();
   }
 
@@ -136,6 +186,8 @@ namespace dendra
       fields.push_back(electrostatics_field.get());
     if (elasticity_field)
       fields.push_back(elasticity_field.get());
+    if (transport_field)
+      fields.push_back(transport_field.get());
     return fields;
   }
 
@@ -286,7 +338,8 @@ namespace dendra
     data_out.add_data_vector(subdomain, "subdomain");
     data_out.add_data_vector(li_indicator, "initial_li_indicator");
     data_out.add_data_vector(deposit_dofs, deposit_indicator, "initial_deposit");
-    const unsigned int degree = std::max(electrostatics_parameters.degree, elasticity_parameters.degree);
+    const unsigned int degree =
+      std::max({electrostatics_parameters.degree, elasticity_parameters.degree, transport_parameters.degree});
     data_out.build_patches(MappingQ<dim>(degree), degree);
     output->write_solution(data_out, time, step);
   }
@@ -304,6 +357,16 @@ namespace dendra
     setup_fields();
     output->log("Mesh: " + std::to_string(tria.n_global_active_cells()) + " cells");
 
+    if (transport_field)
+      run_transient();
+    else
+      run_quasi_static();
+    report_summary();
+  }
+
+  template <int dim>
+  void Simulator<dim>::run_quasi_static()
+  {
     for (unsigned int step = 1; step <= n_steps; ++step)
       {
         const double time = end_time * step / n_steps;
@@ -344,7 +407,105 @@ namespace dendra
                  << " s";
         output->log(progress.str());
       }
+  }
 
+  template <int dim>
+  void Simulator<dim>::run_transient()
+  {
+    double       time = 0, dt = time_stepper.initial_dt;
+    unsigned int step = 0, rejected = 0;
+    bool         restart = true; // BDF1 after a jump of the applied current
+    while (time < end_time * (1 - 1e-12))
+      {
+        dt                       = std::min(dt, end_time - time);
+        const double next_change = current_program.next_change(time);
+        dt                       = std::min(dt, next_change - time); // land on current changes
+        SolverReport report;
+        try
+          {
+            report = transport_field->advance(dt, restart ? 1 : time_stepper.order);
+          }
+        catch (const InputError &)
+          {
+            throw;
+          }
+        catch (const std::exception &e)
+          {
+            // Retry smaller; after_failed_step() gives up below the minimum step.
+            dt = time_stepper.after_failed_step(dt, "step " + std::to_string(step + 1) +
+                                                      " (t = " + format_number(time) + " s): " + one_line_message(e));
+            ++rejected;
+            continue;
+          }
+        const auto decision = time_stepper.after_converged_step(dt, -1, report.iterations);
+        time += dt;
+        restart = (time >= next_change * (1 - 1e-12));
+        ++step;
+        solve_fields(time); // quasi-static fields at the new time
+        if (elasticity_field)
+          elasticity_field->update_stress_output();
+        record_transport(report.iterations, rejected, dt);
+        write_output(step, time);
+
+        std::ostringstream progress;
+        const double       elapsed = wall_clock.wall_time();
+        progress << "step " << step << "  t = " << time << " s  dt = " << dt << " s  Newton " << report.iterations
+                 << "  rejected " << rejected << "  elapsed " << std::setprecision(3) << elapsed << " s, ETA "
+                 << elapsed / time * (end_time - time) << " s";
+        output->log(progress.str());
+        rejected = 0;
+        // A jump of the current starts a new boundary layer: start small again.
+        dt = restart ? time_stepper.initial_dt : decision.next_dt;
+      }
+  }
+
+  template <int dim>
+  void Simulator<dim>::record_transport(const unsigned int newton_iterations, const unsigned int rejected,
+                                        const double dt)
+  {
+    auto        &s    = statistics_table;
+    const double time = transport_field->current_time();
+    s.add_value("step", "", s.n_rows() + 1);
+    s.add_value("time", "s", time);
+    s.add_value("time_step", "s", dt);
+    s.add_value("cells", "", tria.n_global_active_cells());
+    s.add_value("wall_time", "s", wall_clock.wall_time());
+    s.add_value("transport_dofs", "", transport_field->n_dofs());
+    s.add_value("newton_iterations", "", newton_iterations);
+    s.add_value("rejected_steps", "", rejected);
+    if (!current_program.working_electrode().empty())
+      s.add_value("applied_current_density", "A/m^2", current_program.current_density_before(time));
+    std::set<types::boundary_id> electrodes;
+    for (const auto &[id, f] : transport_parameters.current_density)
+      electrodes.insert(id);
+    for (const auto &[id, f] : transport_parameters.electrode_potential)
+      electrodes.insert(id);
+    const std::string current_unit = (dim == 2 ? "A/m" : "A");
+    for (const auto id : electrodes)
+      {
+        const std::string name = boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id);
+        s.add_value("electrode_current_" + name, current_unit, transport_field->electrode_current(id));
+        s.add_value("min_surface_concentration_" + name, "mol/m^3", transport_field->min_boundary_concentration(id));
+      }
+    s.add_value("total_cations", dim == 2 ? "mol/m" : "mol", transport_field->total_cations());
+    s.end_row();
+    output->write_statistics(s);
+  }
+
+  template <int dim>
+  void Simulator<dim>::report_summary()
+  {
+    if (transport_field)
+      {
+        std::ostringstream text;
+        text << "Transport: t = " << transport_field->current_time() << " s, total cations "
+             << transport_field->total_cations() << (dim == 2 ? " mol/m" : " mol");
+        for (const auto &[id, f] : transport_parameters.current_density)
+          text << "\n  electrode " << (boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id))
+               << ": current " << transport_field->electrode_current(id) << (dim == 2 ? " A/m" : " A")
+               << ", minimum surface concentration " << transport_field->min_boundary_concentration(id) << " mol/m^3";
+        output->log(text.str());
+      }
     if (elasticity_field)
       {
         const auto         summary = elasticity_field->stress_summary(summary_material_ids);

@@ -37,6 +37,11 @@ namespace dendra
     /// Current density of the working electrode at time @p t (A/m^2):
     /// -J while plating, +J while stripping, 0 at rest and after the end.
     double current_density(double t) const;
+    /// The current density on the interval that ends at @p t (left limit):
+    /// what an implicit step that ends at t applies.
+    double current_density_before(double t) const;
+    /// The boundary (id or name) whose current density follows the program; empty = none.
+    const std::string &working_electrode() const { return working_electrode_name; }
     /// The first time after @p t at which the current changes (s); time steps land on it.
     double next_change(double t) const;
     /// Charge passed through the working electrode until @p t, integral of i dt (C/m^2).
@@ -49,5 +54,6 @@ namespace dendra
   private:
     std::vector<Step> cycle;
     unsigned int      n_cycles = 1;
+    std::string       working_electrode_name;
   };
 } // namespace dendra

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <dendra/base/linear_algebra.h>
+#include <dendra/coupling/current_program.h>
+#include <dendra/coupling/time_stepping.h>
 #include <dendra/fields/elasticity.h>
 #include <dendra/fields/electrostatics.h>
+#include <dendra/fields/transport.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/mesh/geometry.h>
 #include <dendra/mesh/mesh_builder.h>
@@ -20,9 +23,12 @@
 namespace dendra
 {
   /// Owns the mesh, the fields, the step loop and the output of one run; the
-  /// only place that knows the order of things. Steps are quasi-static: at
-  /// every time t_k = k End time / Number of steps the active fields are
-  /// solved with their data evaluated at t_k.
+  /// only place that knows the order of things. Without transport, steps are
+  /// quasi-static: at every t_k = k End time / Number of steps the active
+  /// fields are solved with their data at t_k. With transport, implicit time
+  /// steps chosen by the TimeStepController (landing on the current program's
+  /// changes, retried smaller on failure) advance the ion transport, and the
+  /// other fields are solved at each new time.
   template <int dim>
   class Simulator
   {
@@ -42,11 +48,17 @@ namespace dendra
     const Elasticity<dim> *elasticity() const { return elasticity_field.get(); }
     /// The electrostatics field, or nullptr if it is not active.
     const Electrostatics<dim> *electrostatics() const { return electrostatics_field.get(); }
+    /// The transport field, or nullptr if it is not active.
+    const Transport<dim> *transport() const { return transport_field.get(); }
     /// One row per step (see README for the columns).
     const StatisticsTable &statistics() const { return statistics_table; }
 
   private:
     void                      setup_fields();
+    void                      run_quasi_static();
+    void                      run_transient();
+    void                      report_summary();
+    void                      record_transport(unsigned int newton_iterations, unsigned int rejected, double dt);
     std::vector<Field<dim> *> active_fields();
     void                      update_deposit_indicator();
     void                      solve_fields(double time);
@@ -64,6 +76,11 @@ namespace dendra
     typename Elasticity<dim>::Parameters              elasticity_parameters;
     std::unique_ptr<Electrostatics<dim>>              electrostatics_field;
     std::unique_ptr<Elasticity<dim>>                  elasticity_field;
+    typename Transport<dim>::Parameters               transport_parameters;
+    std::unique_ptr<Transport<dim>>                   transport_field;
+    TimeStepController                                time_stepper;
+    CurrentProgram                                    current_program;
+    std::map<dealii::types::boundary_id, std::string> boundary_label; ///< column names of boundaries
 
     // Plating eigenstrain of the initial deposit (a cell-wise indicator field).
     std::shared_ptr<dealii::Function<dim>> deposit_eigenstrain;
@@ -71,10 +88,10 @@ namespace dendra
     dealii::DoFHandler<dim>                deposit_dofs;
     LA::MPI::Vector                        deposit_indicator;
 
-    bool                                 solve_electrostatics = false, solve_elasticity = false;
-    double                               end_time  = 1;
-    unsigned int                         n_steps   = 1;
-    bool                                 write_vtu = true;
+    bool         solve_electrostatics = false, solve_elasticity = false, solve_transport = false;
+    double       end_time  = 1;
+    unsigned int n_steps   = 1;
+    bool         write_vtu = true;
     std::set<dealii::types::material_id> summary_material_ids;
     std::string                          summary_material_names;
     std::unique_ptr<Probes<dim>>         probes;
