@@ -22,6 +22,9 @@ namespace dendra
     prm.declare_entry("Working electrode", "", Patterns::Anything(),
                       "Boundary (id or name) whose current density follows the program (transport runs); "
                       "empty: no program.");
+    prm.declare_entry("Control", "galvanostatic", Patterns::Selection("galvanostatic|current density"),
+                      "galvanostatic: the total current (J times the electrode area) is imposed and the electrode "
+                      "potential is an unknown (Butler-Volmer kinetics); current density: J is imposed uniformly.");
     prm.leave_subsection();
   }
 
@@ -31,6 +34,7 @@ namespace dendra
     const std::string  steps  = prm.get("Steps");
     const unsigned int cycles = prm.get_integer("Number of cycles");
     working_electrode_name    = Utilities::trim(prm.get("Working electrode"));
+    total_current_control     = prm.get("Control") == "galvanostatic";
     prm.leave_subsection();
     set(steps, cycles);
   }

@@ -21,19 +21,22 @@ namespace dendra
       return text;
     }
 
-    /// The working electrode's current density from the current program,
-    /// evaluated as the left limit at the function's time.
+    /// The working electrode's current density (A/m^2) from the current
+    /// program times @p area (m^2 or m; 1 for the density itself), evaluated
+    /// as the left limit at the function's time.
     template <int dim>
     class ProgramCurrent : public Function<dim>
     {
     public:
-      explicit ProgramCurrent(const CurrentProgram &program)
+      ProgramCurrent(const CurrentProgram &program, const double area)
         : program(program)
+        , area(area)
       {}
       double value(const Point<dim> &, const unsigned int) const override
       {
-        return program.current_density_before(this->get_time());
+        return area * program.current_density_before(this->get_time());
       }
+      double area; ///< set once the mesh exists
 
     private:
       const CurrentProgram &program;
@@ -147,7 +150,12 @@ namespace dendra
                               .begin()
                               ->first;
             transport_parameters.electrode_potential.erase(id);
-            transport_parameters.current_density[id] = std::make_shared<ProgramCurrent<dim>>(current_program);
+            transport_parameters.current_density.erase(id);
+            working_electrode = id;
+            if (current_program.galvanostatic())
+              transport_parameters.total_current[id] = std::make_shared<ProgramCurrent<dim>>(current_program, 0.0);
+            else
+              transport_parameters.current_density[id] = std::make_shared<ProgramCurrent<dim>>(current_program, 1.0);
           }
       }
     for (const auto &[id, name] : geometry->boundary_names())
@@ -172,6 +180,18 @@ namespace dendra
       }
     if (solve_transport)
       {
+        // The total current of a galvanostatic working electrode is J times its area.
+        if (transport_parameters.total_current.count(working_electrode))
+          {
+            double area = 0;
+            for (const auto &cell : tria.active_cell_iterators())
+              if (cell->is_locally_owned())
+                for (const unsigned int f : cell->face_indices())
+                  if (cell->at_boundary(f) && cell->face(f)->boundary_id() == working_electrode)
+                    area += cell->face(f)->measure();
+            static_cast<ProgramCurrent<dim> &>(*transport_parameters.total_current[working_electrode]).area =
+              Utilities::MPI::sum(area, communicator);
+          }
         transport_field = std::make_unique<Transport<dim>>(tria, transport_parameters);
         transport_field->setup_dofs();
       }
@@ -475,17 +495,32 @@ namespace dendra
     s.add_value("rejected_steps", "", rejected);
     if (!current_program.working_electrode().empty())
       s.add_value("applied_current_density", "A/m^2", current_program.current_density_before(time));
-    std::set<types::boundary_id> electrodes;
+    std::set<types::boundary_id> electrodes, with_potential;
     for (const auto &[id, f] : transport_parameters.current_density)
       electrodes.insert(id);
-    for (const auto &[id, f] : transport_parameters.electrode_potential)
-      electrodes.insert(id);
+    for (const auto *map : {&transport_parameters.electrode_potential, &transport_parameters.total_current})
+      for (const auto &[id, f] : *map)
+        {
+          electrodes.insert(id);
+          with_potential.insert(id);
+        }
     const std::string current_unit = (dim == 2 ? "A/m" : "A");
     for (const auto id : electrodes)
       {
         const std::string name = boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id);
         s.add_value("electrode_current_" + name, current_unit, transport_field->electrode_current(id));
         s.add_value("min_surface_concentration_" + name, "mol/m^3", transport_field->min_boundary_concentration(id));
+        if (with_potential.count(id))
+          s.add_value("electrode_potential_" + name, "V", transport_field->electrode_potential(id));
+      }
+    // Two electrodes with potentials: the cell voltage, working minus counter.
+    if (with_potential.size() == 2 && with_potential.count(working_electrode))
+      {
+        const auto counter =
+          *with_potential.begin() == working_electrode ? *with_potential.rbegin() : *with_potential.begin();
+        s.add_value("cell_voltage", "V",
+                    transport_field->electrode_potential(working_electrode) -
+                      transport_field->electrode_potential(counter));
       }
     s.add_value("total_cations", dim == 2 ? "mol/m" : "mol", transport_field->total_cations());
     s.end_row();
@@ -500,7 +535,12 @@ namespace dendra
         std::ostringstream text;
         text << "Transport: t = " << transport_field->current_time() << " s, total cations "
              << transport_field->total_cations() << (dim == 2 ? " mol/m" : " mol");
-        for (const auto &[id, f] : transport_parameters.current_density)
+        std::set<types::boundary_id> electrodes;
+        for (const auto *map : {&transport_parameters.current_density, &transport_parameters.electrode_potential,
+                                &transport_parameters.total_current})
+          for (const auto &[id, f] : *map)
+            electrodes.insert(id);
+        for (const auto id : electrodes)
           text << "\n  electrode " << (boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id))
                << ": current " << transport_field->electrode_current(id) << (dim == 2 ? " A/m" : " A")
                << ", minimum surface concentration " << transport_field->min_boundary_concentration(id) << " mol/m^3";

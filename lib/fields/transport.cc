@@ -175,10 +175,10 @@ namespace dendra
     , physical_units(std::make_unique<PhysicalUnits<dim>>(parameters.bulk_concentration,
                                                           constants::gas * parameters.temperature / constants::faraday))
   {
-    require_input(parameters.electrode_potential.empty() || parameters.kinetics,
+    require_input((parameters.electrode_potential.empty() && parameters.total_current.empty()) || parameters.kinetics,
                   "Transport: potentiostatic electrodes need kinetics (subsection Kinetics)");
     require_input(!parameters.reservoir.empty() || !parameters.electrode_potential.empty() ||
-                    !parameters.dirichlet.empty(),
+                    !parameters.total_current.empty() || !parameters.dirichlet.empty(),
                   "Transport/Boundary conditions: name a Reservoir or an Electrode potential; otherwise phi is "
                   "undetermined");
   }
@@ -218,6 +218,8 @@ namespace dendra
     old_solution              = locally_relevant_solution;
     older_solution            = locally_relevant_solution;
     previous_dt               = 0;
+    for (const auto &[id, f] : parameters.total_current)
+      galvanostatic_potential.emplace(id, 0.0); // V; found by Newton in the first step
   }
 
   template <int dim>
@@ -236,22 +238,131 @@ namespace dendra
 
   template <int dim>
   double Transport<dim>::electrode_current_density(const types::boundary_id id, const Point<dim> &x, const double u,
-                                                   const double psi, double *d_du, double *d_dpsi) const
+                                                   const double psi, double *d_du, double *d_dpsi, double *d_dv) const
   {
-    *d_du = *d_dpsi       = 0;
+    *d_du = *d_dpsi = 0;
+    if (d_dv)
+      *d_dv = 0;
     const auto prescribed = parameters.current_density.find(id);
     if (prescribed != parameters.current_density.end())
       return prescribed->second->value(x);
+    double     phi_s;
     const auto potentiostatic = parameters.electrode_potential.find(id);
-    if (potentiostatic == parameters.electrode_potential.end())
+    if (potentiostatic != parameters.electrode_potential.end())
+      phi_s = potentiostatic->second->value(x);
+    else if (galvanostatic_potential.count(id))
+      phi_s = galvanostatic_potential.at(id);
+    else
       return 0; // not an electrode: no flux
-    const auto  &kinetics        = *parameters.kinetics;
-    const double thermal_voltage = 1.0 / kinetics.f();
-    const double c0              = parameters.bulk_concentration;
-    const double eta = overpotential(potentiostatic->second->value(x), psi * thermal_voltage, kinetics.equilibrium);
-    *d_du            = kinetics.d_current_d_c(eta, c0 * u) * c0;
-    *d_dpsi          = -kinetics.d_current_d_eta(eta, c0 * u) * thermal_voltage;
+    const auto  &kinetics = *parameters.kinetics;
+    const double c0       = parameters.bulk_concentration;
+    const double eta      = overpotential(phi_s, psi * thermal_voltage(), kinetics.equilibrium);
+    const double slope    = kinetics.d_current_d_eta(eta, c0 * u);
+    *d_du                 = kinetics.d_current_d_c(eta, c0 * u) * c0;
+    *d_dpsi               = -slope * thermal_voltage();
+    if (d_dv)
+      *d_dv = slope;
     return kinetics.current_density(eta, c0 * u);
+  }
+
+  template <int dim>
+  double Transport<dim>::electrode_potential(const types::boundary_id id) const
+  {
+    if (galvanostatic_potential.count(id))
+      return galvanostatic_potential.at(id);
+    const auto potentiostatic = parameters.electrode_potential.find(id);
+    AssertThrow(potentiostatic != parameters.electrode_potential.end(),
+                ExcMessage("boundary " + std::to_string(id) + " is not an electrode with a potential"));
+    return potentiostatic->second->value(Point<dim>());
+  }
+
+  template <int dim>
+  std::vector<double> Transport<dim>::galvanostatic_residuals(const LA::MPI::Vector &state) const
+  {
+    const QGauss<dim - 1> quadrature(fe->degree + 1);
+    FEFaceValues<dim>     face_values(mapping, *fe, quadrature,
+                                      update_values | update_quadrature_points | update_JxW_values);
+    std::vector<double>   u(quadrature.size()), psi(quadrature.size()), residuals;
+    for (const auto &[id, target] : parameters.total_current)
+      {
+        double integral = 0;
+        for (const auto &cell : dofs.active_cell_iterators())
+          if (cell->is_locally_owned())
+            for (const unsigned int f : cell->face_indices())
+              if (cell->at_boundary(f) && cell->face(f)->boundary_id() == id)
+                {
+                  face_values.reinit(cell, f);
+                  face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
+                  face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, psi);
+                  for (const unsigned int q : face_values.quadrature_point_indices())
+                    {
+                      double d1, d2;
+                      integral +=
+                        electrode_current_density(id, face_values.quadrature_point(q), u[q], psi[q], &d1, &d2) *
+                        face_values.JxW(q);
+                    }
+                }
+        target->set_time(time);
+        residuals.push_back(Utilities::MPI::sum(integral, communicator) - target->value(Point<dim>()));
+      }
+    return residuals;
+  }
+
+  template <int dim>
+  void Transport<dim>::assemble_galvanostatic(const LA::MPI::Vector &state, std::vector<LA::MPI::Vector> &b,
+                                              std::vector<LA::MPI::Vector> &c, std::vector<double> &d) const
+  {
+    const QGauss<dim - 1>                quadrature(fe->degree + 1);
+    FEFaceValues<dim>                    face_values(mapping, *fe, quadrature,
+                                                     update_values | update_quadrature_points | update_JxW_values);
+    const unsigned int                   n = fe->n_dofs_per_cell();
+    Vector<double>                       local_b(n), local_c(n);
+    std::vector<types::global_dof_index> indices(n);
+    std::vector<double>                  u(quadrature.size()), psi(quadrature.size());
+    const double flux_scale = 1.0 / (parameters.cation_valence * constants::faraday * parameters.cation_diffusivity *
+                                     parameters.bulk_concentration);
+    b.clear();
+    c.clear();
+    d.clear();
+    for (const auto &[id, target] : parameters.total_current)
+      {
+        b.emplace_back(locally_owned, communicator);
+        c.emplace_back(locally_owned, communicator);
+        double d_local = 0;
+        for (const auto &cell : dofs.active_cell_iterators())
+          if (cell->is_locally_owned())
+            for (const unsigned int f : cell->face_indices())
+              if (cell->at_boundary(f) && cell->face(f)->boundary_id() == id)
+                {
+                  local_b = 0;
+                  local_c = 0;
+                  face_values.reinit(cell, f);
+                  face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
+                  face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, psi);
+                  for (const unsigned int q : face_values.quadrature_point_indices())
+                    {
+                      double d_du, d_dpsi, d_dv;
+                      electrode_current_density(id, face_values.quadrature_point(q), u[q], psi[q], &d_du, &d_dpsi,
+                                                &d_dv);
+                      const double ds = face_values.JxW(q);
+                      d_local += d_dv * ds;
+                      for (unsigned int i = 0; i < n; ++i)
+                        {
+                          const unsigned int k = fe->system_to_component_index(i).first;
+                          const double       v = face_values.shape_value_component(i, q, k);
+                          local_c(i) += (k == 0 ? d_du : d_dpsi) * v * ds;
+                          if (k == 0)
+                            local_b(i) -= flux_scale * d_dv * v * ds;
+                        }
+                    }
+                  cell->get_dof_indices(indices);
+                  zero_constraints.distribute_local_to_global(local_b, indices, b.back());
+                  zero_constraints.distribute_local_to_global(local_c, indices, c.back());
+                }
+        b.back().compress(VectorOperation::add);
+        c.back().compress(VectorOperation::add);
+        d.push_back(Utilities::MPI::sum(d_local, communicator));
+      }
   }
 
   template <int dim>
@@ -337,7 +448,8 @@ namespace dendra
               if (!cell->at_boundary(f))
                 continue;
               const auto id = cell->face(f)->boundary_id();
-              if (!parameters.current_density.count(id) && !parameters.electrode_potential.count(id))
+              if (!parameters.current_density.count(id) && !parameters.electrode_potential.count(id) &&
+                  !parameters.total_current.count(id))
                 continue;
               face_values.reinit(cell, f);
               face_values[u_extractor].get_function_values(state, u_face);
@@ -378,6 +490,40 @@ namespace dendra
   }
 
   template <int dim>
+  std::vector<double> Transport<dim>::bordered_update(const LA::MPI::Vector &state, LA::MPI::Vector &update)
+  {
+    // [A b; c^T d] [dx; dV] = [r; -G]: with A y1 = r (given in update) and
+    // A y2_k = b_k, the Schur complement S = d - c^T Y2 gives dV, then
+    // dx = y1 - Y2 dV.
+    const unsigned int m = parameters.total_current.size();
+    if (m == 0)
+      return {};
+    std::vector<LA::MPI::Vector> b, c, y2(m);
+    std::vector<double>          d;
+    assemble_galvanostatic(state, b, c, d);
+    const std::vector<double> g = galvanostatic_residuals(state);
+    FullMatrix<double>        schur(m, m);
+    Vector<double>            rhs(m), potential_update(m);
+    for (unsigned int l = 0; l < m; ++l)
+      {
+        y2[l].reinit(locally_owned, communicator);
+        solve_direct(system_matrix, y2[l], b[l]);
+        zero_constraints.distribute(y2[l]);
+      }
+    for (unsigned int k = 0; k < m; ++k)
+      {
+        rhs(k) = -g[k] - c[k] * update;
+        for (unsigned int l = 0; l < m; ++l)
+          schur(k, l) = (k == l ? d[k] : 0.0) - c[k] * y2[l];
+      }
+    schur.gauss_jordan();
+    schur.vmult(potential_update, rhs);
+    for (unsigned int l = 0; l < m; ++l)
+      update.add(-potential_update(l), y2[l]);
+    return std::vector<double>(potential_update.begin(), potential_update.end());
+  }
+
+  template <int dim>
   SolverReport Transport<dim>::advance(const double dt, const unsigned int order)
   {
     const auto coefficients = BDFCoefficients::make(order, dt, previous_dt);
@@ -396,8 +542,21 @@ namespace dendra
     LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
     ghosted = current;
 
-    assemble(false, ghosted);
-    const double initial_residual = system_rhs.l2_norm();
+    // Galvanostatic electrodes add one unknown potential V_k and one equation
+    // G_k = integral of i_n - I_k = 0 each; G is weighed like the boundary
+    // terms of the field residual.
+    const auto   potentials_at_start = galvanostatic_potential;
+    const double flux_scale    = 1.0 / (parameters.cation_valence * constants::faraday * parameters.cation_diffusivity *
+                                     parameters.bulk_concentration);
+    const auto   residual_norm = [&](const LA::MPI::Vector &state) {
+      assemble(false, state);
+      double squared = system_rhs.norm_sqr();
+      for (const double g : galvanostatic_residuals(state))
+        squared += flux_scale * flux_scale * g * g;
+      return std::sqrt(squared);
+    };
+
+    const double initial_residual = residual_norm(ghosted);
     double       residual         = initial_residual;
     SolverReport report;
     bool         converged = (residual == 0);
@@ -407,16 +566,20 @@ namespace dendra
         update = 0;
         solve_direct(system_matrix, update, system_rhs);
         zero_constraints.distribute(update);
+        const std::vector<double> potential_update = bordered_update(ghosted, update);
 
         // Backtracking line search on the residual norm.
-        double step = 1, trial_residual = 0;
+        const auto potentials = galvanostatic_potential;
+        double     step = 1, trial_residual = 0;
         for (unsigned int k = 0; k < 10; ++k, step /= 2)
           {
             trial = current;
             trial.add(step, update);
-            ghosted = trial;
-            assemble(false, ghosted);
-            trial_residual = system_rhs.l2_norm();
+            ghosted        = trial;
+            unsigned int e = 0;
+            for (auto &[id, v] : galvanostatic_potential)
+              v = potentials.at(id) + step * potential_update[e++];
+            trial_residual = residual_norm(ghosted);
             if (trial_residual < (1 - 1e-4 * step) * residual)
               break;
           }
@@ -428,7 +591,8 @@ namespace dendra
       }
     if (!converged || !std::isfinite(residual))
       {
-        time = start_time;
+        time                    = start_time;
+        galvanostatic_potential = potentials_at_start;
         std::ostringstream message;
         message << "Transport: Newton did not converge in " << parameters.newton_max_iterations
                 << " iterations at t = " << start_time + dt << " s (dt = " << dt << " s, residual reduced by "

@@ -293,3 +293,35 @@ TEST_CASE("Transport converges at orders 1 and 2 in time (BDF1, BDF2)", "[transp
       CHECK(std::abs(observed - order) < 0.1);
     }
 }
+
+TEST_CASE("A galvanostatic electrode finds its potential: kinetics plus ohmic drop", "[transport]")
+{
+  // Total current I = -J H (plating) at x = 0 with the electrode potential as
+  // unknown; Butler-Volmer counter electrode at phi_s = 0 at x = L. Right
+  // after switching on (concentrations still c0): symmetric Butler-Volmer
+  // overpotentials eta = +-(2RT/F) asinh(J / (2 i0)) and the ohmic drop J L /
+  // kappa with kappa = F^2/(RT) c0 (D+ + D-), so V = 2 eta_w - J L / kappa.
+  Transport<2>::Parameters p;
+  const double             J = 10, L = 1e-4, H = L / 10;
+  p.total_current[0]       = testing::make_function<2>({[J, H](const Point<2> &) { return -J * H; }});
+  p.electrode_potential[1] = testing::make_function<2>({[](const Point<2> &) { return 0.0; }});
+  p.kinetics               = std::make_shared<ButlerVolmer>();
+
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  make_strip(tria, L, H, 1);
+  tria.refine_global(1);
+  Transport<2> transport(tria, p);
+  transport.setup_dofs();
+  const auto report = transport.advance(1e-4, 1);
+
+  const double f        = p.kinetics->f();
+  const double eta_w    = -2 / f * std::asinh(J / (2 * p.kinetics->i0_ref));
+  const double kappa    = constants::faraday * f * p.bulk_concentration * (p.cation_diffusivity + p.anion_diffusivity);
+  const double expected = 2 * eta_w - J * L / kappa;
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "galvanostatic electrode potential " << transport.electrode_potential(0) << " V, closed form "
+              << expected << " V, " << report.iterations << " Newton iterations" << std::endl;
+  CHECK(transport.electrode_potential(0) == Approx(expected).epsilon(0.01));
+  CHECK(transport.electrode_current(0) == Approx(-J * H).epsilon(1e-8));
+  CHECK(transport.electrode_current(1) == Approx(J * H).epsilon(1e-6));
+}

@@ -42,6 +42,9 @@ namespace dendra
     double current_density_before(double t) const;
     /// The boundary (id or name) whose current density follows the program; empty = none.
     const std::string &working_electrode() const { return working_electrode_name; }
+    /// True: the total current is imposed and the electrode potential is an
+    /// unknown (galvanostatic); false: a uniform current density is imposed.
+    bool galvanostatic() const { return total_current_control; }
     /// The first time after @p t at which the current changes (s); time steps land on it.
     double next_change(double t) const;
     /// Charge passed through the working electrode until @p t, integral of i dt (C/m^2).
@@ -55,5 +58,6 @@ namespace dendra
     std::vector<Step> cycle;
     unsigned int      n_cycles = 1;
     std::string       working_electrode_name;
+    bool              total_current_control = true;
   };
 } // namespace dendra

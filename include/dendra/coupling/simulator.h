@@ -80,7 +80,8 @@ namespace dendra
     std::unique_ptr<Transport<dim>>                   transport_field;
     TimeStepController                                time_stepper;
     CurrentProgram                                    current_program;
-    std::map<dealii::types::boundary_id, std::string> boundary_label; ///< column names of boundaries
+    std::map<dealii::types::boundary_id, std::string> boundary_label;                    ///< column names of boundaries
+    dealii::types::boundary_id working_electrode = dealii::numbers::invalid_boundary_id; ///< follows the program
 
     // Plating eigenstrain of the initial deposit (a cell-wise indicator field).
     std::shared_ptr<dealii::Function<dim>> deposit_eigenstrain;

@@ -46,6 +46,9 @@ namespace dendra
       /// Electrodes at a prescribed potential phi_s(t) (V) with Butler-Volmer kinetics.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> electrode_potential;
       std::shared_ptr<const ElectrodeKinetics> kinetics; ///< for potentiostatic electrodes
+      /// Galvanostatic electrodes: total current I(t) into the electrolyte (A in 3D, A/m in 2D),
+      /// with Butler-Volmer kinetics; the electrode potential is an extra unknown.
+      std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> total_current;
       /// Prescribed (c in mol/m^3, phi in V) of time and space, by boundary id (verification, fixed reservoirs).
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> dirichlet;
       /// Volumetric production of cations and anions (mol/(m^3 s)), 2 components; null = none.
@@ -87,6 +90,9 @@ namespace dendra
     double total_cations() const;
     /// Current into the electrolyte through boundary @p id (A, or A/m in 2D).
     double electrode_current(dealii::types::boundary_id id) const;
+    /// Potential of electrode @p id (V): the unknown of a galvanostatic electrode,
+    /// the prescribed value of a potentiostatic one.
+    double electrode_potential(dealii::types::boundary_id id) const;
     /// The time of the current state (s).
     double current_time() const { return time; }
 
@@ -96,7 +102,15 @@ namespace dendra
     void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void   assemble(bool with_matrix, const LA::MPI::Vector &state);
     double electrode_current_density(dealii::types::boundary_id id, const dealii::Point<dim> &x, double u, double psi,
-                                     double *d_du, double *d_dpsi) const;
+                                     double *d_du, double *d_dpsi, double *d_dv = nullptr) const;
+    /// Residuals G_k = integral of i_n - I_k (A or A/m) of the galvanostatic electrodes at @p state.
+    std::vector<double> galvanostatic_residuals(const LA::MPI::Vector &state) const;
+    /// The bordered part of the Newton matrix: b_k = dR/dV_k, c_k = dG_k/dx, d_k = dG_k/dV_k.
+    /// Completes the Newton update of the field (given for V fixed) with the
+    /// galvanostatic potentials; returns their updates (V).
+    std::vector<double> bordered_update(const LA::MPI::Vector &state, LA::MPI::Vector &update);
+    void                assemble_galvanostatic(const LA::MPI::Vector &state, std::vector<LA::MPI::Vector> &b,
+                                               std::vector<LA::MPI::Vector> &c, std::vector<double> &d) const;
 
     using Field<dim>::communicator;
     using Field<dim>::triangulation;
@@ -118,6 +132,7 @@ namespace dendra
     double                                          previous_dt = 0;
     std::array<double, 3>                           bdf{{1.0, -1.0, 0.0}};
     double                                          step_dt = 1;
-    std::unique_ptr<dealii::DataPostprocessor<dim>> physical_units; ///< writes c and phi in SI units
+    std::map<dealii::types::boundary_id, double>    galvanostatic_potential; ///< unknown electrode potentials (V)
+    std::unique_ptr<dealii::DataPostprocessor<dim>> physical_units;          ///< writes c and phi in SI units
   };
 } // namespace dendra
