@@ -2,9 +2,11 @@
 // on MPI_COMM_WORLD (2 ranks) agree to 1e-8 relative.
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/simulator.h>
+#include <dendra/fields/transport.h>
 #include <dendra/postprocess/probes.h>
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/grid/grid_generator.h>
 
 #include <catch2/catch.hpp>
 
@@ -79,6 +81,49 @@ namespace
       }
   }
 } // namespace
+
+namespace
+{
+  /// A galvanostatic Li | electrolyte | Li cell on @p communicator: electrode
+  /// potential, currents and probe values after 10 BDF2 steps.
+  std::vector<double> run_transport(MPI_Comm communicator)
+  {
+    Transport<2>::Parameters p;
+    const double             L = 1e-4, H = 2e-5;
+    p.total_current[0]       = std::make_shared<Functions::ConstantFunction<2>>(-10.0 * H);
+    p.electrode_potential[1] = std::make_shared<Functions::ZeroFunction<2>>();
+    p.kinetics               = std::make_shared<ButlerVolmer>();
+    p.newton_tolerance       = 1e-13;
+    parallel::distributed::Triangulation<2> tria(communicator);
+    GridGenerator::subdivided_hyper_rectangle(tria, {10, 2}, Point<2>(), Point<2>(L, H), true);
+    tria.refine_global(2);
+    for (const auto &cell : tria.active_cell_iterators()) // hanging nodes near the electrode
+      if (cell->is_locally_owned() && cell->center()[0] < L / 10)
+        cell->set_refine_flag();
+    tria.execute_coarsening_and_refinement();
+    Transport<2> transport(tria, p);
+    transport.setup_dofs();
+    for (unsigned int step = 0; step < 10; ++step)
+      transport.advance(2.0, 2);
+    const Probes<2> probes({Point<2>(0, H / 2), Point<2>(L / 3, H / 3)});
+    const auto      values = probes.evaluate(transport.get_mapping(), transport.dof_handler(), transport.solution());
+    return {transport.electrode_potential(0),
+            transport.electrode_current(1),
+            transport.total_cations(),
+            values[0][0],
+            values[0][1],
+            values[1][0],
+            values[1][1]};
+  }
+} // namespace
+
+TEST_CASE("2 ranks reproduce 1 rank for transport", "[mpi]")
+{
+  const auto serial   = run_transport(MPI_COMM_SELF);
+  const auto parallel = run_transport(MPI_COMM_WORLD);
+  for (unsigned int i = 0; i < serial.size(); ++i)
+    CHECK(parallel[i] == Approx(serial[i]).epsilon(1e-8));
+}
 
 TEST_CASE("2 ranks reproduce 1 rank in 2D", "[mpi]")
 {
