@@ -279,31 +279,11 @@ namespace dendra
   template <int dim>
   std::vector<double> Transport<dim>::galvanostatic_residuals(const LA::MPI::Vector &state) const
   {
-    const QGauss<dim - 1> quadrature(fe->degree + 1);
-    FEFaceValues<dim>     face_values(mapping, *fe, quadrature,
-                                      update_values | update_quadrature_points | update_JxW_values);
-    std::vector<double>   u(quadrature.size()), psi(quadrature.size()), residuals;
+    std::vector<double> residuals;
     for (const auto &[id, target] : parameters.total_current)
       {
-        double integral = 0;
-        for (const auto &cell : dofs.active_cell_iterators())
-          if (cell->is_locally_owned())
-            for (const unsigned int f : cell->face_indices())
-              if (cell->at_boundary(f) && cell->face(f)->boundary_id() == id)
-                {
-                  face_values.reinit(cell, f);
-                  face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
-                  face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, psi);
-                  for (const unsigned int q : face_values.quadrature_point_indices())
-                    {
-                      double d1, d2;
-                      integral +=
-                        electrode_current_density(id, face_values.quadrature_point(q), u[q], psi[q], &d1, &d2) *
-                        face_values.JxW(q);
-                    }
-                }
         target->set_time(time);
-        residuals.push_back(Utilities::MPI::sum(integral, communicator) - target->value(Point<dim>()));
+        residuals.push_back(integrated_current(id, state) - target->value(Point<dim>()));
       }
     return residuals;
   }
@@ -657,7 +637,7 @@ namespace dendra
   }
 
   template <int dim>
-  double Transport<dim>::electrode_current(const types::boundary_id id) const
+  double Transport<dim>::integrated_current(const types::boundary_id id, const LA::MPI::Vector &state) const
   {
     const QGauss<dim - 1> quadrature(fe->degree + 1);
     FEFaceValues<dim>     face_values(mapping, *fe, quadrature,
@@ -670,8 +650,8 @@ namespace dendra
           if (cell->at_boundary(f) && cell->face(f)->boundary_id() == id)
             {
               face_values.reinit(cell, f);
-              face_values[FEValuesExtractors::Scalar(0)].get_function_values(locally_relevant_solution, u);
-              face_values[FEValuesExtractors::Scalar(1)].get_function_values(locally_relevant_solution, psi);
+              face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
+              face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, psi);
               for (const unsigned int q : face_values.quadrature_point_indices())
                 {
                   double d1, d2;
@@ -680,6 +660,12 @@ namespace dendra
                 }
             }
     return Utilities::MPI::sum(total, communicator);
+  }
+
+  template <int dim>
+  double Transport<dim>::electrode_current(const types::boundary_id id) const
+  {
+    return integrated_current(id, locally_relevant_solution);
   }
 
   template class Transport<2>;

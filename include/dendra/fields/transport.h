@@ -103,6 +103,8 @@ namespace dendra
     void   assemble(bool with_matrix, const LA::MPI::Vector &state);
     double electrode_current_density(dealii::types::boundary_id id, const dealii::Point<dim> &x, double u, double psi,
                                      double *d_du, double *d_dpsi, double *d_dv = nullptr) const;
+    /// Integral of i_n over boundary @p id at @p state (A, or A/m in 2D).
+    double integrated_current(dealii::types::boundary_id id, const LA::MPI::Vector &state) const;
     /// Residuals G_k = integral of i_n - I_k (A or A/m) of the galvanostatic electrodes at @p state.
     std::vector<double> galvanostatic_residuals(const LA::MPI::Vector &state) const;
     /// The bordered part of the Newton matrix: b_k = dR/dV_k, c_k = dG_k/dx, d_k = dG_k/dV_k.
