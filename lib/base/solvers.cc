@@ -6,14 +6,17 @@
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/solver_cg.h>
 #include <deal.II/lac/solver_control.h>
+#include <deal.II/lac/solver_gmres.h>
 
 #ifdef DENDRA_USE_TRILINOS
 #include <deal.II/lac/trilinos_precondition.h>
+#include <deal.II/lac/trilinos_solver.h>
 
 #include <Epetra_MultiVector.h>
 #include <Teuchos_ParameterList.hpp>
 #else
 #include <deal.II/lac/petsc_precondition.h>
+#include <deal.II/lac/petsc_solver.h>
 
 #include <petscpc.h>
 #endif
@@ -95,6 +98,19 @@ namespace dendra
       amg.initialize(matrix, list);
     }
   };
+
+  struct BlockPreconditioner::Implementation
+  {
+    // No field split in deal.II's Trilinos wrappers: a direct solve instead.
+    mutable SolverControl                  control{1, 0};
+    mutable TrilinosWrappers::SolverDirect direct{control};
+
+    void initialize(const LA::MPI::SparseMatrix &matrix, const std::vector<IndexSet> &, const LinearSolverSettings &)
+    {
+      direct.initialize(matrix);
+    }
+    void vmult(LA::MPI::Vector &dst, const LA::MPI::Vector &src) const { direct.solve(dst, src); }
+  };
 #else
   namespace
   {
@@ -173,6 +189,89 @@ namespace dendra
       amg.initialize(matrix, modes, block_size, settings);
     }
   };
+
+  namespace
+  {
+    /// PETSc's PCFIELDSPLIT (multiplicative: block Gauss-Seidel) with one
+    /// ML V-cycle per diagonal block.
+    class PreconditionFieldSplit : public PETScWrappers::PreconditionBase
+    {
+    public:
+      ~PreconditionFieldSplit() override { destroy_index_sets(); }
+
+      void initialize(const PETScWrappers::MatrixBase &system_matrix, const std::vector<IndexSet> &blocks,
+                      const LinearSolverSettings &settings)
+      {
+        clear();
+        destroy_index_sets();
+        matrix = static_cast<Mat>(system_matrix);
+        create_pc();
+        check(PCSetOptionsPrefix(pc, "dendra_split_"));
+        check(PCSetType(pc, PCFIELDSPLIT));
+        check(PCFieldSplitSetType(pc, PC_COMPOSITE_MULTIPLICATIVE));
+        for (unsigned int b = 0; b < blocks.size(); ++b)
+          {
+            std::vector<PetscInt> indices;
+            for (const auto i : blocks[b])
+              indices.push_back(static_cast<PetscInt>(i));
+            IS index_set;
+            check(ISCreateGeneral(system_matrix.get_mpi_communicator(), indices.size(), indices.data(),
+                                  PETSC_COPY_VALUES, &index_set));
+            index_sets.push_back(index_set);
+            check(PCFieldSplitSetIS(pc, std::to_string(b).c_str(), index_set));
+            const std::string prefix = "fieldsplit_" + std::to_string(b) + "_";
+            set_option(prefix + "ksp_type", "preonly");
+            if (settings.amg_type == "ml")
+              {
+                set_option(prefix + "pc_type", "ml");
+                set_option(prefix + "pc_ml_Threshold", format_number(settings.threshold));
+                set_option(prefix + "pc_ml_DampingFactor", format_number(settings.prolongator_damping));
+              }
+            else if (settings.amg_type == "gamg")
+              {
+                set_option(prefix + "pc_type", "gamg");
+                set_option(prefix + "pc_gamg_threshold", format_number(settings.threshold));
+              }
+            else
+              {
+                set_option(prefix + "pc_type", "hypre");
+                set_option(prefix + "pc_hypre_type", "boomeramg");
+                set_option(prefix + "pc_hypre_boomeramg_strong_threshold", format_number(settings.threshold));
+              }
+            set_option(prefix + "mg_levels_ksp_max_it", std::to_string(settings.smoother_sweeps));
+          }
+        check(PCSetFromOptions(pc));
+        check(PCSetUp(pc));
+      }
+
+    private:
+      std::vector<IS> index_sets;
+
+      void destroy_index_sets()
+      {
+        for (IS &is : index_sets)
+          ISDestroy(&is);
+        index_sets.clear();
+      }
+      static void check(const PetscErrorCode code) { AssertThrow(code == 0, ExcPETScError(code)); }
+      static void set_option(const std::string &name, const std::string &value)
+      {
+        check(PetscOptionsSetValue(nullptr, ("-dendra_split_" + name).c_str(), value.c_str()));
+      }
+    };
+  } // namespace
+
+  struct BlockPreconditioner::Implementation
+  {
+    PreconditionFieldSplit preconditioner;
+
+    void initialize(const LA::MPI::SparseMatrix &matrix, const std::vector<IndexSet> &blocks,
+                    const LinearSolverSettings &settings)
+    {
+      preconditioner.initialize(matrix, blocks, settings);
+    }
+    void vmult(LA::MPI::Vector &dst, const LA::MPI::Vector &src) const { preconditioner.vmult(dst, src); }
+  };
 #endif
 
   AMGPreconditioner::AMGPreconditioner()
@@ -205,6 +304,54 @@ namespace dendra
   void AMGPreconditioner::vmult(LA::MPI::Vector &dst, const LA::MPI::Vector &src) const
   {
     impl->amg.vmult(dst, src);
+  }
+
+  BlockPreconditioner::BlockPreconditioner()
+    : impl(std::make_unique<Implementation>())
+  {}
+
+  BlockPreconditioner::~BlockPreconditioner() = default;
+
+  void BlockPreconditioner::initialize(const LA::MPI::SparseMatrix &matrix, const std::vector<IndexSet> &blocks,
+                                       const LinearSolverSettings &settings)
+  {
+    impl->initialize(matrix, blocks, settings);
+  }
+
+  void BlockPreconditioner::vmult(LA::MPI::Vector &dst, const LA::MPI::Vector &src) const
+  {
+    impl->vmult(dst, src);
+  }
+
+  SolverReport solve_gmres(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, const LA::MPI::Vector &rhs,
+                           const BlockPreconditioner &preconditioner, const LinearSolverSettings &settings,
+                           const std::string &what)
+  {
+    SolverReport report;
+    Timer        timer;
+    const double rhs_norm = rhs.l2_norm();
+    if (rhs_norm == 0.0)
+      {
+        solution = 0;
+        return report;
+      }
+    SolverControl                control(settings.max_iterations, settings.relative_tolerance * rhs_norm);
+    const unsigned int           restart = std::min(settings.max_iterations, 200u);
+    SolverGMRES<LA::MPI::Vector> gmres(control, SolverGMRES<LA::MPI::Vector>::AdditionalData(restart + 2, true));
+    try
+      {
+        gmres.solve(matrix, solution, rhs, preconditioner);
+      }
+    catch (const SolverControl::NoConvergence &e)
+      {
+        std::ostringstream message;
+        message << what << ": GMRES did not converge in " << e.last_step << " iterations (residual "
+                << e.last_residual / rhs_norm << " relative, target " << settings.relative_tolerance << ")";
+        throw std::runtime_error(message.str());
+      }
+    report.iterations = control.last_step();
+    report.solve_time = timer.wall_time();
+    return report;
   }
 
   SolverReport solve_cg(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, const LA::MPI::Vector &rhs,

@@ -137,7 +137,7 @@ namespace dendra
       elasticity_parameters.parse_parameters(prm, boundary_names);
     if (solve_transport)
       {
-        transport_parameters.parse_parameters(prm, boundary_names);
+        transport_parameters.parse_parameters(prm, boundary_names, materials);
         time_stepper.parse_parameters(prm);
         current_program.parse_parameters(prm);
         require_input(mesh_builder.adaptive_cycles == 0,
@@ -464,7 +464,7 @@ namespace dendra
         solve_fields(time); // quasi-static fields at the new time
         if (elasticity_field)
           elasticity_field->update_stress_output();
-        record_transport(report.iterations, rejected, dt);
+        record_transport(report, rejected, dt);
         write_output(step, time);
 
         std::ostringstream progress;
@@ -480,8 +480,7 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::record_transport(const unsigned int newton_iterations, const unsigned int rejected,
-                                        const double dt)
+  void Simulator<dim>::record_transport(const SolverReport &newton, const unsigned int rejected, const double dt)
   {
     auto        &s    = statistics_table;
     const double time = transport_field->current_time();
@@ -491,7 +490,8 @@ namespace dendra
     s.add_value("cells", "", tria.n_global_active_cells());
     s.add_value("wall_time", "s", wall_clock.wall_time());
     s.add_value("transport_dofs", "", transport_field->n_dofs());
-    s.add_value("newton_iterations", "", newton_iterations);
+    s.add_value("newton_iterations", "", newton.iterations);
+    s.add_value("linear_iterations", "", newton.linear_iterations);
     s.add_value("rejected_steps", "", rejected);
     if (!current_program.working_electrode().empty())
       s.add_value("applied_current_density", "A/m^2", current_program.current_density_before(time));

@@ -13,12 +13,6 @@
 #include <deal.II/numerics/data_postprocessor.h>
 #include <deal.II/numerics/vector_tools.h>
 
-#ifdef DENDRA_USE_TRILINOS
-#include <deal.II/lac/trilinos_solver.h>
-#else
-#include <deal.II/lac/petsc_solver.h>
-#endif
-
 #include <cmath>
 #include <sstream>
 
@@ -28,60 +22,65 @@ namespace dendra
 
   namespace
   {
-    /// Sparse direct solve (MUMPS or Amesos); the Newton systems of this first
-    /// version are solved directly.
-    void solve_direct(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b)
-    {
-      SolverControl control(1, 0);
-#ifdef DENDRA_USE_TRILINOS
-      TrilinosWrappers::SolverDirect solver(control);
-      solver.initialize(matrix);
-      solver.solve(x, b);
-#else
-      PETScWrappers::SparseDirectMUMPS solver(control, matrix.get_mpi_communicator());
-      solver.solve(matrix, x, b);
-#endif
-    }
-
-    /// Writes c = c0 u (mol/m^3) and phi = psi R T / F (V).
+    /// Writes the salt concentration c = c0 u (mol/m^3; 0 in single-ion
+    /// regions, which hold no salt), the electrostatic potential phi (V) and
+    /// the reference potential Phi = RT/(z+ F) w (V, continuous).
     template <int dim>
     class PhysicalUnits : public DataPostprocessor<dim>
     {
     public:
-      PhysicalUnits(const double c0, const double thermal_voltage)
+      PhysicalUnits(const double c0, const double volts, const std::map<types::material_id, double> &single_ion)
         : c0(c0)
-        , thermal_voltage(thermal_voltage)
+        , volts(volts)
+        , single_ion(single_ion)
       {}
       void evaluate_vector_field(const DataPostprocessorInputs::Vector<dim> &inputs,
                                  std::vector<Vector<double>>                &computed) const override
       {
+        const bool binary = !single_ion.count(inputs.template get_cell<dim>()->material_id());
         for (unsigned int q = 0; q < inputs.solution_values.size(); ++q)
           {
-            computed[q](0) = c0 * inputs.solution_values[q](0);
-            computed[q](1) = thermal_voltage * inputs.solution_values[q](1);
+            const double u = binary ? inputs.solution_values[q](0) : 1.0, w = inputs.solution_values[q](1);
+            computed[q](0) = binary ? c0 * u : 0.0;
+            computed[q](1) = volts * (w - std::log(std::max(u, 1e-12)));
+            computed[q](2) = volts * w;
           }
       }
-      std::vector<std::string> get_names() const override { return {"concentration", "electrolyte_potential"}; }
-      UpdateFlags              get_needed_update_flags() const override { return update_values; }
+      std::vector<std::string> get_names() const override
+      {
+        return {"concentration", "electrolyte_potential", "reference_potential"};
+      }
+      UpdateFlags get_needed_update_flags() const override { return update_values; }
 
     private:
-      double c0, thermal_voltage;
+      double                               c0, volts;
+      std::map<types::material_id, double> single_ion;
     };
-    /// (c, phi) in SI units seen as the scaled unknowns (c / c0, phi F / RT).
+
+    /// (c, phi) in SI units seen as the scaled unknowns u = c / c0 and
+    /// w = ln u + z+ F phi / (R T).
     template <int dim>
     class ScaledState : public Function<dim>
     {
     public:
-      ScaledState(const Function<dim> &physical, const double c0, const double thermal_voltage)
+      ScaledState(const Function<dim> &physical, const double c0, const double volts)
         : Function<dim>(2)
         , physical(physical)
-        , scale{1.0 / c0, 1.0 / thermal_voltage}
+        , c0(c0)
+        , volts(volts)
       {}
-      double value(const Point<dim> &p, const unsigned int c) const override { return scale[c] * physical.value(p, c); }
+      double value(const Point<dim> &p, const unsigned int component) const override
+      {
+        const double u = physical.value(p, 0) / c0;
+        if (component == 0)
+          return u;
+        require_input(u > 0, "Transport: the concentration must be > 0 where the state is set");
+        return std::log(u) + physical.value(p, 1) / volts;
+      }
 
     private:
       const Function<dim> &physical;
-      double               scale[2];
+      double               c0, volts;
     };
   } // namespace
 
@@ -107,6 +106,12 @@ namespace dendra
       "Electrode potential", "", Patterns::Anything(),
       "Potentiostatic electrodes 'b: phi_s(x, y, z, t); ...' (V) with the kinetics of subsection Kinetics.");
     prm.leave_subsection();
+    prm.declare_entry("Single-ion conductors", "LLZO", Patterns::Anything(),
+                      "Comma-separated materials (names of subsection Materials) that conduct Li+ only (t+ = 1, "
+                      "uniform c), with their Ionic conductivity; all other cells are binary electrolyte.");
+    prm.enter_subsection("Linear solver");
+    LinearSolverSettings::declare_parameters(prm, default_linear_solver());
+    prm.leave_subsection();
     prm.declare_entry("Newton iterations", "30", Patterns::Integer(1), "Newton iteration limit per step (-).");
     prm.declare_entry("Newton tolerance", "1e-10", Patterns::Double(0, 1), "Relative residual reduction (-).");
     prm.leave_subsection();
@@ -114,7 +119,17 @@ namespace dendra
   }
 
   template <int dim>
-  void Transport<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names)
+  LinearSolverSettings Transport<dim>::Parameters::default_linear_solver()
+  {
+    LinearSolverSettings settings;
+    settings.relative_tolerance = 1e-8;
+    settings.max_iterations     = 200;
+    return settings;
+  }
+
+  template <int dim>
+  void Transport<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names,
+                                                    const MaterialLibrary &materials)
   {
     prm.enter_subsection("Transport");
     degree             = prm.get_integer("Polynomial degree");
@@ -140,6 +155,18 @@ namespace dendra
     current_density = parse_boundary_functions<dim>(prm.get("Current density"), 1, where + "Current density", names);
     electrode_potential =
       parse_boundary_functions<dim>(prm.get("Electrode potential"), 1, where + "Electrode potential", names);
+    prm.leave_subsection();
+    single_ion_conductivity.clear();
+    for (const auto &name : split_top_level(prm.get("Single-ion conductors"), ','))
+      if (!name.empty())
+        {
+          const Material &m = materials.by_name(name, "Transport/Single-ion conductors");
+          require_input(m.ionic_conductivity > 0, "Transport/Single-ion conductors: material '" + name +
+                                                    "' has Ionic conductivity 0; set it in subsection Materials");
+          single_ion_conductivity[m.id] = m.ionic_conductivity;
+        }
+    prm.enter_subsection("Linear solver");
+    linear_solver.parse_parameters(prm);
     prm.leave_subsection();
     newton_max_iterations = prm.get_integer("Newton iterations");
     newton_tolerance      = prm.get_double("Newton tolerance");
@@ -173,7 +200,8 @@ namespace dendra
     : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree), 2))
     , parameters(parameters)
     , physical_units(std::make_unique<PhysicalUnits<dim>>(parameters.bulk_concentration,
-                                                          constants::gas * parameters.temperature / constants::faraday))
+                                                          thermal_voltage() / parameters.cation_valence,
+                                                          parameters.single_ion_conductivity))
   {
     require_input((parameters.electrode_potential.empty() && parameters.total_current.empty()) || parameters.kinetics,
                   "Transport: potentiostatic electrodes need kinetics (subsection Kinetics)");
@@ -184,9 +212,45 @@ namespace dendra
   }
 
   template <int dim>
+  IndexSet Transport<dim>::find_single_ion_concentration_dofs() const
+  {
+    // Concentration DoFs of locally owned cells that no binary-electrolyte
+    // cell touches: no salt balance lives there.
+    IndexSet                             binary(dofs.n_dofs()), single(dofs.n_dofs());
+    std::vector<types::global_dof_index> indices(fe->n_dofs_per_cell());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() || cell->is_ghost())
+        {
+          cell->get_dof_indices(indices);
+          const bool is_binary = !parameters.single_ion_conductivity.count(cell->material_id());
+          for (unsigned int i = 0; i < indices.size(); ++i)
+            if (fe->system_to_component_index(i).first == 0)
+              {
+                if (is_binary)
+                  binary.add_index(indices[i]);
+                else if (cell->is_locally_owned())
+                  single.add_index(indices[i]);
+              }
+        }
+    single.subtract_set(binary);
+    return single;
+  }
+
+  template <int dim>
+  void Transport<dim>::add_region_constraints(AffineConstraints<double> &c, const double value) const
+  {
+    for (const auto i : single_ion_dofs)
+      if (c.can_store_line(i) && !c.is_constrained(i))
+        {
+          c.add_line(i);
+          c.set_inhomogeneity(i, value);
+        }
+  }
+
+  template <int dim>
   void Transport<dim>::add_boundary_constraints(AffineConstraints<double> &c)
   {
-    // c = c0 and phi = 0: u = 1, psi = 0.
+    // c = c0 and phi = 0: u = 1, w = 0.
     for (const auto id : parameters.reservoir)
       VectorTools::interpolate_boundary_values(mapping, dofs, id,
                                                Functions::ConstantFunction<dim>(std::vector<double>{1.0, 0.0}), c);
@@ -194,8 +258,11 @@ namespace dendra
       {
         function->set_time(time);
         VectorTools::interpolate_boundary_values(
-          mapping, dofs, id, ScaledState<dim>(*function, parameters.bulk_concentration, thermal_voltage()), c);
+          mapping, dofs, id,
+          ScaledState<dim>(*function, parameters.bulk_concentration, thermal_voltage() / parameters.cation_valence), c);
       }
+    single_ion_dofs = find_single_ion_concentration_dofs();
+    add_region_constraints(c, 1.0); // u = 1: the Li+ concentration of a single-ion conductor is fixed
   }
 
   template <int dim>
@@ -209,7 +276,10 @@ namespace dendra
       VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(2), zero_constraints);
     for (const auto &[id, unused] : parameters.dirichlet)
       VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(2), zero_constraints);
+    add_region_constraints(zero_constraints, 0.0);
     zero_constraints.close();
+    block_dofs = {DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(0))),
+                  DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(1)))};
 
     LA::MPI::Vector initial(locally_owned, communicator);
     VectorTools::interpolate(mapping, dofs, Functions::ConstantFunction<dim>(std::vector<double>{1.0, 0.0}), initial);
@@ -226,8 +296,9 @@ namespace dendra
   void Transport<dim>::set_state(const Function<dim> &c_and_phi)
   {
     LA::MPI::Vector state(locally_owned, communicator);
-    VectorTools::interpolate(mapping, dofs,
-                             ScaledState<dim>(c_and_phi, parameters.bulk_concentration, thermal_voltage()), state);
+    VectorTools::interpolate(
+      mapping, dofs,
+      ScaledState<dim>(c_and_phi, parameters.bulk_concentration, thermal_voltage() / parameters.cation_valence), state);
     this->make_constraints();
     constraints.distribute(state);
     locally_relevant_solution = state;
@@ -238,9 +309,9 @@ namespace dendra
 
   template <int dim>
   double Transport<dim>::electrode_current_density(const types::boundary_id id, const Point<dim> &x, const double u,
-                                                   const double psi, double *d_du, double *d_dpsi, double *d_dv) const
+                                                   const double w, double *d_du, double *d_dw, double *d_dv) const
   {
-    *d_du = *d_dpsi = 0;
+    *d_du = *d_dw = 0;
     if (d_dv)
       *d_dv = 0;
     const auto prescribed = parameters.current_density.find(id);
@@ -256,10 +327,14 @@ namespace dendra
       return 0; // not an electrode: no flux
     const auto  &kinetics = *parameters.kinetics;
     const double c0       = parameters.bulk_concentration;
-    const double eta      = overpotential(phi_s, psi * thermal_voltage(), kinetics.equilibrium);
-    const double slope    = kinetics.d_current_d_eta(eta, c0 * u);
-    *d_du                 = kinetics.d_current_d_c(eta, c0 * u) * c0;
-    *d_dpsi               = -slope * thermal_voltage();
+    // The electrolyte potential seen by the electrode is the reference
+    // potential Phi = RT/(z+ F) w (a Li reference electrode), so the Nernst
+    // shift of the equilibrium with c is built in.
+    const double volts = thermal_voltage() / parameters.cation_valence;
+    const double eta   = overpotential(phi_s, w * volts, kinetics.equilibrium);
+    const double slope = kinetics.d_current_d_eta(eta, c0 * u);
+    *d_du              = kinetics.d_current_d_c(eta, c0 * u) * c0;
+    *d_dw              = -slope * volts;
     if (d_dv)
       *d_dv = slope;
     return kinetics.current_density(eta, c0 * u);
@@ -298,9 +373,8 @@ namespace dendra
     const unsigned int                   n = fe->n_dofs_per_cell();
     Vector<double>                       local_b(n), local_c(n);
     std::vector<types::global_dof_index> indices(n);
-    std::vector<double>                  u(quadrature.size()), psi(quadrature.size());
-    const double flux_scale = 1.0 / (parameters.cation_valence * constants::faraday * parameters.cation_diffusivity *
-                                     parameters.bulk_concentration);
+    std::vector<double>                  u(quadrature.size()), w(quadrature.size());
+    const double                         current_scale = coefficients().current;
     b.clear();
     c.clear();
     d.clear();
@@ -318,21 +392,20 @@ namespace dendra
                   local_c = 0;
                   face_values.reinit(cell, f);
                   face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
-                  face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, psi);
+                  face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, w);
                   for (const unsigned int q : face_values.quadrature_point_indices())
                     {
-                      double d_du, d_dpsi, d_dv;
-                      electrode_current_density(id, face_values.quadrature_point(q), u[q], psi[q], &d_du, &d_dpsi,
-                                                &d_dv);
+                      double d_du, d_dw, d_dv;
+                      electrode_current_density(id, face_values.quadrature_point(q), u[q], w[q], &d_du, &d_dw, &d_dv);
                       const double ds = face_values.JxW(q);
                       d_local += d_dv * ds;
                       for (unsigned int i = 0; i < n; ++i)
                         {
                           const unsigned int k = fe->system_to_component_index(i).first;
                           const double       v = face_values.shape_value_component(i, q, k);
-                          local_c(i) += (k == 0 ? d_du : d_dpsi) * v * ds;
-                          if (k == 0)
-                            local_b(i) -= flux_scale * d_dv * v * ds;
+                          local_c(i) += (k == 0 ? d_du : d_dw) * v * ds;
+                          if (k == 1) // the charge balance
+                            local_b(i) -= current_scale * d_dv * v * ds;
                         }
                     }
                   cell->get_dof_indices(indices);
@@ -346,6 +419,26 @@ namespace dendra
   }
 
   template <int dim>
+  typename Transport<dim>::Coefficients Transport<dim>::coefficients() const
+  {
+    const double zp = parameters.cation_valence, zm = parameters.anion_valence;
+    const double dp = parameters.cation_diffusivity, dm = parameters.anion_diffusivity;
+    const double c0 = parameters.bulk_concentration;
+    Coefficients k;
+    k.anion_storage    = 1 / dm;
+    k.anion_diffusion  = 1 - zm / zp;
+    k.anion_migration  = zm / zp;
+    k.charge_migration = zp - zm * dm / dp;
+    k.charge_diffusion = dm / dp * (zp - zm);
+    k.anion_source     = -zm / zp / (c0 * dm);
+    k.charge_source[0] = zp / (c0 * dp);
+    k.charge_source[1] = zm / (c0 * dp);
+    k.current          = 1 / (constants::faraday * c0 * dp);
+    k.conductivity     = thermal_voltage() / (zp * constants::faraday * c0 * dp);
+    return k;
+  }
+
+  template <int dim>
   void Transport<dim>::assemble(const bool with_matrix, const LA::MPI::Vector &state)
   {
     Timer timer;
@@ -355,6 +448,8 @@ namespace dendra
     for (const auto *bc : {&parameters.current_density, &parameters.electrode_potential})
       for (const auto &[id, f] : *bc)
         f->set_time(time);
+    if (parameters.source)
+      parameters.source->set_time(time);
 
     const QGauss<dim>                    quadrature(fe->degree + 1);
     const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
@@ -362,27 +457,19 @@ namespace dendra
                                                    update_values | update_gradients | update_quadrature_points | update_JxW_values);
     FEFaceValues<dim>                    face_values(mapping, *fe, face_quadrature,
                                                      update_values | update_quadrature_points | update_JxW_values);
-    const FEValuesExtractors::Scalar     u_extractor(0), psi_extractor(1);
+    const FEValuesExtractors::Scalar     u_extractor(0), w_extractor(1);
     const unsigned int                   n = fe->n_dofs_per_cell(), n_q = quadrature.size();
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
     std::vector<double>                  u(n_q), u_old(n_q), u_older(n_q), u_face(face_quadrature.size()),
-      psi_face(face_quadrature.size());
-    std::vector<Tensor<1, dim>> grad_u(n_q), grad_psi(n_q);
+      w_face(face_quadrature.size());
+    std::vector<Tensor<1, dim>> grad_u(n_q), grad_w(n_q);
     std::vector<Vector<double>> sources(n_q, Vector<double>(2));
-    if (parameters.source)
-      parameters.source->set_time(time);
-    // Scaled sources: r+ / (c0 D+) and -(z-/z+) r- / (c0 D-).
-    const double source_scale[2] = {1.0 / (parameters.bulk_concentration * parameters.cation_diffusivity),
-                                    -parameters.anion_valence / parameters.cation_valence /
-                                      (parameters.bulk_concentration * parameters.anion_diffusivity)};
-
-    const double z[2]     = {parameters.cation_valence, parameters.anion_valence};
-    const double inv_d[2] = {1.0 / parameters.cation_diffusivity, 1.0 / parameters.anion_diffusivity};
-    // Cation flux into the electrolyte i_n / (z+ F), scaled by 1 / (D+ c0).
-    const double flux_scale = 1.0 / (parameters.cation_valence * constants::faraday * parameters.cation_diffusivity *
-                                     parameters.bulk_concentration);
+    std::vector<unsigned int>   component(n);
+    for (unsigned int i = 0; i < n; ++i)
+      component[i] = fe->system_to_component_index(i).first;
+    const Coefficients k = coefficients();
 
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -390,71 +477,98 @@ namespace dendra
           cell_matrix = 0;
           cell_rhs    = 0;
           fe_values.reinit(cell);
-          fe_values[u_extractor].get_function_values(state, u);
-          fe_values[u_extractor].get_function_values(old_solution, u_old);
-          fe_values[u_extractor].get_function_values(older_solution, u_older);
-          fe_values[u_extractor].get_function_gradients(state, grad_u);
-          fe_values[psi_extractor].get_function_gradients(state, grad_psi);
-          if (parameters.source)
-            parameters.source->vector_value_list(fe_values.get_quadrature_points(), sources);
-          for (unsigned int q = 0; q < n_q; ++q)
+          const auto single_ion = parameters.single_ion_conductivity.find(cell->material_id());
+          if (single_ion != parameters.single_ion_conductivity.end())
             {
-              const double u_t = (bdf[0] * u[q] + bdf[1] * u_old[q] + bdf[2] * u_older[q]) / step_dt;
-              const double dx  = fe_values.JxW(q);
-              for (unsigned int i = 0; i < n; ++i)
-                {
-                  const unsigned int e      = fe->system_to_component_index(i).first; // 0: cation, 1: anion
-                  const double       v      = fe_values.shape_value_component(i, q, e);
-                  const auto         grad_v = fe_values.shape_grad_component(i, q, e);
-                  const auto         flux   = grad_u[q] + z[e] * u[q] * grad_psi[q];
-                  cell_rhs(i) -= (inv_d[e] * u_t * v + flux * grad_v - source_scale[e] * sources[q](e) * v) * dx;
-                  if (!with_matrix)
-                    continue;
-                  for (unsigned int j = 0; j < n; ++j)
+              // t+ = 1, c uniform: only charge conservation, -div(kappa grad w) = 0.
+              const double kappa = k.conductivity * single_ion->second;
+              fe_values[w_extractor].get_function_gradients(state, grad_w);
+              for (unsigned int q = 0; q < n_q; ++q)
+                for (unsigned int i = 0; i < n; ++i)
+                  if (component[i] == 1)
                     {
-                      const unsigned int k        = fe->system_to_component_index(j).first;
-                      const double       phi      = fe_values.shape_value_component(j, q, k);
-                      const auto         grad_phi = fe_values.shape_grad_component(j, q, k);
-                      if (k == 0) // d/du
-                        cell_matrix(i, j) +=
-                          (inv_d[e] * bdf[0] / step_dt * phi * v + (grad_phi + z[e] * phi * grad_psi[q]) * grad_v) * dx;
-                      else // d/dpsi
-                        cell_matrix(i, j) += z[e] * u[q] * (grad_phi * grad_v) * dx;
+                      const auto grad_v = fe_values.shape_grad_component(i, q, 1);
+                      cell_rhs(i) -= kappa * grad_w[q] * grad_v * fe_values.JxW(q);
+                      if (with_matrix)
+                        for (unsigned int j = 0; j < n; ++j)
+                          if (component[j] == 1)
+                            cell_matrix(i, j) +=
+                              kappa * fe_values.shape_grad_component(j, q, 1) * grad_v * fe_values.JxW(q);
+                    }
+            }
+          else
+            {
+              fe_values[u_extractor].get_function_values(state, u);
+              fe_values[u_extractor].get_function_values(old_solution, u_old);
+              fe_values[u_extractor].get_function_values(older_solution, u_older);
+              fe_values[u_extractor].get_function_gradients(state, grad_u);
+              fe_values[w_extractor].get_function_gradients(state, grad_w);
+              if (parameters.source)
+                parameters.source->vector_value_list(fe_values.get_quadrature_points(), sources);
+              for (unsigned int q = 0; q < n_q; ++q)
+                {
+                  const double u_t           = (bdf[0] * u[q] + bdf[1] * u_old[q] + bdf[2] * u_older[q]) / step_dt;
+                  const auto   anion_flux    = k.anion_diffusion * grad_u[q] + k.anion_migration * u[q] * grad_w[q];
+                  const auto   charge_flux   = k.charge_migration * u[q] * grad_w[q] - k.charge_diffusion * grad_u[q];
+                  const double anion_source  = k.anion_source * sources[q](1);
+                  const double charge_source = k.charge_source[0] * sources[q](0) + k.charge_source[1] * sources[q](1);
+                  const double dx            = fe_values.JxW(q);
+                  for (unsigned int i = 0; i < n; ++i)
+                    {
+                      const unsigned int e      = component[i]; // 0: anion balance, 1: charge conservation
+                      const double       v      = fe_values.shape_value_component(i, q, e);
+                      const auto         grad_v = fe_values.shape_grad_component(i, q, e);
+                      if (e == 0)
+                        cell_rhs(i) -= (k.anion_storage * u_t * v + anion_flux * grad_v - anion_source * v) * dx;
+                      else
+                        cell_rhs(i) -= (charge_flux * grad_v - charge_source * v) * dx;
+                      if (!with_matrix)
+                        continue;
+                      for (unsigned int j = 0; j < n; ++j)
+                        {
+                          const unsigned int m        = component[j];
+                          const double       phi      = fe_values.shape_value_component(j, q, m);
+                          const auto         grad_phi = fe_values.shape_grad_component(j, q, m);
+                          double             entry;
+                          if (e == 0)
+                            entry = m == 0
+                                      ? k.anion_storage * bdf[0] / step_dt * phi * v +
+                                          (k.anion_diffusion * grad_phi + k.anion_migration * phi * grad_w[q]) * grad_v
+                                      : k.anion_migration * u[q] * grad_phi * grad_v;
+                          else
+                            entry = m == 0
+                                      ? (k.charge_migration * phi * grad_w[q] - k.charge_diffusion * grad_phi) * grad_v
+                                      : k.charge_migration * u[q] * grad_phi * grad_v;
+                          cell_matrix(i, j) += entry * dx;
+                        }
                     }
                 }
             }
           for (const unsigned int f : cell->face_indices())
             {
-              if (!cell->at_boundary(f))
+              if (!cell->at_boundary(f) || !is_electrode(cell->face(f)->boundary_id()))
                 continue;
               const auto id = cell->face(f)->boundary_id();
-              if (!parameters.current_density.count(id) && !parameters.electrode_potential.count(id) &&
-                  !parameters.total_current.count(id))
-                continue;
               face_values.reinit(cell, f);
               face_values[u_extractor].get_function_values(state, u_face);
-              face_values[psi_extractor].get_function_values(state, psi_face);
+              face_values[w_extractor].get_function_values(state, w_face);
               for (const unsigned int q : face_values.quadrature_point_indices())
                 {
-                  double       d_du, d_dpsi;
-                  const double i_n = electrode_current_density(id, face_values.quadrature_point(q), u_face[q],
-                                                               psi_face[q], &d_du, &d_dpsi);
-                  const double ds  = face_values.JxW(q);
+                  double       d_du, d_dw;
+                  const double i_n =
+                    electrode_current_density(id, face_values.quadrature_point(q), u_face[q], w_face[q], &d_du, &d_dw);
+                  const double ds = face_values.JxW(q);
+                  // The current enters the charge balance only: anions do not cross.
                   for (unsigned int i = 0; i < n; ++i)
-                    {
-                      if (fe->system_to_component_index(i).first != 0)
-                        continue; // anions do not cross the electrode
-                      const double v = face_values.shape_value_component(i, q, 0);
-                      cell_rhs(i) += flux_scale * i_n * v * ds;
-                      if (!with_matrix)
-                        continue;
-                      for (unsigned int j = 0; j < n; ++j)
-                        {
-                          const unsigned int k = fe->system_to_component_index(j).first;
-                          cell_matrix(i, j) -=
-                            flux_scale * (k == 0 ? d_du : d_dpsi) * face_values.shape_value_component(j, q, k) * v * ds;
-                        }
-                    }
+                    if (component[i] == 1)
+                      {
+                        const double v = face_values.shape_value_component(i, q, 1);
+                        cell_rhs(i) += k.current * i_n * v * ds;
+                        if (with_matrix)
+                          for (unsigned int j = 0; j < n; ++j)
+                            cell_matrix(i, j) -= k.current * (component[j] == 0 ? d_du : d_dw) *
+                                                 face_values.shape_value_component(j, q, component[j]) * v * ds;
+                      }
                 }
             }
           cell->get_dof_indices(indices);
@@ -470,7 +584,8 @@ namespace dendra
   }
 
   template <int dim>
-  std::vector<double> Transport<dim>::bordered_update(const LA::MPI::Vector &state, LA::MPI::Vector &update)
+  std::vector<double> Transport<dim>::bordered_update(const LA::MPI::Vector &state, LA::MPI::Vector &update,
+                                                      unsigned int &linear_iterations)
   {
     // [A b; c^T d] [dx; dV] = [r; -G]: with A y1 = r (given in update) and
     // A y2_k = b_k, the Schur complement S = d - c^T Y2 gives dV, then
@@ -487,8 +602,7 @@ namespace dendra
     for (unsigned int l = 0; l < m; ++l)
       {
         y2[l].reinit(locally_owned, communicator);
-        solve_direct(system_matrix, y2[l], b[l]);
-        zero_constraints.distribute(y2[l]);
+        linear_iterations += solve_linear(y2[l], b[l]);
       }
     for (unsigned int k = 0; k < m; ++k)
       {
@@ -504,14 +618,24 @@ namespace dendra
   }
 
   template <int dim>
+  unsigned int Transport<dim>::solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b) const
+  {
+    x = 0;
+    const SolverReport report =
+      solve_gmres(system_matrix, x, b, preconditioner, parameters.linear_solver, "Transport (Newton update)");
+    zero_constraints.distribute(x);
+    return report.iterations;
+  }
+
+  template <int dim>
   SolverReport Transport<dim>::advance(const double dt, const unsigned int order)
   {
-    const auto coefficients = BDFCoefficients::make(order, dt, previous_dt);
-    bdf                     = coefficients.a;
-    step_dt                 = dt;
-    const double start_time = time;
-    time                    = start_time + dt;
-    last_assembly_time      = 0;
+    const auto bdf_coefficients = BDFCoefficients::make(order, dt, previous_dt);
+    bdf                         = bdf_coefficients.a;
+    step_dt                     = dt;
+    const double start_time     = time;
+    time                        = start_time + dt;
+    last_assembly_time          = 0;
 
     LA::MPI::Vector current(locally_owned, communicator), update(locally_owned, communicator),
       trial(locally_owned, communicator);
@@ -526,13 +650,12 @@ namespace dendra
     // G_k = integral of i_n - I_k = 0 each; G is weighed like the boundary
     // terms of the field residual.
     const auto   potentials_at_start = galvanostatic_potential;
-    const double flux_scale    = 1.0 / (parameters.cation_valence * constants::faraday * parameters.cation_diffusivity *
-                                     parameters.bulk_concentration);
-    const auto   residual_norm = [&](const LA::MPI::Vector &state) {
+    const double current_scale       = coefficients().current;
+    const auto   residual_norm       = [&](const LA::MPI::Vector &state) {
       assemble(false, state);
       double squared = system_rhs.norm_sqr();
       for (const double g : galvanostatic_residuals(state))
-        squared += flux_scale * flux_scale * g * g;
+        squared += current_scale * current_scale * g * g;
       return std::sqrt(squared);
     };
 
@@ -544,9 +667,9 @@ namespace dendra
       {
         assemble(true, ghosted);
         update = 0;
-        solve_direct(system_matrix, update, system_rhs);
-        zero_constraints.distribute(update);
-        const std::vector<double> potential_update = bordered_update(ghosted, update);
+        preconditioner.initialize(system_matrix, block_dofs, parameters.linear_solver);
+        report.linear_iterations += solve_linear(update, system_rhs);
+        const std::vector<double> potential_update = bordered_update(ghosted, update, report.linear_iterations);
 
         // Backtracking line search on the residual norm.
         const auto potentials = galvanostatic_potential;
@@ -626,7 +749,7 @@ namespace dendra
     std::vector<double> values(quadrature.size());
     double              total = 0;
     for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned())
+      if (cell->is_locally_owned() && !parameters.single_ion_conductivity.count(cell->material_id()))
         {
           fe_values.reinit(cell);
           fe_values[FEValuesExtractors::Scalar(0)].get_function_values(locally_relevant_solution, values);
@@ -642,7 +765,7 @@ namespace dendra
     const QGauss<dim - 1> quadrature(fe->degree + 1);
     FEFaceValues<dim>     face_values(mapping, *fe, quadrature,
                                       update_values | update_quadrature_points | update_JxW_values);
-    std::vector<double>   u(quadrature.size()), psi(quadrature.size());
+    std::vector<double>   u(quadrature.size()), w(quadrature.size());
     double                total = 0;
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -651,11 +774,11 @@ namespace dendra
             {
               face_values.reinit(cell, f);
               face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
-              face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, psi);
+              face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, w);
               for (const unsigned int q : face_values.quadrature_point_indices())
                 {
                   double d1, d2;
-                  total += electrode_current_density(id, face_values.quadrature_point(q), u[q], psi[q], &d1, &d2) *
+                  total += electrode_current_density(id, face_values.quadrature_point(q), u[q], w[q], &d1, &d2) *
                            face_values.JxW(q);
                 }
             }

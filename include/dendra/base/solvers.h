@@ -2,6 +2,7 @@
 
 #include <dendra/base/linear_algebra.h>
 
+#include <deal.II/base/index_set.h>
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/dofs/dof_handler.h>
 
@@ -33,9 +34,10 @@ namespace dendra
   /// What a linear solve did: iterations and wall-clock times (s).
   struct SolverReport
   {
-    unsigned int iterations     = 0; ///< CG iterations (-)
-    double       amg_setup_time = 0; ///< preconditioner set-up (s)
-    double       solve_time     = 0; ///< CG iterations (s)
+    unsigned int iterations        = 0; ///< CG iterations (-), or Newton iterations of a nonlinear solve
+    unsigned int linear_iterations = 0; ///< nonlinear solves: linear (GMRES) iterations of all Newton steps (-)
+    double       amg_setup_time    = 0; ///< preconditioner set-up (s)
+    double       solve_time        = 0; ///< CG iterations (s)
   };
 
   /// Algebraic multigrid: ML (default), BoomerAMG or GAMG through PETSc, or
@@ -61,6 +63,37 @@ namespace dendra
     struct Implementation;
     std::unique_ptr<Implementation> impl;
   };
+
+  /// Block Gauss-Seidel preconditioner for coupled systems: the unknowns fall
+  /// into blocks (e.g. concentration and potential), and one application
+  /// solves the diagonal blocks in order, each by one AMG V-cycle, using the
+  /// updated residual (PETSc's PCFIELDSPLIT, multiplicative). With the Trilinos
+  /// backend it falls back to a sparse direct solve of the whole system.
+  class BlockPreconditioner
+  {
+  public:
+    BlockPreconditioner();
+    ~BlockPreconditioner();
+
+    /// Sets up the preconditioner of @p matrix; @p blocks are the locally
+    /// owned DoFs of each block (together: all owned DoFs, in solve order).
+    void initialize(const LA::MPI::SparseMatrix &matrix, const std::vector<dealii::IndexSet> &blocks,
+                    const LinearSolverSettings &settings);
+
+    /// Applies the preconditioner: dst = P^{-1} src.
+    void vmult(LA::MPI::Vector &dst, const LA::MPI::Vector &src) const;
+
+  private:
+    struct Implementation;
+    std::unique_ptr<Implementation> impl;
+  };
+
+  /// Solves A x = b by right-preconditioned GMRES (restarted every
+  /// max_iterations) with @p preconditioner; throws std::runtime_error naming
+  /// @p what if GMRES does not converge.
+  SolverReport solve_gmres(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, const LA::MPI::Vector &rhs,
+                           const BlockPreconditioner &preconditioner, const LinearSolverSettings &settings,
+                           const std::string &what);
 
   /// Solves A x = b by CG with @p preconditioner; throws std::runtime_error
   /// naming @p what if CG does not converge.

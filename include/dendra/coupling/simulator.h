@@ -58,7 +58,7 @@ namespace dendra
     void                      run_quasi_static();
     void                      run_transient();
     void                      report_summary();
-    void                      record_transport(unsigned int newton_iterations, unsigned int rejected, double dt);
+    void                      record_transport(const SolverReport &newton, unsigned int rejected, double dt);
     std::vector<Field<dim> *> active_fields();
     void                      update_deposit_indicator();
     void                      solve_fields(double time);

@@ -3,6 +3,7 @@
 #include <dendra/base/parameters.h>
 #include <dendra/fields/field.h>
 #include <dendra/kinetics/electrode_kinetics.h>
+#include <dendra/materials/material_library.h>
 
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/numerics/data_postprocessor.h>
@@ -12,19 +13,26 @@
 
 namespace dendra
 {
-  /// Ion transport in a binary electrolyte (cation z+, anion z-, diffusivities
-  /// D+, D-) with the electroneutral closure z+ c+ + z- c- = 0 (PHYSICS.md
-  /// Section 1). Unknowns: the cation concentration c (mol/m^3) and the
-  /// electrolyte potential phi (V), solved in the scaled variables u = c / c0
-  /// and psi = F phi / (R T). The equations are the cation and anion balances
-  ///   (1/D+) du/dt - div(grad u + z+ u grad psi) = 0,
-  ///   (1/D-) du/dt - div(grad u + z- u grad psi) = 0;
-  /// z+ times the first plus |z-| times the second is charge conservation
-  /// div i = 0, eliminating grad psi gives the salt equation with the ambipolar
-  /// D. Implicit BDF1/BDF2 in time, Newton with a backtracking line search.
-  /// Electrodes: a prescribed current density, or Butler-Volmer kinetics at a
-  /// prescribed electrode potential (potentiostatic); the cation flux into the
-  /// electrolyte is i_n / (z+ F), the anion flux is zero.
+  /// Ion transport with the electroneutral closure (PHYSICS.md Section 1) in
+  /// binary electrolytes (cation z+, anion z-, diffusivities D+, D-; liquid or
+  /// polymer) and single-ion conductors (t+ = 1, uniform c; garnet LLZO), both
+  /// possibly in one mesh, told apart by the cell material id.
+  /// Unknowns: u = c / c0 (the salt concentration c, mol/m^3) and the scaled
+  /// reference potential w = F Phi / (R T) = ln u + z+ F phi / (R T), i.e. the
+  /// electrochemical potential of Li+ (the potential of a Li reference
+  /// electrode, Newman). w is continuous across a binary | single-ion
+  /// interface, where c and phi jump. The equations are the anion balance and
+  /// charge conservation div i = 0 (z+ times the cation plus z- times the
+  /// anion balance, free of du/dt):
+  ///   (1/D-) du/dt - div((1 - z-/z+) grad u + (z-/z+) u grad w) = 0,
+  ///   -div((z+ - z- D-/D+) u grad w - (D-/D+)(z+ - z-) grad u) = 0,
+  /// and in single-ion regions -div(kappa grad w) = 0 with kappa from the
+  /// material's ionic conductivity. Implicit BDF1/BDF2 in time; Newton with a
+  /// backtracking line search; GMRES with a block Gauss-Seidel preconditioner
+  /// (AMG on the u and w blocks). Electrodes: a prescribed current density,
+  /// or Butler-Volmer kinetics at a prescribed (potentiostatic) or unknown
+  /// (galvanostatic) electrode potential; the current enters the charge
+  /// balance, anions do not cross.
   template <int dim>
   class Transport : public Field<dim>
   {
@@ -53,13 +61,22 @@ namespace dendra
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> dirichlet;
       /// Volumetric production of cations and anions (mol/(m^3 s)), 2 components; null = none.
       std::shared_ptr<dealii::Function<dim>> source;
-      unsigned int                           newton_max_iterations = 30;    ///< Newton iteration limit (-)
-      double                                 newton_tolerance      = 1e-10; ///< relative residual reduction (-)
+      /// Single-ion conductors (t+ = 1): ionic conductivity sigma_ion (S/m) by
+      /// cell material id; every other cell is binary electrolyte.
+      std::map<dealii::types::material_id, double> single_ion_conductivity;
+      /// GMRES tolerance and AMG settings of the Newton updates.
+      LinearSolverSettings linear_solver         = default_linear_solver();
+      unsigned int         newton_max_iterations = 30;    ///< Newton iteration limit (-)
+      double               newton_tolerance      = 1e-10; ///< relative residual reduction (-)
 
       /// Declares subsection "Transport" (and "Kinetics").
       static void declare_parameters(dealii::ParameterHandler &prm);
-      /// Reads subsection "Transport"; boundaries may be named by @p names.
-      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {});
+      /// Reads subsection "Transport"; boundaries may be named by @p names,
+      /// single-ion conductors are looked up in @p materials.
+      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {},
+                            const MaterialLibrary &materials = MaterialLibrary::defaults());
+      /// GMRES to 1e-8 relative, at most 200 iterations; ML on the blocks.
+      static LinearSolverSettings default_linear_solver();
 
       /// Ambipolar diffusivity D = D+ D- (z+ - z-) / (z+ D+ - z- D-) (m^2/s).
       double ambipolar_diffusivity() const;
@@ -76,17 +93,21 @@ namespace dendra
     void set_state(const dealii::Function<dim> &c_and_phi);
     /// One implicit step from the current time to time + @p dt (BDF of @p order,
     /// 2 falls back to 1 on the first step); returns the Newton iteration count
-    /// as SolverReport::iterations. Throws std::runtime_error if Newton fails;
+    /// as SolverReport::iterations and the GMRES iterations of all its linear
+    /// solves as SolverReport::linear_iterations. Throws std::runtime_error if Newton fails;
     /// the state is then unchanged, so the step can be retried.
     SolverReport advance(double dt, unsigned int order);
     /// Not used for transient fields: use advance().
     SolverReport solve() override;
-    /// Adds "concentration" (mol/m^3) and "electrolyte_potential" (V).
+    /// Adds "concentration" (salt, mol/m^3), "electrolyte_potential" (phi, V)
+    /// and "reference_potential" (Phi, V).
     void add_output(dealii::DataOut<dim> &data_out) const override;
 
-    /// Smallest concentration on boundary @p id (mol/m^3), from the nodal values.
+    /// Smallest salt concentration on boundary @p id (mol/m^3), from the nodal
+    /// values; c0 on single-ion conductors.
     double min_boundary_concentration(dealii::types::boundary_id id) const;
-    /// Total cation amount, the integral of c (mol, or mol/m in 2D).
+    /// Total salt (cation) amount in the binary regions, the integral of c
+    /// (mol, or mol/m in 2D).
     double total_cations() const;
     /// Current into the electrolyte through boundary @p id (A, or A/m in 2D).
     double electrode_current(dealii::types::boundary_id id) const;
@@ -99,10 +120,33 @@ namespace dendra
   private:
     /// RT / F (V).
     double thermal_voltage() const { return constants::gas * parameters.temperature / constants::faraday; }
-    void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
-    void   assemble(bool with_matrix, const LA::MPI::Vector &state);
-    double electrode_current_density(dealii::types::boundary_id id, const dealii::Point<dim> &x, double u, double psi,
-                                     double *d_du, double *d_dpsi, double *d_dv = nullptr) const;
+    /// The constant factors of the scaled equations (see the class documentation).
+    struct Coefficients
+    {
+      double anion_storage, anion_diffusion, anion_migration; ///< 1/D- (s/m^2), 1 - z-/z+, z-/z+
+      double charge_migration, charge_diffusion;              ///< z+ - z- D-/D+, (D-/D+)(z+ - z-)
+      double anion_source;                                    ///< scales r- (m^3 s/(mol m^2))
+      double charge_source[2];                                ///< scale r+ and r- likewise
+      double current;                                         ///< scales a current density: 1 / (F c0 D+) (m/A)
+      double conductivity;                                    ///< scales sigma_ion: RT / (z+ F^2 c0 D+) (m/S)
+    };
+    Coefficients coefficients() const;
+    /// Concentration DoFs on owned cells that touch no binary-electrolyte cell.
+    dealii::IndexSet find_single_ion_concentration_dofs() const;
+    /// Constrains the single-ion concentration DoFs to @p value (u = 1; 0 for updates).
+    void add_region_constraints(dealii::AffineConstraints<double> &constraints, double value) const;
+    void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
+    void assemble(bool with_matrix, const LA::MPI::Vector &state);
+    /// GMRES solve with the Newton matrix; returns the iterations.
+    unsigned int solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b) const;
+    /// True if boundary @p id carries an electrode current.
+    bool is_electrode(dealii::types::boundary_id id) const
+    {
+      return parameters.current_density.count(id) || parameters.electrode_potential.count(id) ||
+             parameters.total_current.count(id);
+    }
+    double electrode_current_density(dealii::types::boundary_id id, const dealii::Point<dim> &x, double u, double w,
+                                     double *d_du, double *d_dw, double *d_dv = nullptr) const;
     /// Integral of i_n over boundary @p id at @p state (A, or A/m in 2D).
     double integrated_current(dealii::types::boundary_id id, const LA::MPI::Vector &state) const;
     /// Residuals G_k = integral of i_n - I_k (A or A/m) of the galvanostatic electrodes at @p state.
@@ -110,7 +154,8 @@ namespace dendra
     /// The bordered part of the Newton matrix: b_k = dR/dV_k, c_k = dG_k/dx, d_k = dG_k/dV_k.
     /// Completes the Newton update of the field (given for V fixed) with the
     /// galvanostatic potentials; returns their updates (V).
-    std::vector<double> bordered_update(const LA::MPI::Vector &state, LA::MPI::Vector &update);
+    std::vector<double> bordered_update(const LA::MPI::Vector &state, LA::MPI::Vector &update,
+                                        unsigned int &linear_iterations);
     void                assemble_galvanostatic(const LA::MPI::Vector &state, std::vector<LA::MPI::Vector> &b,
                                                std::vector<LA::MPI::Vector> &c, std::vector<double> &d) const;
 
@@ -136,5 +181,8 @@ namespace dendra
     double                                          step_dt = 1;
     std::map<dealii::types::boundary_id, double>    galvanostatic_potential; ///< unknown electrode potentials (V)
     std::unique_ptr<dealii::DataPostprocessor<dim>> physical_units;          ///< writes c and phi in SI units
+    dealii::IndexSet                                single_ion_dofs;         ///< u DoFs held at 1
+    std::vector<dealii::IndexSet>                   block_dofs;              ///< owned u and w DoFs
+    BlockPreconditioner                             preconditioner;          ///< of the Newton matrix
   };
 } // namespace dendra
