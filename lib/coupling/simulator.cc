@@ -441,6 +441,8 @@ namespace dendra
         const double next_change = current_program.next_change(time);
         dt                       = std::min(dt, next_change - time); // land on current changes
         SolverReport report;
+        if (restart)
+          transport_field->forget_history(); // no extrapolation across a jump of the current
         try
           {
             report = transport_field->advance(dt, restart ? 1 : time_stepper.order);
@@ -457,7 +459,15 @@ namespace dendra
             ++rejected;
             continue;
           }
-        const auto decision = time_stepper.after_converged_step(dt, -1, report.iterations);
+        const auto [error, error_order] = transport_field->local_error_estimate();
+        const auto decision             = time_stepper.after_converged_step(dt, error, report.iterations, error_order);
+        if (!decision.accept)
+          {
+            transport_field->reject_step(); // the local error is too large: redo it smaller
+            dt = decision.next_dt;
+            ++rejected;
+            continue;
+          }
         time += dt;
         restart = (time >= next_change * (1 - 1e-12));
         ++step;

@@ -64,13 +64,15 @@ namespace dendra
   }
 
   TimeStepController::Decision TimeStepController::after_converged_step(const double dt, const double error,
-                                                                        const unsigned int newton_iterations) const
+                                                                        const unsigned int newton_iterations,
+                                                                        const unsigned int error_order) const
   {
     if (!adaptive)
       return {true, dt};
-    double factor = max_growth;
+    double             factor   = max_growth;
+    const unsigned int exponent = (error_order > 0 ? error_order : order) + 1;
     if (error > 0)
-      factor = std::min(factor, safety * std::pow(tolerance / error, 1.0 / (order + 1)));
+      factor = std::min(factor, safety * std::pow(tolerance / error, 1.0 / exponent));
     if (newton_iterations > target_iterations)
       factor = std::min(factor, 0.5);
     const double next = std::clamp(dt * std::max(factor, 0.1), min_dt, max_dt);

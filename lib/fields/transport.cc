@@ -284,10 +284,7 @@ namespace dendra
     LA::MPI::Vector initial(locally_owned, communicator);
     VectorTools::interpolate(mapping, dofs, Functions::ConstantFunction<dim>(std::vector<double>{1.0, 0.0}), initial);
     constraints.distribute(initial);
-    locally_relevant_solution = initial;
-    old_solution              = locally_relevant_solution;
-    older_solution            = locally_relevant_solution;
-    previous_dt               = 0;
+    reset_history(initial);
     for (const auto &[id, f] : parameters.total_current)
       galvanostatic_potential.emplace(id, 0.0); // V; found by Newton in the first step
   }
@@ -301,10 +298,84 @@ namespace dendra
       ScaledState<dim>(c_and_phi, parameters.bulk_concentration, thermal_voltage() / parameters.cation_valence), state);
     this->make_constraints();
     constraints.distribute(state);
+    reset_history(state);
+  }
+
+  template <int dim>
+  void Transport<dim>::reset_history(const LA::MPI::Vector &state)
+  {
+    locally_relevant_solution.reinit(locally_owned, locally_relevant, communicator);
     locally_relevant_solution = state;
-    old_solution              = state;
-    older_solution            = state;
-    previous_dt               = 0;
+    old_solution              = locally_relevant_solution;
+    older_solution            = locally_relevant_solution;
+    oldest_solution           = locally_relevant_solution;
+    past_dt                   = {{0.0, 0.0}};
+    valid_history             = 0;
+    undo.possible             = false;
+    last_error                = {-1.0, 0};
+  }
+
+  template <int dim>
+  void Transport<dim>::forget_history()
+  {
+    valid_history = 0;
+  }
+
+  template <int dim>
+  void Transport<dim>::reject_step()
+  {
+    AssertThrow(undo.possible, ExcMessage("Transport::reject_step(): no step to reject"));
+    time                      = undo.time;
+    past_dt                   = undo.past_dt;
+    valid_history             = undo.valid_history;
+    galvanostatic_potential   = undo.potentials;
+    old_solution              = older_solution;
+    older_solution            = oldest_solution;
+    oldest_solution           = undo.oldest;
+    locally_relevant_solution = old_solution;
+    undo.possible             = false;
+    last_error                = {-1.0, 0};
+  }
+
+  template <int dim>
+  std::pair<double, unsigned int> Transport<dim>::estimate_local_error(const LA::MPI::Vector &state,
+                                                                       const unsigned int     order) const
+  {
+    // Milne's device: compare the solution with the polynomial extrapolation
+    // of the past states; for the concentration only (the potential follows
+    // it algebraically), in units of c0, as the largest nodal value.
+    if (valid_history == 0)
+      return {-1.0, 0};
+    const double dt = step_dt, dt1 = past_dt[0], dt2 = past_dt[1];
+    const bool   quadratic = (order == 2 && valid_history >= 2);
+    double       largest   = 0;
+    for (const auto i : block_dofs[0])
+      {
+        const double u0 = old_solution(i), u1 = older_solution(i), u2 = oldest_solution(i);
+        double       predicted;
+        if (quadratic)
+          {
+            // Lagrange extrapolation through t_n - dt1 - dt2, t_n - dt1, t_n to t_n + dt.
+            const double l0 = (dt + dt1) * (dt + dt1 + dt2) / (dt1 * (dt1 + dt2));
+            const double l1 = -dt * (dt + dt1 + dt2) / (dt1 * dt2);
+            const double l2 = dt * (dt + dt1) / ((dt1 + dt2) * dt2);
+            predicted       = l0 * u0 + l1 * u1 + l2 * u2;
+          }
+        else
+          predicted = u0 + dt / dt1 * (u0 - u1);
+        largest = std::max(largest, std::abs(state(i) - predicted));
+      }
+    largest = Utilities::MPI::max(largest, communicator);
+    if (quadratic)
+      {
+        // BDF2: LTE = (1 + w)^2 / (6 w (1 + 2 w)) dt^3 u_ttt with w = dt / dt1;
+        // the predictor misses by dt (dt + dt1)(dt + dt1 + dt2) u_ttt / 6.
+        const double w = dt / dt1;
+        return {(1 + w) * (1 + w) / (w * (1 + 2 * w)) * dt * dt / ((dt + dt1) * (dt + dt1 + dt2)) * largest, 2};
+      }
+    // BDF1 (or BDF2 without enough history, estimated conservatively):
+    // LTE = dt^2 u_tt / 2, the predictor misses by dt (dt + dt1) u_tt / 2.
+    return {dt / (dt + dt1) * largest, 1};
   }
 
   template <int dim>
@@ -630,7 +701,7 @@ namespace dendra
   template <int dim>
   SolverReport Transport<dim>::advance(const double dt, const unsigned int order)
   {
-    const auto bdf_coefficients = BDFCoefficients::make(order, dt, previous_dt);
+    const auto bdf_coefficients = BDFCoefficients::make(order, dt, valid_history > 0 ? past_dt[0] : 0.0);
     bdf                         = bdf_coefficients.a;
     step_dt                     = dt;
     const double start_time     = time;
@@ -702,10 +773,14 @@ namespace dendra
                 << residual / initial_residual << ")";
         throw std::runtime_error(message.str());
       }
+    last_error                = estimate_local_error(ghosted, bdf_coefficients.order);
+    undo                      = {start_time, past_dt, valid_history, potentials_at_start, oldest_solution, true};
+    oldest_solution           = older_solution;
     older_solution            = old_solution;
     old_solution              = ghosted;
     locally_relevant_solution = ghosted;
-    previous_dt               = dt;
+    past_dt                   = {{dt, past_dt[0]}};
+    valid_history             = std::min(valid_history + 1, 2u);
     return report;
   }
 

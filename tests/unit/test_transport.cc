@@ -167,7 +167,7 @@ namespace
   /// errors of (u, w) at the end.
   std::pair<double, double> run_manufactured(const Manufactured &m, const unsigned int degree,
                                              const unsigned int refinements, const double dt, const unsigned int order,
-                                             const double end_time)
+                                             const double end_time, double *error_estimate = nullptr)
   {
     Transport<2>::Parameters p;
     p.degree             = degree;
@@ -213,6 +213,8 @@ namespace
     const unsigned int n_steps = static_cast<unsigned int>(std::round(end_time / dt));
     for (unsigned int step = 0; step < n_steps; ++step)
       transport.advance(dt, order);
+    if (error_estimate)
+      *error_estimate = transport.local_error_estimate().first;
     // Gradients for the H1 error.
     class WithGradient : public Function<2>
     {
@@ -297,6 +299,38 @@ TEST_CASE("Transport converges at orders 1 and 2 in time (BDF1, BDF2)", "[transp
       if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
         std::cout << "transport BDF" << order << ": error " << e2 << ", temporal order " << observed << std::endl;
       CHECK(std::abs(observed - order) < 0.1);
+    }
+}
+
+TEST_CASE("The local error estimate of a time step scales like dt^(order + 1)", "[transport]")
+{
+  // The smooth manufactured solution of the previous test; the Milne-device
+  // estimate of the last step (quadratic extrapolation for BDF2) must drop by
+  // 2^(order + 1) when dt halves, and match the known size of the LTE.
+  Manufactured m;
+  m.u           = [](const Point<2> &x, double t) { return 1 + 0.1 * x[0] * x[1] * std::exp(-t); };
+  m.u_t         = [](const Point<2> &x, double t) { return -0.1 * x[0] * x[1] * std::exp(-t); };
+  m.laplacian_u = [](const Point<2> &, double) { return 0.0; };
+  m.grad_u      = [](const Point<2> &x, double t) {
+    return Tensor<1, 2>({0.1 * x[1] * std::exp(-t), 0.1 * x[0] * std::exp(-t)});
+  };
+  m.psi           = [](const Point<2> &x, double t) { return 0.2 * x[0] * (1 + t); };
+  m.laplacian_psi = [](const Point<2> &, double) { return 0.0; };
+  m.grad_psi      = [](const Point<2> &, double t) { return Tensor<1, 2>({0.2 * (1 + t), 0.0}); };
+  for (const unsigned int order : {1u, 2u})
+    {
+      double e1 = 0, e2 = 0;
+      run_manufactured(m, 2, 2, 0.1, order, 0.5, &e1);
+      run_manufactured(m, 2, 2, 0.05, order, 0.5, &e2);
+      const double observed = std::log2(e1 / e2);
+      // The largest second and third time derivatives of u at t = 0.5 (x y = 1): 0.1 exp(-0.5).
+      const double derivative = 0.1 * std::exp(-0.5), dt = 0.05;
+      const double expected   = order == 1 ? dt * dt / 2 * derivative : 2.0 / 9.0 * dt * dt * dt * derivative;
+      if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        std::cout << "transport BDF" << order << ": error estimate " << e2 << " (LTE " << expected << "), order "
+                  << observed << std::endl;
+      CHECK(std::abs(observed - (order + 1)) < 0.2);
+      CHECK(e2 == Approx(expected).epsilon(0.1));
     }
 }
 

@@ -39,8 +39,11 @@ namespace dendra
       bool   accept;  ///< keep the step (false: redo it with next_dt)
       double next_dt; ///< step size for the next (or repeated) step (s)
     };
-    /// Decides after a converged step of size @p dt.
-    Decision after_converged_step(double dt, double error, unsigned int newton_iterations) const;
+    /// Decides after a converged step of size @p dt; the error estimate is of
+    /// order @p error_order (0: the BDF order), so that the step scales by
+    /// (tolerance / error)^(1 / (error_order + 1)).
+    Decision after_converged_step(double dt, double error, unsigned int newton_iterations,
+                                  unsigned int error_order = 0) const;
     /// Step size to retry with after a failed (diverged) solve of size @p dt;
     /// throws std::runtime_error naming @p where if it would fall below the minimum.
     double after_failed_step(double dt, const std::string &where) const;

@@ -97,6 +97,15 @@ namespace dendra
     /// solves as SolverReport::linear_iterations. Throws std::runtime_error if Newton fails;
     /// the state is then unchanged, so the step can be retried.
     SolverReport advance(double dt, unsigned int order);
+    /// Undoes the last advance() (e.g. when its error estimate is too large).
+    void reject_step();
+    /// Marks the current state as a restart point: the next steps do not look
+    /// back past it (BDF2 and error estimates), e.g. after a jump of the current.
+    void forget_history();
+    /// Estimate of the local truncation error of the last step, the largest
+    /// nodal error of c in units of c0 (-), and the order of the estimate
+    /// (1 or 2); {-1, 0} when there is not enough history.
+    std::pair<double, unsigned int> local_error_estimate() const { return last_error; }
     /// Not used for transient fields: use advance().
     SolverReport solve() override;
     /// Adds "concentration" (salt, mol/m^3), "electrolyte_potential" (phi, V)
@@ -137,6 +146,10 @@ namespace dendra
     void add_region_constraints(dealii::AffineConstraints<double> &constraints, double value) const;
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void assemble(bool with_matrix, const LA::MPI::Vector &state);
+    /// Makes @p state the current state without history.
+    void reset_history(const LA::MPI::Vector &state);
+    /// Milne-device estimate of the local error of the step just solved, @p state.
+    std::pair<double, unsigned int> estimate_local_error(const LA::MPI::Vector &state, unsigned int order) const;
     /// GMRES solve with the Newton matrix; returns the iterations.
     unsigned int solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b) const;
     /// True if boundary @p id carries an electrode current.
@@ -173,10 +186,22 @@ namespace dendra
     using Field<dim>::time;
     using Field<dim>::last_assembly_time;
 
-    Parameters                                      parameters;
-    dealii::AffineConstraints<double>               zero_constraints;             ///< homogeneous, for Newton updates
-    LA::MPI::Vector                                 old_solution, older_solution; ///< u^n, u^{n-1} (ghosted)
-    double                                          previous_dt = 0;
+    Parameters                        parameters;
+    dealii::AffineConstraints<double> zero_constraints;                            ///< homogeneous, for Newton updates
+    LA::MPI::Vector                 old_solution, older_solution, oldest_solution; ///< u^n, u^{n-1}, u^{n-2} (ghosted)
+    std::array<double, 2>           past_dt{{0.0, 0.0}}; ///< the steps that made u^n and u^{n-1} (s)
+    unsigned int                    valid_history = 0;   ///< past steps usable since the start or a restart (0..2)
+    std::pair<double, unsigned int> last_error{-1.0, 0}; ///< local error estimate of the last step and its order
+    /// What reject_step() needs to restore.
+    struct Undo
+    {
+      double                                       time = 0;
+      std::array<double, 2>                        past_dt{{0.0, 0.0}};
+      unsigned int                                 valid_history = 0;
+      std::map<dealii::types::boundary_id, double> potentials;
+      LA::MPI::Vector                              oldest;
+      bool                                         possible = false;
+    } undo;
     std::array<double, 3>                           bdf{{1.0, -1.0, 0.0}};
     double                                          step_dt = 1;
     std::map<dealii::types::boundary_id, double>    galvanostatic_potential; ///< unknown electrode potentials (V)
