@@ -188,8 +188,33 @@ namespace dendra
   parse_boundary_functions<2>(const std::string &, unsigned int, const std::string &, const BoundaryNames &);
   template std::map<types::boundary_id, std::shared_ptr<Function<3>>>
   parse_boundary_functions<3>(const std::string &, unsigned int, const std::string &, const BoundaryNames &);
-  template Point<2>              parse_point<2>(const std::string &, const std::string &);
-  template Point<3>              parse_point<3>(const std::string &, const std::string &);
-  template std::vector<Point<2>> parse_points<2>(const std::string &, const std::string &);
-  template std::vector<Point<3>> parse_points<3>(const std::string &, const std::string &);
+  template Point<2>                           parse_point<2>(const std::string &, const std::string &);
+  template Point<3>                           parse_point<3>(const std::string &, const std::string &);
+  template std::vector<Point<2>>              parse_points<2>(const std::string &, const std::string &);
+  template std::vector<Point<3>>              parse_points<3>(const std::string &, const std::string &);
+  std::vector<std::pair<std::string, double>> parse_named_values(const std::string &text, const std::string &parameter)
+  {
+    std::vector<std::pair<std::string, double>> result;
+    for (const auto &entry : split_top_level(text, ';'))
+      {
+        if (entry.empty())
+          continue;
+        const auto colon = entry.find(':');
+        require_input(colon != std::string::npos, parameter + ": entry '" + entry + "' must read 'name: number'");
+        const std::string name   = Utilities::trim(entry.substr(0, colon)),
+                          number = Utilities::trim(entry.substr(colon + 1));
+        try
+          {
+            std::size_t  used  = 0;
+            const double value = std::stod(number, &used);
+            require_input(used == number.size(), "");
+            result.emplace_back(name, value);
+          }
+        catch (const std::exception &)
+          {
+            throw InputError(parameter + ": '" + number + "' (for '" + name + "') is not a number");
+          }
+      }
+    return result;
+  }
 } // namespace dendra

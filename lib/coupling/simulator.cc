@@ -141,8 +141,8 @@ namespace dendra
         time_stepper.parse_parameters(prm);
         current_program.parse_parameters(prm);
         require_input(mesh_builder.adaptive_cycles == 0,
-                      "Mesh refinement/Adaptive refinement cycles: adaptivity is not yet available with the "
-                      "transport field; set it to 0");
+                      "Mesh refinement/Adaptive refinement cycles: transient runs adapt between time steps; set "
+                      "it to 0 and use Mesh refinement/Adaptation interval");
         if (!current_program.working_electrode().empty())
           {
             const auto id = parse_boundary_map(current_program.working_electrode() + ": 0",
@@ -476,6 +476,8 @@ namespace dendra
           elasticity_field->update_stress_output();
         record_transport(report, rejected, dt);
         write_output(step, time);
+        if (mesh_builder.adaptation_interval > 0 && step % mesh_builder.adaptation_interval == 0)
+          adapt_mesh(); // the fields are transferred; quasi-static ones are solved again next step
 
         std::ostringstream progress;
         const double       elapsed = wall_clock.wall_time();

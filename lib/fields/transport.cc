@@ -817,7 +817,7 @@ namespace dendra
   }
 
   template <int dim>
-  double Transport<dim>::total_cations() const
+  double Transport<dim>::salt_integral(const LA::MPI::Vector &state) const
   {
     const QGauss<dim>   quadrature(fe->degree + 1);
     FEValues<dim>       fe_values(mapping, *fe, quadrature, update_values | update_JxW_values);
@@ -827,11 +827,69 @@ namespace dendra
       if (cell->is_locally_owned() && !parameters.single_ion_conductivity.count(cell->material_id()))
         {
           fe_values.reinit(cell);
-          fe_values[FEValuesExtractors::Scalar(0)].get_function_values(locally_relevant_solution, values);
+          fe_values[FEValuesExtractors::Scalar(0)].get_function_values(state, values);
           for (unsigned int q = 0; q < quadrature.size(); ++q)
             total += values[q] * fe_values.JxW(q);
         }
-    return parameters.bulk_concentration * Utilities::MPI::sum(total, communicator);
+    return Utilities::MPI::sum(total, communicator);
+  }
+
+  template <int dim>
+  double Transport<dim>::total_cations() const
+  {
+    return parameters.bulk_concentration * salt_integral(locally_relevant_solution);
+  }
+
+  template <int dim>
+  void Transport<dim>::restore_salt(LA::MPI::Vector &state, const double target) const
+  {
+    // e = 1 on the free concentration DoFs, completed by the homogeneous
+    // constraints (hanging nodes follow, Dirichlet and single-ion DoFs stay
+    // 0): state + delta e keeps every constraint and gains delta * int(e).
+    LA::MPI::Vector unit(locally_owned, communicator);
+    for (const auto i : block_dofs[0])
+      if (!constraints.is_constrained(i))
+        unit(i) = 1.0;
+    unit.compress(VectorOperation::insert);
+    zero_constraints.distribute(unit);
+    LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
+    ghosted                = unit;
+    const double unit_salt = salt_integral(ghosted);
+    ghosted                = state;
+    if (unit_salt > 0)
+      state.add((target - salt_integral(ghosted)) / unit_salt, unit);
+  }
+
+  template <int dim>
+  void Transport<dim>::prepare_for_transfer()
+  {
+    salt_before_transfer = {
+      {salt_integral(old_solution), salt_integral(older_solution), salt_integral(oldest_solution)}};
+    history_transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    history_transfer->prepare_for_coarsening_and_refinement(
+      std::vector<const LA::MPI::Vector *>{&old_solution, &older_solution, &oldest_solution});
+  }
+
+  template <int dim>
+  void Transport<dim>::finish_transfer()
+  {
+    const auto kept_past_dt = past_dt;
+    const auto kept_history = valid_history;
+    setup_dofs(); // keeps the galvanostatic potentials
+    std::vector<LA::MPI::Vector>   states(3, LA::MPI::Vector(locally_owned, communicator));
+    std::vector<LA::MPI::Vector *> pointers{&states[0], &states[1], &states[2]};
+    history_transfer->interpolate(pointers);
+    history_transfer.reset();
+    for (unsigned int k = 0; k < 3; ++k)
+      {
+        constraints.distribute(states[k]);
+        restore_salt(states[k], salt_before_transfer[k]);
+      }
+    reset_history(states[0]);
+    older_solution  = states[1];
+    oldest_solution = states[2];
+    past_dt         = kept_past_dt;
+    valid_history   = kept_history;
   }
 
   template <int dim>

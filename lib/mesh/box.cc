@@ -24,7 +24,11 @@ namespace dendra
                           "Coarse cells along " + axis + " (-)" + (d == 2 ? "; 3D only." : "."));
       }
     prm.declare_entry("Material", "LLZO", Patterns::Selection(MaterialLibrary::pattern_names()),
-                      "Material filling the box.");
+                      "Material filling the box (when Layers is empty).");
+    prm.declare_entry("Layers", "", Patterns::Anything(),
+                      "Layers along x from x = 0, 'material: thickness; ...' with thicknesses in m that add up to "
+                      "X extent, e.g. 'Polymer electrolyte: 5e-5; LLZO: 5e-5'; empty: one Material. Put layer "
+                      "boundaries on coarse-cell faces (X repetitions) to keep the interfaces sharp.");
     prm.leave_subsection();
   }
 
@@ -42,8 +46,20 @@ namespace dendra
                       "Geometry/Box/" + axis + " extent = " + format_number(extent[d]) + " m must be > 0");
       }
     material_name = prm.get("Material");
-    material_id   = materials.by_name(material_name, "Geometry/Box/Material").id;
-    is_li_metal   = (material_name == "Li metal");
+    layers.clear();
+    double end = 0;
+    for (const auto &[name, thickness] : parse_named_values(prm.get("Layers"), "Geometry/Box/Layers"))
+      {
+        require_input(thickness > 0, "Geometry/Box/Layers: layer '" + name + "' has thickness " +
+                                       format_number(thickness) + " m; it must be > 0");
+        end += thickness;
+        layers.push_back({end, materials.by_name(name, "Geometry/Box/Layers").id, name});
+      }
+    require_input(layers.empty() || std::abs(end - extent[0]) <= 1e-9 * extent[0],
+                  "Geometry/Box/Layers: the thicknesses add up to " + format_number(end) +
+                    " m, but X extent = " + format_number(extent[0]) + " m");
+    if (layers.empty())
+      layers.push_back({extent[0], materials.by_name(material_name, "Geometry/Box/Material").id, material_name});
     prm.leave_subsection();
   }
 
@@ -61,15 +77,24 @@ namespace dendra
   }
 
   template <int dim>
-  types::material_id Box<dim>::material_id_at(const Point<dim> &) const
+  const typename Box<dim>::Layer &Box<dim>::layer_at(const Point<dim> &p) const
   {
-    return material_id;
+    for (const auto &layer : layers)
+      if (p[0] < layer.end)
+        return layer;
+    return layers.back();
   }
 
   template <int dim>
-  double Box<dim>::initial_li_indicator(const Point<dim> &) const
+  types::material_id Box<dim>::material_id_at(const Point<dim> &p) const
   {
-    return is_li_metal ? 1.0 : 0.0;
+    return layer_at(p).material_id;
+  }
+
+  template <int dim>
+  double Box<dim>::initial_li_indicator(const Point<dim> &p) const
+  {
+    return layer_at(p).material_name == "Li metal" ? 1.0 : 0.0;
   }
 
   template <int dim>
@@ -78,7 +103,10 @@ namespace dendra
     std::string size;
     for (unsigned int d = 0; d < dim; ++d)
       size += (d ? " x " : "") + format_number(extent[d]);
-    return "box " + size + " m of " + material_name;
+    std::string filling;
+    for (const auto &layer : layers)
+      filling += (filling.empty() ? "" : " | ") + layer.material_name;
+    return "box " + size + " m of " + filling;
   }
 
   template class Box<2>;

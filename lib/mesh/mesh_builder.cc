@@ -23,6 +23,9 @@ namespace dendra
     prm.declare_entry("Adaptive refinement cycles", "0", Patterns::Integer(0, 20),
                       "Solve-estimate-adapt cycles in each step before the final solve (-); the "
                       "indicator is the sum of the fields' Kelly indicators, each scaled to max 1.");
+    prm.declare_entry("Adaptation interval", "0", Patterns::Integer(0),
+                      "Transient (transport) runs: adapt the mesh after every this many accepted time steps, "
+                      "transferring the state and its history (-); 0 never adapts.");
     prm.declare_entry("Refinement fraction", "0.3", Patterns::Double(0, 1),
                       "Fraction of the total error indicator whose cells are refined (-).");
     prm.declare_entry("Coarsening fraction", "0.05", Patterns::Double(0, 1),
@@ -40,6 +43,7 @@ namespace dendra
     interface_resolution      = prm.get_double("Interface resolution");
     max_interface_refinements = prm.get_integer("Maximum interface refinements");
     adaptive_cycles           = prm.get_integer("Adaptive refinement cycles");
+    adaptation_interval       = prm.get_integer("Adaptation interval");
     refine_fraction           = prm.get_double("Refinement fraction");
     coarsen_fraction          = prm.get_double("Coarsening fraction");
     min_level                 = prm.get_integer("Minimum level");
@@ -69,8 +73,10 @@ namespace dendra
   template <int dim>
   void MeshBuilder<dim>::assign_material_ids(const Geometry<dim> &geometry, Triangulation<dim> &tria)
   {
-    for (const auto &cell : tria.active_cell_iterators())
-      if (!cell->is_artificial())
+    // Parents too: a cell that is coarsened later must come back with its
+    // material (interface cells are never coarsened, see mark_for_adaptation).
+    for (const auto &cell : tria.cell_iterators())
+      if (!cell->is_active() || !cell->is_artificial())
         cell->set_material_id(geometry.material_id_at(cell->center()));
   }
 
@@ -82,6 +88,10 @@ namespace dendra
     if (!geometry.classifies_cells())
       return;
     assign_material_ids(geometry, tria);
+    // p4est re-creates cells that move between ranks or are coarsened by
+    // refining their ancestors, and children inherit the ancestor's material:
+    // classify again after every mesh change.
+    tria.signals.post_distributed_refinement.connect([&geometry, &tria]() { assign_material_ids(geometry, tria); });
     if (interface_resolution <= 0)
       return;
     for (unsigned int round = 0; round < max_interface_refinements; ++round)

@@ -107,6 +107,28 @@ TEST_CASE("Interface refinement resolves the defect to the requested size", "[ge
   CHECK(Utilities::MPI::max(largest, MPI_COMM_WORLD) >= 1e-6); // far field stays coarse
 }
 
+TEST_CASE("Cells coarsened back to their parents keep their material", "[geometry]")
+{
+  MeshBuilder<2> builder;
+  builder.initial_global_refinement              = 3;
+  builder.interface_resolution                   = 2e-7;
+  const auto                              defect = make_defect<2>("rectangle");
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  builder.build(defect, tria);
+  for (unsigned int round = 0; round < 2; ++round)
+    {
+      for (const auto &cell : tria.active_cell_iterators())
+        if (cell->is_locally_owned() && !MeshBuilder<2>::is_interface_cell(defect, cell))
+          cell->set_coarsen_flag();
+      tria.execute_coarsening_and_refinement();
+    }
+  unsigned int wrong = 0;
+  for (const auto &cell : tria.active_cell_iterators())
+    if (cell->is_locally_owned() && !MeshBuilder<2>::is_interface_cell(defect, cell))
+      wrong += (cell->material_id() != defect.material_id_at(cell->center()));
+  CHECK(Utilities::MPI::sum(wrong, MPI_COMM_WORLD) == 0);
+}
+
 TEST_CASE("Defect parameters are validated", "[geometry]")
 {
   CHECK_THROWS_WITH(make_defect<2>("triangle", 6.0),

@@ -90,3 +90,15 @@ TEST_CASE("A missing parameter file is reported by name", "[parameters]")
   Simulator<2>::declare_parameters(prm);
   CHECK_THROWS_WITH(read_parameter_file(prm, "no-such-input.prm"), Catch::Contains("no-such-input.prm"));
 }
+
+TEST_CASE("Named values are parsed in order and bad numbers are reported", "[parameters]")
+{
+  const auto layers = parse_named_values("Polymer electrolyte: 5e-5; LLZO: 2.5e-5", "Geometry/Box/Layers");
+  REQUIRE(layers.size() == 2);
+  CHECK(layers[0].first == "Polymer electrolyte");
+  CHECK(layers[1].second == 2.5e-5);
+  CHECK(parse_named_values("  ", "p").empty());
+  CHECK_THROWS_WITH(parse_named_values("LLZO: 1e-5x", "Geometry/Box/Layers"),
+                    "Geometry/Box/Layers: '1e-5x' (for 'LLZO') is not a number");
+  CHECK_THROWS_AS(parse_named_values("LLZO 1e-5", "p"), InputError);
+}

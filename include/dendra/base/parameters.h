@@ -53,4 +53,8 @@ namespace dendra
 
   /// Formats a number compactly for messages (e.g. "1.5e-06").
   std::string format_number(double value);
+
+  /// Parses an ordered list 'name: number; name: number; ...' (empty text: none);
+  /// InputError naming @p parameter on a malformed entry or number.
+  std::vector<std::pair<std::string, double>> parse_named_values(const std::string &text, const std::string &parameter);
 } // namespace dendra

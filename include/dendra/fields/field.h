@@ -42,9 +42,9 @@ namespace dendra
     /// Kelly error indicator per active cell.
     void estimate_error(dealii::Vector<float> &indicators) const;
     /// Stores the solution before the mesh changes.
-    void prepare_for_transfer();
+    virtual void prepare_for_transfer();
     /// Sets up the DoFs on the new mesh and interpolates the stored solution.
-    void finish_transfer();
+    virtual void finish_transfer();
 
     /// The solution with ghost values.
     const LA::MPI::Vector &solution() const { return locally_relevant_solution; }

@@ -97,6 +97,13 @@ namespace dendra
     /// solves as SolverReport::linear_iterations. Throws std::runtime_error if Newton fails;
     /// the state is then unchanged, so the step can be retried.
     SolverReport advance(double dt, unsigned int order);
+    /// Stores the state and its history (BDF2, error estimates) and the salt
+    /// content of each, before the mesh changes.
+    void prepare_for_transfer() override;
+    /// Interpolates the stored states to the new mesh and restores each one's
+    /// salt content exactly (to round-off) by a uniform shift of c; the last
+    /// step can no longer be rejected.
+    void finish_transfer() override;
     /// Undoes the last advance() (e.g. when its error estimate is too large).
     void reject_step();
     /// Marks the current state as a restart point: the next steps do not look
@@ -146,6 +153,11 @@ namespace dendra
     void add_region_constraints(dealii::AffineConstraints<double> &constraints, double value) const;
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void assemble(bool with_matrix, const LA::MPI::Vector &state);
+    /// Integral of u over the binary-electrolyte cells for the ghosted @p state (m^d).
+    double salt_integral(const LA::MPI::Vector &state) const;
+    /// Adds a multiple of the constrained unit concentration to @p state so
+    /// that its salt integral becomes @p target (m^d).
+    void restore_salt(LA::MPI::Vector &state, double target) const;
     /// Makes @p state the current state without history.
     void reset_history(const LA::MPI::Vector &state);
     /// Milne-device estimate of the local error of the step just solved, @p state.
@@ -209,5 +221,7 @@ namespace dendra
     dealii::IndexSet                                single_ion_dofs;         ///< u DoFs held at 1
     std::vector<dealii::IndexSet>                   block_dofs;              ///< owned u and w DoFs
     BlockPreconditioner                             preconditioner;          ///< of the Newton matrix
+    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> history_transfer;
+    std::array<double, 3> salt_before_transfer{{0.0, 0.0, 0.0}}; ///< of u^n, u^{n-1}, u^{n-2} (m^d)
   };
 } // namespace dendra

@@ -3,11 +3,13 @@
 #include <dendra/mesh/geometry.h>
 
 #include <array>
+#include <string>
+#include <vector>
 
 namespace dendra
 {
-  /// Geometry "box": [0, X] x [0, Y] (x [0, Z]) of one material, with
-  /// boundary ids 0..2dim-1 (x min, x max, y min, ...).
+  /// Geometry "box": [0, X] x [0, Y] (x [0, Z]) of one material or of layers
+  /// stacked along x, with boundary ids 0..2dim-1 (x min, x max, y min, ...).
   template <int dim>
   class Box : public Geometry<dim>
   {
@@ -23,8 +25,15 @@ namespace dendra
   private:
     std::array<double, 3>       extent{};      ///< edge lengths (m)
     std::array<unsigned int, 3> repetitions{}; ///< coarse cells per edge (-)
-    dealii::types::material_id  material_id = 0;
-    std::string                 material_name;
-    bool                        is_li_metal = false;
+    /// One layer: up to x = end (m), of one material.
+    struct Layer
+    {
+      double                     end;
+      dealii::types::material_id material_id;
+      std::string                material_name;
+    };
+    const Layer       &layer_at(const dealii::Point<dim> &p) const;
+    std::string        material_name; ///< of a box without layers
+    std::vector<Layer> layers;        ///< along x, at least one
   };
 } // namespace dendra

@@ -21,10 +21,11 @@ namespace dendra
 
     /// Coarse mesh, global refinement, then material classification and
     /// refinement of interface cells until they are no larger than the
-    /// interface resolution.
+    /// interface resolution. Cells are classified again after every later
+    /// mesh change of @p tria, so @p geometry must outlive it.
     void build(const Geometry<dim> &geometry, dealii::parallel::distributed::Triangulation<dim> &tria) const;
 
-    /// Sets the material id of every active cell from the geometry (by cell centre).
+    /// Sets the material id of every cell (all levels) from the geometry, by cell centre.
     static void assign_material_ids(const Geometry<dim> &geometry, dealii::Triangulation<dim> &tria);
 
     /// True if cells of different material meet in @p cell (sampled at vertices, face centres, centre).
@@ -36,11 +37,12 @@ namespace dendra
     void mark_for_adaptation(dealii::parallel::distributed::Triangulation<dim> &tria,
                              const dealii::Vector<float>                       &indicators) const;
 
-    unsigned int initial_global_refinement = 0;    ///< uniform refinements of the coarse mesh (-)
-    double       interface_resolution      = 0;    ///< cell size at material interfaces (m); 0 = off
-    unsigned int max_interface_refinements = 10;   ///< cap on interface refinement rounds (-)
-    unsigned int adaptive_cycles           = 0;    ///< solve-estimate-refine cycles per step (-)
-    double       refine_fraction           = 0.3;  ///< fraction of the error indicator refined (-)
+    unsigned int initial_global_refinement = 0;   ///< uniform refinements of the coarse mesh (-)
+    double       interface_resolution      = 0;   ///< cell size at material interfaces (m); 0 = off
+    unsigned int max_interface_refinements = 10;  ///< cap on interface refinement rounds (-)
+    unsigned int adaptive_cycles           = 0;   ///< solve-estimate-refine cycles per step (-)
+    unsigned int adaptation_interval       = 0;   ///< transient runs: accepted steps between adaptations (-), 0 = never
+    double       refine_fraction           = 0.3; ///< fraction of the error indicator refined (-)
     double       coarsen_fraction          = 0.05; ///< fraction of the error indicator coarsened (-)
     unsigned int min_level                 = 0;    ///< coarsest allowed level (-)
     unsigned int max_level                 = 12;   ///< finest allowed level (-)
