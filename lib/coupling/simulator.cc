@@ -306,7 +306,12 @@ namespace dendra
       }
     s.end_row();
     output->write_statistics(s);
+    record_probes(step, time);
+  }
 
+  template <int dim>
+  void Simulator<dim>::record_probes(const unsigned int step, const double time)
+  {
     if (probes->points().empty())
       return;
     probe_table.add_value("step", "", step);
@@ -331,6 +336,15 @@ namespace dendra
                          names, "m");
         add_probe_values(elasticity_field->get_mapping(), elasticity_field->stress_dof_handler(),
                          elasticity_field->stress_fields(), Elasticity<dim>::stress_field_names(), "Pa");
+      }
+    if (transport_field)
+      {
+        const auto quantities = transport_field->probe_quantities();
+        const auto values     = transport_field->probe(*probes);
+        for (unsigned int p = 0; p < values.size(); ++p)
+          for (unsigned int c = 0; c < values[p].size(); ++c)
+            probe_table.add_value("p" + std::to_string(p) + "_" + quantities[c].first, quantities[c].second,
+                                  values[p][c]);
       }
     probe_table.end_row();
     output->write_probes(probe_table);
@@ -535,8 +549,11 @@ namespace dendra
                       transport_field->electrode_potential(counter));
       }
     s.add_value("total_cations", dim == 2 ? "mol/m" : "mol", transport_field->total_cations());
+    if (transport_parameters.closure == Transport<dim>::Closure::poisson)
+      s.add_value("total_charge", dim == 2 ? "C/m" : "C", transport_field->total_charge());
     s.end_row();
     output->write_statistics(s);
+    record_probes(s.n_rows(), time);
   }
 
   template <int dim>

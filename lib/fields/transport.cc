@@ -13,6 +13,12 @@
 #include <deal.II/numerics/data_postprocessor.h>
 #include <deal.II/numerics/vector_tools.h>
 
+#ifdef DENDRA_USE_TRILINOS
+#include <deal.II/lac/trilinos_solver.h>
+#else
+#include <deal.II/lac/petsc_solver.h>
+#endif
+
 #include <cmath>
 #include <sstream>
 
@@ -22,6 +28,20 @@ namespace dendra
 
   namespace
   {
+    /// Sparse direct solve (MUMPS through PETSc, or Amesos).
+    void solve_direct(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b)
+    {
+      SolverControl control(1, 0);
+#ifdef DENDRA_USE_TRILINOS
+      TrilinosWrappers::SolverDirect solver(control);
+      solver.initialize(matrix);
+      solver.solve(x, b);
+#else
+      PETScWrappers::SparseDirectMUMPS solver(control, matrix.get_mpi_communicator());
+      solver.solve(matrix, x, b);
+#endif
+    }
+
     /// Writes the salt concentration c = c0 u (mol/m^3; 0 in single-ion
     /// regions, which hold no salt), the electrostatic potential phi (V) and
     /// the reference potential Phi = RT/(z+ F) w (V, continuous).
@@ -57,30 +77,77 @@ namespace dendra
       std::map<types::material_id, double> single_ion;
     };
 
-    /// (c, phi) in SI units seen as the scaled unknowns u = c / c0 and
-    /// w = ln u + z+ F phi / (R T).
+    /// Writes c+ and c- (mol/m^3), phi (V) and the charge density
+    /// F (z+ c+ + z- c-) (C/m^3) of the Poisson closure.
+    template <int dim>
+    class PoissonUnits : public DataPostprocessor<dim>
+    {
+    public:
+      explicit PoissonUnits(const typename Transport<dim>::Parameters &p)
+        : c0(p.bulk_concentration)
+        , anion_c0(-p.cation_valence * p.bulk_concentration / p.anion_valence)
+        , volts(constants::gas * p.temperature / constants::faraday)
+        , charge(constants::faraday * p.cation_valence * p.bulk_concentration)
+      {}
+      void evaluate_vector_field(const DataPostprocessorInputs::Vector<dim> &inputs,
+                                 std::vector<Vector<double>>                &computed) const override
+      {
+        for (unsigned int q = 0; q < inputs.solution_values.size(); ++q)
+          {
+            const auto &s  = inputs.solution_values[q];
+            computed[q](0) = c0 * s(0);
+            computed[q](1) = anion_c0 * s(1);
+            computed[q](2) = volts * s(2);
+            computed[q](3) = charge * (s(0) - s(1));
+          }
+      }
+      std::vector<std::string> get_names() const override
+      {
+        return {"cation_concentration", "anion_concentration", "electrolyte_potential", "charge_density"};
+      }
+      UpdateFlags get_needed_update_flags() const override { return update_values; }
+
+    private:
+      double c0, anion_c0, volts, charge;
+    };
+
+    /// (c, phi) in SI units seen as the scaled unknowns: u = c / c0 and
+    /// w = ln u + z+ F phi / (R T) (electroneutral), or u+ = u- = c / c0 and
+    /// psi = F phi / (R T) (Poisson; electroneutral data), or, for Poisson and
+    /// data (c+, c-, phi), u+ = c+ / c0, u- = c- / c0-, psi.
     template <int dim>
     class ScaledState : public Function<dim>
     {
     public:
-      ScaledState(const Function<dim> &physical, const double c0, const double volts)
-        : Function<dim>(2)
+      ScaledState(const Function<dim> &physical, const double c0, const double thermal_voltage, const double z,
+                  const double anion_z, const bool poisson)
+        : Function<dim>(poisson ? 3 : 2)
         , physical(physical)
         , c0(c0)
-        , volts(volts)
+        , thermal_voltage(thermal_voltage)
+        , z(z)
+        , anion_z(anion_z)
+        , poisson(poisson)
       {}
       double value(const Point<dim> &p, const unsigned int component) const override
       {
+        if (poisson && physical.n_components == 3) // (c+, c-, phi)
+          return component == 2 ? physical.value(p, 2) / thermal_voltage
+                                : physical.value(p, component) / (component == 0 ? c0 : -c0 * z / anion_z);
         const double u = physical.value(p, 0) / c0;
-        if (component == 0)
+        if (component + 1 < this->n_components)
           return u;
+        const double psi = physical.value(p, 1) / thermal_voltage;
+        if (poisson)
+          return psi;
         require_input(u > 0, "Transport: the concentration must be > 0 where the state is set");
-        return std::log(u) + physical.value(p, 1) / volts;
+        return std::log(u) + z * psi;
       }
 
     private:
       const Function<dim> &physical;
-      double               c0, volts;
+      double               c0, thermal_voltage, z, anion_z;
+      bool                 poisson;
     };
   } // namespace
 
@@ -89,6 +156,12 @@ namespace dendra
   {
     prm.enter_subsection("Transport");
     prm.declare_entry("Polynomial degree", "1", Patterns::Integer(1, 3), "Degree of c and phi (-).");
+    prm.declare_entry("Closure", "electroneutral", Patterns::Selection("electroneutral|poisson"),
+                      "electroneutral: z+ c+ + z- c- = 0, one salt balance plus charge conservation; poisson: "
+                      "c+ and c- separately with -div(eps0 epsr grad phi) = F (z+ c+ + z- c-), resolving "
+                      "space-charge layers (Debye length: refine the mesh to it; binary electrolytes only).");
+    prm.declare_entry("Relative permittivity", "10", Patterns::Double(0),
+                      "epsr of the electrolyte (-), > 0; used by the Poisson closure.");
     prm.declare_entry("Cation valence", "1", Patterns::Double(0), "z+ (-), > 0.");
     prm.declare_entry("Anion valence", "-1", Patterns::Double(), "z- (-), < 0.");
     prm.declare_entry("Cation diffusivity", "1e-10", Patterns::Double(0), "D+ (m^2/s), > 0.");
@@ -132,7 +205,11 @@ namespace dendra
                                                     const MaterialLibrary &materials)
   {
     prm.enter_subsection("Transport");
-    degree             = prm.get_integer("Polynomial degree");
+    degree                = prm.get_integer("Polynomial degree");
+    closure               = prm.get("Closure") == "poisson" ? Closure::poisson : Closure::electroneutral;
+    relative_permittivity = prm.get_double("Relative permittivity");
+    require_input(relative_permittivity > 0,
+                  "Transport/Relative permittivity = " + format_number(relative_permittivity) + " must be > 0");
     cation_valence     = prm.get_double("Cation valence");
     anion_valence      = prm.get_double("Anion valence");
     cation_diffusivity = prm.get_double("Cation diffusivity");
@@ -197,11 +274,14 @@ namespace dendra
 
   template <int dim>
   Transport<dim>::Transport(const parallel::distributed::Triangulation<dim> &tria, const Parameters &parameters)
-    : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree), 2))
+    : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree),
+                                                       parameters.closure == Closure::poisson ? 3 : 2))
     , parameters(parameters)
-    , physical_units(std::make_unique<PhysicalUnits<dim>>(parameters.bulk_concentration,
-                                                          thermal_voltage() / parameters.cation_valence,
-                                                          parameters.single_ion_conductivity))
+    , physical_units(parameters.closure == Closure::poisson
+                       ? std::unique_ptr<DataPostprocessor<dim>>(std::make_unique<PoissonUnits<dim>>(parameters))
+                       : std::make_unique<PhysicalUnits<dim>>(parameters.bulk_concentration,
+                                                              thermal_voltage() / parameters.cation_valence,
+                                                              parameters.single_ion_conductivity))
   {
     require_input((parameters.electrode_potential.empty() && parameters.total_current.empty()) || parameters.kinetics,
                   "Transport: potentiostatic electrodes need kinetics (subsection Kinetics)");
@@ -209,6 +289,14 @@ namespace dendra
                     !parameters.total_current.empty() || !parameters.dirichlet.empty(),
                   "Transport/Boundary conditions: name a Reservoir or an Electrode potential; otherwise phi is "
                   "undetermined");
+  }
+
+  template <int dim>
+  std::unique_ptr<Function<dim>> Transport<dim>::scaled_state(const Function<dim> &c_and_phi) const
+  {
+    return std::make_unique<ScaledState<dim>>(c_and_phi, parameters.bulk_concentration, thermal_voltage(),
+                                              parameters.cation_valence, parameters.anion_valence,
+                                              parameters.closure == Closure::poisson);
   }
 
   template <int dim>
@@ -250,18 +338,19 @@ namespace dendra
   template <int dim>
   void Transport<dim>::add_boundary_constraints(AffineConstraints<double> &c)
   {
-    // c = c0 and phi = 0: u = 1, w = 0.
+    // c = c0 and phi = 0: u = 1, w = 0 (u+ = u- = 1, psi = 0).
     for (const auto id : parameters.reservoir)
-      VectorTools::interpolate_boundary_values(mapping, dofs, id,
-                                               Functions::ConstantFunction<dim>(std::vector<double>{1.0, 0.0}), c);
+      VectorTools::interpolate_boundary_values(mapping, dofs, id, bulk_state(), c);
     for (const auto &[id, function] : parameters.dirichlet)
       {
         function->set_time(time);
-        VectorTools::interpolate_boundary_values(
-          mapping, dofs, id,
-          ScaledState<dim>(*function, parameters.bulk_concentration, thermal_voltage() / parameters.cation_valence), c);
+        VectorTools::interpolate_boundary_values(mapping, dofs, id, *scaled_state(*function), c);
       }
     single_ion_dofs = find_single_ion_concentration_dofs();
+    require_input(parameters.closure == Closure::electroneutral ||
+                    Utilities::MPI::sum(single_ion_dofs.n_elements(), communicator) == 0,
+                  "Transport/Closure = poisson: the mesh has single-ion conductor cells (Transport/Single-ion "
+                  "conductors); the Poisson closure is for binary electrolytes only");
     add_region_constraints(c, 1.0); // u = 1: the Li+ concentration of a single-ion conductor is fixed
   }
 
@@ -273,16 +362,19 @@ namespace dendra
     zero_constraints.reinit(locally_relevant);
     DoFTools::make_hanging_node_constraints(dofs, zero_constraints);
     for (const auto id : parameters.reservoir)
-      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(2), zero_constraints);
+      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(fe->n_components()),
+                                               zero_constraints);
     for (const auto &[id, unused] : parameters.dirichlet)
-      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(2), zero_constraints);
+      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(fe->n_components()),
+                                               zero_constraints);
     add_region_constraints(zero_constraints, 0.0);
     zero_constraints.close();
-    block_dofs = {DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(0))),
-                  DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(1)))};
+    block_dofs.clear();
+    for (unsigned int component = 0; component < fe->n_components(); ++component)
+      block_dofs.push_back(DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(component))));
 
     LA::MPI::Vector initial(locally_owned, communicator);
-    VectorTools::interpolate(mapping, dofs, Functions::ConstantFunction<dim>(std::vector<double>{1.0, 0.0}), initial);
+    VectorTools::interpolate(mapping, dofs, bulk_state(), initial);
     constraints.distribute(initial);
     reset_history(initial);
     for (const auto &[id, f] : parameters.total_current)
@@ -293,9 +385,7 @@ namespace dendra
   void Transport<dim>::set_state(const Function<dim> &c_and_phi)
   {
     LA::MPI::Vector state(locally_owned, communicator);
-    VectorTools::interpolate(
-      mapping, dofs,
-      ScaledState<dim>(c_and_phi, parameters.bulk_concentration, thermal_voltage() / parameters.cation_valence), state);
+    VectorTools::interpolate(mapping, dofs, *scaled_state(c_and_phi), state);
     this->make_constraints();
     constraints.distribute(state);
     reset_history(state);
@@ -401,7 +491,7 @@ namespace dendra
     // The electrolyte potential seen by the electrode is the reference
     // potential Phi = RT/(z+ F) w (a Li reference electrode), so the Nernst
     // shift of the equilibrium with c is built in.
-    const double volts = thermal_voltage() / parameters.cation_valence;
+    const double volts = potential_volts();
     const double eta   = overpotential(phi_s, w * volts, kinetics.equilibrium);
     const double slope = kinetics.d_current_d_eta(eta, c0 * u);
     *d_du              = kinetics.d_current_d_c(eta, c0 * u) * c0;
@@ -445,7 +535,7 @@ namespace dendra
     Vector<double>                       local_b(n), local_c(n);
     std::vector<types::global_dof_index> indices(n);
     std::vector<double>                  u(quadrature.size()), w(quadrature.size());
-    const double                         current_scale = coefficients().current;
+    const unsigned int                   row = current_row(), potential = potential_component();
     b.clear();
     c.clear();
     d.clear();
@@ -463,7 +553,7 @@ namespace dendra
                   local_c = 0;
                   face_values.reinit(cell, f);
                   face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
-                  face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, w);
+                  face_values[FEValuesExtractors::Scalar(potential)].get_function_values(state, w);
                   for (const unsigned int q : face_values.quadrature_point_indices())
                     {
                       double d_du, d_dw, d_dv;
@@ -474,9 +564,9 @@ namespace dendra
                         {
                           const unsigned int k = fe->system_to_component_index(i).first;
                           const double       v = face_values.shape_value_component(i, q, k);
-                          local_c(i) += (k == 0 ? d_du : d_dw) * v * ds;
-                          if (k == 1) // the charge balance
-                            local_b(i) -= current_scale * d_dv * v * ds;
+                          local_c(i) += (k == 0 ? d_du : k == potential ? d_dw : 0.0) * v * ds;
+                          if (k == row) // the balance the current enters
+                            local_b(i) -= current_scale() * d_dv * v * ds;
                         }
                     }
                   cell->get_dof_indices(indices);
@@ -496,17 +586,206 @@ namespace dendra
     const double dp = parameters.cation_diffusivity, dm = parameters.anion_diffusivity;
     const double c0 = parameters.bulk_concentration;
     Coefficients k;
-    k.anion_storage    = 1 / dm;
-    k.anion_diffusion  = 1 - zm / zp;
-    k.anion_migration  = zm / zp;
-    k.charge_migration = zp - zm * dm / dp;
-    k.charge_diffusion = dm / dp * (zp - zm);
-    k.anion_source     = -zm / zp / (c0 * dm);
-    k.charge_source[0] = zp / (c0 * dp);
-    k.charge_source[1] = zm / (c0 * dp);
-    k.current          = 1 / (constants::faraday * c0 * dp);
-    k.conductivity     = thermal_voltage() / (zp * constants::faraday * c0 * dp);
+    k.anion_storage     = 1 / dm;
+    k.anion_diffusion   = 1 - zm / zp;
+    k.anion_migration   = zm / zp;
+    k.charge_migration  = zp - zm * dm / dp;
+    k.charge_diffusion  = dm / dp * (zp - zm);
+    k.anion_source      = -zm / zp / (c0 * dm);
+    k.charge_source[0]  = zp / (c0 * dp);
+    k.charge_source[1]  = zm / (c0 * dp);
+    k.current           = 1 / (constants::faraday * c0 * dp);
+    k.conductivity      = thermal_voltage() / (zp * constants::faraday * c0 * dp);
+    k.species_source[0] = 1 / (c0 * dp);
+    k.species_source[1] = -zm / zp / (c0 * dm);
+    k.debye_length_squared =
+      constants::vacuum_permittivity * parameters.relative_permittivity * thermal_voltage() / (constants::faraday * c0);
     return k;
+  }
+
+  /// What the cell terms of one assembly share: the element's component of
+  /// each shape function and scratch arrays at the quadrature points.
+  template <int dim>
+  struct Transport<dim>::CellScratch
+  {
+    CellScratch(const FiniteElement<dim> &fe, const unsigned int n_q)
+      : values(fe.n_components(), std::vector<double>(n_q))
+      , old_values(fe.n_components(), std::vector<double>(n_q))
+      , older_values(fe.n_components(), std::vector<double>(n_q))
+      , gradients(fe.n_components(), std::vector<Tensor<1, dim>>(n_q))
+      , sources(n_q, Vector<double>(2))
+    {
+      for (unsigned int i = 0; i < fe.n_dofs_per_cell(); ++i)
+        component.push_back(fe.system_to_component_index(i).first);
+    }
+    /// Reads every component of @p state (and of the history) on the cell of @p fe_values.
+    void read(const FEValues<dim> &fe_values, const LA::MPI::Vector &state, const LA::MPI::Vector &old_state,
+              const LA::MPI::Vector &older_state)
+    {
+      for (unsigned int c = 0; c < values.size(); ++c)
+        {
+          const FEValuesExtractors::Scalar e(c);
+          fe_values[e].get_function_values(state, values[c]);
+          fe_values[e].get_function_values(old_state, old_values[c]);
+          fe_values[e].get_function_values(older_state, older_values[c]);
+          fe_values[e].get_function_gradients(state, gradients[c]);
+        }
+    }
+    std::vector<unsigned int>                component;
+    std::vector<std::vector<double>>         values, old_values, older_values;
+    std::vector<std::vector<Tensor<1, dim>>> gradients;
+    std::vector<Vector<double>>              sources;
+  };
+
+  template <int dim>
+  void Transport<dim>::cell_terms_single_ion(const FEValues<dim> &fe_values, const double kappa, CellScratch &s,
+                                             const bool with_matrix, FullMatrix<double> &matrix,
+                                             Vector<double> &rhs) const
+  {
+    // t+ = 1, c uniform: only charge conservation, -div(kappa grad w) = 0.
+    const auto &grad_w = s.gradients[1];
+    for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
+      for (unsigned int i = 0; i < s.component.size(); ++i)
+        if (s.component[i] == 1)
+          {
+            const auto grad_v = fe_values.shape_grad_component(i, q, 1);
+            rhs(i) -= kappa * grad_w[q] * grad_v * fe_values.JxW(q);
+            if (with_matrix)
+              for (unsigned int j = 0; j < s.component.size(); ++j)
+                if (s.component[j] == 1)
+                  matrix(i, j) += kappa * fe_values.shape_grad_component(j, q, 1) * grad_v * fe_values.JxW(q);
+          }
+  }
+
+  template <int dim>
+  void Transport<dim>::cell_terms_electroneutral(const FEValues<dim> &fe_values, const Coefficients &k, CellScratch &s,
+                                                 const bool with_matrix, FullMatrix<double> &matrix,
+                                                 Vector<double> &rhs) const
+  {
+    const auto &u = s.values[0], &u_old = s.old_values[0], &u_older = s.older_values[0];
+    const auto &grad_u = s.gradients[0], &grad_w = s.gradients[1];
+    for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
+      {
+        const double u_t           = (bdf[0] * u[q] + bdf[1] * u_old[q] + bdf[2] * u_older[q]) / step_dt;
+        const auto   anion_flux    = k.anion_diffusion * grad_u[q] + k.anion_migration * u[q] * grad_w[q];
+        const auto   charge_flux   = k.charge_migration * u[q] * grad_w[q] - k.charge_diffusion * grad_u[q];
+        const double anion_source  = k.anion_source * s.sources[q](1);
+        const double charge_source = k.charge_source[0] * s.sources[q](0) + k.charge_source[1] * s.sources[q](1);
+        const double dx            = fe_values.JxW(q);
+        for (unsigned int i = 0; i < s.component.size(); ++i)
+          {
+            const unsigned int e      = s.component[i]; // 0: anion balance, 1: charge conservation
+            const double       v      = fe_values.shape_value_component(i, q, e);
+            const auto         grad_v = fe_values.shape_grad_component(i, q, e);
+            if (e == 0)
+              rhs(i) -= (k.anion_storage * u_t * v + anion_flux * grad_v - anion_source * v) * dx;
+            else
+              rhs(i) -= (charge_flux * grad_v - charge_source * v) * dx;
+            if (!with_matrix)
+              continue;
+            for (unsigned int j = 0; j < s.component.size(); ++j)
+              {
+                const unsigned int m        = s.component[j];
+                const double       phi      = fe_values.shape_value_component(j, q, m);
+                const auto         grad_phi = fe_values.shape_grad_component(j, q, m);
+                double             entry;
+                if (e == 0)
+                  entry = m == 0 ? k.anion_storage * bdf[0] / step_dt * phi * v +
+                                     (k.anion_diffusion * grad_phi + k.anion_migration * phi * grad_w[q]) * grad_v
+                                 : k.anion_migration * u[q] * grad_phi * grad_v;
+                else
+                  entry = m == 0 ? (k.charge_migration * phi * grad_w[q] - k.charge_diffusion * grad_phi) * grad_v
+                                 : k.charge_migration * u[q] * grad_phi * grad_v;
+                matrix(i, j) += entry * dx;
+              }
+          }
+      }
+  }
+
+  template <int dim>
+  void Transport<dim>::cell_terms_poisson(const FEValues<dim> &fe_values, const Coefficients &k, CellScratch &s,
+                                          const bool with_matrix, FullMatrix<double> &matrix, Vector<double> &rhs) const
+  {
+    // Rows 0, 1: cation and anion balances (1/D) du/dt - div(grad u + z u grad psi) = r / (c0 D);
+    // row 2: Poisson, lambda^2 (grad psi, grad v) = z+ (u+ - u-).
+    const double z[2]     = {parameters.cation_valence, parameters.anion_valence};
+    const double inv_d[2] = {1 / parameters.cation_diffusivity, 1 / parameters.anion_diffusivity};
+    const double lambda2  = k.debye_length_squared;
+    const auto  &grad_psi = s.gradients[2];
+    for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
+      {
+        const double dx = fe_values.JxW(q);
+        for (unsigned int i = 0; i < s.component.size(); ++i)
+          {
+            const unsigned int e      = s.component[i];
+            const double       v      = fe_values.shape_value_component(i, q, e);
+            const auto         grad_v = fe_values.shape_grad_component(i, q, e);
+            if (e < 2)
+              {
+                const double u   = s.values[e][q];
+                const double u_t = (bdf[0] * u + bdf[1] * s.old_values[e][q] + bdf[2] * s.older_values[e][q]) / step_dt;
+                rhs(i) -= (inv_d[e] * u_t * v + (s.gradients[e][q] + z[e] * u * grad_psi[q]) * grad_v -
+                           k.species_source[e] * s.sources[q](e) * v) *
+                          dx;
+              }
+            else
+              rhs(i) -=
+                (lambda2 * grad_psi[q] * grad_v - parameters.cation_valence * (s.values[0][q] - s.values[1][q]) * v) *
+                dx;
+            if (!with_matrix)
+              continue;
+            for (unsigned int j = 0; j < s.component.size(); ++j)
+              {
+                const unsigned int m        = s.component[j];
+                const double       phi      = fe_values.shape_value_component(j, q, m);
+                const auto         grad_phi = fe_values.shape_grad_component(j, q, m);
+                double             entry    = 0;
+                if (e < 2 && m == e)
+                  entry = inv_d[e] * bdf[0] / step_dt * phi * v + (grad_phi + z[e] * phi * grad_psi[q]) * grad_v;
+                else if (e < 2 && m == 2)
+                  entry = z[e] * s.values[e][q] * grad_phi * grad_v;
+                else if (e == 2 && m == 2)
+                  entry = lambda2 * grad_phi * grad_v;
+                else if (e == 2)
+                  entry = -parameters.cation_valence * (m == 0 ? 1.0 : -1.0) * phi * v;
+                matrix(i, j) += entry * dx;
+              }
+          }
+      }
+  }
+
+  template <int dim>
+  void Transport<dim>::face_terms(const FEFaceValues<dim> &face_values, const types::boundary_id id,
+                                  const LA::MPI::Vector &state, const CellScratch &s, const bool with_matrix,
+                                  FullMatrix<double> &matrix, Vector<double> &rhs) const
+  {
+    // The electrode current enters one balance (charge conservation with the
+    // electroneutral closure, the cation balance with Poisson's); anions do
+    // not cross.
+    const unsigned int  row = current_row(), potential = potential_component();
+    const double        scale = current_scale();
+    std::vector<double> u(face_values.n_quadrature_points), w(face_values.n_quadrature_points);
+    face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
+    face_values[FEValuesExtractors::Scalar(potential)].get_function_values(state, w);
+    for (const unsigned int q : face_values.quadrature_point_indices())
+      {
+        double       d_du, d_dw;
+        const double i_n = electrode_current_density(id, face_values.quadrature_point(q), u[q], w[q], &d_du, &d_dw);
+        const double ds  = face_values.JxW(q);
+        for (unsigned int i = 0; i < s.component.size(); ++i)
+          if (s.component[i] == row)
+            {
+              const double v = face_values.shape_value_component(i, q, row);
+              rhs(i) += scale * i_n * v * ds;
+              if (with_matrix)
+                for (unsigned int j = 0; j < s.component.size(); ++j)
+                  {
+                    const unsigned int m     = s.component[j];
+                    const double       slope = (m == 0 ? d_du : m == potential ? d_dw : 0.0);
+                    matrix(i, j) -= scale * slope * face_values.shape_value_component(j, q, m) * v * ds;
+                  }
+            }
+      }
   }
 
   template <int dim>
@@ -523,24 +802,16 @@ namespace dendra
       parameters.source->set_time(time);
 
     const QGauss<dim>                    quadrature(fe->degree + 1);
-    const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
     FEValues<dim>                        fe_values(mapping, *fe, quadrature,
                                                    update_values | update_gradients | update_quadrature_points | update_JxW_values);
-    FEFaceValues<dim>                    face_values(mapping, *fe, face_quadrature,
+    FEFaceValues<dim>                    face_values(mapping, *fe, QGauss<dim - 1>(fe->degree + 1),
                                                      update_values | update_quadrature_points | update_JxW_values);
-    const FEValuesExtractors::Scalar     u_extractor(0), w_extractor(1);
-    const unsigned int                   n = fe->n_dofs_per_cell(), n_q = quadrature.size();
+    const unsigned int                   n = fe->n_dofs_per_cell();
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
-    std::vector<double>                  u(n_q), u_old(n_q), u_older(n_q), u_face(face_quadrature.size()),
-      w_face(face_quadrature.size());
-    std::vector<Tensor<1, dim>> grad_u(n_q), grad_w(n_q);
-    std::vector<Vector<double>> sources(n_q, Vector<double>(2));
-    std::vector<unsigned int>   component(n);
-    for (unsigned int i = 0; i < n; ++i)
-      component[i] = fe->system_to_component_index(i).first;
-    const Coefficients k = coefficients();
+    CellScratch                          scratch(*fe, quadrature.size());
+    const Coefficients                   k = coefficients();
 
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -548,100 +819,24 @@ namespace dendra
           cell_matrix = 0;
           cell_rhs    = 0;
           fe_values.reinit(cell);
+          scratch.read(fe_values, state, old_solution, older_solution);
+          if (parameters.source)
+            parameters.source->vector_value_list(fe_values.get_quadrature_points(), scratch.sources);
           const auto single_ion = parameters.single_ion_conductivity.find(cell->material_id());
-          if (single_ion != parameters.single_ion_conductivity.end())
-            {
-              // t+ = 1, c uniform: only charge conservation, -div(kappa grad w) = 0.
-              const double kappa = k.conductivity * single_ion->second;
-              fe_values[w_extractor].get_function_gradients(state, grad_w);
-              for (unsigned int q = 0; q < n_q; ++q)
-                for (unsigned int i = 0; i < n; ++i)
-                  if (component[i] == 1)
-                    {
-                      const auto grad_v = fe_values.shape_grad_component(i, q, 1);
-                      cell_rhs(i) -= kappa * grad_w[q] * grad_v * fe_values.JxW(q);
-                      if (with_matrix)
-                        for (unsigned int j = 0; j < n; ++j)
-                          if (component[j] == 1)
-                            cell_matrix(i, j) +=
-                              kappa * fe_values.shape_grad_component(j, q, 1) * grad_v * fe_values.JxW(q);
-                    }
-            }
+          if (parameters.closure == Closure::poisson)
+            cell_terms_poisson(fe_values, k, scratch, with_matrix, cell_matrix, cell_rhs);
+          else if (single_ion != parameters.single_ion_conductivity.end())
+            cell_terms_single_ion(fe_values, k.conductivity * single_ion->second, scratch, with_matrix, cell_matrix,
+                                  cell_rhs);
           else
-            {
-              fe_values[u_extractor].get_function_values(state, u);
-              fe_values[u_extractor].get_function_values(old_solution, u_old);
-              fe_values[u_extractor].get_function_values(older_solution, u_older);
-              fe_values[u_extractor].get_function_gradients(state, grad_u);
-              fe_values[w_extractor].get_function_gradients(state, grad_w);
-              if (parameters.source)
-                parameters.source->vector_value_list(fe_values.get_quadrature_points(), sources);
-              for (unsigned int q = 0; q < n_q; ++q)
-                {
-                  const double u_t           = (bdf[0] * u[q] + bdf[1] * u_old[q] + bdf[2] * u_older[q]) / step_dt;
-                  const auto   anion_flux    = k.anion_diffusion * grad_u[q] + k.anion_migration * u[q] * grad_w[q];
-                  const auto   charge_flux   = k.charge_migration * u[q] * grad_w[q] - k.charge_diffusion * grad_u[q];
-                  const double anion_source  = k.anion_source * sources[q](1);
-                  const double charge_source = k.charge_source[0] * sources[q](0) + k.charge_source[1] * sources[q](1);
-                  const double dx            = fe_values.JxW(q);
-                  for (unsigned int i = 0; i < n; ++i)
-                    {
-                      const unsigned int e      = component[i]; // 0: anion balance, 1: charge conservation
-                      const double       v      = fe_values.shape_value_component(i, q, e);
-                      const auto         grad_v = fe_values.shape_grad_component(i, q, e);
-                      if (e == 0)
-                        cell_rhs(i) -= (k.anion_storage * u_t * v + anion_flux * grad_v - anion_source * v) * dx;
-                      else
-                        cell_rhs(i) -= (charge_flux * grad_v - charge_source * v) * dx;
-                      if (!with_matrix)
-                        continue;
-                      for (unsigned int j = 0; j < n; ++j)
-                        {
-                          const unsigned int m        = component[j];
-                          const double       phi      = fe_values.shape_value_component(j, q, m);
-                          const auto         grad_phi = fe_values.shape_grad_component(j, q, m);
-                          double             entry;
-                          if (e == 0)
-                            entry = m == 0
-                                      ? k.anion_storage * bdf[0] / step_dt * phi * v +
-                                          (k.anion_diffusion * grad_phi + k.anion_migration * phi * grad_w[q]) * grad_v
-                                      : k.anion_migration * u[q] * grad_phi * grad_v;
-                          else
-                            entry = m == 0
-                                      ? (k.charge_migration * phi * grad_w[q] - k.charge_diffusion * grad_phi) * grad_v
-                                      : k.charge_migration * u[q] * grad_phi * grad_v;
-                          cell_matrix(i, j) += entry * dx;
-                        }
-                    }
-                }
-            }
+            cell_terms_electroneutral(fe_values, k, scratch, with_matrix, cell_matrix, cell_rhs);
           for (const unsigned int f : cell->face_indices())
-            {
-              if (!cell->at_boundary(f) || !is_electrode(cell->face(f)->boundary_id()))
-                continue;
-              const auto id = cell->face(f)->boundary_id();
-              face_values.reinit(cell, f);
-              face_values[u_extractor].get_function_values(state, u_face);
-              face_values[w_extractor].get_function_values(state, w_face);
-              for (const unsigned int q : face_values.quadrature_point_indices())
-                {
-                  double       d_du, d_dw;
-                  const double i_n =
-                    electrode_current_density(id, face_values.quadrature_point(q), u_face[q], w_face[q], &d_du, &d_dw);
-                  const double ds = face_values.JxW(q);
-                  // The current enters the charge balance only: anions do not cross.
-                  for (unsigned int i = 0; i < n; ++i)
-                    if (component[i] == 1)
-                      {
-                        const double v = face_values.shape_value_component(i, q, 1);
-                        cell_rhs(i) += k.current * i_n * v * ds;
-                        if (with_matrix)
-                          for (unsigned int j = 0; j < n; ++j)
-                            cell_matrix(i, j) -= k.current * (component[j] == 0 ? d_du : d_dw) *
-                                                 face_values.shape_value_component(j, q, component[j]) * v * ds;
-                      }
-                }
-            }
+            if (cell->at_boundary(f) && is_electrode(cell->face(f)->boundary_id()))
+              {
+                face_values.reinit(cell, f);
+                face_terms(face_values, cell->face(f)->boundary_id(), state, scratch, with_matrix, cell_matrix,
+                           cell_rhs);
+              }
           cell->get_dof_indices(indices);
           if (with_matrix)
             zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
@@ -692,6 +887,14 @@ namespace dendra
   unsigned int Transport<dim>::solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b) const
   {
     x = 0;
+    if (parameters.closure == Closure::poisson)
+      {
+        // Debye lengths far below the mesh size make the Poisson block a poor
+        // Schur-complement approximation: solve directly.
+        solve_direct(system_matrix, x, b);
+        zero_constraints.distribute(x);
+        return 1;
+      }
     const SolverReport report =
       solve_gmres(system_matrix, x, b, preconditioner, parameters.linear_solver, "Transport (Newton update)");
     zero_constraints.distribute(x);
@@ -721,12 +924,12 @@ namespace dendra
     // G_k = integral of i_n - I_k = 0 each; G is weighed like the boundary
     // terms of the field residual.
     const auto   potentials_at_start = galvanostatic_potential;
-    const double current_scale       = coefficients().current;
+    const double scale               = current_scale();
     const auto   residual_norm       = [&](const LA::MPI::Vector &state) {
       assemble(false, state);
       double squared = system_rhs.norm_sqr();
       for (const double g : galvanostatic_residuals(state))
-        squared += current_scale * current_scale * g * g;
+        squared += scale * scale * g * g;
       return std::sqrt(squared);
     };
 
@@ -738,7 +941,8 @@ namespace dendra
       {
         assemble(true, ghosted);
         update = 0;
-        preconditioner.initialize(system_matrix, block_dofs, parameters.linear_solver);
+        if (parameters.closure == Closure::electroneutral)
+          preconditioner.initialize(system_matrix, block_dofs, parameters.linear_solver);
         report.linear_iterations += solve_linear(update, system_rhs);
         const std::vector<double> potential_update = bordered_update(ghosted, update, report.linear_iterations);
 
@@ -817,7 +1021,7 @@ namespace dendra
   }
 
   template <int dim>
-  double Transport<dim>::salt_integral(const LA::MPI::Vector &state) const
+  double Transport<dim>::salt_integral(const LA::MPI::Vector &state, const unsigned int component) const
   {
     const QGauss<dim>   quadrature(fe->degree + 1);
     FEValues<dim>       fe_values(mapping, *fe, quadrature, update_values | update_JxW_values);
@@ -827,11 +1031,20 @@ namespace dendra
       if (cell->is_locally_owned() && !parameters.single_ion_conductivity.count(cell->material_id()))
         {
           fe_values.reinit(cell);
-          fe_values[FEValuesExtractors::Scalar(0)].get_function_values(state, values);
+          fe_values[FEValuesExtractors::Scalar(component)].get_function_values(state, values);
           for (unsigned int q = 0; q < quadrature.size(); ++q)
             total += values[q] * fe_values.JxW(q);
         }
     return Utilities::MPI::sum(total, communicator);
+  }
+
+  template <int dim>
+  double Transport<dim>::total_charge() const
+  {
+    if (parameters.closure == Closure::electroneutral)
+      return 0;
+    return constants::faraday * parameters.cation_valence * parameters.bulk_concentration *
+           (salt_integral(locally_relevant_solution, 0) - salt_integral(locally_relevant_solution, 1));
   }
 
   template <int dim>
@@ -841,30 +1054,32 @@ namespace dendra
   }
 
   template <int dim>
-  void Transport<dim>::restore_salt(LA::MPI::Vector &state, const double target) const
+  void Transport<dim>::restore_salt(LA::MPI::Vector &state, const double target, const unsigned int component) const
   {
     // e = 1 on the free concentration DoFs, completed by the homogeneous
     // constraints (hanging nodes follow, Dirichlet and single-ion DoFs stay
     // 0): state + delta e keeps every constraint and gains delta * int(e).
     LA::MPI::Vector unit(locally_owned, communicator);
-    for (const auto i : block_dofs[0])
+    for (const auto i : block_dofs[component])
       if (!constraints.is_constrained(i))
         unit(i) = 1.0;
     unit.compress(VectorOperation::insert);
     zero_constraints.distribute(unit);
     LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
     ghosted                = unit;
-    const double unit_salt = salt_integral(ghosted);
+    const double unit_salt = salt_integral(ghosted, component);
     ghosted                = state;
     if (unit_salt > 0)
-      state.add((target - salt_integral(ghosted)) / unit_salt, unit);
+      state.add((target - salt_integral(ghosted, component)) / unit_salt, unit);
   }
 
   template <int dim>
   void Transport<dim>::prepare_for_transfer()
   {
-    salt_before_transfer = {
-      {salt_integral(old_solution), salt_integral(older_solution), salt_integral(oldest_solution)}};
+    const std::array<const LA::MPI::Vector *, 3> states{{&old_solution, &older_solution, &oldest_solution}};
+    for (unsigned int k = 0; k < 3; ++k)
+      for (unsigned int species = 0; species < n_species(); ++species)
+        salt_before_transfer[k][species] = salt_integral(*states[k], species);
     history_transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
     history_transfer->prepare_for_coarsening_and_refinement(
       std::vector<const LA::MPI::Vector *>{&old_solution, &older_solution, &oldest_solution});
@@ -883,7 +1098,8 @@ namespace dendra
     for (unsigned int k = 0; k < 3; ++k)
       {
         constraints.distribute(states[k]);
-        restore_salt(states[k], salt_before_transfer[k]);
+        for (unsigned int species = 0; species < n_species(); ++species)
+          restore_salt(states[k], salt_before_transfer[k][species], species);
       }
     reset_history(states[0]);
     older_solution  = states[1];
@@ -907,7 +1123,7 @@ namespace dendra
             {
               face_values.reinit(cell, f);
               face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
-              face_values[FEValuesExtractors::Scalar(1)].get_function_values(state, w);
+              face_values[FEValuesExtractors::Scalar(potential_component())].get_function_values(state, w);
               for (const unsigned int q : face_values.quadrature_point_indices())
                 {
                   double d1, d2;
@@ -922,6 +1138,27 @@ namespace dendra
   double Transport<dim>::electrode_current(const types::boundary_id id) const
   {
     return integrated_current(id, locally_relevant_solution);
+  }
+
+  template <int dim>
+  std::vector<std::pair<std::string, std::string>> Transport<dim>::probe_quantities() const
+  {
+    if (parameters.closure == Closure::poisson)
+      return {{"cation_concentration", "mol/m^3"}, {"anion_concentration", "mol/m^3"}, {"electrolyte_potential", "V"}};
+    return {{"concentration", "mol/m^3"}, {"electrolyte_potential", "V"}, {"reference_potential", "V"}};
+  }
+
+  template <int dim>
+  std::vector<std::vector<double>> Transport<dim>::probe(const Probes<dim> &probes) const
+  {
+    auto         values = probes.evaluate(mapping, dofs, locally_relevant_solution);
+    const double c0 = parameters.bulk_concentration, z = parameters.cation_valence;
+    for (auto &v : values)
+      if (parameters.closure == Closure::poisson)
+        v = {c0 * v[0], -c0 * z / parameters.anion_valence * v[1], thermal_voltage() * v[2]};
+      else
+        v = {c0 * v[0], potential_volts() * (v[1] - std::log(std::max(v[0], 1e-12))), potential_volts() * v[1]};
+    return values;
   }
 
   template class Transport<2>;

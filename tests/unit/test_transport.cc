@@ -5,7 +5,9 @@
 #include <dendra/postprocess/probes.h>
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature_lib.h>
 #include <deal.II/grid/grid_generator.h>
+#include <deal.II/numerics/vector_tools.h>
 
 #include <catch2/catch.hpp>
 
@@ -499,4 +501,135 @@ TEST_CASE("Adapting the mesh during a transport run conserves salt and keeps the
   CHECK(uniform_drift < 1e-12);
   CHECK(c_min == Approx(uniform_c_min).epsilon(1e-3));
   (void)unused;
+}
+
+namespace
+{
+  /// Poisson closure, steady manufactured solution on the unit square with
+  /// D+ = 1, D- = 2 m^2/s, c0 = 1 mol/m^3 and a permittivity that makes
+  /// lambda^2 = eps RT / (F^2 c0) of order 0.1 m^2. u- and psi are chosen,
+  /// u+ = u- + lambda^2 (-laplacian psi) satisfies Poisson's equation, and the
+  /// species sources follow from the balances (derivatives by central
+  /// differences, accurate to 1e-8). Returns the L2 errors of (u+, u-, psi).
+  std::array<double, 3> run_poisson_manufactured(const unsigned int degree, const unsigned int refinements)
+  {
+    Transport<2>::Parameters p;
+    p.closure               = Transport<2>::Closure::poisson;
+    p.degree                = degree;
+    p.cation_diffusivity    = 1;
+    p.anion_diffusivity     = 2;
+    p.bulk_concentration    = 1;
+    p.relative_permittivity = 5e16;
+    const double thermal = constants::gas * p.temperature / constants::faraday, pi = numbers::PI;
+    const double lambda2 = constants::vacuum_permittivity * p.relative_permittivity * thermal / constants::faraday;
+    using Field          = std::function<double(const Point<2> &)>;
+    const Field  psi     = [pi](const Point<2> &x) { return 0.3 * std::cos(pi * x[0]) * std::sin(pi * x[1]); };
+    const Field  u_minus = [pi](const Point<2> &x) { return 1 + 0.2 * std::sin(pi * x[0]) * std::sin(pi * x[1]); };
+    const Field  u_plus  = [=](const Point<2> &x) { return u_minus(x) + lambda2 * 2 * pi * pi * psi(x); };
+    const double h       = 1e-4;
+    const auto   grad    = [h](const Field &f, const Point<2> &x) {
+      Tensor<1, 2> g;
+      for (unsigned int d = 0; d < 2; ++d)
+        {
+          Point<2> a = x, b = x;
+          a[d] += h;
+          b[d] -= h;
+          g[d] = (f(a) - f(b)) / (2 * h);
+        }
+      return g;
+    };
+    const auto source = [=](const Field &u, const double z, const double d, const Point<2> &x) {
+      double div = 0; // of grad u + z u grad psi
+      for (unsigned int k = 0; k < 2; ++k)
+        {
+          Point<2> a = x, b = x;
+          a[k] += h;
+          b[k] -= h;
+          div += ((grad(u, a) + z * u(a) * grad(psi, a))[k] - (grad(u, b) + z * u(b) * grad(psi, b))[k]) / (2 * h);
+        }
+      return -d * div; // c0 = c0- = 1
+    };
+    p.source         = testing::make_function<2>({[=](const Point<2> &x) { return source(u_plus, 1, 1, x); },
+                                                  [=](const Point<2> &x) { return source(u_minus, -1, 2, x); }});
+    const auto exact = testing::make_function<2>(
+      {u_plus, u_minus, [=](const Point<2> &x) { return thermal * psi(x); }}); // (c+, c-, phi)
+    for (types::boundary_id b = 0; b < 4; ++b)
+      p.dirichlet[b] = exact;
+
+    parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+    GridGenerator::hyper_cube(tria, 0, 1, true);
+    tria.refine_global(refinements);
+    Transport<2> transport(tria, p);
+    transport.setup_dofs();
+    transport.advance(1e10, 1); // the discrete steady state
+    const auto            scaled = testing::make_function<2>({u_plus, u_minus, psi});
+    std::array<double, 3> errors;
+    for (unsigned int c = 0; c < 3; ++c)
+      {
+        const ComponentSelectFunction<2> mask(c, 3);
+        Vector<float>                    cell_errors(tria.n_active_cells());
+        VectorTools::integrate_difference(transport.get_mapping(), transport.dof_handler(), transport.solution(),
+                                          *scaled, cell_errors, QGauss<2>(degree + 2), VectorTools::L2_norm, &mask);
+        errors[c] = VectorTools::compute_global_error(tria, cell_errors, VectorTools::L2_norm);
+      }
+    return errors;
+  }
+} // namespace
+
+TEST_CASE("The Poisson closure converges at optimal rates", "[transport]")
+{
+  for (const unsigned int degree : {1u, 2u})
+    {
+      const unsigned int first = degree == 1 ? 4 : 3;
+      const auto         a = run_poisson_manufactured(degree, first), b = run_poisson_manufactured(degree, first + 1);
+      for (unsigned int c = 0; c < 3; ++c)
+        {
+          const double rate = std::log2(a[c] / b[c]);
+          if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+            std::cout << "Poisson closure Q" << degree << " component " << c << ": L2 " << b[c] << " rate " << rate
+                      << std::endl;
+          CHECK(std::abs(rate - (degree + 1)) < 0.1);
+        }
+    }
+}
+
+TEST_CASE("Below the limiting current the Poisson closure reproduces the electroneutral cell", "[transport]")
+{
+  // Dilute z:z electrolyte (c0 = 0.01 mol/m^3, Debye length 49 nm) between a
+  // plating electrode at x = 0 and a reservoir at x = L = 10 um, current
+  // density J = J_lim / 2 with J_lim = z c0 F D / (t_a L): outside a Debye
+  // layer the solution is electroneutral with c(0) = c0 (1 - J / J_lim).
+  Transport<2>::Parameters p;
+  p.closure               = Transport<2>::Closure::poisson;
+  p.bulk_concentration    = 0.01;
+  p.relative_permittivity = 10;
+  const double L = 1e-5, H = 1e-6, c0 = p.bulk_concentration;
+  const double J = 0.5 * c0 * constants::faraday * p.ambipolar_diffusivity() / ((1 - p.cation_transference()) * L);
+  p.current_density[0] = testing::make_function<2>({[J](const Point<2> &) { return -J; }});
+  p.reservoir          = {1};
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  make_strip(tria, L, H, 6); // cells of 16 nm at the electrode
+  Transport<2> transport(tria, p);
+  transport.setup_dofs();
+  const double relaxation = L * L / p.ambipolar_diffusivity();
+  double       dt = 1e-6 * relaxation, t = 0;
+  while (t < 20 * relaxation)
+    {
+      transport.advance(dt, 1);
+      t += dt;
+      dt = std::min(1.5 * dt, 0.5 * relaxation);
+    }
+  const Probes<2> probes({Point<2>(0, H / 2), Point<2>(L / 2, H / 2)});
+  const auto      values = probes.evaluate(transport.get_mapping(), transport.dof_handler(), transport.solution());
+  const double    charge = transport.total_charge(); // collective: outside the rank-0 branch
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "Poisson closure at J_lim / 2: c+(0) " << c0 * values[0][0] << ", c-(0) " << c0 * values[0][1]
+              << " mol/m^3, net charge " << charge << " C/m" << std::endl;
+  CHECK(c0 * values[0][0] == Approx(0.5 * c0).epsilon(0.01));
+  CHECK(values[1][0] == Approx(0.75).epsilon(1e-3)); // linear profile, mid-cell
+  // Electroneutral bulk: c+ - c- = -lambda^2 psi'' = O((lambda / L)^2) relative.
+  const double lambda2 = constants::vacuum_permittivity * p.relative_permittivity * constants::gas * p.temperature /
+                         (constants::faraday * constants::faraday * c0);
+  CHECK(std::abs(values[1][1] - values[1][0]) < 10 * lambda2 / (L * L));
+  CHECK(transport.electrode_current(0) == Approx(-J * H).epsilon(1e-10));
 }

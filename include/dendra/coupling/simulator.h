@@ -64,6 +64,7 @@ namespace dendra
     void                      solve_fields(double time);
     void                      adapt_mesh();
     void                      record_step(unsigned int step, double time);
+    void                      record_probes(unsigned int step, double time);
     void                      write_output(unsigned int step, double time);
 
     MPI_Comm                                          communicator;

@@ -4,8 +4,12 @@
 #include <dendra/fields/field.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>
+#include <dendra/postprocess/probes.h>
 
+#include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
 #include <deal.II/numerics/data_postprocessor.h>
 
 #include <map>
@@ -37,16 +41,25 @@ namespace dendra
   class Transport : public Field<dim>
   {
   public:
+    /// How the potential is determined.
+    enum class Closure
+    {
+      electroneutral, ///< z+ c+ + z- c- = 0; unknowns (u, w)
+      poisson         ///< -div(eps grad phi) = F (z+ c+ + z- c-); unknowns (u+, u-, psi = F phi / (R T))
+    };
+
     /// Electrolyte data and boundary conditions (subsection "Transport").
     struct Parameters
     {
-      unsigned int degree             = 1;      ///< polynomial degree (-)
-      double       cation_valence     = 1;      ///< z+ (-), > 0
-      double       anion_valence      = -1;     ///< z- (-), < 0
-      double       cation_diffusivity = 1e-10;  ///< D+ (m^2/s)
-      double       anion_diffusivity  = 3e-10;  ///< D- (m^2/s)
-      double       bulk_concentration = 1000;   ///< c0, the initial and reservoir concentration (mol/m^3)
-      double       temperature        = 298.15; ///< T (K)
+      Closure      closure               = Closure::electroneutral; ///< closure of the potential
+      double       relative_permittivity = 10;                      ///< eps_r (-), Poisson closure
+      unsigned int degree                = 1;                       ///< polynomial degree (-)
+      double       cation_valence        = 1;                       ///< z+ (-), > 0
+      double       anion_valence         = -1;                      ///< z- (-), < 0
+      double       cation_diffusivity    = 1e-10;                   ///< D+ (m^2/s)
+      double       anion_diffusivity     = 3e-10;                   ///< D- (m^2/s)
+      double       bulk_concentration    = 1000;   ///< c0, the initial and reservoir concentration (mol/m^3)
+      double       temperature           = 298.15; ///< T (K)
       /// Reservoir boundaries: c = c0 and phi = 0 there.
       std::vector<dealii::types::boundary_id> reservoir;
       /// Electrodes with a prescribed current density i_n(t) (A/m^2, anodic > 0, plating < 0).
@@ -57,7 +70,8 @@ namespace dendra
       /// Galvanostatic electrodes: total current I(t) into the electrolyte (A in 3D, A/m in 2D),
       /// with Butler-Volmer kinetics; the electrode potential is an extra unknown.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> total_current;
-      /// Prescribed (c in mol/m^3, phi in V) of time and space, by boundary id (verification, fixed reservoirs).
+      /// Prescribed (c in mol/m^3, phi in V) of time and space, by boundary id (verification, fixed
+      /// reservoirs); with the Poisson closure also (c+, c-, phi).
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> dirichlet;
       /// Volumetric production of cations and anions (mol/(m^3 s)), 2 components; null = none.
       std::shared_ptr<dealii::Function<dim>> source;
@@ -125,6 +139,16 @@ namespace dendra
     /// Total salt (cation) amount in the binary regions, the integral of c
     /// (mol, or mol/m in 2D).
     double total_cations() const;
+    /// Names and units of the quantities probe() returns: concentration(s)
+    /// (mol/m^3) and potentials (V).
+    std::vector<std::pair<std::string, std::string>> probe_quantities() const;
+    /// The probe_quantities() at the points of @p probes, in SI units:
+    /// result[point][quantity]. Within one cell of a binary | single-ion
+    /// interface the concentration shown on the single-ion side is interpolated.
+    std::vector<std::vector<double>> probe(const Probes<dim> &probes) const;
+    /// Net charge F (z+ c+ + z- c-) integrated over the domain (C, or C/m in
+    /// 2D); identically 0 with the electroneutral closure.
+    double total_charge() const;
     /// Current into the electrolyte through boundary @p id (A, or A/m in 2D).
     double electrode_current(dealii::types::boundary_id id) const;
     /// Potential of electrode @p id (V): the unknown of a galvanostatic electrode,
@@ -145,7 +169,43 @@ namespace dendra
       double charge_source[2];                                ///< scale r+ and r- likewise
       double current;                                         ///< scales a current density: 1 / (F c0 D+) (m/A)
       double conductivity;                                    ///< scales sigma_ion: RT / (z+ F^2 c0 D+) (m/S)
+      double species_source[2];                               ///< Poisson closure: scale r+ and r-: 1 / (c0+- D+-)
+      double debye_length_squared;                            ///< Poisson closure: eps RT / (F^2 c0) (m^2)
     };
+    struct CellScratch;
+    void cell_terms_single_ion(const dealii::FEValues<dim> &fe_values, double kappa, CellScratch &scratch,
+                               bool with_matrix, dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
+    void cell_terms_electroneutral(const dealii::FEValues<dim> &fe_values, const Coefficients &k, CellScratch &scratch,
+                                   bool with_matrix, dealii::FullMatrix<double> &matrix,
+                                   dealii::Vector<double> &rhs) const;
+    void cell_terms_poisson(const dealii::FEValues<dim> &fe_values, const Coefficients &k, CellScratch &scratch,
+                            bool with_matrix, dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
+    /// Electrode currents on one boundary face.
+    void face_terms(const dealii::FEFaceValues<dim> &face_values, dealii::types::boundary_id id,
+                    const LA::MPI::Vector &state, const CellScratch &scratch, bool with_matrix,
+                    dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
+    /// The component whose balance an electrode current enters: charge (1) or cation (0).
+    unsigned int current_row() const { return parameters.closure == Closure::poisson ? 0 : 1; }
+    /// The potential component: w (1) or psi (2).
+    unsigned int potential_component() const { return parameters.closure == Closure::poisson ? 2 : 1; }
+    /// Scales a current density into the row current_row() (m/A).
+    double current_scale() const
+    {
+      return coefficients().current / (parameters.closure == Closure::poisson ? parameters.cation_valence : 1.0);
+    }
+    /// Volts per unit of the potential unknown: RT/(z+ F) for w, RT/F for psi.
+    double potential_volts() const
+    {
+      return thermal_voltage() / (parameters.closure == Closure::poisson ? 1.0 : parameters.cation_valence);
+    }
+    /// @p c_and_phi (mol/m^3, V) expressed in the unknowns.
+    std::unique_ptr<dealii::Function<dim>> scaled_state(const dealii::Function<dim> &c_and_phi) const;
+    /// The bulk state (c = c0, phi = 0) in the unknowns.
+    dealii::Functions::ConstantFunction<dim> bulk_state() const
+    {
+      return dealii::Functions::ConstantFunction<dim>(
+        parameters.closure == Closure::poisson ? std::vector<double>{1, 1, 0} : std::vector<double>{1, 0});
+    }
     Coefficients coefficients() const;
     /// Concentration DoFs on owned cells that touch no binary-electrolyte cell.
     dealii::IndexSet find_single_ion_concentration_dofs() const;
@@ -153,11 +213,14 @@ namespace dendra
     void add_region_constraints(dealii::AffineConstraints<double> &constraints, double value) const;
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void assemble(bool with_matrix, const LA::MPI::Vector &state);
-    /// Integral of u over the binary-electrolyte cells for the ghosted @p state (m^d).
-    double salt_integral(const LA::MPI::Vector &state) const;
-    /// Adds a multiple of the constrained unit concentration to @p state so
-    /// that its salt integral becomes @p target (m^d).
-    void restore_salt(LA::MPI::Vector &state, double target) const;
+    /// Integral of concentration @p component (u, or u+ / u-) over the
+    /// binary-electrolyte cells for the ghosted @p state (m^d).
+    double salt_integral(const LA::MPI::Vector &state, unsigned int component = 0) const;
+    /// Adds a multiple of the constrained unit concentration @p component to
+    /// @p state so that its salt integral becomes @p target (m^d).
+    void restore_salt(LA::MPI::Vector &state, double target, unsigned int component) const;
+    /// The concentration components: 1 (electroneutral) or 2 (Poisson).
+    unsigned int n_species() const { return parameters.closure == Closure::poisson ? 2 : 1; }
     /// Makes @p state the current state without history.
     void reset_history(const LA::MPI::Vector &state);
     /// Milne-device estimate of the local error of the step just solved, @p state.
@@ -222,6 +285,6 @@ namespace dendra
     std::vector<dealii::IndexSet>                   block_dofs;              ///< owned u and w DoFs
     BlockPreconditioner                             preconditioner;          ///< of the Newton matrix
     std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> history_transfer;
-    std::array<double, 3> salt_before_transfer{{0.0, 0.0, 0.0}}; ///< of u^n, u^{n-1}, u^{n-2} (m^d)
+    std::array<std::array<double, 2>, 3> salt_before_transfer{}; ///< of u^n, u^{n-1}, u^{n-2} per species (m^d)
   };
 } // namespace dendra

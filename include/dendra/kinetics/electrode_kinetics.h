@@ -10,9 +10,10 @@ namespace dendra
   /// Physical constants (SI).
   namespace constants
   {
-    inline constexpr double faraday = 96485.33212; ///< F (C/mol)
-    inline constexpr double gas     = 8.314462618; ///< R (J/(mol K))
-  }                                                // namespace constants
+    inline constexpr double faraday             = 96485.33212;      ///< F (C/mol)
+    inline constexpr double gas                 = 8.314462618;      ///< R (J/(mol K))
+    inline constexpr double vacuum_permittivity = 8.8541878128e-12; ///< epsilon_0 (F/m)
+  }                                                                 // namespace constants
 
   /// Overpotential with the mechanical term of PHYSICS.md Section 2 (V):
   /// eta = phi_s - phi_e - U0 - Omega sigma_h / F, with the electrode potential
