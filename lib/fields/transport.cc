@@ -610,30 +610,51 @@ namespace dendra
   {
     CellScratch(const FiniteElement<dim> &fe, const unsigned int n_q)
       : values(fe.n_components(), std::vector<double>(n_q))
-      , old_values(fe.n_components(), std::vector<double>(n_q))
-      , older_values(fe.n_components(), std::vector<double>(n_q))
+      , history_values(fe.n_components(), std::vector<double>(n_q))
       , gradients(fe.n_components(), std::vector<Tensor<1, dim>>(n_q))
+      , all_values(n_q, Vector<double>(fe.n_components()))
+      , all_history(n_q, Vector<double>(fe.n_components()))
+      , all_gradients(n_q, std::vector<Tensor<1, dim>>(fe.n_components()))
       , sources(n_q, Vector<double>(2))
     {
       for (unsigned int i = 0; i < fe.n_dofs_per_cell(); ++i)
         component.push_back(fe.system_to_component_index(i).first);
+      shape.resize(component.size());
+      shape_grad.resize(component.size());
     }
-    /// Reads every component of @p state (and of the history) on the cell of @p fe_values.
-    void read(const FEValues<dim> &fe_values, const LA::MPI::Vector &state, const LA::MPI::Vector &old_state,
-              const LA::MPI::Vector &older_state)
+    /// Reads every component of @p state and of the BDF history term on the
+    /// cell of @p fe_values (each vector in one pass).
+    void read(const FEValues<dim> &fe_values, const LA::MPI::Vector &state, const LA::MPI::Vector &history)
     {
+      fe_values.get_function_values(state, all_values);
+      fe_values.get_function_values(history, all_history);
+      fe_values.get_function_gradients(state, all_gradients);
       for (unsigned int c = 0; c < values.size(); ++c)
+        for (unsigned int q = 0; q < all_values.size(); ++q)
+          {
+            values[c][q]         = all_values[q](c);
+            history_values[c][q] = all_history[q](c);
+            gradients[c][q]      = all_gradients[q][c];
+          }
+    }
+    /// The shape functions at quadrature point @p q (primitive element: each
+    /// has one nonzero component), cached so the loops avoid the
+    /// component-checking accessors.
+    void read_shapes(const FEValues<dim> &fe_values, const unsigned int q)
+    {
+      for (unsigned int i = 0; i < component.size(); ++i)
         {
-          const FEValuesExtractors::Scalar e(c);
-          fe_values[e].get_function_values(state, values[c]);
-          fe_values[e].get_function_values(old_state, old_values[c]);
-          fe_values[e].get_function_values(older_state, older_values[c]);
-          fe_values[e].get_function_gradients(state, gradients[c]);
+          shape[i]      = fe_values.shape_value(i, q);
+          shape_grad[i] = fe_values.shape_grad(i, q);
         }
     }
     std::vector<unsigned int>                component;
-    std::vector<std::vector<double>>         values, old_values, older_values;
+    std::vector<double>                      shape;
+    std::vector<Tensor<1, dim>>              shape_grad;
+    std::vector<std::vector<double>>         values, history_values; ///< u, and a1 u^n + a2 u^{n-1} of BDF
     std::vector<std::vector<Tensor<1, dim>>> gradients;
+    std::vector<Vector<double>>              all_values, all_history;
+    std::vector<std::vector<Tensor<1, dim>>> all_gradients;
     std::vector<Vector<double>>              sources;
   };
 
@@ -645,16 +666,18 @@ namespace dendra
     // t+ = 1, c uniform: only charge conservation, -div(kappa grad w) = 0.
     const auto &grad_w = s.gradients[1];
     for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
-      for (unsigned int i = 0; i < s.component.size(); ++i)
-        if (s.component[i] == 1)
-          {
-            const auto grad_v = fe_values.shape_grad_component(i, q, 1);
-            rhs(i) -= kappa * grad_w[q] * grad_v * fe_values.JxW(q);
-            if (with_matrix)
-              for (unsigned int j = 0; j < s.component.size(); ++j)
-                if (s.component[j] == 1)
-                  matrix(i, j) += kappa * fe_values.shape_grad_component(j, q, 1) * grad_v * fe_values.JxW(q);
-          }
+      {
+        s.read_shapes(fe_values, q);
+        for (unsigned int i = 0; i < s.component.size(); ++i)
+          if (s.component[i] == 1)
+            {
+              rhs(i) -= kappa * grad_w[q] * s.shape_grad[i] * fe_values.JxW(q);
+              if (with_matrix)
+                for (unsigned int j = 0; j < s.component.size(); ++j)
+                  if (s.component[j] == 1)
+                    matrix(i, j) += kappa * s.shape_grad[j] * s.shape_grad[i] * fe_values.JxW(q);
+            }
+      }
   }
 
   template <int dim>
@@ -662,21 +685,22 @@ namespace dendra
                                                  const bool with_matrix, FullMatrix<double> &matrix,
                                                  Vector<double> &rhs) const
   {
-    const auto &u = s.values[0], &u_old = s.old_values[0], &u_older = s.older_values[0];
+    const auto &u = s.values[0], &history = s.history_values[0];
     const auto &grad_u = s.gradients[0], &grad_w = s.gradients[1];
     for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
       {
-        const double u_t           = (bdf[0] * u[q] + bdf[1] * u_old[q] + bdf[2] * u_older[q]) / step_dt;
+        const double u_t           = (bdf[0] * u[q] + history[q]) / step_dt;
         const auto   anion_flux    = k.anion_diffusion * grad_u[q] + k.anion_migration * u[q] * grad_w[q];
         const auto   charge_flux   = k.charge_migration * u[q] * grad_w[q] - k.charge_diffusion * grad_u[q];
         const double anion_source  = k.anion_source * s.sources[q](1);
         const double charge_source = k.charge_source[0] * s.sources[q](0) + k.charge_source[1] * s.sources[q](1);
         const double dx            = fe_values.JxW(q);
+        s.read_shapes(fe_values, q);
         for (unsigned int i = 0; i < s.component.size(); ++i)
           {
             const unsigned int e      = s.component[i]; // 0: anion balance, 1: charge conservation
-            const double       v      = fe_values.shape_value_component(i, q, e);
-            const auto         grad_v = fe_values.shape_grad_component(i, q, e);
+            const double       v      = s.shape[i];
+            const auto        &grad_v = s.shape_grad[i];
             if (e == 0)
               rhs(i) -= (k.anion_storage * u_t * v + anion_flux * grad_v - anion_source * v) * dx;
             else
@@ -686,8 +710,8 @@ namespace dendra
             for (unsigned int j = 0; j < s.component.size(); ++j)
               {
                 const unsigned int m        = s.component[j];
-                const double       phi      = fe_values.shape_value_component(j, q, m);
-                const auto         grad_phi = fe_values.shape_grad_component(j, q, m);
+                const double       phi      = s.shape[j];
+                const auto        &grad_phi = s.shape_grad[j];
                 double             entry;
                 if (e == 0)
                   entry = m == 0 ? k.anion_storage * bdf[0] / step_dt * phi * v +
@@ -715,15 +739,16 @@ namespace dendra
     for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
       {
         const double dx = fe_values.JxW(q);
+        s.read_shapes(fe_values, q);
         for (unsigned int i = 0; i < s.component.size(); ++i)
           {
             const unsigned int e      = s.component[i];
-            const double       v      = fe_values.shape_value_component(i, q, e);
-            const auto         grad_v = fe_values.shape_grad_component(i, q, e);
+            const double       v      = s.shape[i];
+            const auto        &grad_v = s.shape_grad[i];
             if (e < 2)
               {
                 const double u   = s.values[e][q];
-                const double u_t = (bdf[0] * u + bdf[1] * s.old_values[e][q] + bdf[2] * s.older_values[e][q]) / step_dt;
+                const double u_t = (bdf[0] * u + s.history_values[e][q]) / step_dt;
                 rhs(i) -= (inv_d[e] * u_t * v + (s.gradients[e][q] + z[e] * u * grad_psi[q]) * grad_v -
                            k.species_source[e] * s.sources[q](e) * v) *
                           dx;
@@ -737,8 +762,8 @@ namespace dendra
             for (unsigned int j = 0; j < s.component.size(); ++j)
               {
                 const unsigned int m        = s.component[j];
-                const double       phi      = fe_values.shape_value_component(j, q, m);
-                const auto         grad_phi = fe_values.shape_grad_component(j, q, m);
+                const double       phi      = s.shape[j];
+                const auto        &grad_phi = s.shape_grad[j];
                 double             entry    = 0;
                 if (e < 2 && m == e)
                   entry = inv_d[e] * bdf[0] / step_dt * phi * v + (grad_phi + z[e] * phi * grad_psi[q]) * grad_v;
@@ -819,7 +844,7 @@ namespace dendra
           cell_matrix = 0;
           cell_rhs    = 0;
           fe_values.reinit(cell);
-          scratch.read(fe_values, state, old_solution, older_solution);
+          scratch.read(fe_values, state, bdf_history);
           if (parameters.source)
             parameters.source->vector_value_list(fe_values.get_quadrature_points(), scratch.sources);
           const auto single_ion = parameters.single_ion_conductivity.find(cell->material_id());
@@ -906,10 +931,16 @@ namespace dendra
   {
     const auto bdf_coefficients = BDFCoefficients::make(order, dt, valid_history > 0 ? past_dt[0] : 0.0);
     bdf                         = bdf_coefficients.a;
-    step_dt                     = dt;
-    const double start_time     = time;
-    time                        = start_time + dt;
-    last_assembly_time          = 0;
+    {
+      LA::MPI::Vector history(locally_owned, communicator);
+      history.add(bdf[1], old_solution, bdf[2], older_solution);
+      bdf_history.reinit(locally_owned, locally_relevant, communicator);
+      bdf_history = history;
+    }
+    step_dt                 = dt;
+    const double start_time = time;
+    time                    = start_time + dt;
+    last_assembly_time      = 0;
 
     LA::MPI::Vector current(locally_owned, communicator), update(locally_owned, communicator),
       trial(locally_owned, communicator);
@@ -941,8 +972,10 @@ namespace dendra
       {
         assemble(true, ghosted);
         update = 0;
-        if (parameters.closure == Closure::electroneutral)
-          preconditioner.initialize(system_matrix, block_dofs, parameters.linear_solver);
+        // The AMG hierarchies of the first Jacobian of the step serve all its
+        // Newton iterations: the Jacobian changes little within a step.
+        if (parameters.closure == Closure::electroneutral && it == 1)
+          preconditioner.initialize(system_matrix, {block_dofs[0], block_dofs[1]}, parameters.linear_solver);
         report.linear_iterations += solve_linear(update, system_rhs);
         const std::vector<double> potential_update = bordered_update(ghosted, update, report.linear_iterations);
 

@@ -264,6 +264,7 @@ namespace dendra
     Parameters                        parameters;
     dealii::AffineConstraints<double> zero_constraints;                            ///< homogeneous, for Newton updates
     LA::MPI::Vector                 old_solution, older_solution, oldest_solution; ///< u^n, u^{n-1}, u^{n-2} (ghosted)
+    LA::MPI::Vector                 bdf_history;         ///< a1 u^n + a2 u^{n-1} of the current step (ghosted)
     std::array<double, 2>           past_dt{{0.0, 0.0}}; ///< the steps that made u^n and u^{n-1} (s)
     unsigned int                    valid_history = 0;   ///< past steps usable since the start or a restart (0..2)
     std::pair<double, unsigned int> last_error{-1.0, 0}; ///< local error estimate of the last step and its order
