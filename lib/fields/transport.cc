@@ -95,10 +95,10 @@ namespace dendra
         for (unsigned int q = 0; q < inputs.solution_values.size(); ++q)
           {
             const auto &s  = inputs.solution_values[q];
-            computed[q](0) = c0 * s(0);
-            computed[q](1) = anion_c0 * s(1);
+            computed[q](0) = c0 * std::exp(s(0));
+            computed[q](1) = anion_c0 * std::exp(s(1));
             computed[q](2) = volts * s(2);
-            computed[q](3) = charge * (s(0) - s(1));
+            computed[q](3) = charge * (std::exp(s(0)) - std::exp(s(1)));
           }
       }
       std::vector<std::string> get_names() const override
@@ -133,8 +133,10 @@ namespace dendra
       {
         if (poisson && physical.n_components == 3) // (c+, c-, phi)
           return component == 2 ? physical.value(p, 2) / thermal_voltage
-                                : physical.value(p, component) / (component == 0 ? c0 : -c0 * z / anion_z);
+                                : log_density(physical.value(p, component) / (component == 0 ? c0 : -c0 * z / anion_z));
         const double u = physical.value(p, 0) / c0;
+        if (poisson)
+          return component < 2 ? log_density(u) : physical.value(p, 1) / thermal_voltage;
         if (component + 1 < this->n_components)
           return u;
         const double psi = physical.value(p, 1) / thermal_voltage;
@@ -145,6 +147,11 @@ namespace dendra
       }
 
     private:
+      static double log_density(const double u)
+      {
+        require_input(u > 0, "Transport: the concentrations must be > 0 where the state is set");
+        return std::log(u);
+      }
       const Function<dim> &physical;
       double               c0, thermal_voltage, z, anion_z;
       bool                 poisson;
@@ -557,7 +564,9 @@ namespace dendra
                   for (const unsigned int q : face_values.quadrature_point_indices())
                     {
                       double d_du, d_dw, d_dv;
-                      electrode_current_density(id, face_values.quadrature_point(q), u[q], w[q], &d_du, &d_dw, &d_dv);
+                      electrode_current_density(id, face_values.quadrature_point(q), concentration(u[q]), w[q], &d_du,
+                                                &d_dw, &d_dv);
+                      d_du *= d_concentration(u[q]);
                       const double ds = face_values.JxW(q);
                       d_local += d_dv * ds;
                       for (unsigned int i = 0; i < n; ++i)
@@ -614,6 +623,7 @@ namespace dendra
       , gradients(fe.n_components(), std::vector<Tensor<1, dim>>(n_q))
       , all_values(n_q, Vector<double>(fe.n_components()))
       , all_history(n_q, Vector<double>(fe.n_components()))
+      , all_older(n_q, Vector<double>(fe.n_components()))
       , all_gradients(n_q, std::vector<Tensor<1, dim>>(fe.n_components()))
       , sources(n_q, Vector<double>(2))
     {
@@ -628,6 +638,24 @@ namespace dendra
     {
       fe_values.get_function_values(state, all_values);
       fe_values.get_function_values(history, all_history);
+      read_gradients_and_split(fe_values, state);
+    }
+    /// Log densities (Poisson closure): the history term a1 exp(rho^n) +
+    /// a2 exp(rho^{n-1}) is formed at the quadrature points.
+    void read_log_densities(const FEValues<dim> &fe_values, const LA::MPI::Vector &state,
+                            const LA::MPI::Vector &old_state, const LA::MPI::Vector &older_state,
+                            const std::array<double, 3> &bdf)
+    {
+      fe_values.get_function_values(state, all_values);
+      fe_values.get_function_values(old_state, all_history);
+      fe_values.get_function_values(older_state, all_older);
+      for (unsigned int q = 0; q < all_values.size(); ++q)
+        for (unsigned int c = 0; c + 1 < all_history[q].size(); ++c)
+          all_history[q](c) = bdf[1] * std::exp(all_history[q](c)) + bdf[2] * std::exp(all_older[q](c));
+      read_gradients_and_split(fe_values, state);
+    }
+    void read_gradients_and_split(const FEValues<dim> &fe_values, const LA::MPI::Vector &state)
+    {
       fe_values.get_function_gradients(state, all_gradients);
       for (unsigned int c = 0; c < values.size(); ++c)
         for (unsigned int q = 0; q < all_values.size(); ++q)
@@ -653,7 +681,7 @@ namespace dendra
     std::vector<Tensor<1, dim>>              shape_grad;
     std::vector<std::vector<double>>         values, history_values; ///< u, and a1 u^n + a2 u^{n-1} of BDF
     std::vector<std::vector<Tensor<1, dim>>> gradients;
-    std::vector<Vector<double>>              all_values, all_history;
+    std::vector<Vector<double>>              all_values, all_history, all_older;
     std::vector<std::vector<Tensor<1, dim>>> all_gradients;
     std::vector<Vector<double>>              sources;
   };
@@ -730,7 +758,8 @@ namespace dendra
   void Transport<dim>::cell_terms_poisson(const FEValues<dim> &fe_values, const Coefficients &k, CellScratch &s,
                                           const bool with_matrix, FullMatrix<double> &matrix, Vector<double> &rhs) const
   {
-    // Rows 0, 1: cation and anion balances (1/D) du/dt - div(grad u + z u grad psi) = r / (c0 D);
+    // Unknowns rho+- = ln(c+- / c0+-) (positivity by construction) and psi.
+    // Rows 0, 1: (1/D) du/dt - div(u grad(rho + z psi)) = r / (c0 D) with u = exp(rho);
     // row 2: Poisson, lambda^2 (grad psi, grad v) = z+ (u+ - u-).
     const double z[2]     = {parameters.cation_valence, parameters.anion_valence};
     const double inv_d[2] = {1 / parameters.cation_diffusivity, 1 / parameters.anion_diffusivity};
@@ -738,7 +767,10 @@ namespace dendra
     const auto  &grad_psi = s.gradients[2];
     for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
       {
-        const double dx = fe_values.JxW(q);
+        const double         dx       = fe_values.JxW(q);
+        const double         u[2]     = {std::exp(s.values[0][q]), std::exp(s.values[1][q])};
+        const Tensor<1, dim> drive[2] = {s.gradients[0][q] + z[0] * grad_psi[q],
+                                         s.gradients[1][q] + z[1] * grad_psi[q]};
         s.read_shapes(fe_values, q);
         for (unsigned int i = 0; i < s.component.size(); ++i)
           {
@@ -747,16 +779,12 @@ namespace dendra
             const auto        &grad_v = s.shape_grad[i];
             if (e < 2)
               {
-                const double u   = s.values[e][q];
-                const double u_t = (bdf[0] * u + s.history_values[e][q]) / step_dt;
-                rhs(i) -= (inv_d[e] * u_t * v + (s.gradients[e][q] + z[e] * u * grad_psi[q]) * grad_v -
-                           k.species_source[e] * s.sources[q](e) * v) *
-                          dx;
+                const double u_t = (bdf[0] * u[e] + s.history_values[e][q]) / step_dt;
+                rhs(i) -=
+                  (inv_d[e] * u_t * v + u[e] * drive[e] * grad_v - k.species_source[e] * s.sources[q](e) * v) * dx;
               }
             else
-              rhs(i) -=
-                (lambda2 * grad_psi[q] * grad_v - parameters.cation_valence * (s.values[0][q] - s.values[1][q]) * v) *
-                dx;
+              rhs(i) -= (lambda2 * grad_psi[q] * grad_v - parameters.cation_valence * (u[0] - u[1]) * v) * dx;
             if (!with_matrix)
               continue;
             for (unsigned int j = 0; j < s.component.size(); ++j)
@@ -766,13 +794,13 @@ namespace dendra
                 const auto        &grad_phi = s.shape_grad[j];
                 double             entry    = 0;
                 if (e < 2 && m == e)
-                  entry = inv_d[e] * bdf[0] / step_dt * phi * v + (grad_phi + z[e] * phi * grad_psi[q]) * grad_v;
+                  entry = inv_d[e] * bdf[0] / step_dt * u[e] * phi * v + u[e] * (phi * drive[e] + grad_phi) * grad_v;
                 else if (e < 2 && m == 2)
-                  entry = z[e] * s.values[e][q] * grad_phi * grad_v;
+                  entry = z[e] * u[e] * grad_phi * grad_v;
                 else if (e == 2 && m == 2)
                   entry = lambda2 * grad_phi * grad_v;
                 else if (e == 2)
-                  entry = -parameters.cation_valence * (m == 0 ? 1.0 : -1.0) * phi * v;
+                  entry = -parameters.cation_valence * (m == 0 ? u[0] : -u[1]) * phi * v;
                 matrix(i, j) += entry * dx;
               }
           }
@@ -795,8 +823,10 @@ namespace dendra
     for (const unsigned int q : face_values.quadrature_point_indices())
       {
         double       d_du, d_dw;
-        const double i_n = electrode_current_density(id, face_values.quadrature_point(q), u[q], w[q], &d_du, &d_dw);
-        const double ds  = face_values.JxW(q);
+        const double i_n =
+          electrode_current_density(id, face_values.quadrature_point(q), concentration(u[q]), w[q], &d_du, &d_dw);
+        d_du *= d_concentration(u[q]);
+        const double ds = face_values.JxW(q);
         for (unsigned int i = 0; i < s.component.size(); ++i)
           if (s.component[i] == row)
             {
@@ -844,7 +874,10 @@ namespace dendra
           cell_matrix = 0;
           cell_rhs    = 0;
           fe_values.reinit(cell);
-          scratch.read(fe_values, state, bdf_history);
+          if (parameters.closure == Closure::poisson)
+            scratch.read_log_densities(fe_values, state, old_solution, older_solution, bdf);
+          else
+            scratch.read(fe_values, state, bdf_history);
           if (parameters.source)
             parameters.source->vector_value_list(fe_values.get_quadrature_points(), scratch.sources);
           const auto single_ion = parameters.single_ion_conductivity.find(cell->material_id());
@@ -1048,7 +1081,7 @@ namespace dendra
               face_values.reinit(cell, f);
               face_values[u_extractor].get_function_values(locally_relevant_solution, values);
               for (const double v : values)
-                lowest = std::min(lowest, v);
+                lowest = std::min(lowest, concentration(v));
             }
     return parameters.bulk_concentration * Utilities::MPI::min(lowest, communicator);
   }
@@ -1066,7 +1099,7 @@ namespace dendra
           fe_values.reinit(cell);
           fe_values[FEValuesExtractors::Scalar(component)].get_function_values(state, values);
           for (unsigned int q = 0; q < quadrature.size(); ++q)
-            total += values[q] * fe_values.JxW(q);
+            total += concentration(values[q]) * fe_values.JxW(q);
         }
     return Utilities::MPI::sum(total, communicator);
   }
@@ -1098,12 +1131,28 @@ namespace dendra
         unit(i) = 1.0;
     unit.compress(VectorOperation::insert);
     zero_constraints.distribute(unit);
-    LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
-    ghosted                = unit;
-    const double unit_salt = salt_integral(ghosted, component);
-    ghosted                = state;
-    if (unit_salt > 0)
-      state.add((target - salt_integral(ghosted, component)) / unit_salt, unit);
+    // Linear in delta for concentrations (one step is exact); for log
+    // densities (Poisson closure) a few Newton steps on delta.
+    LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator), shifted(state);
+    for (unsigned int it = 0; it < (parameters.closure == Closure::poisson ? 8 : 1); ++it)
+      {
+        ghosted           = state;
+        const double salt = salt_integral(ghosted, component);
+        const double slope = (parameters.closure == Closure::poisson) ?
+                               [&] {
+                                 shifted = state;
+                                 shifted.add(1e-7, unit);
+                                 ghosted = shifted;
+                                 return (salt_integral(ghosted, component) - salt) / 1e-7;
+                               }() :
+                               [&] {
+                                 ghosted = unit;
+                                 return salt_integral(ghosted, component);
+                               }();
+        if (slope <= 0 || std::abs(target - salt) <= 1e-15 * std::abs(target))
+          break;
+        state.add((target - salt) / slope, unit);
+      }
   }
 
   template <int dim>
@@ -1160,7 +1209,8 @@ namespace dendra
               for (const unsigned int q : face_values.quadrature_point_indices())
                 {
                   double d1, d2;
-                  total += electrode_current_density(id, face_values.quadrature_point(q), u[q], w[q], &d1, &d2) *
+                  total += electrode_current_density(id, face_values.quadrature_point(q), concentration(u[q]), w[q],
+                                                     &d1, &d2) *
                            face_values.JxW(q);
                 }
             }
@@ -1188,7 +1238,7 @@ namespace dendra
     const double c0 = parameters.bulk_concentration, z = parameters.cation_valence;
     for (auto &v : values)
       if (parameters.closure == Closure::poisson)
-        v = {c0 * v[0], -c0 * z / parameters.anion_valence * v[1], thermal_voltage() * v[2]};
+        v = {c0 * std::exp(v[0]), -c0 * z / parameters.anion_valence * std::exp(v[1]), thermal_voltage() * v[2]};
       else
         v = {c0 * v[0], potential_volts() * (v[1] - std::log(std::max(v[0], 1e-12))), potential_volts() * v[1]};
     return values;

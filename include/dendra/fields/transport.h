@@ -45,7 +45,7 @@ namespace dendra
     enum class Closure
     {
       electroneutral, ///< z+ c+ + z- c- = 0; unknowns (u, w)
-      poisson         ///< -div(eps grad phi) = F (z+ c+ + z- c-); unknowns (u+, u-, psi = F phi / (R T))
+      poisson         ///< -div(eps grad phi) = F (z+ c+ + z- c-); unknowns rho+- = ln(c+- / c0+-), psi = F phi / (R T)
     };
 
     /// Electrolyte data and boundary conditions (subsection "Transport").
@@ -204,7 +204,18 @@ namespace dendra
     dealii::Functions::ConstantFunction<dim> bulk_state() const
     {
       return dealii::Functions::ConstantFunction<dim>(
-        parameters.closure == Closure::poisson ? std::vector<double>{1, 1, 0} : std::vector<double>{1, 0});
+        parameters.closure == Closure::poisson ? std::vector<double>{0, 0, 0} : std::vector<double>{1, 0});
+    }
+    /// The scaled concentration u from a concentration unknown: u itself, or
+    /// exp(rho) for the log densities of the Poisson closure.
+    double concentration(const double unknown) const
+    {
+      return parameters.closure == Closure::poisson ? std::exp(unknown) : unknown;
+    }
+    /// d concentration / d unknown.
+    double d_concentration(const double unknown) const
+    {
+      return parameters.closure == Closure::poisson ? std::exp(unknown) : 1.0;
     }
     Coefficients coefficients() const;
     /// Concentration DoFs on owned cells that touch no binary-electrolyte cell.
