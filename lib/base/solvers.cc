@@ -323,65 +323,60 @@ namespace dendra
     impl->vmult(dst, src);
   }
 
+  namespace
+  {
+    /// Runs a deal.II Krylov solver made by @p make_solver(control) to the
+    /// relative tolerance of @p settings; non-convergence becomes a one-line
+    /// error naming @p what and the method @p method.
+    template <typename MakeSolver, typename Preconditioner>
+    SolverReport run_krylov(const std::string &method, MakeSolver make_solver, const LA::MPI::SparseMatrix &matrix,
+                            LA::MPI::Vector &solution, const LA::MPI::Vector &rhs, const Preconditioner &preconditioner,
+                            const LinearSolverSettings &settings, const std::string &what)
+    {
+      SolverReport report;
+      Timer        timer;
+      const double rhs_norm = rhs.l2_norm();
+      if (rhs_norm == 0.0)
+        {
+          solution = 0;
+          return report;
+        }
+      SolverControl control(settings.max_iterations, settings.relative_tolerance * rhs_norm);
+      auto          solver = make_solver(control);
+      try
+        {
+          solver.solve(matrix, solution, rhs, preconditioner);
+        }
+      catch (const SolverControl::NoConvergence &e)
+        {
+          std::ostringstream message;
+          message << what << ": " << method << " did not converge in " << e.last_step << " iterations (residual "
+                  << e.last_residual / rhs_norm << " relative, target " << settings.relative_tolerance << ")";
+          throw std::runtime_error(message.str());
+        }
+      report.iterations = control.last_step();
+      report.solve_time = timer.wall_time();
+      return report;
+    }
+  } // namespace
+
   SolverReport solve_gmres(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, const LA::MPI::Vector &rhs,
                            const BlockPreconditioner &preconditioner, const LinearSolverSettings &settings,
                            const std::string &what)
   {
-    SolverReport report;
-    Timer        timer;
-    const double rhs_norm = rhs.l2_norm();
-    if (rhs_norm == 0.0)
-      {
-        solution = 0;
-        return report;
-      }
-    SolverControl                control(settings.max_iterations, settings.relative_tolerance * rhs_norm);
-    const unsigned int           restart = std::min(settings.max_iterations, 200u);
-    SolverGMRES<LA::MPI::Vector> gmres(control, SolverGMRES<LA::MPI::Vector>::AdditionalData(restart + 2, true));
-    try
-      {
-        gmres.solve(matrix, solution, rhs, preconditioner);
-      }
-    catch (const SolverControl::NoConvergence &e)
-      {
-        std::ostringstream message;
-        message << what << ": GMRES did not converge in " << e.last_step << " iterations (residual "
-                << e.last_residual / rhs_norm << " relative, target " << settings.relative_tolerance << ")";
-        throw std::runtime_error(message.str());
-      }
-    report.iterations = control.last_step();
-    report.solve_time = timer.wall_time();
-    return report;
+    const unsigned int restart = std::min(settings.max_iterations, 200u);
+    const auto         make    = [restart](SolverControl &control) {
+      return SolverGMRES<LA::MPI::Vector>(control, SolverGMRES<LA::MPI::Vector>::AdditionalData(restart + 2, true));
+    };
+    return run_krylov("GMRES", make, matrix, solution, rhs, preconditioner, settings, what);
   }
 
   SolverReport solve_cg(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, const LA::MPI::Vector &rhs,
                         const AMGPreconditioner &preconditioner, const LinearSolverSettings &settings,
                         const std::string &what)
   {
-    SolverReport report;
-    Timer        timer;
-    const double rhs_norm = rhs.l2_norm();
-    if (rhs_norm == 0.0)
-      {
-        solution = 0;
-        return report;
-      }
-    SolverControl             control(settings.max_iterations, settings.relative_tolerance * rhs_norm);
-    SolverCG<LA::MPI::Vector> cg(control);
-    try
-      {
-        cg.solve(matrix, solution, rhs, preconditioner);
-      }
-    catch (const SolverControl::NoConvergence &e)
-      {
-        std::ostringstream message;
-        message << what << ": CG did not converge in " << e.last_step << " iterations (residual "
-                << e.last_residual / rhs_norm << " relative, target " << settings.relative_tolerance << ")";
-        throw std::runtime_error(message.str());
-      }
-    report.iterations = control.last_step();
-    report.solve_time = timer.wall_time();
-    return report;
+    const auto make = [](SolverControl &control) { return SolverCG<LA::MPI::Vector>(control); };
+    return run_krylov("CG", make, matrix, solution, rhs, preconditioner, settings, what);
   }
 
   LA::MPI::Vector scale_symmetrically(LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &rhs)

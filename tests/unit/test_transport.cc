@@ -280,19 +280,28 @@ TEST_CASE("Transport converges at optimal rates in space", "[transport]")
     }
 }
 
+namespace
+{
+  /// Quadratic in space (exact for Q2 in u; w = ln u + psi is not), exponential in time.
+  Manufactured smooth_in_time()
+  {
+    Manufactured m;
+    m.u           = [](const Point<2> &x, double t) { return 1 + 0.1 * x[0] * x[1] * std::exp(-t); };
+    m.u_t         = [](const Point<2> &x, double t) { return -0.1 * x[0] * x[1] * std::exp(-t); };
+    m.laplacian_u = [](const Point<2> &, double) { return 0.0; };
+    m.grad_u      = [](const Point<2> &x, double t) {
+      return Tensor<1, 2>({0.1 * x[1] * std::exp(-t), 0.1 * x[0] * std::exp(-t)});
+    };
+    m.psi           = [](const Point<2> &x, double t) { return 0.2 * x[0] * (1 + t); };
+    m.laplacian_psi = [](const Point<2> &, double) { return 0.0; };
+    m.grad_psi      = [](const Point<2> &, double t) { return Tensor<1, 2>({0.2 * (1 + t), 0.0}); };
+    return m;
+  }
+} // namespace
+
 TEST_CASE("Transport converges at orders 1 and 2 in time (BDF1, BDF2)", "[transport]")
 {
-  // Quadratic in space (exact for Q2), exponential in time.
-  Manufactured m;
-  m.u           = [](const Point<2> &x, double t) { return 1 + 0.1 * x[0] * x[1] * std::exp(-t); };
-  m.u_t         = [](const Point<2> &x, double t) { return -0.1 * x[0] * x[1] * std::exp(-t); };
-  m.laplacian_u = [](const Point<2> &, double) { return 0.0; };
-  m.grad_u      = [](const Point<2> &x, double t) {
-    return Tensor<1, 2>({0.1 * x[1] * std::exp(-t), 0.1 * x[0] * std::exp(-t)});
-  };
-  m.psi           = [](const Point<2> &x, double t) { return 0.2 * x[0] * (1 + t); };
-  m.laplacian_psi = [](const Point<2> &, double) { return 0.0; };
-  m.grad_psi      = [](const Point<2> &, double t) { return Tensor<1, 2>({0.2 * (1 + t), 0.0}); };
+  const Manufactured m = smooth_in_time();
   for (const unsigned int order : {1u, 2u})
     {
       const double e1       = run_manufactured(m, 2, 2, 0.1, order, 1).first;
@@ -309,16 +318,7 @@ TEST_CASE("The local error estimate of a time step scales like dt^(order + 1)", 
   // The smooth manufactured solution of the previous test; the Milne-device
   // estimate of the last step (quadratic extrapolation for BDF2) must drop by
   // 2^(order + 1) when dt halves, and match the known size of the LTE.
-  Manufactured m;
-  m.u           = [](const Point<2> &x, double t) { return 1 + 0.1 * x[0] * x[1] * std::exp(-t); };
-  m.u_t         = [](const Point<2> &x, double t) { return -0.1 * x[0] * x[1] * std::exp(-t); };
-  m.laplacian_u = [](const Point<2> &, double) { return 0.0; };
-  m.grad_u      = [](const Point<2> &x, double t) {
-    return Tensor<1, 2>({0.1 * x[1] * std::exp(-t), 0.1 * x[0] * std::exp(-t)});
-  };
-  m.psi           = [](const Point<2> &x, double t) { return 0.2 * x[0] * (1 + t); };
-  m.laplacian_psi = [](const Point<2> &, double) { return 0.0; };
-  m.grad_psi      = [](const Point<2> &, double t) { return Tensor<1, 2>({0.2 * (1 + t), 0.0}); };
+  const Manufactured m = smooth_in_time();
   for (const unsigned int order : {1u, 2u})
     {
       double e1 = 0, e2 = 0;
