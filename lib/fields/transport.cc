@@ -989,21 +989,33 @@ namespace dendra
     // terms of the field residual.
     const auto   potentials_at_start = galvanostatic_potential;
     const double scale               = current_scale();
-    const auto   residual_norm       = [&](const LA::MPI::Vector &state) {
-      assemble(false, state);
+    // The norm of the assembled residual (system_rhs at @p state) and G.
+    const auto assembled_residual_norm = [&](const LA::MPI::Vector &state) {
       double squared = system_rhs.norm_sqr();
       for (const double g : galvanostatic_residuals(state))
         squared += scale * scale * g * g;
       return std::sqrt(squared);
     };
+    const auto residual_norm = [&](const LA::MPI::Vector &state) {
+      assemble(false, state);
+      return assembled_residual_norm(state);
+    };
 
-    const double initial_residual = residual_norm(ghosted);
-    double       residual         = initial_residual;
+    double       initial_residual = 0, residual = 0;
     SolverReport report;
-    bool         converged = (residual == 0);
+    bool         converged = false;
     for (unsigned int it = 1; it <= parameters.newton_max_iterations && !converged; ++it)
       {
         assemble(true, ghosted);
+        if (it == 1) // the first Jacobian assembly also gives the initial residual
+          {
+            initial_residual = residual = assembled_residual_norm(ghosted);
+            if (residual == 0)
+              {
+                converged = true;
+                break;
+              }
+          }
         update = 0;
         // The AMG hierarchies of the first Jacobian of the step serve all its
         // Newton iterations: the Jacobian changes little within a step.
