@@ -169,6 +169,11 @@ namespace dendra
                       "space-charge layers (Debye length: refine the mesh to it; binary electrolytes only).");
     prm.declare_entry("Relative permittivity", "10", Patterns::Double(0),
                       "epsr of the electrolyte (-), > 0; used by the Poisson closure.");
+    prm.declare_entry("Stern layer thickness", "0", Patterns::Double(0),
+                      "Poisson closure: electrodes with a potential (potentiostatic or galvanostatic) hold the "
+                      "electrolyte potential at their surface through a Stern layer of this thickness and the "
+                      "electrolyte's permittivity, d phi/dn = (phi_s - U0 - phi) / thickness (m); 0: no surface "
+                      "charge on electrodes (zero normal field).");
     prm.declare_entry("Cation valence", "1", Patterns::Double(0), "z+ (-), > 0.");
     prm.declare_entry("Anion valence", "-1", Patterns::Double(), "z- (-), < 0.");
     prm.declare_entry("Cation diffusivity", "1e-10", Patterns::Double(0), "D+ (m^2/s), > 0.");
@@ -215,6 +220,7 @@ namespace dendra
     degree                = prm.get_integer("Polynomial degree");
     closure               = prm.get("Closure") == "poisson" ? Closure::poisson : Closure::electroneutral;
     relative_permittivity = prm.get_double("Relative permittivity");
+    stern_layer_thickness = prm.get_double("Stern layer thickness");
     require_input(relative_permittivity > 0,
                   "Transport/Relative permittivity = " + format_number(relative_permittivity) + " must be > 0");
     cation_valence     = prm.get_double("Cation valence");
@@ -576,6 +582,9 @@ namespace dendra
                           local_c(i) += (k == 0 ? d_du : k == potential ? d_dw : 0.0) * v * ds;
                           if (k == row) // the balance the current enters
                             local_b(i) -= current_scale() * d_dv * v * ds;
+                          if (k == 2 && parameters.closure == Closure::poisson && parameters.stern_layer_thickness > 0)
+                            local_b(i) -= coefficients().debye_length_squared / parameters.stern_layer_thickness /
+                                          thermal_voltage() * v * ds; // the Stern layer
                         }
                     }
                   cell->get_dof_indices(indices);
@@ -841,6 +850,42 @@ namespace dendra
                   }
             }
       }
+    if (parameters.closure == Closure::poisson && parameters.stern_layer_thickness > 0 && has_metal_potential(id))
+      {
+        // Stern layer: lambda^2 d psi/dn = (lambda^2 / delta) (psi_s - psi) on the electrode.
+        const double robin = coefficients().debye_length_squared / parameters.stern_layer_thickness;
+        for (const unsigned int q : face_values.quadrature_point_indices())
+          {
+            const double psi_s = stern_potential(id, face_values.quadrature_point(q));
+            const double ds    = face_values.JxW(q);
+            for (unsigned int i = 0; i < s.component.size(); ++i)
+              if (s.component[i] == 2)
+                {
+                  const double v = face_values.shape_value_component(i, q, 2);
+                  rhs(i) -= robin * (w[q] - psi_s) * v * ds;
+                  if (with_matrix)
+                    for (unsigned int j = 0; j < s.component.size(); ++j)
+                      if (s.component[j] == 2)
+                        matrix(i, j) += robin * face_values.shape_value_component(j, q, 2) * v * ds;
+                }
+          }
+      }
+  }
+
+  template <int dim>
+  bool Transport<dim>::has_metal_potential(const types::boundary_id id) const
+  {
+    return parameters.electrode_potential.count(id) || galvanostatic_potential.count(id);
+  }
+
+  template <int dim>
+  double Transport<dim>::stern_potential(const types::boundary_id id, const Point<dim> &x) const
+  {
+    const auto   potentiostatic = parameters.electrode_potential.find(id);
+    const double phi_s       = potentiostatic != parameters.electrode_potential.end() ? potentiostatic->second->value(x)
+                                                                                      : galvanostatic_potential.at(id);
+    const double equilibrium = parameters.kinetics ? parameters.kinetics->equilibrium : 0.0;
+    return (phi_s - equilibrium) / thermal_voltage();
   }
 
   template <int dim>

@@ -635,3 +635,49 @@ TEST_CASE("Below the limiting current the Poisson closure reproduces the electro
   CHECK(std::abs(values[1][1] - values[1][0]) < 10 * c0 * lambda2 / (L * L));
   CHECK(transport.electrode_current(0) == Approx(-J * H).epsilon(1e-10));
 }
+
+TEST_CASE("Above the limiting current the Poisson closure forms a space-charge layer", "[transport]")
+{
+  // The cell of apps/dendra/space_charge_cell.prm: 0.01 mol/m^3 (Debye length
+  // 49 nm), 20 nm cells, plating at 4 J_lim (J_lim = z c0 F D / (t_a L))
+  // through a galvanostatic Butler-Volmer electrode with a 5 nm Stern layer,
+  // reservoir at 10 um. Past Sand's time (0.0327 s) the anions are expelled from the electrode
+  // region and the cations carry the current by migration (Chazalviel): at
+  // 0.05 s c- << c+ at the electrode, net positive charge, a steeply falling
+  // electrode potential, and an electroneutral bulk.
+  Transport<2>::Parameters p;
+  p.closure               = Transport<2>::Closure::poisson;
+  p.bulk_concentration    = 0.01;
+  p.relative_permittivity = 10;
+  p.stern_layer_thickness = 5e-9;
+  const double L = 1e-5, H = 2e-8, c0 = p.bulk_concentration;
+  const double J_lim = c0 * constants::faraday * p.ambipolar_diffusivity() / ((1 - p.cation_transference()) * L);
+  p.total_current[0] = testing::make_function<2>({[J_lim, H](const Point<2> &) { return -4 * J_lim * H; }});
+  p.kinetics         = std::make_shared<ButlerVolmer>();
+  p.reservoir        = {1};
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  GridGenerator::subdivided_hyper_rectangle(tria, {500, 1}, Point<2>(), Point<2>(L, H), true);
+  Transport<2> transport(tria, p);
+  transport.setup_dofs();
+  double t = 0, dt = 1e-5;
+  while (t < 0.05 * (1 - 1e-12))
+    {
+      dt = std::min(dt, 0.05 - t);
+      transport.advance(dt, 1);
+      t += dt;
+      dt = std::min(1.3 * dt, 5e-4);
+    }
+  const Probes<2> probes({Point<2>(0, H / 2), Point<2>(5e-6, H / 2)});
+  const auto      values    = transport.probe(probes); // c+, c- (mol/m^3), phi (V)
+  const double    charge    = transport.total_charge();
+  const double    potential = transport.electrode_potential(0);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "space charge at 4 J_lim, t = 0.05 s: c+(0) " << values[0][0] << ", c-(0) " << values[0][1]
+              << " mol/m^3, net charge " << charge << " C/m, electrode potential " << potential << " V" << std::endl;
+  CHECK(values[0][1] < 1e-6 * values[0][0]); // anions expelled
+  CHECK(values[0][0] > c0);                  // cations pile up in the space-charge layer
+  CHECK(charge > 0);
+  CHECK(potential < -0.3);
+  CHECK(std::abs(values[1][0] - values[1][1]) < 1e-3 * values[1][0]); // electroneutral bulk
+  CHECK(transport.electrode_current(0) == Approx(-4 * J_lim * H).epsilon(1e-8));
+}

@@ -53,11 +53,12 @@ namespace dendra
     {
       Closure      closure               = Closure::electroneutral; ///< closure of the potential
       double       relative_permittivity = 10;                      ///< eps_r (-), Poisson closure
-      unsigned int degree                = 1;                       ///< polynomial degree (-)
-      double       cation_valence        = 1;                       ///< z+ (-), > 0
-      double       anion_valence         = -1;                      ///< z- (-), < 0
-      double       cation_diffusivity    = 1e-10;                   ///< D+ (m^2/s)
-      double       anion_diffusivity     = 3e-10;                   ///< D- (m^2/s)
+      double       stern_layer_thickness = 0;      ///< Poisson closure: Stern layer at electrodes (m); 0 = none
+      unsigned int degree                = 1;      ///< polynomial degree (-)
+      double       cation_valence        = 1;      ///< z+ (-), > 0
+      double       anion_valence         = -1;     ///< z- (-), < 0
+      double       cation_diffusivity    = 1e-10;  ///< D+ (m^2/s)
+      double       anion_diffusivity     = 3e-10;  ///< D- (m^2/s)
       double       bulk_concentration    = 1000;   ///< c0, the initial and reservoir concentration (mol/m^3)
       double       temperature           = 298.15; ///< T (K)
       /// Reservoir boundaries: c = c0 and phi = 0 there.
@@ -184,6 +185,10 @@ namespace dendra
     void face_terms(const dealii::FEFaceValues<dim> &face_values, dealii::types::boundary_id id,
                     const LA::MPI::Vector &state, const CellScratch &scratch, bool with_matrix,
                     dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
+    /// True if electrode @p id has a metal potential (potentiostatic or galvanostatic).
+    bool has_metal_potential(dealii::types::boundary_id id) const;
+    /// (phi_s - U0) F / (R T) of electrode @p id at @p x: the Stern layer's outer potential.
+    double stern_potential(dealii::types::boundary_id id, const dealii::Point<dim> &x) const;
     /// The component whose balance an electrode current enters: charge (1) or cation (0).
     unsigned int current_row() const { return parameters.closure == Closure::poisson ? 0 : 1; }
     /// The potential component: w (1) or psi (2).
