@@ -744,19 +744,21 @@ namespace dendra
               rhs(i) -= (charge_flux * grad_v - charge_source * v) * dx;
             if (!with_matrix)
               continue;
+            // Scalar products first: the entries below are then a few multiplications.
+            const double w_v = grad_w[q] * grad_v;
             for (unsigned int j = 0; j < s.component.size(); ++j)
               {
-                const unsigned int m        = s.component[j];
-                const double       phi      = s.shape[j];
-                const auto        &grad_phi = s.shape_grad[j];
+                const unsigned int m     = s.component[j];
+                const double       phi   = s.shape[j];
+                const double       phi_v = s.shape_grad[j] * grad_v;
                 double             entry;
                 if (e == 0)
-                  entry = m == 0 ? k.anion_storage * bdf[0] / step_dt * phi * v +
-                                     (k.anion_diffusion * grad_phi + k.anion_migration * phi * grad_w[q]) * grad_v
-                                 : k.anion_migration * u[q] * grad_phi * grad_v;
+                  entry = m == 0 ? k.anion_storage * bdf[0] / step_dt * phi * v + k.anion_diffusion * phi_v +
+                                     k.anion_migration * phi * w_v
+                                 : k.anion_migration * u[q] * phi_v;
                 else
-                  entry = m == 0 ? (k.charge_migration * phi * grad_w[q] - k.charge_diffusion * grad_phi) * grad_v
-                                 : k.charge_migration * u[q] * grad_phi * grad_v;
+                  entry = m == 0 ? k.charge_migration * phi * w_v - k.charge_diffusion * phi_v
+                                 : k.charge_migration * u[q] * phi_v;
                 matrix(i, j) += entry * dx;
               }
           }
