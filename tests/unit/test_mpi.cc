@@ -84,12 +84,13 @@ namespace
 
 namespace
 {
-  /// A galvanostatic Li | electrolyte | Li cell on @p communicator: electrode
+  /// A galvanostatic Li | electrolyte | Li cell on @p communicator with @p closure: electrode
   /// potential, currents and probe values after 10 BDF2 steps.
-  std::vector<double> run_transport(MPI_Comm communicator)
+  std::vector<double> run_transport(MPI_Comm communicator, const Transport<2>::Closure closure)
   {
     Transport<2>::Parameters p;
-    const double             L = 1e-4, H = 2e-5;
+    p.closure      = closure;
+    const double L = 1e-4, H = 2e-5;
     p.total_current[0]       = std::make_shared<Functions::ConstantFunction<2>>(-10.0 * H);
     p.electrode_potential[1] = std::make_shared<Functions::ZeroFunction<2>>();
     p.kinetics               = std::make_shared<ButlerVolmer>();
@@ -119,10 +120,13 @@ namespace
 
 TEST_CASE("2 ranks reproduce 1 rank for transport", "[mpi]")
 {
-  const auto serial   = run_transport(MPI_COMM_SELF);
-  const auto parallel = run_transport(MPI_COMM_WORLD);
-  for (unsigned int i = 0; i < serial.size(); ++i)
-    CHECK(parallel[i] == Approx(serial[i]).epsilon(1e-8));
+  for (const auto closure : {Transport<2>::Closure::electroneutral, Transport<2>::Closure::poisson})
+    {
+      const auto serial   = run_transport(MPI_COMM_SELF, closure);
+      const auto parallel = run_transport(MPI_COMM_WORLD, closure);
+      for (unsigned int i = 0; i < serial.size(); ++i)
+        CHECK(parallel[i] == Approx(serial[i]).epsilon(1e-8));
+    }
 }
 
 TEST_CASE("2 ranks reproduce 1 rank in 2D", "[mpi]")
