@@ -636,8 +636,15 @@ namespace dendra
       , all_gradients(n_q, std::vector<Tensor<1, dim>>(fe.n_components()))
       , sources(n_q, Vector<double>(2))
     {
+      local_index.resize(fe.n_components());
       for (unsigned int i = 0; i < fe.n_dofs_per_cell(); ++i)
-        component.push_back(fe.system_to_component_index(i).first);
+        {
+          const auto [c, base] = fe.system_to_component_index(i);
+          component.push_back(c);
+          if (local_index[c].size() <= base)
+            local_index[c].resize(base + 1);
+          local_index[c][base] = i;
+        }
       shape.resize(component.size());
       shape_grad.resize(component.size());
     }
@@ -686,6 +693,7 @@ namespace dendra
         }
     }
     std::vector<unsigned int>                component;
+    std::vector<std::vector<unsigned int>>   local_index; ///< [component][scalar basis index] -> cell DoF
     std::vector<double>                      shape;
     std::vector<Tensor<1, dim>>              shape_grad;
     std::vector<std::vector<double>>         values, history_values; ///< u, and a1 u^n + a2 u^{n-1} of BDF
@@ -722,8 +730,12 @@ namespace dendra
                                                  const bool with_matrix, FullMatrix<double> &matrix,
                                                  Vector<double> &rhs) const
   {
-    const auto &u = s.values[0], &history = s.history_values[0];
-    const auto &grad_u = s.gradients[0], &grad_w = s.gradients[1];
+    // Loops over the scalar basis functions a (test) and b (trial): the four
+    // blocks (anion balance | charge) x (u | w) share their scalar products.
+    const auto        &u = s.values[0], &history = s.history_values[0];
+    const auto        &grad_u = s.gradients[0], &grad_w = s.gradients[1];
+    const unsigned int n_base     = s.component.size() / 2;
+    const double       storage_dt = k.anion_storage * bdf[0] / step_dt;
     for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
       {
         const double u_t           = (bdf[0] * u[q] + history[q]) / step_dt;
@@ -733,33 +745,25 @@ namespace dendra
         const double charge_source = k.charge_source[0] * s.sources[q](0) + k.charge_source[1] * s.sources[q](1);
         const double dx            = fe_values.JxW(q);
         s.read_shapes(fe_values, q);
-        for (unsigned int i = 0; i < s.component.size(); ++i)
+        for (unsigned int a = 0; a < n_base; ++a)
           {
-            const unsigned int e      = s.component[i]; // 0: anion balance, 1: charge conservation
-            const double       v      = s.shape[i];
-            const auto        &grad_v = s.shape_grad[i];
-            if (e == 0)
-              rhs(i) -= (k.anion_storage * u_t * v + anion_flux * grad_v - anion_source * v) * dx;
-            else
-              rhs(i) -= (charge_flux * grad_v - charge_source * v) * dx;
+            const unsigned int ia = s.local_index[0][a], ic = s.local_index[1][a]; // anion and charge rows
+            const double       v      = s.shape[ia];
+            const auto        &grad_v = s.shape_grad[ia];
+            rhs(ia) -= (k.anion_storage * u_t * v + anion_flux * grad_v - anion_source * v) * dx;
+            rhs(ic) -= (charge_flux * grad_v - charge_source * v) * dx;
             if (!with_matrix)
               continue;
-            // Scalar products first: the entries below are then a few multiplications.
             const double w_v = grad_w[q] * grad_v;
-            for (unsigned int j = 0; j < s.component.size(); ++j)
+            for (unsigned int b = 0; b < n_base; ++b)
               {
-                const unsigned int m     = s.component[j];
-                const double       phi   = s.shape[j];
-                const double       phi_v = s.shape_grad[j] * grad_v;
-                double             entry;
-                if (e == 0)
-                  entry = m == 0 ? k.anion_storage * bdf[0] / step_dt * phi * v + k.anion_diffusion * phi_v +
-                                     k.anion_migration * phi * w_v
-                                 : k.anion_migration * u[q] * phi_v;
-                else
-                  entry = m == 0 ? k.charge_migration * phi * w_v - k.charge_diffusion * phi_v
-                                 : k.charge_migration * u[q] * phi_v;
-                matrix(i, j) += entry * dx;
+                const unsigned int ju = s.local_index[0][b], jw = s.local_index[1][b];
+                const double       phi = s.shape[ju], phi_v = (s.shape_grad[ju] * grad_v) * dx;
+                matrix(ia, ju) +=
+                  (storage_dt * phi * v + k.anion_migration * phi * w_v) * dx + k.anion_diffusion * phi_v;
+                matrix(ia, jw) += k.anion_migration * u[q] * phi_v;
+                matrix(ic, ju) += k.charge_migration * phi * w_v * dx - k.charge_diffusion * phi_v;
+                matrix(ic, jw) += k.charge_migration * u[q] * phi_v;
               }
           }
       }
