@@ -29,8 +29,8 @@ namespace dendra
     {
     public:
       ProgramCurrent(const CurrentProgram &program, const double area)
-        : program(program)
-        , area(area)
+        : area(area)
+        , program(program)
       {}
       double value(const Point<dim> &, const unsigned int) const override
       {

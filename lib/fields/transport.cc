@@ -199,6 +199,10 @@ namespace dendra
     prm.leave_subsection();
     prm.declare_entry("Newton iterations", "30", Patterns::Integer(1), "Newton iteration limit per step (-).");
     prm.declare_entry("Newton tolerance", "1e-10", Patterns::Double(0, 1), "Relative residual reduction (-).");
+    prm.declare_entry("Maximum forcing term", "0.01", Patterns::Double(0, 1),
+                      "Inexact Newton: largest relative tolerance of a Newton update's linear solve (-), in [0, 1); "
+                      "it tightens as Newton converges (Eisenstat-Walker), never below Linear solver/Relative "
+                      "tolerance. 0: every update to the Linear solver tolerance.");
     prm.leave_subsection();
     ElectrodeKinetics::declare_parameters(prm);
   }
@@ -260,6 +264,7 @@ namespace dendra
     prm.leave_subsection();
     newton_max_iterations = prm.get_integer("Newton iterations");
     newton_tolerance      = prm.get_double("Newton tolerance");
+    maximum_forcing       = prm.get_double("Maximum forcing term");
     prm.leave_subsection();
     kinetics = ElectrodeKinetics::create(prm);
     for (const auto &[name, value] : {std::pair<std::string, double>{"Cation valence", cation_valence},
@@ -960,7 +965,7 @@ namespace dendra
 
   template <int dim>
   std::vector<double> Transport<dim>::bordered_update(const LA::MPI::Vector &state, LA::MPI::Vector &update,
-                                                      unsigned int &linear_iterations)
+                                                      const double tolerance, unsigned int &linear_iterations)
   {
     // [A b; c^T d] [dx; dV] = [r; -G]: with A y1 = r (given in update) and
     // A y2_k = b_k, the Schur complement S = d - c^T Y2 gives dV, then
@@ -977,7 +982,7 @@ namespace dendra
     for (unsigned int l = 0; l < m; ++l)
       {
         y2[l].reinit(locally_owned, communicator);
-        linear_iterations += solve_linear(y2[l], b[l]);
+        linear_iterations += solve_linear(y2[l], b[l], tolerance);
       }
     for (unsigned int k = 0; k < m; ++k)
       {
@@ -993,7 +998,8 @@ namespace dendra
   }
 
   template <int dim>
-  unsigned int Transport<dim>::solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b) const
+  unsigned int Transport<dim>::solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b,
+                                            const double tolerance) const
   {
     x = 0;
     if (parameters.closure == Closure::poisson)
@@ -1004,8 +1010,9 @@ namespace dendra
         zero_constraints.distribute(x);
         return 1;
       }
-    const SolverReport report =
-      solve_gmres(system_matrix, x, b, preconditioner, parameters.linear_solver, "Transport (Newton update)");
+    LinearSolverSettings settings = parameters.linear_solver;
+    settings.relative_tolerance    = tolerance;
+    const SolverReport report = solve_gmres(system_matrix, x, b, preconditioner, settings, "Transport (Newton update)");
     zero_constraints.distribute(x);
     return report.iterations;
   }
@@ -1052,7 +1059,8 @@ namespace dendra
       return assembled_residual_norm(state);
     };
 
-    double       initial_residual = 0, residual = 0;
+    double       initial_residual = 0, residual = 0, previous_residual = 0;
+    double       forcing = parameters.maximum_forcing; // relative tolerance of the linear solve
     SolverReport report;
     bool         converged = false;
     for (unsigned int it = 1; it <= parameters.newton_max_iterations && !converged; ++it)
@@ -1067,13 +1075,30 @@ namespace dendra
                 break;
               }
           }
+        // Inexact Newton (Eisenstat and Walker, SIAM J. Sci. Comput. 17, 16,
+        // 1996, choice 2): far from the solution the linear solve only needs
+        // to reduce the residual by a moderate factor; the forcing term
+        // tightens as Newton converges, down to the linear solver tolerance.
+        if (it > 1)
+          {
+            const double previous = forcing;
+            forcing = 0.9 * std::pow(residual / previous_residual, 2);
+            if (0.9 * previous * previous > 0.1)
+              forcing = std::max(forcing, 0.9 * previous * previous);
+            forcing = std::min(forcing, parameters.maximum_forcing);
+          }
+        // No more accuracy than the Newton tolerance asks for.
+        forcing = std::max({forcing, parameters.linear_solver.relative_tolerance,
+                            0.5 * parameters.newton_tolerance * initial_residual / residual});
+        previous_residual = residual;
         update = 0;
         // The AMG hierarchies of the first Jacobian of the step serve all its
         // Newton iterations: the Jacobian changes little within a step.
         if (parameters.closure == Closure::electroneutral && it == 1)
           preconditioner.initialize(system_matrix, {block_dofs[0], block_dofs[1]}, parameters.linear_solver);
-        report.linear_iterations += solve_linear(update, system_rhs);
-        const std::vector<double> potential_update = bordered_update(ghosted, update, report.linear_iterations);
+        report.linear_iterations += solve_linear(update, system_rhs, forcing);
+        const std::vector<double> potential_update =
+          bordered_update(ghosted, update, forcing, report.linear_iterations);
 
         // Backtracking line search on the residual norm.
         const auto potentials = galvanostatic_potential;

@@ -83,6 +83,9 @@ namespace dendra
       LinearSolverSettings linear_solver         = default_linear_solver();
       unsigned int         newton_max_iterations = 30;    ///< Newton iteration limit (-)
       double               newton_tolerance      = 1e-10; ///< relative residual reduction (-)
+      /// Largest relative tolerance of a Newton update's GMRES solve (-): inexact
+      /// Newton with Eisenstat-Walker forcing terms; 0 = always linear_solver's.
+      double maximum_forcing = 1e-2;
 
       /// Declares subsection "Transport" (and "Kinetics").
       static void declare_parameters(dealii::ParameterHandler &prm);
@@ -241,8 +244,8 @@ namespace dendra
     void reset_history(const LA::MPI::Vector &state);
     /// Milne-device estimate of the local error of the step just solved, @p state.
     std::pair<double, unsigned int> estimate_local_error(const LA::MPI::Vector &state, unsigned int order) const;
-    /// GMRES solve with the Newton matrix; returns the iterations.
-    unsigned int solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b) const;
+    /// GMRES solve with the Newton matrix to the relative @p tolerance; returns the iterations.
+    unsigned int solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b, double tolerance) const;
     /// True if boundary @p id carries an electrode current.
     bool is_electrode(dealii::types::boundary_id id) const
     {
@@ -258,7 +261,7 @@ namespace dendra
     /// The bordered part of the Newton matrix: b_k = dR/dV_k, c_k = dG_k/dx, d_k = dG_k/dV_k.
     /// Completes the Newton update of the field (given for V fixed) with the
     /// galvanostatic potentials; returns their updates (V).
-    std::vector<double> bordered_update(const LA::MPI::Vector &state, LA::MPI::Vector &update,
+    std::vector<double> bordered_update(const LA::MPI::Vector &state, LA::MPI::Vector &update, double tolerance,
                                         unsigned int &linear_iterations);
     void                assemble_galvanostatic(const LA::MPI::Vector &state, std::vector<LA::MPI::Vector> &b,
                                                std::vector<LA::MPI::Vector> &c, std::vector<double> &d) const;
