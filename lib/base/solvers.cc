@@ -18,6 +18,7 @@
 #include <deal.II/lac/petsc_precondition.h>
 #include <deal.II/lac/petsc_solver.h>
 
+#include <petscmat.h>
 #include <petscpc.h>
 #endif
 
@@ -359,6 +360,29 @@ namespace dendra
       return report;
     }
   } // namespace
+
+  void add_cell_contribution(const AffineConstraints<double> &constraints, const FullMatrix<double> &local,
+                             const Vector<double> &local_rhs, const std::vector<types::global_dof_index> &indices,
+                             LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &rhs)
+  {
+    for (const auto i : indices)
+      if (constraints.is_constrained(i))
+        {
+          constraints.distribute_local_to_global(local, local_rhs, indices, matrix, rhs);
+          return;
+        }
+#ifdef DENDRA_USE_TRILINOS
+    matrix.add(indices, local, false);
+#else
+    // One MatSetValues for the whole (row-major) cell matrix.
+    thread_local std::vector<PetscInt> petsc_indices;
+    petsc_indices.assign(indices.begin(), indices.end());
+    const PetscErrorCode code = MatSetValues(static_cast<Mat>(matrix), petsc_indices.size(), petsc_indices.data(),
+                                             petsc_indices.size(), petsc_indices.data(), &local(0, 0), ADD_VALUES);
+    AssertThrow(code == 0, ExcPETScError(code));
+#endif
+    rhs.add(indices, local_rhs);
+  }
 
   SolverReport solve_gmres(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, const LA::MPI::Vector &rhs,
                            const BlockPreconditioner &preconditioner, const LinearSolverSettings &settings,

@@ -311,7 +311,7 @@ namespace dendra
                   }
               }
           cell->get_dof_indices(indices);
-          constraints.distribute_local_to_global(cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
+          add_cell_contribution(constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
         }
     system_matrix.compress(VectorOperation::add);
     system_rhs.compress(VectorOperation::add);

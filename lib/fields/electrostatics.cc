@@ -210,7 +210,7 @@ namespace dendra
           assemble_cell<dim>(cell, conductivity_of(cell->material_id()), parameters, fe_values, face_values,
                              cell_matrix, cell_rhs);
           cell->get_dof_indices(indices);
-          constraints.distribute_local_to_global(cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
+          add_cell_contribution(constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
         }
     system_matrix.compress(VectorOperation::add);
     system_rhs.compress(VectorOperation::add);

@@ -953,7 +953,7 @@ namespace dendra
               }
           cell->get_dof_indices(indices);
           if (with_matrix)
-            zero_constraints.distribute_local_to_global(cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
+            add_cell_contribution(zero_constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
           else
             zero_constraints.distribute_local_to_global(cell_rhs, indices, system_rhs);
         }
@@ -1054,18 +1054,15 @@ namespace dendra
         squared += scale * scale * g * g;
       return std::sqrt(squared);
     };
-    const auto residual_norm = [&](const LA::MPI::Vector &state) {
-      assemble(false, state);
-      return assembled_residual_norm(state);
-    };
 
     double       initial_residual = 0, residual = 0, previous_residual = 0;
     double       forcing = parameters.maximum_forcing; // relative tolerance of the linear solve
     SolverReport report;
-    bool         converged = false;
+    bool         converged = false, jacobian_is_current = false;
     for (unsigned int it = 1; it <= parameters.newton_max_iterations && !converged; ++it)
       {
-        assemble(true, ghosted);
+        if (!jacobian_is_current)
+          assemble(true, ghosted);
         if (it == 1) // the first Jacobian assembly also gives the initial residual
           {
             initial_residual = residual = assembled_residual_norm(ghosted);
@@ -1090,7 +1087,6 @@ namespace dendra
         // No more accuracy than the Newton tolerance asks for.
         forcing = std::max({forcing, parameters.linear_solver.relative_tolerance,
                             0.5 * parameters.newton_tolerance * initial_residual / residual});
-        previous_residual = residual;
         update = 0;
         // The AMG hierarchies of the first Jacobian of the step serve all its
         // Newton iterations: the Jacobian changes little within a step.
@@ -1099,6 +1095,15 @@ namespace dendra
         report.linear_iterations += solve_linear(update, system_rhs, forcing);
         const std::vector<double> potential_update =
           bordered_update(ghosted, update, forcing, report.linear_iterations);
+
+        // The full step is evaluated with the Jacobian when another Newton
+        // iteration is expected (it needs that Jacobian if the step is
+        // taken): predicted residual = forcing + the quadratic contraction
+        // seen last time. A residual alone suffices for the last iteration.
+        const bool expect_more =
+          it == 1 || residual * (forcing + std::pow(residual / previous_residual, 2)) >
+                       parameters.newton_tolerance * initial_residual;
+        previous_residual = residual;
 
         // Backtracking line search on the residual norm.
         const auto potentials = galvanostatic_potential;
@@ -1111,7 +1116,9 @@ namespace dendra
             unsigned int e = 0;
             for (auto &[id, v] : galvanostatic_potential)
               v = potentials.at(id) + step * potential_update[e++];
-            trial_residual = residual_norm(ghosted);
+            jacobian_is_current = (k == 0 && expect_more);
+            assemble(jacobian_is_current, ghosted);
+            trial_residual = assembled_residual_norm(ghosted);
             if (trial_residual < (1 - 1e-4 * step) * residual)
               break;
           }
@@ -1120,6 +1127,7 @@ namespace dendra
         report.iterations = it;
         converged         = residual <= parameters.newton_tolerance * initial_residual ||
                     update.linfty_norm() * step <= 1e-12 * std::max(1.0, current.linfty_norm());
+        jacobian_is_current = jacobian_is_current && step == 1;
       }
     if (!converged || !std::isfinite(residual))
       {
