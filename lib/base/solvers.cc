@@ -361,6 +361,19 @@ namespace dendra
     }
   } // namespace
 
+  void solve_direct(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b)
+  {
+    SolverControl control(1, 0);
+#ifdef DENDRA_USE_TRILINOS
+    TrilinosWrappers::SolverDirect solver(control);
+    solver.initialize(matrix);
+    solver.solve(x, b);
+#else
+    PETScWrappers::SparseDirectMUMPS solver(control, matrix.get_mpi_communicator());
+    solver.solve(matrix, x, b);
+#endif
+  }
+
   void add_cell_contribution(const AffineConstraints<double> &constraints, const FullMatrix<double> &local,
                              const Vector<double> &local_rhs, const std::vector<types::global_dof_index> &indices,
                              LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &rhs)

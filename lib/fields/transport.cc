@@ -1,4 +1,5 @@
 #include <dendra/base/exceptions.h>
+#include <dendra/coupling/newton.h>
 #include <dendra/coupling/time_stepping.h>
 #include <dendra/fields/transport.h>
 
@@ -28,20 +29,6 @@ namespace dendra
 
   namespace
   {
-    /// Sparse direct solve (MUMPS through PETSc, or Amesos).
-    void solve_direct(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b)
-    {
-      SolverControl control(1, 0);
-#ifdef DENDRA_USE_TRILINOS
-      TrilinosWrappers::SolverDirect solver(control);
-      solver.initialize(matrix);
-      solver.solve(x, b);
-#else
-      PETScWrappers::SparseDirectMUMPS solver(control, matrix.get_mpi_communicator());
-      solver.solve(matrix, x, b);
-#endif
-    }
-
     /// Writes the salt concentration c = c0 u (mol/m^3; 0 in single-ion
     /// regions, which hold no salt), the electrostatic potential phi (V) and
     /// the reference potential Phi = RT/(z+ F) w (V, continuous).
@@ -373,7 +360,7 @@ namespace dendra
   }
 
   template <int dim>
-  void Transport<dim>::setup_dofs()
+  void Transport<dim>::setup_system()
   {
     Field<dim>::setup_dofs();
     zero_constraints.clear();
@@ -390,7 +377,12 @@ namespace dendra
     block_dofs.clear();
     for (unsigned int component = 0; component < fe->n_components(); ++component)
       block_dofs.push_back(DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(component))));
+  }
 
+  template <int dim>
+  void Transport<dim>::setup_dofs()
+  {
+    setup_system();
     LA::MPI::Vector initial(locally_owned, communicator);
     VectorTools::interpolate(mapping, dofs, bulk_state(), initial);
     constraints.distribute(initial);
@@ -414,76 +406,27 @@ namespace dendra
   {
     locally_relevant_solution.reinit(locally_owned, locally_relevant, communicator);
     locally_relevant_solution = state;
-    old_solution              = locally_relevant_solution;
-    older_solution            = locally_relevant_solution;
-    oldest_solution           = locally_relevant_solution;
-    past_dt                   = {{0.0, 0.0}};
-    valid_history             = 0;
-    undo.possible             = false;
-    last_error                = {-1.0, 0};
+    history.reset(state, locally_owned, locally_relevant, communicator);
+    undo.possible = false;
+    last_error    = {-1.0, 0};
   }
 
   template <int dim>
   void Transport<dim>::forget_history()
   {
-    valid_history = 0;
+    history.forget();
   }
 
   template <int dim>
   void Transport<dim>::reject_step()
   {
     AssertThrow(undo.possible, ExcMessage("Transport::reject_step(): no step to reject"));
-    time                      = undo.time;
-    past_dt                   = undo.past_dt;
-    valid_history             = undo.valid_history;
-    galvanostatic_potential   = undo.potentials;
-    old_solution              = older_solution;
-    older_solution            = oldest_solution;
-    oldest_solution           = undo.oldest;
-    locally_relevant_solution = old_solution;
+    time                    = undo.time;
+    galvanostatic_potential = undo.potentials;
+    history.reject();
+    locally_relevant_solution = history.state(0);
     undo.possible             = false;
     last_error                = {-1.0, 0};
-  }
-
-  template <int dim>
-  std::pair<double, unsigned int> Transport<dim>::estimate_local_error(const LA::MPI::Vector &state,
-                                                                       const unsigned int     order) const
-  {
-    // Milne's device: compare the solution with the polynomial extrapolation
-    // of the past states; for the concentration only (the potential follows
-    // it algebraically), in units of c0, as the largest nodal value.
-    if (valid_history == 0)
-      return {-1.0, 0};
-    const double dt = step_dt, dt1 = past_dt[0], dt2 = past_dt[1];
-    const bool   quadratic = (order == 2 && valid_history >= 2);
-    double       largest   = 0;
-    for (const auto i : block_dofs[0])
-      {
-        const double u0 = old_solution(i), u1 = older_solution(i), u2 = oldest_solution(i);
-        double       predicted;
-        if (quadratic)
-          {
-            // Lagrange extrapolation through t_n - dt1 - dt2, t_n - dt1, t_n to t_n + dt.
-            const double l0 = (dt + dt1) * (dt + dt1 + dt2) / (dt1 * (dt1 + dt2));
-            const double l1 = -dt * (dt + dt1 + dt2) / (dt1 * dt2);
-            const double l2 = dt * (dt + dt1) / ((dt1 + dt2) * dt2);
-            predicted       = l0 * u0 + l1 * u1 + l2 * u2;
-          }
-        else
-          predicted = u0 + dt / dt1 * (u0 - u1);
-        largest = std::max(largest, std::abs(state(i) - predicted));
-      }
-    largest = Utilities::MPI::max(largest, communicator);
-    if (quadratic)
-      {
-        // BDF2: LTE = (1 + w)^2 / (6 w (1 + 2 w)) dt^3 u_ttt with w = dt / dt1;
-        // the predictor misses by dt (dt + dt1)(dt + dt1 + dt2) u_ttt / 6.
-        const double w = dt / dt1;
-        return {(1 + w) * (1 + w) / (w * (1 + 2 * w)) * dt * dt / ((dt + dt1) * (dt + dt1 + dt2)) * largest, 2};
-      }
-    // BDF1 (or BDF2 without enough history, estimated conservatively):
-    // LTE = dt^2 u_tt / 2, the predictor misses by dt (dt + dt1) u_tt / 2.
-    return {dt / (dt + dt1) * largest, 1};
   }
 
   template <int dim>
@@ -737,13 +680,13 @@ namespace dendra
   {
     // Loops over the scalar basis functions a (test) and b (trial): the four
     // blocks (anion balance | charge) x (u | w) share their scalar products.
-    const auto        &u = s.values[0], &history = s.history_values[0];
+    const auto        &u = s.values[0], &past = s.history_values[0];
     const auto        &grad_u = s.gradients[0], &grad_w = s.gradients[1];
     const unsigned int n_base     = s.component.size() / 2;
-    const double       storage_dt = k.anion_storage * bdf[0] / step_dt;
+    const double       storage_dt = k.anion_storage * bdf[0] / history.step_size();
     for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
       {
-        const double u_t           = (bdf[0] * u[q] + history[q]) / step_dt;
+        const double u_t           = (bdf[0] * u[q] + past[q]) / history.step_size();
         const auto   anion_flux    = k.anion_diffusion * grad_u[q] + k.anion_migration * u[q] * grad_w[q];
         const auto   charge_flux   = k.charge_migration * u[q] * grad_w[q] - k.charge_diffusion * grad_u[q];
         const double anion_source  = k.anion_source * s.sources[q](1);
@@ -799,7 +742,7 @@ namespace dendra
             const auto        &grad_v = s.shape_grad[i];
             if (e < 2)
               {
-                const double u_t = (bdf[0] * u[e] + s.history_values[e][q]) / step_dt;
+                const double u_t = (bdf[0] * u[e] + s.history_values[e][q]) / history.step_size();
                 rhs(i) -=
                   (inv_d[e] * u_t * v + u[e] * drive[e] * grad_v - k.species_source[e] * s.sources[q](e) * v) * dx;
               }
@@ -814,7 +757,8 @@ namespace dendra
                 const auto        &grad_phi = s.shape_grad[j];
                 double             entry    = 0;
                 if (e < 2 && m == e)
-                  entry = inv_d[e] * bdf[0] / step_dt * u[e] * phi * v + u[e] * (phi * drive[e] + grad_phi) * grad_v;
+                  entry = inv_d[e] * bdf[0] / history.step_size() * u[e] * phi * v +
+                          u[e] * (phi * drive[e] + grad_phi) * grad_v;
                 else if (e < 2 && m == 2)
                   entry = z[e] * u[e] * grad_phi * grad_v;
                 else if (e == 2 && m == 2)
@@ -931,9 +875,9 @@ namespace dendra
           cell_rhs    = 0;
           fe_values.reinit(cell);
           if (parameters.closure == Closure::poisson)
-            scratch.read_log_densities(fe_values, state, old_solution, older_solution, bdf);
+            scratch.read_log_densities(fe_values, state, history.state(0), history.state(1), bdf);
           else
-            scratch.read(fe_values, state, bdf_history);
+            scratch.read(fe_values, state, history.history_term());
           if (parameters.source)
             parameters.source->vector_value_list(fe_values.get_quadrature_points(), scratch.sources);
           const auto single_ion = parameters.single_ion_conductivity.find(cell->material_id());
@@ -998,8 +942,7 @@ namespace dendra
   }
 
   template <int dim>
-  unsigned int Transport<dim>::solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b,
-                                            const double tolerance) const
+  unsigned int Transport<dim>::solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b, const double tolerance) const
   {
     x = 0;
     if (parameters.closure == Closure::poisson)
@@ -1011,7 +954,7 @@ namespace dendra
         return 1;
       }
     LinearSolverSettings settings = parameters.linear_solver;
-    settings.relative_tolerance    = tolerance;
+    settings.relative_tolerance   = tolerance;
     const SolverReport report = solve_gmres(system_matrix, x, b, preconditioner, settings, "Transport (Newton update)");
     zero_constraints.distribute(x);
     return report.iterations;
@@ -1020,133 +963,71 @@ namespace dendra
   template <int dim>
   SolverReport Transport<dim>::advance(const double dt, const unsigned int order)
   {
-    const auto bdf_coefficients = BDFCoefficients::make(order, dt, valid_history > 0 ? past_dt[0] : 0.0);
+    const auto bdf_coefficients = history.begin_step(dt, order);
     bdf                         = bdf_coefficients.a;
-    {
-      LA::MPI::Vector history(locally_owned, communicator);
-      history.add(bdf[1], old_solution, bdf[2], older_solution);
-      bdf_history.reinit(locally_owned, locally_relevant, communicator);
-      bdf_history = history;
-    }
-    step_dt                 = dt;
-    const double start_time = time;
-    time                    = start_time + dt;
-    last_assembly_time      = 0;
+    const double start_time     = time;
+    time                        = start_time + dt;
+    last_assembly_time          = 0;
 
-    LA::MPI::Vector current(locally_owned, communicator), update(locally_owned, communicator),
-      trial(locally_owned, communicator);
-    current = old_solution;
+    LA::MPI::Vector state(locally_owned, communicator), ghosted(locally_owned, locally_relevant, communicator);
+    state = history.state(0);
     if (!parameters.dirichlet.empty())
       this->make_constraints(); // boundary data at the new time
-    constraints.distribute(current);
-    LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
-    ghosted = current;
+    constraints.distribute(state);
 
     // Galvanostatic electrodes add one unknown potential V_k and one equation
     // G_k = integral of i_n - I_k = 0 each; G is weighed like the boundary
-    // terms of the field residual.
-    const auto   potentials_at_start = galvanostatic_potential;
-    const double scale               = current_scale();
-    // The norm of the assembled residual (system_rhs at @p state) and G.
-    const auto assembled_residual_norm = [&](const LA::MPI::Vector &state) {
+    // terms of the field residual. The Newton update of V comes from the
+    // bordered solve; the line search scales it like the field's update.
+    const auto          potentials_at_start = galvanostatic_potential;
+    auto                potentials_before   = galvanostatic_potential;
+    std::vector<double> potential_update;
+    const double        scale = current_scale();
+    NewtonProblem       problem;
+    problem.assemble = [&](const LA::MPI::Vector &s, const bool with_jacobian) {
+      assemble(with_jacobian, s);
       double squared = system_rhs.norm_sqr();
-      for (const double g : galvanostatic_residuals(state))
+      for (const double g : galvanostatic_residuals(s))
         squared += scale * scale * g * g;
       return std::sqrt(squared);
     };
-
-    double       initial_residual = 0, residual = 0, previous_residual = 0;
-    double       forcing = parameters.maximum_forcing; // relative tolerance of the linear solve
+    problem.solve = [&](LA::MPI::Vector &update, const double forcing, const bool first) {
+      // The AMG hierarchies of the first Jacobian of the step serve all its
+      // Newton iterations: the Jacobian changes little within a step.
+      if (parameters.closure == Closure::electroneutral && first)
+        preconditioner.initialize(system_matrix, {block_dofs[0], block_dofs[1]}, parameters.linear_solver);
+      unsigned int iterations = solve_linear(update, system_rhs, forcing);
+      potentials_before       = galvanostatic_potential;
+      potential_update        = bordered_update(ghosted, update, forcing, iterations);
+      return iterations;
+    };
+    problem.set_step = [&](const double step) {
+      unsigned int e = 0;
+      for (auto &[id, v] : galvanostatic_potential)
+        v = potentials_before.at(id) + step * potential_update[e++];
+    };
+    NewtonSettings settings;
+    settings.max_iterations  = parameters.newton_max_iterations;
+    settings.tolerance       = parameters.newton_tolerance;
+    settings.maximum_forcing = parameters.maximum_forcing;
+    settings.minimum_forcing = parameters.linear_solver.relative_tolerance;
+    std::ostringstream what;
+    what << "Transport (step to t = " << time << " s, dt = " << dt << " s)";
     SolverReport report;
-    bool         converged = false, jacobian_is_current = false;
-    for (unsigned int it = 1; it <= parameters.newton_max_iterations && !converged; ++it)
+    try
       {
-        if (!jacobian_is_current)
-          assemble(true, ghosted);
-        if (it == 1) // the first Jacobian assembly also gives the initial residual
-          {
-            initial_residual = residual = assembled_residual_norm(ghosted);
-            if (residual == 0)
-              {
-                converged = true;
-                break;
-              }
-          }
-        // Inexact Newton (Eisenstat and Walker, SIAM J. Sci. Comput. 17, 16,
-        // 1996, choice 2): far from the solution the linear solve only needs
-        // to reduce the residual by a moderate factor; the forcing term
-        // tightens as Newton converges, down to the linear solver tolerance.
-        if (it > 1)
-          {
-            const double previous = forcing;
-            forcing = 0.9 * std::pow(residual / previous_residual, 2);
-            if (0.9 * previous * previous > 0.1)
-              forcing = std::max(forcing, 0.9 * previous * previous);
-            forcing = std::min(forcing, parameters.maximum_forcing);
-          }
-        // No more accuracy than the Newton tolerance asks for.
-        forcing = std::max({forcing, parameters.linear_solver.relative_tolerance,
-                            0.5 * parameters.newton_tolerance * initial_residual / residual});
-        update = 0;
-        // The AMG hierarchies of the first Jacobian of the step serve all its
-        // Newton iterations: the Jacobian changes little within a step.
-        if (parameters.closure == Closure::electroneutral && it == 1)
-          preconditioner.initialize(system_matrix, {block_dofs[0], block_dofs[1]}, parameters.linear_solver);
-        report.linear_iterations += solve_linear(update, system_rhs, forcing);
-        const std::vector<double> potential_update =
-          bordered_update(ghosted, update, forcing, report.linear_iterations);
-
-        // The full step is evaluated with the Jacobian when another Newton
-        // iteration is expected (it needs that Jacobian if the step is
-        // taken): predicted residual = forcing + the quadratic contraction
-        // seen last time. A residual alone suffices for the last iteration.
-        const bool expect_more =
-          it == 1 || residual * (forcing + std::pow(residual / previous_residual, 2)) >
-                       parameters.newton_tolerance * initial_residual;
-        previous_residual = residual;
-
-        // Backtracking line search on the residual norm.
-        const auto potentials = galvanostatic_potential;
-        double     step = 1, trial_residual = 0;
-        for (unsigned int k = 0; k < 10; ++k, step /= 2)
-          {
-            trial = current;
-            trial.add(step, update);
-            ghosted        = trial;
-            unsigned int e = 0;
-            for (auto &[id, v] : galvanostatic_potential)
-              v = potentials.at(id) + step * potential_update[e++];
-            jacobian_is_current = (k == 0 && expect_more);
-            assemble(jacobian_is_current, ghosted);
-            trial_residual = assembled_residual_norm(ghosted);
-            if (trial_residual < (1 - 1e-4 * step) * residual)
-              break;
-          }
-        current           = trial;
-        residual          = trial_residual;
-        report.iterations = it;
-        converged         = residual <= parameters.newton_tolerance * initial_residual ||
-                    update.linfty_norm() * step <= 1e-12 * std::max(1.0, current.linfty_norm());
-        jacobian_is_current = jacobian_is_current && step == 1;
+        report = newton_solve(problem, state, ghosted, settings, what.str());
       }
-    if (!converged || !std::isfinite(residual))
+    catch (...)
       {
         time                    = start_time;
         galvanostatic_potential = potentials_at_start;
-        std::ostringstream message;
-        message << "Transport: Newton did not converge in " << parameters.newton_max_iterations
-                << " iterations at t = " << start_time + dt << " s (dt = " << dt << " s, residual reduced by "
-                << residual / initial_residual << ")";
-        throw std::runtime_error(message.str());
+        throw;
       }
-    last_error                = estimate_local_error(ghosted, bdf_coefficients.order);
-    undo                      = {start_time, past_dt, valid_history, potentials_at_start, oldest_solution, true};
-    oldest_solution           = older_solution;
-    older_solution            = old_solution;
-    old_solution              = ghosted;
+    last_error = history.local_error_estimate(ghosted, block_dofs[0], bdf_coefficients.order, communicator);
+    undo       = {start_time, potentials_at_start, true};
+    history.accept(ghosted);
     locally_relevant_solution = ghosted;
-    past_dt                   = {{dt, past_dt[0]}};
-    valid_history             = std::min(valid_history + 1, 2u);
     return report;
   }
 
@@ -1254,23 +1135,25 @@ namespace dendra
   template <int dim>
   void Transport<dim>::prepare_for_transfer()
   {
-    const std::array<const LA::MPI::Vector *, 3> states{{&old_solution, &older_solution, &oldest_solution}};
+    const auto states = history.states_to_transfer();
     for (unsigned int k = 0; k < 3; ++k)
       for (unsigned int species = 0; species < n_species(); ++species)
         salt_before_transfer[k][species] = salt_integral(*states[k], species);
     history_transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
-    history_transfer->prepare_for_coarsening_and_refinement(
-      std::vector<const LA::MPI::Vector *>{&old_solution, &older_solution, &oldest_solution});
+    history_transfer->prepare_for_coarsening_and_refinement(states);
   }
 
   template <int dim>
   void Transport<dim>::finish_transfer()
   {
-    const auto kept_past_dt = past_dt;
-    const auto kept_history = valid_history;
-    setup_dofs(); // keeps the galvanostatic potentials
-    std::vector<LA::MPI::Vector>   states(3, LA::MPI::Vector(locally_owned, communicator));
-    std::vector<LA::MPI::Vector *> pointers{&states[0], &states[1], &states[2]};
+    setup_system(); // keeps the galvanostatic potentials and the step history
+    std::array<LA::MPI::Vector, 3> states;
+    std::vector<LA::MPI::Vector *> pointers;
+    for (auto &s : states)
+      {
+        s.reinit(locally_owned, communicator);
+        pointers.push_back(&s);
+      }
     history_transfer->interpolate(pointers);
     history_transfer.reset();
     for (unsigned int k = 0; k < 3; ++k)
@@ -1279,11 +1162,11 @@ namespace dendra
         for (unsigned int species = 0; species < n_species(); ++species)
           restore_salt(states[k], salt_before_transfer[k][species], species);
       }
-    reset_history(states[0]);
-    older_solution  = states[1];
-    oldest_solution = states[2];
-    past_dt         = kept_past_dt;
-    valid_history   = kept_history;
+    history.restore_transferred(states, locally_owned, locally_relevant, communicator);
+    locally_relevant_solution.reinit(locally_owned, locally_relevant, communicator);
+    locally_relevant_solution = history.state(0);
+    undo.possible             = false;
+    last_error                = {-1.0, 0};
   }
 
   template <int dim>

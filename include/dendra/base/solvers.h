@@ -104,17 +104,20 @@ namespace dendra
                         const AMGPreconditioner &preconditioner, const LinearSolverSettings &settings,
                         const std::string &what);
 
+  /// Solves A x = b by a sparse direct method (MUMPS through PETSc, Amesos
+  /// with Trilinos).
+  void solve_direct(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b);
+
   /// Adds the cell matrix @p local (rows and columns @p indices) to @p matrix
   /// and the cell vector @p local_rhs to @p rhs, honouring @p constraints.
   /// Cells without constrained DoFs take one backend call per cell instead of
   /// deal.II's row-by-row path (which dominates the assembly of coupled
   /// systems); cells with constraints go through
   /// AffineConstraints::distribute_local_to_global.
-  void add_cell_contribution(const dealii::AffineConstraints<double>            &constraints,
-                             const dealii::FullMatrix<double>                   &local,
-                             const dealii::Vector<double>                       &local_rhs,
-                             const std::vector<dealii::types::global_dof_index> &indices,
-                             LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &rhs);
+  void add_cell_contribution(const dealii::AffineConstraints<double> &constraints,
+                             const dealii::FullMatrix<double> &local, const dealii::Vector<double> &local_rhs,
+                             const std::vector<dealii::types::global_dof_index> &indices, LA::MPI::SparseMatrix &matrix,
+                             LA::MPI::Vector &rhs);
 
   /// Symmetric diagonal (Jacobi) scaling: A <- D A D, b <- D b with
   /// D = diag(A)^{-1/2}; returns D so that the solution is x = D y. This makes

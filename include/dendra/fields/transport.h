@@ -1,6 +1,7 @@
 #pragma once
 
 #include <dendra/base/parameters.h>
+#include <dendra/coupling/bdf_history.h>
 #include <dendra/fields/field.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>
@@ -242,8 +243,8 @@ namespace dendra
     unsigned int n_species() const { return parameters.closure == Closure::poisson ? 2 : 1; }
     /// Makes @p state the current state without history.
     void reset_history(const LA::MPI::Vector &state);
-    /// Milne-device estimate of the local error of the step just solved, @p state.
-    std::pair<double, unsigned int> estimate_local_error(const LA::MPI::Vector &state, unsigned int order) const;
+    /// DoFs, constraints, blocks and the linear system, without touching the state.
+    void setup_system();
     /// GMRES solve with the Newton matrix to the relative @p tolerance; returns the iterations.
     unsigned int solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b, double tolerance) const;
     /// True if boundary @p id carries an electrode current.
@@ -281,24 +282,17 @@ namespace dendra
     using Field<dim>::last_assembly_time;
 
     Parameters                        parameters;
-    dealii::AffineConstraints<double> zero_constraints;                            ///< homogeneous, for Newton updates
-    LA::MPI::Vector                 old_solution, older_solution, oldest_solution; ///< u^n, u^{n-1}, u^{n-2} (ghosted)
-    LA::MPI::Vector                 bdf_history;         ///< a1 u^n + a2 u^{n-1} of the current step (ghosted)
-    std::array<double, 2>           past_dt{{0.0, 0.0}}; ///< the steps that made u^n and u^{n-1} (s)
-    unsigned int                    valid_history = 0;   ///< past steps usable since the start or a restart (0..2)
-    std::pair<double, unsigned int> last_error{-1.0, 0}; ///< local error estimate of the last step and its order
-    /// What reject_step() needs to restore.
+    dealii::AffineConstraints<double> zero_constraints;    ///< homogeneous, for Newton updates
+    BdfHistory                        history;             ///< u^n, u^{n-1}, u^{n-2} and their steps
+    std::pair<double, unsigned int>   last_error{-1.0, 0}; ///< local error estimate of the last step and its order
+    /// What reject_step() needs to restore besides the history.
     struct Undo
     {
       double                                       time = 0;
-      std::array<double, 2>                        past_dt{{0.0, 0.0}};
-      unsigned int                                 valid_history = 0;
       std::map<dealii::types::boundary_id, double> potentials;
-      LA::MPI::Vector                              oldest;
       bool                                         possible = false;
     } undo;
     std::array<double, 3>                           bdf{{1.0, -1.0, 0.0}};
-    double                                          step_dt = 1;
     std::map<dealii::types::boundary_id, double>    galvanostatic_potential; ///< unknown electrode potentials (V)
     std::unique_ptr<dealii::DataPostprocessor<dim>> physical_units;          ///< writes c and phi in SI units
     dealii::IndexSet                                single_ion_dofs;         ///< u DoFs held at 1

@@ -1,0 +1,184 @@
+#pragma once
+
+#include <dendra/base/parameters.h>
+#include <dendra/coupling/bdf_history.h>
+#include <dendra/coupling/newton.h>
+#include <dendra/fields/field.h>
+
+#include <deal.II/base/function.h>
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/tensor.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/numerics/data_postprocessor.h>
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace dendra
+{
+  /// Gradient energy (kappa(n) / 2) |grad xi|^2 of the phase field with an
+  /// anisotropic coefficient kappa(n) = kappa0 [1 + delta a(n)] of the
+  /// interface normal n = grad xi / |grad xi|: a = cos(omega (theta - theta0))
+  /// in 2D, the cubic 4 (n_x^4 + n_y^4 + n_z^4) - 3 in 3D (the same as
+  /// cos(4 theta) in a plane of the cube axes).
+  template <int dim>
+  class GradientEnergy
+  {
+  public:
+    /// kappa0 (J/m), delta (-), omega (-), theta0 (rad).
+    GradientEnergy(double kappa0, double delta, double omega, double theta0);
+    /// The flux q = d energy / d grad xi (J/m^2 per unit xi).
+    dealii::Tensor<1, dim> flux(const dealii::Tensor<1, dim> &gradient) const;
+    /// d q / d grad xi (J/m).
+    dealii::Tensor<2, dim> flux_derivative(const dealii::Tensor<1, dim> &gradient) const;
+
+  private:
+    double kappa0, delta, omega, theta0;
+  };
+
+  /// Phase-field electrodeposition (PHYSICS.md Section 3; Chen et al., J.
+  /// Power Sources 300, 376, 2015), solved monolithically with its ion
+  /// transport. Unknowns: the Li-metal phase field xi (1 = metal), the scaled
+  /// Li+ concentration u = c / c0 and the scaled potential psi = F phi / (R T)
+  /// of one potential field phi spanning metal and electrolyte:
+  ///   dxi/dt = -L_sigma [g'(xi) - div q(grad xi)] - L_eta h'(xi) [exp((1 - alpha) n f eta) - u exp(-alpha n f eta)],
+  ///   dc/dt  = div[D(xi) (grad c + n f c grad phi)] - c_s dxi/dt,
+  ///   div(sigma(xi) grad phi) = n F c_s dxi/dt,
+  /// with f = F / (R T), eta = phi - U0, g = W xi^2 (1 - xi)^2,
+  /// h = xi^3 (6 xi^2 - 15 xi + 10), D and sigma interpolated by h between
+  /// metal and electrolyte, c_s = 1 / Omega_Li the molar density of Li metal.
+  /// As in Chen et al. the metal carries the electrode potential and eta is
+  /// the local value of phi in the diffuse interface. Implicit BDF1/BDF2,
+  /// Newton with a line search, sparse direct linear solves.
+  template <int dim>
+  class Electrodeposition : public Field<dim>
+  {
+  public:
+    /// Model data and boundary conditions (subsection "Electrodeposition").
+    struct Parameters
+    {
+      unsigned int degree                   = 1;       ///< polynomial degree of xi, c, phi (-)
+      double       interface_energy         = 0.556;   ///< gamma (J/m^2)
+      double       interface_thickness      = 1.5e-6;  ///< delta: W = 12 gamma / delta, kappa0 = 3 gamma delta / 2 (m)
+      double       anisotropy_strength      = 0.044;   ///< delta_a (-), in [0, 1)
+      double       anisotropy_mode          = 4;       ///< omega (-); 3D: cubic, must be 4
+      double       anisotropy_angle         = 0;       ///< theta0 (rad), 2D only
+      double       interface_mobility       = 2.5e-6;  ///< L_sigma (m^3/(J s))
+      double       reaction_constant        = 1.81e-3; ///< L_eta (1/s)
+      double       transfer_coefficient     = 0.5;     ///< alpha (-), in (0, 1)
+      double       charge_number            = 1;       ///< n (-)
+      double       equilibrium_potential    = 0;       ///< U0 (V)
+      double       molar_volume             = 1.30e-5; ///< Omega_Li (m^3/mol); c_s = 1 / Omega_Li
+      double       bulk_concentration       = 1000;    ///< c0, initial and reservoir Li+ concentration (mol/m^3)
+      double       metal_diffusivity        = 7.5e-13; ///< D_s (m^2/s)
+      double       electrolyte_diffusivity  = 3.197e-10; ///< D_l (m^2/s)
+      double       metal_conductivity       = 1e7;       ///< sigma_s (S/m)
+      double       electrolyte_conductivity = 1.19;      ///< sigma_l (S/m)
+      double       temperature              = 298.15;    ///< T (K)
+      /// Initial phase field xi_0(x) (-); null: no metal.
+      std::shared_ptr<dealii::Function<dim>> initial_phase;
+      /// Current collectors under the metal: phi = V(t) (V) and xi = 1.
+      std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> electrode_potential;
+      /// Electrolyte reservoirs: c = c0, xi = 0 and (unless the boundary has a
+      /// current density) phi = 0.
+      std::vector<dealii::types::boundary_id> reservoir;
+      /// Galvanostatic boundaries: current density i(t) entering the domain (A/m^2).
+      std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> current_density;
+      NewtonSettings newton; ///< Newton iteration (the linear solves are direct)
+
+      /// Declares subsection "Electrodeposition".
+      static void declare_parameters(dealii::ParameterHandler &prm);
+      /// Reads subsection "Electrodeposition"; boundaries may be named by @p names.
+      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {});
+      /// Double-well height W = 12 gamma / delta (J/m^3).
+      double barrier_height() const { return 12 * interface_energy / interface_thickness; }
+      /// Gradient-energy coefficient kappa0 = 3 gamma delta / 2 (J/m).
+      double gradient_coefficient() const { return 1.5 * interface_energy * interface_thickness; }
+    };
+
+    /// A field on @p triangulation; checks the parameters (InputError).
+    Electrodeposition(const dealii::parallel::distributed::Triangulation<dim> &triangulation,
+                      const Parameters                                        &parameters);
+
+    /// Sets up DoFs and the initial state: xi_0, c = c0 (1 - h(xi_0)), phi = 0
+    /// (electrode potential in the metal).
+    void setup_dofs() override;
+    /// One implicit step to time + @p dt (s) with BDF of @p order; returns the
+    /// Newton iterations. Throws std::runtime_error if Newton fails; the state
+    /// is then unchanged.
+    SolverReport advance(double dt, unsigned int order);
+    /// Undoes the last advance().
+    void reject_step();
+    /// Milne-device estimate of the last step's local error in xi (-) and its order.
+    std::pair<double, unsigned int> local_error_estimate() const { return last_error; }
+    /// Not used (transient field): use advance().
+    SolverReport solve() override;
+    /// Adds "li_phase" (xi), "concentration" (mol/m^3) and "potential" (V).
+    void add_output(dealii::DataOut<dim> &data_out) const override;
+    /// Stores the state and its history before the mesh changes.
+    void prepare_for_transfer() override;
+    /// Interpolates the stored states to the new mesh.
+    void finish_transfer() override;
+
+    /// Volume of Li metal, the integral of xi (m^3, or m^2 in 2D).
+    double li_volume() const;
+    /// Current entering the domain through boundary @p id (A, or A/m in 2D),
+    /// from the weak form (consistent with the discrete charge balance).
+    double boundary_current(dealii::types::boundary_id id) const;
+    /// Largest coordinate @p axis of the xi = 1/2 contour (m): the tip of the
+    /// deposit growing in +axis, from edge-wise linear interpolation.
+    double tip_position(unsigned int axis) const;
+    /// The time of the current state (s).
+    double current_time() const { return time; }
+    /// The model parameters.
+    const Parameters &get_parameters() const { return parameters; }
+
+  private:
+    struct Scratch;
+    /// R T / F (V).
+    double thermal_voltage() const;
+    void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
+    /// DoFs, constraints and the linear system, without touching the state.
+    void setup_system();
+    /// Assembles -R (and the Jacobian) at the ghosted @p state into the
+    /// system; returns the residual norm.
+    double assemble(const LA::MPI::Vector &state, bool with_jacobian);
+    /// Assembles -R at the ghosted @p state into @p rhs and, if @p matrix is
+    /// given, the Jacobian; galvanostatic currents if @p with_currents; the
+    /// homogeneous constraints if @p apply_constraints.
+    void assemble_into(const LA::MPI::Vector &state, bool with_currents, LA::MPI::SparseMatrix *matrix,
+                       LA::MPI::Vector &rhs, bool apply_constraints) const;
+    /// The cell terms at the quadrature points of one cell.
+    void cell_terms(const dealii::FEValues<dim> &fe_values, Scratch &scratch, bool with_jacobian,
+                    dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
+    /// The current density @p current (A/m^2) entering through one boundary face.
+    void boundary_terms(const dealii::FEFaceValues<dim> &face_values, const dealii::Function<dim> &current,
+                        dealii::Vector<double> &rhs) const;
+
+    using Field<dim>::communicator;
+    using Field<dim>::triangulation;
+    using Field<dim>::fe;
+    using Field<dim>::mapping;
+    using Field<dim>::dofs;
+    using Field<dim>::locally_owned;
+    using Field<dim>::locally_relevant;
+    using Field<dim>::constraints;
+    using Field<dim>::system_matrix;
+    using Field<dim>::system_rhs;
+    using Field<dim>::locally_relevant_solution;
+    using Field<dim>::time;
+    using Field<dim>::last_assembly_time;
+
+    Parameters                                      parameters;
+    GradientEnergy<dim>                             gradient_energy;
+    dealii::AffineConstraints<double>               zero_constraints; ///< homogeneous, for Newton updates
+    BdfHistory                                      history;
+    BDFCoefficients                                 bdf;
+    std::pair<double, unsigned int>                 last_error{-1.0, 0};
+    dealii::IndexSet                                phase_dofs; ///< owned xi DoFs
+    std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
+    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> history_transfer;
+  };
+} // namespace dendra

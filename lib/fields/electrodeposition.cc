@@ -1,0 +1,727 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/fields/electrodeposition.h>
+#include <dendra/kinetics/electrode_kinetics.h>
+
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/base/timer.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/fe_system.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/numerics/data_postprocessor.h>
+#include <deal.II/numerics/vector_tools.h>
+
+#include <cmath>
+#include <sstream>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  // ---------------------------------------------------------------- gradient energy
+
+  template <int dim>
+  GradientEnergy<dim>::GradientEnergy(const double kappa0, const double delta, const double omega, const double theta0)
+    : kappa0(kappa0)
+    , delta(delta)
+    , omega(omega)
+    , theta0(theta0)
+  {}
+
+  // 2D: e = kappa(theta) |p|^2 / 2 with theta the angle of p; d theta / d p =
+  // p_perp / |p|^2, p_perp = (-p_y, p_x), so q = kappa p + kappa'(theta) p_perp / 2.
+  // 3D (cubic): e = kappa0 [(1 - 3 delta) |p|^2 / 2 + 2 delta sum p_i^4 / |p|^2].
+  template <int dim>
+  Tensor<1, dim> GradientEnergy<dim>::flux(const Tensor<1, dim> &p) const
+  {
+    const double p2 = p.norm_square();
+    if (delta == 0 || p2 == 0)
+      return kappa0 * p;
+    if constexpr (dim == 2)
+      {
+        const double   theta  = std::atan2(p[1], p[0]);
+        const double   kappa  = kappa0 * (1 + delta * std::cos(omega * (theta - theta0)));
+        const double   dkappa = -kappa0 * delta * omega * std::sin(omega * (theta - theta0));
+        Tensor<1, dim> q      = kappa * p;
+        q[0] += -0.5 * dkappa * p[1];
+        q[1] += 0.5 * dkappa * p[0];
+        return q;
+      }
+    else
+      {
+        double s4 = 0;
+        for (unsigned int i = 0; i < dim; ++i)
+          s4 += std::pow(p[i], 4);
+        Tensor<1, dim> q = kappa0 * (1 - 3 * delta) * p;
+        for (unsigned int i = 0; i < dim; ++i)
+          q[i] += 2 * kappa0 * delta * (4 * std::pow(p[i], 3) / p2 - 2 * p[i] * s4 / (p2 * p2));
+        return q;
+      }
+  }
+
+  template <int dim>
+  Tensor<2, dim> GradientEnergy<dim>::flux_derivative(const Tensor<1, dim> &p) const
+  {
+    const double p2 = p.norm_square();
+    if (delta == 0 || p2 == 0)
+      return kappa0 * unit_symmetric_tensor<dim>();
+    Tensor<2, dim> dq;
+    if constexpr (dim == 2)
+      {
+        const double   theta   = std::atan2(p[1], p[0]);
+        const double   kappa   = kappa0 * (1 + delta * std::cos(omega * (theta - theta0)));
+        const double   dkappa  = -kappa0 * delta * omega * std::sin(omega * (theta - theta0));
+        const double   d2kappa = -kappa0 * delta * omega * omega * std::cos(omega * (theta - theta0));
+        Tensor<1, dim> perp;
+        perp[0]                     = -p[1];
+        perp[1]                     = p[0];
+        const Tensor<1, dim> dtheta = perp / p2;
+        dq                          = kappa * unit_symmetric_tensor<dim>() + dkappa * outer_product(p, dtheta) +
+             0.5 * d2kappa * outer_product(perp, dtheta);
+        dq[0][1] += -0.5 * dkappa;
+        dq[1][0] += 0.5 * dkappa;
+      }
+    else
+      {
+        double s4 = 0;
+        for (unsigned int i = 0; i < dim; ++i)
+          s4 += std::pow(p[i], 4);
+        const double c = 2 * kappa0 * delta;
+        for (unsigned int i = 0; i < dim; ++i)
+          for (unsigned int k = 0; k < dim; ++k)
+            {
+              double d = -8 * std::pow(p[i], 3) * p[k] / (p2 * p2) - 8 * p[i] * std::pow(p[k], 3) / (p2 * p2) +
+                         8 * p[i] * p[k] * s4 / (p2 * p2 * p2);
+              if (i == k)
+                d += 12 * p[i] * p[i] / p2 - 2 * s4 / (p2 * p2);
+              dq[i][k] = c * d + (i == k ? kappa0 * (1 - 3 * delta) : 0.0);
+            }
+      }
+    return dq;
+  }
+
+  // ---------------------------------------------------------------- parameters
+
+  template <int dim>
+  void Electrodeposition<dim>::Parameters::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Electrodeposition");
+    prm.declare_entry("Polynomial degree", "1", Patterns::Integer(1, 2), "Degree of xi, c and phi (-).");
+    prm.declare_entry("Interface energy", "0.556", Patterns::Double(0), "gamma (J/m^2), > 0.");
+    prm.declare_entry("Interface thickness", "1.5e-6", Patterns::Double(0),
+                      "delta (m), > 0; the double-well height is W = 12 gamma / delta and the gradient "
+                      "coefficient kappa0 = 3 gamma delta / 2. Resolve it with at least 3 cells.");
+    prm.declare_entry("Anisotropy strength", "0.044", Patterns::Double(0, 1),
+                      "delta_a in kappa = kappa0 [1 + delta_a cos(omega (theta - theta0))] (-), in [0, 1); 3D: "
+                      "cubic anisotropy kappa0 [1 + delta_a (4 sum n_i^4 - 3)].");
+    prm.declare_entry("Anisotropy mode", "4", Patterns::Double(0),
+                      "omega (-), the number of preferred growth directions in 2D; 3D supports 4 (cubic).");
+    prm.declare_entry("Anisotropy angle", "0", Patterns::Double(), "theta0 (rad), 2D: rotates the anisotropy.");
+    prm.declare_entry("Interface mobility", "2.5e-6", Patterns::Double(0), "L_sigma (m^3/(J s)), > 0.");
+    prm.declare_entry("Reaction constant", "1.81e-3", Patterns::Double(0), "L_eta (1/s), > 0.");
+    prm.declare_entry("Transfer coefficient", "0.5", Patterns::Double(0, 1), "alpha (-), in (0, 1).");
+    prm.declare_entry("Charge number", "1", Patterns::Double(0), "n (-), > 0; 1 for Li.");
+    prm.declare_entry("Equilibrium potential", "0", Patterns::Double(), "U0 (V): eta = phi - U0.");
+    prm.declare_entry("Li molar volume", "1.30e-5", Patterns::Double(0),
+                      "Omega_Li (m^3/mol), > 0; the molar density of Li metal is c_s = 1 / Omega_Li.");
+    prm.declare_entry("Bulk concentration", "1000", Patterns::Double(0),
+                      "c0, the initial and reservoir Li+ concentration (mol/m^3), > 0.");
+    prm.declare_entry("Metal diffusivity", "7.5e-13", Patterns::Double(0), "D_s of Li+ in the metal phase (m^2/s).");
+    prm.declare_entry("Electrolyte diffusivity", "3.197e-10", Patterns::Double(0),
+                      "D_l of Li+ in the electrolyte (m^2/s), > 0.");
+    prm.declare_entry("Metal conductivity", "1e7", Patterns::Double(0), "sigma_s (S/m), > 0.");
+    prm.declare_entry("Electrolyte conductivity", "1.19", Patterns::Double(0), "sigma_l (S/m), > 0.");
+    prm.declare_entry("Temperature", "298.15", Patterns::Double(0), "T (K), > 0.");
+    prm.declare_entry("Initial phase", "0", Patterns::Anything(),
+                      "xi_0(x, y[, z]) (-): 1 in Li metal, 0 in the electrolyte, a smooth profile between, e.g. "
+                      "0.5 * (1 - tanh((y - 5e-6) / 1.5e-6)).");
+    prm.enter_subsection("Boundary conditions");
+    prm.declare_entry("Electrode potential", "", Patterns::Anything(),
+                      "Current collectors under the metal 'b: V(x, y, z, t); ...' (V): phi = V and xi = 1 there.");
+    prm.declare_entry("Reservoir", "", Patterns::Anything(),
+                      "Comma-separated boundaries (ids or names) with c = c0, xi = 0 and phi = 0 (unless the "
+                      "boundary has a Current density).");
+    prm.declare_entry("Current density", "", Patterns::Anything(),
+                      "Galvanostatic boundaries 'b: i(x, y, z, t); ...': current density entering the domain "
+                      "(A/m^2; > 0 plates Li on the metal).");
+    prm.leave_subsection();
+    prm.declare_entry("Newton iterations", "30", Patterns::Integer(1), "Newton iteration limit per step (-).");
+    prm.declare_entry("Newton tolerance", "1e-8", Patterns::Double(0, 1), "Relative residual reduction (-).");
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names)
+  {
+    prm.enter_subsection("Electrodeposition");
+    degree                   = prm.get_integer("Polynomial degree");
+    interface_energy         = prm.get_double("Interface energy");
+    interface_thickness      = prm.get_double("Interface thickness");
+    anisotropy_strength      = prm.get_double("Anisotropy strength");
+    anisotropy_mode          = prm.get_double("Anisotropy mode");
+    anisotropy_angle         = prm.get_double("Anisotropy angle");
+    interface_mobility       = prm.get_double("Interface mobility");
+    reaction_constant        = prm.get_double("Reaction constant");
+    transfer_coefficient     = prm.get_double("Transfer coefficient");
+    charge_number            = prm.get_double("Charge number");
+    equilibrium_potential    = prm.get_double("Equilibrium potential");
+    molar_volume             = prm.get_double("Li molar volume");
+    bulk_concentration       = prm.get_double("Bulk concentration");
+    metal_diffusivity        = prm.get_double("Metal diffusivity");
+    electrolyte_diffusivity  = prm.get_double("Electrolyte diffusivity");
+    metal_conductivity       = prm.get_double("Metal conductivity");
+    electrolyte_conductivity = prm.get_double("Electrolyte conductivity");
+    temperature              = prm.get_double("Temperature");
+    initial_phase            = parse_function<dim>({prm.get("Initial phase")}, "Electrodeposition/Initial phase");
+    prm.enter_subsection("Boundary conditions");
+    const std::string where = "Electrodeposition/Boundary conditions/";
+    electrode_potential =
+      parse_boundary_functions<dim>(prm.get("Electrode potential"), 1, where + "Electrode potential", names);
+    current_density = parse_boundary_functions<dim>(prm.get("Current density"), 1, where + "Current density", names);
+    reservoir.clear();
+    std::string reservoir_map;
+    for (const auto &b : split_top_level(prm.get("Reservoir"), ','))
+      if (!b.empty())
+        reservoir_map += b + ": 0;";
+    for (const auto &[id, unused] : parse_boundary_map(reservoir_map, where + "Reservoir", names))
+      reservoir.push_back(id);
+    prm.leave_subsection();
+    newton.max_iterations = prm.get_integer("Newton iterations");
+    newton.tolerance      = prm.get_double("Newton tolerance");
+    prm.leave_subsection();
+  }
+
+  // ---------------------------------------------------------------- field
+
+  namespace
+  {
+    /// Writes xi, c = c0 u (mol/m^3) and phi = psi R T / F (V).
+    template <int dim>
+    class DepositionUnits : public DataPostprocessor<dim>
+    {
+    public:
+      DepositionUnits(const double c0, const double volts)
+        : c0(c0)
+        , volts(volts)
+      {}
+      void evaluate_vector_field(const DataPostprocessorInputs::Vector<dim> &inputs,
+                                 std::vector<Vector<double>>                &computed) const override
+      {
+        for (unsigned int q = 0; q < computed.size(); ++q)
+          {
+            computed[q](0) = inputs.solution_values[q](0);
+            computed[q](1) = c0 * inputs.solution_values[q](1);
+            computed[q](2) = volts * inputs.solution_values[q](2);
+          }
+      }
+      std::vector<std::string> get_names() const override { return {"li_phase", "concentration", "potential"}; }
+      UpdateFlags              get_needed_update_flags() const override { return update_values; }
+
+    private:
+      double c0, volts;
+    };
+
+    /// h(xi) = xi^3 (6 xi^2 - 15 xi + 10) and its derivatives.
+    double interpolation(const double x)
+    {
+      return x * x * x * (6 * x * x - 15 * x + 10);
+    }
+    double interpolation_d(const double x)
+    {
+      return 30 * x * x * (1 - x) * (1 - x);
+    }
+    double interpolation_dd(const double x)
+    {
+      return 60 * x * (1 - x) * (1 - 2 * x);
+    }
+  } // namespace
+
+  template <int dim>
+  Electrodeposition<dim>::Electrodeposition(const parallel::distributed::Triangulation<dim> &tria,
+                                            const Parameters                                &parameters)
+    : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree), 3))
+    , parameters(parameters)
+    , gradient_energy(parameters.gradient_coefficient(), parameters.anisotropy_strength, parameters.anisotropy_mode,
+                      parameters.anisotropy_angle)
+    , output_units(std::make_unique<DepositionUnits<dim>>(parameters.bulk_concentration,
+                                                          constants::gas * parameters.temperature / constants::faraday))
+  {
+    const std::string where = "Electrodeposition/";
+    for (const auto &[name, value] : {std::pair<std::string, double>{"Interface energy", parameters.interface_energy},
+                                      {"Interface thickness", parameters.interface_thickness},
+                                      {"Interface mobility", parameters.interface_mobility},
+                                      {"Reaction constant", parameters.reaction_constant},
+                                      {"Charge number", parameters.charge_number},
+                                      {"Li molar volume", parameters.molar_volume},
+                                      {"Bulk concentration", parameters.bulk_concentration},
+                                      {"Electrolyte diffusivity", parameters.electrolyte_diffusivity},
+                                      {"Metal conductivity", parameters.metal_conductivity},
+                                      {"Electrolyte conductivity", parameters.electrolyte_conductivity},
+                                      {"Temperature", parameters.temperature}})
+      require_input(value > 0, where + name + " = " + format_number(value) + " must be > 0");
+    require_input(parameters.metal_diffusivity >= 0, where + "Metal diffusivity must be >= 0");
+    require_input(parameters.transfer_coefficient > 0 && parameters.transfer_coefficient < 1,
+                  where + "Transfer coefficient = " + format_number(parameters.transfer_coefficient) +
+                    " must be in (0, 1)");
+    require_input(parameters.anisotropy_strength >= 0 && parameters.anisotropy_strength < 1,
+                  where + "Anisotropy strength = " + format_number(parameters.anisotropy_strength) +
+                    " must be in [0, 1)");
+    require_input(dim == 2 || parameters.anisotropy_strength == 0 || parameters.anisotropy_mode == 4,
+                  where + "Anisotropy mode = " + format_number(parameters.anisotropy_mode) +
+                    ": 3D supports the cubic anisotropy (mode 4) only");
+    require_input(!parameters.electrode_potential.empty() || !parameters.reservoir.empty(),
+                  where + "Boundary conditions: name an Electrode potential or a Reservoir; otherwise phi is "
+                          "undetermined");
+  }
+
+  template <int dim>
+  double Electrodeposition<dim>::thermal_voltage() const
+  {
+    return constants::gas * parameters.temperature / constants::faraday;
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::add_boundary_constraints(AffineConstraints<double> &c)
+  {
+    const FEValuesExtractors::Scalar xi(0), u(1), psi(2);
+    for (const auto &[id, potential] : parameters.electrode_potential)
+      {
+        potential->set_time(time);
+        const double scale = 1 / thermal_voltage();
+        const auto   value = [&](const Point<dim> &x) { return scale * potential->value(x); };
+        VectorTools::interpolate_boundary_values(
+          mapping, dofs, id, Functions::ConstantFunction<dim>(std::vector<double>{1, 0, 0}), c, fe->component_mask(xi));
+        VectorTools::interpolate_boundary_values(
+          mapping, dofs, id, VectorFunctionFromScalarFunctionObject<dim>(value, 2, 3), c, fe->component_mask(psi));
+      }
+    for (const auto id : parameters.reservoir)
+      {
+        ComponentMask mask = fe->component_mask(xi) | fe->component_mask(u);
+        if (!parameters.current_density.count(id))
+          mask = mask | fe->component_mask(psi);
+        VectorTools::interpolate_boundary_values(
+          mapping, dofs, id, Functions::ConstantFunction<dim>(std::vector<double>{0, 1, 0}), c, mask);
+      }
+  }
+
+  namespace
+  {
+    /// The initial state in the unknowns: xi_0, u = 1 - h(xi_0), psi = psi_V h(xi_0).
+    template <int dim>
+    class InitialState : public Function<dim>
+    {
+    public:
+      InitialState(const Function<dim> *phase, const double metal_psi)
+        : Function<dim>(3)
+        , phase(phase)
+        , metal_psi(metal_psi)
+      {}
+      double value(const Point<dim> &x, const unsigned int component) const override
+      {
+        const double xi = phase ? std::clamp(phase->value(x), 0.0, 1.0) : 0.0;
+        const double h  = interpolation(xi);
+        return component == 0 ? xi : component == 1 ? 1 - h : metal_psi * h;
+      }
+
+    private:
+      const Function<dim> *phase;
+      double               metal_psi;
+    };
+  } // namespace
+
+  template <int dim>
+  void Electrodeposition<dim>::setup_system()
+  {
+    Field<dim>::setup_dofs();
+    zero_constraints.clear();
+    zero_constraints.reinit(locally_relevant);
+    DoFTools::make_hanging_node_constraints(dofs, zero_constraints);
+    for (const auto &[id, unused] : parameters.electrode_potential)
+      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(3), zero_constraints,
+                                               fe->component_mask(FEValuesExtractors::Scalar(0)) |
+                                                 fe->component_mask(FEValuesExtractors::Scalar(2)));
+    for (const auto id : parameters.reservoir)
+      {
+        ComponentMask mask =
+          fe->component_mask(FEValuesExtractors::Scalar(0)) | fe->component_mask(FEValuesExtractors::Scalar(1));
+        if (!parameters.current_density.count(id))
+          mask = mask | fe->component_mask(FEValuesExtractors::Scalar(2));
+        VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(3), zero_constraints,
+                                                 mask);
+      }
+    zero_constraints.close();
+    phase_dofs = DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(0)));
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::setup_dofs()
+  {
+    setup_system();
+    // The metal starts at the (first) electrode's potential.
+    double metal_psi = 0;
+    if (!parameters.electrode_potential.empty())
+      {
+        auto &potential = *parameters.electrode_potential.begin()->second;
+        potential.set_time(time);
+        metal_psi = potential.value(Point<dim>()) / thermal_voltage();
+      }
+    LA::MPI::Vector initial(locally_owned, communicator);
+    VectorTools::interpolate(mapping, dofs, InitialState<dim>(parameters.initial_phase.get(), metal_psi), initial);
+    constraints.distribute(initial);
+    locally_relevant_solution = initial;
+    history.reset(initial, locally_owned, locally_relevant, communicator);
+    last_error = {-1.0, 0};
+  }
+
+  /// The state, its BDF history term and the shapes at the quadrature points of one cell.
+  template <int dim>
+  struct Electrodeposition<dim>::Scratch
+  {
+    Scratch(const FiniteElement<dim> &fe, const unsigned int n_q)
+      : values(n_q, Vector<double>(3))
+      , history(n_q, Vector<double>(3))
+      , gradients(n_q, std::vector<Tensor<1, dim>>(3))
+      , component(fe.n_dofs_per_cell())
+      , shape(fe.n_dofs_per_cell())
+      , shape_grad(fe.n_dofs_per_cell())
+    {
+      for (unsigned int i = 0; i < fe.n_dofs_per_cell(); ++i)
+        component[i] = fe.system_to_component_index(i).first;
+    }
+    void read(const FEValues<dim> &fe_values, const LA::MPI::Vector &state, const LA::MPI::Vector &history_term)
+    {
+      fe_values.get_function_values(state, values);
+      fe_values.get_function_values(history_term, history);
+      fe_values.get_function_gradients(state, gradients);
+    }
+    void read_shapes(const FEValues<dim> &fe_values, const unsigned int q)
+    {
+      for (unsigned int i = 0; i < component.size(); ++i)
+        {
+          shape[i]      = fe_values.shape_value(i, q);
+          shape_grad[i] = fe_values.shape_grad(i, q);
+        }
+    }
+    std::vector<Vector<double>>              values, history;
+    std::vector<std::vector<Tensor<1, dim>>> gradients;
+    std::vector<unsigned int>                component;
+    std::vector<double>                      shape;
+    std::vector<Tensor<1, dim>>              shape_grad;
+  };
+
+  template <int dim>
+  void Electrodeposition<dim>::cell_terms(const FEValues<dim> &fe_values, Scratch &s, const bool with_jacobian,
+                                          FullMatrix<double> &matrix, Vector<double> &rhs) const
+  {
+    // Rows: phase field (0), Li+ balance (1), charge balance (2), each in 1/s:
+    // the charge balance is divided by n F c_s, so that its conductivity
+    // becomes a "potential diffusivity" D_psi = sigma R T / (n F^2 c_s) (m^2/s).
+    const auto  &p = parameters;
+    const double n = p.charge_number, alpha = p.transfer_coefficient;
+    const double c_s         = 1 / p.molar_volume;
+    const double W           = p.barrier_height();
+    const double psi_eq      = p.equilibrium_potential / thermal_voltage();
+    const double psi_scale   = thermal_voltage() / (n * constants::faraday * c_s);
+    const double a0_dt       = bdf.a[0] / history.step_size();
+    const double consumption = c_s / p.bulk_concentration;
+    for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
+      {
+        const double         xi = s.values[q](0), u = s.values[q](1), psi = s.values[q](2);
+        const auto          &grad_xi = s.gradients[q][0], &grad_u = s.gradients[q][1], &grad_psi = s.gradients[q][2];
+        const double         xi_t = (bdf.a[0] * xi + s.history[q](0)) / history.step_size();
+        const double         u_t  = (bdf.a[0] * u + s.history[q](1)) / history.step_size();
+        const double         h = interpolation(xi), dh = interpolation_d(xi);
+        const double         D     = p.metal_diffusivity * h + p.electrolyte_diffusivity * (1 - h);
+        const double         dD    = (p.metal_diffusivity - p.electrolyte_diffusivity) * dh;
+        const double         Dpsi  = psi_scale * (p.metal_conductivity * h + p.electrolyte_conductivity * (1 - h));
+        const double         dDpsi = psi_scale * (p.metal_conductivity - p.electrolyte_conductivity) * dh;
+        const double         dg = 2 * W * xi * (1 - xi) * (1 - 2 * xi), d2g = 2 * W * (1 - 6 * xi + 6 * xi * xi);
+        const double         eta = psi - psi_eq;
+        const double         Ea = std::exp((1 - alpha) * n * eta), Ec = std::exp(-alpha * n * eta);
+        const double         bv           = Ea - u * Ec; // Butler-Volmer bracket (-)
+        const auto           q_xi         = gradient_energy.flux(grad_xi);
+        const auto           li_flux      = grad_u + n * u * grad_psi; // -(Li+ flux) / (D c0)
+        const double         phase_source = p.interface_mobility * dg + p.reaction_constant * dh * bv;
+        const double         dx           = fe_values.JxW(q);
+        const Tensor<2, dim> dq_xi        = with_jacobian ? gradient_energy.flux_derivative(grad_xi) : Tensor<2, dim>();
+        s.read_shapes(fe_values, q);
+        for (unsigned int i = 0; i < s.component.size(); ++i)
+          {
+            const double v      = s.shape[i];
+            const auto  &grad_v = s.shape_grad[i];
+            switch (s.component[i])
+              {
+              case 0:
+                rhs(i) -= ((xi_t + phase_source) * v + p.interface_mobility * q_xi * grad_v) * dx;
+                break;
+              case 1:
+                rhs(i) -= ((u_t + consumption * xi_t) * v + D * li_flux * grad_v) * dx;
+                break;
+              default:
+                rhs(i) -= (xi_t * v + Dpsi * grad_psi * grad_v) * dx;
+              }
+            if (!with_jacobian)
+              continue;
+            for (unsigned int j = 0; j < s.component.size(); ++j)
+              {
+                const double phi      = s.shape[j];
+                const auto  &grad_phi = s.shape_grad[j];
+                double       entry    = 0;
+                switch (s.component[i] * 3 + s.component[j])
+                  {
+                  case 0: // phase field row, d / d xi
+                    entry =
+                      (a0_dt + p.interface_mobility * d2g + p.reaction_constant * interpolation_dd(xi) * bv) * phi * v +
+                      p.interface_mobility * (dq_xi * grad_phi) * grad_v;
+                    break;
+                  case 1: // d / du
+                    entry = -p.reaction_constant * dh * Ec * phi * v;
+                    break;
+                  case 2: // d / dpsi
+                    entry = p.reaction_constant * dh * ((1 - alpha) * n * Ea + alpha * n * u * Ec) * phi * v;
+                    break;
+                  case 3: // Li+ row, d / d xi
+                    entry = consumption * a0_dt * phi * v + dD * phi * (li_flux * grad_v);
+                    break;
+                  case 4: // d / du
+                    entry = a0_dt * phi * v + D * (grad_phi + n * phi * grad_psi) * grad_v;
+                    break;
+                  case 5: // d / dpsi
+                    entry = D * n * u * (grad_phi * grad_v);
+                    break;
+                  case 6: // charge row, d / d xi
+                    entry = a0_dt * phi * v + dDpsi * phi * (grad_psi * grad_v);
+                    break;
+                  case 8: // d / dpsi
+                    entry = Dpsi * (grad_phi * grad_v);
+                    break;
+                  default:
+                    break;
+                  }
+                matrix(i, j) += entry * dx;
+              }
+          }
+      }
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::boundary_terms(const FEFaceValues<dim> &face_values, const Function<dim> &current,
+                                              Vector<double> &rhs) const
+  {
+    // A current density i entering the domain: sigma dphi/dn = i, in the
+    // charge row (divided by n F c_s like the cell terms).
+    const double scale = parameters.molar_volume / (parameters.charge_number * constants::faraday);
+    for (unsigned int q = 0; q < face_values.n_quadrature_points; ++q)
+      {
+        const double i_n = current.value(face_values.quadrature_point(q));
+        for (unsigned int i = 0; i < fe->n_dofs_per_cell(); ++i)
+          if (fe->system_to_component_index(i).first == 2)
+            rhs(i) += scale * i_n * face_values.shape_value(i, q) * face_values.JxW(q);
+      }
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::assemble_into(const LA::MPI::Vector &state, const bool with_currents,
+                                             LA::MPI::SparseMatrix *matrix, LA::MPI::Vector &rhs,
+                                             const bool apply_constraints) const
+  {
+    if (matrix)
+      *matrix = 0;
+    rhs = 0;
+    for (const auto &[id, f] : parameters.current_density)
+      f->set_time(time);
+    const QGauss<dim>  quadrature(fe->degree + 1);
+    FEValues<dim>      fe_values(mapping, *fe, quadrature, update_values | update_gradients | update_JxW_values);
+    FEFaceValues<dim>  face_values(mapping, *fe, QGauss<dim - 1>(fe->degree + 1),
+                                   update_values | update_quadrature_points | update_JxW_values);
+    const unsigned int n = fe->n_dofs_per_cell();
+    FullMatrix<double> cell_matrix(n, n);
+    Vector<double>     cell_rhs(n);
+    std::vector<types::global_dof_index> indices(n);
+    Scratch                              scratch(*fe, quadrature.size());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          cell_matrix = 0;
+          cell_rhs    = 0;
+          fe_values.reinit(cell);
+          scratch.read(fe_values, state, history.history_term());
+          cell_terms(fe_values, scratch, matrix != nullptr, cell_matrix, cell_rhs);
+          if (with_currents)
+            for (const unsigned int f : cell->face_indices())
+              if (cell->at_boundary(f) && parameters.current_density.count(cell->face(f)->boundary_id()))
+                {
+                  face_values.reinit(cell, f);
+                  boundary_terms(face_values, *parameters.current_density.at(cell->face(f)->boundary_id()), cell_rhs);
+                }
+          cell->get_dof_indices(indices);
+          if (!apply_constraints)
+            rhs.add(indices, cell_rhs);
+          else if (matrix)
+            add_cell_contribution(zero_constraints, cell_matrix, cell_rhs, indices, *matrix, rhs);
+          else
+            zero_constraints.distribute_local_to_global(cell_rhs, indices, rhs);
+        }
+    if (matrix)
+      matrix->compress(VectorOperation::add);
+    rhs.compress(VectorOperation::add);
+  }
+
+  template <int dim>
+  double Electrodeposition<dim>::assemble(const LA::MPI::Vector &state, const bool with_jacobian)
+  {
+    Timer timer;
+    assemble_into(state, true, with_jacobian ? &system_matrix : nullptr, system_rhs, true);
+    last_assembly_time += timer.wall_time();
+    return system_rhs.l2_norm();
+  }
+
+  template <int dim>
+  SolverReport Electrodeposition<dim>::advance(const double dt, const unsigned int order)
+  {
+    const double start_time = time;
+    bdf                     = history.begin_step(dt, order);
+    time                    = start_time + dt;
+    last_assembly_time      = 0;
+    this->make_constraints(); // boundary data at the new time
+    LA::MPI::Vector state(locally_owned, communicator);
+    state = history.state(0);
+    constraints.distribute(state);
+    LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
+
+    NewtonProblem problem;
+    problem.assemble = [&](const LA::MPI::Vector &s, const bool with_jacobian) { return assemble(s, with_jacobian); };
+    problem.solve    = [&](LA::MPI::Vector &update, double, bool) {
+      solve_direct(system_matrix, update, system_rhs);
+      zero_constraints.distribute(update);
+      return 1u;
+    };
+    std::ostringstream what;
+    what << "Electrodeposition (step to t = " << time << " s, dt = " << dt << " s)";
+    SolverReport report;
+    try
+      {
+        report = newton_solve(problem, state, ghosted, parameters.newton, what.str());
+      }
+    catch (...)
+      {
+        time = start_time;
+        throw;
+      }
+    last_error = history.local_error_estimate(ghosted, phase_dofs, bdf.order, communicator);
+    history.accept(ghosted);
+    locally_relevant_solution = ghosted;
+    return report;
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::reject_step()
+  {
+    history.reject();
+    time -= history.step_size();
+    locally_relevant_solution = history.state(0);
+    last_error                = {-1.0, 0};
+  }
+
+  template <int dim>
+  SolverReport Electrodeposition<dim>::solve()
+  {
+    throw std::logic_error("Electrodeposition is transient: call advance(dt, order)");
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::add_output(DataOut<dim> &data_out) const
+  {
+    data_out.add_data_vector(dofs, locally_relevant_solution, *output_units);
+  }
+
+  template <int dim>
+  double Electrodeposition<dim>::li_volume() const
+  {
+    const QGauss<dim>   quadrature(fe->degree + 1);
+    FEValues<dim>       fe_values(mapping, *fe, quadrature, update_values | update_JxW_values);
+    std::vector<double> xi(quadrature.size());
+    double              volume = 0;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          fe_values.reinit(cell);
+          fe_values[FEValuesExtractors::Scalar(0)].get_function_values(locally_relevant_solution, xi);
+          for (unsigned int q = 0; q < quadrature.size(); ++q)
+            volume += xi[q] * fe_values.JxW(q);
+        }
+    return Utilities::MPI::sum(volume, communicator);
+  }
+
+  template <int dim>
+  double Electrodeposition<dim>::boundary_current(const types::boundary_id id) const
+  {
+    // The charge row's residual without boundary terms, tested with the sum of
+    // the potential shape functions on boundary id (1 there): the integral of
+    // sigma dphi/dn over the boundary, i.e. the current entering through it.
+    LA::MPI::Vector residual(locally_owned, communicator);
+    assemble_into(locally_relevant_solution, false, nullptr, residual, false);
+    const IndexSet on_boundary =
+      DoFTools::extract_boundary_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(2)), {id});
+    double sum = 0;
+    for (const auto i : on_boundary)
+      if (locally_owned.is_element(i))
+        sum -= residual(i); // assemble() stores -R
+    const double n_F_cs = parameters.charge_number * constants::faraday / parameters.molar_volume;
+    return n_F_cs * Utilities::MPI::sum(sum, communicator);
+  }
+
+  template <int dim>
+  double Electrodeposition<dim>::tip_position(const unsigned int axis) const
+  {
+    // Along every cell edge whose end values of xi straddle 1/2, the crossing
+    // point by linear interpolation; the largest coordinate wins.
+    double tip = -std::numeric_limits<double>::max();
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        for (unsigned int l = 0; l < GeometryInfo<dim>::lines_per_cell; ++l)
+          {
+            const unsigned int v0 = GeometryInfo<dim>::line_to_cell_vertices(l, 0);
+            const unsigned int v1 = GeometryInfo<dim>::line_to_cell_vertices(l, 1);
+            const double       x0 = locally_relevant_solution(cell->vertex_dof_index(v0, 0));
+            const double       x1 = locally_relevant_solution(cell->vertex_dof_index(v1, 0));
+            if ((x0 - 0.5) * (x1 - 0.5) > 0 || x0 == x1)
+              continue;
+            const double t = (0.5 - x0) / (x1 - x0);
+            tip            = std::max(tip, (1 - t) * cell->vertex(v0)[axis] + t * cell->vertex(v1)[axis]);
+          }
+    return Utilities::MPI::max(tip, communicator);
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::prepare_for_transfer()
+  {
+    history_transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    history_transfer->prepare_for_coarsening_and_refinement(history.states_to_transfer());
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::finish_transfer()
+  {
+    setup_system();
+    std::array<LA::MPI::Vector, 3> states;
+    std::vector<LA::MPI::Vector *> pointers;
+    for (auto &s : states)
+      {
+        s.reinit(locally_owned, communicator);
+        pointers.push_back(&s);
+      }
+    history_transfer->interpolate(pointers);
+    history_transfer.reset();
+    for (auto &s : states)
+      constraints.distribute(s);
+    history.restore_transferred(states, locally_owned, locally_relevant, communicator);
+    locally_relevant_solution = history.state(0);
+  }
+
+  template class GradientEnergy<2>;
+  template class GradientEnergy<3>;
+  template class Electrodeposition<2>;
+  template class Electrodeposition<3>;
+} // namespace dendra

@@ -1,0 +1,160 @@
+// Phase-field electrodeposition (Electrodeposition, GradientEnergy): the
+// anisotropic gradient energy's derivatives, Faraday's law and the velocity
+// of a planar front.
+#include <dendra/fields/electrodeposition.h>
+#include <dendra/kinetics/electrode_kinetics.h>
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/grid/grid_generator.h>
+
+#include <catch2/catch.hpp>
+
+#include "test_helpers.h"
+
+#include <cmath>
+#include <iostream>
+
+using namespace dealii;
+using namespace dendra;
+
+namespace
+{
+  /// Central-difference derivative of GradientEnergy::flux at @p p.
+  template <int dim>
+  Tensor<2, dim> numerical_flux_derivative(const GradientEnergy<dim> &energy, const Tensor<1, dim> &p)
+  {
+    Tensor<2, dim> d;
+    const double   h = 1e-6 * p.norm();
+    for (unsigned int k = 0; k < dim; ++k)
+      {
+        Tensor<1, dim> plus = p, minus = p;
+        plus[k] += h;
+        minus[k] -= h;
+        const auto column = (energy.flux(plus) - energy.flux(minus)) / (2 * h);
+        for (unsigned int i = 0; i < dim; ++i)
+          d[i][k] = column[i];
+      }
+    return d;
+  }
+
+  /// A 2D strip [0, W] x [0, H], Li below y = y0 (a tanh profile of the
+  /// model's interface thickness), electrolyte above; boundary 2 (y = 0) is
+  /// the current collector, boundary 3 (y = H) the electrolyte reservoir.
+  struct PlanarCell
+  {
+    static constexpr double W = 2e-6, H = 20e-6, y0 = 5e-6; // m
+
+    Electrodeposition<2>::Parameters parameters;
+    PlanarCell()
+    {
+      const double delta       = parameters.interface_thickness;
+      parameters.initial_phase = testing::make_function<2>(
+        {[delta](const Point<2> &x) { return 0.5 * (1 - std::tanh(3 * (x[1] - y0) / delta)); }});
+      parameters.reservoir = {3};
+    }
+    void make_mesh(parallel::distributed::Triangulation<2> &tria) const
+    {
+      GridGenerator::subdivided_hyper_rectangle(tria, {4, 40}, Point<2>(), Point<2>(W, H), true);
+    }
+  };
+} // namespace
+
+TEST_CASE("The anisotropic gradient energy has consistent derivatives", "[electrodeposition]")
+{
+  // 2D, a general mode and angle: the analytic derivative of the flux matches
+  // central differences.
+  const GradientEnergy<2> energy_2d(1.25e-6, 0.3, 6, 0.2);
+  for (const double angle : {0.1, 0.9, 2.0, -2.5})
+    {
+      const Tensor<1, 2> p({1e6 * std::cos(angle), 1e6 * std::sin(angle)});
+      const auto         exact = energy_2d.flux_derivative(p), numerical = numerical_flux_derivative(energy_2d, p);
+      CHECK((exact - numerical).norm() < 1e-6 * exact.norm());
+    }
+  // Along a preferred direction (theta = theta0) the flux is (1 + delta) kappa0 p.
+  const Tensor<1, 2> along({std::cos(0.2), std::sin(0.2)});
+  CHECK((energy_2d.flux(along) - 1.3 * 1.25e-6 * along).norm() < 1e-12 * 1.25e-6);
+
+  // 3D cubic: consistent derivative, and in the xy plane equal to the 2D
+  // energy with mode 4 and angle 0.
+  const GradientEnergy<3> energy_3d(1.25e-6, 0.05, 4, 0);
+  const GradientEnergy<2> planar(1.25e-6, 0.05, 4, 0);
+  for (const double angle : {0.3, 1.1, 2.4})
+    {
+      const Tensor<1, 3> p({std::cos(angle), std::sin(angle) * 0.6, std::sin(angle) * 0.8});
+      const auto         exact = energy_3d.flux_derivative(p), numerical = numerical_flux_derivative(energy_3d, p);
+      CHECK((exact - numerical).norm() < 1e-6 * exact.norm());
+      const Tensor<1, 3> in_plane({std::cos(angle), std::sin(angle), 0});
+      const Tensor<1, 2> p2({std::cos(angle), std::sin(angle)});
+      const auto         q3 = energy_3d.flux(in_plane);
+      const auto         q2 = planar.flux(p2);
+      CHECK(std::abs(q3[0] - q2[0]) + std::abs(q3[1] - q2[1]) + std::abs(q3[2]) < 1e-12 * q2.norm());
+    }
+}
+
+TEST_CASE("Galvanostatic plating obeys Faraday's law and moves a planar front at i Omega / F", "[electrodeposition]")
+{
+  // Current density i enters at the reservoir; the collector is insulating,
+  // so the metal's potential floats to whatever the kinetics need.
+  PlanarCell   cell;
+  const double i                     = 1000; // A/m^2
+  cell.parameters.current_density[3] = testing::make_function<2>({[i](const Point<2> &) { return i; }});
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  cell.make_mesh(tria);
+  Electrodeposition<2> deposition(tria, cell.parameters);
+  deposition.setup_dofs();
+
+  const double omega = cell.parameters.molar_volume, F = constants::faraday;
+  const double v              = i * omega / F; // m/s
+  const double initial_volume = deposition.li_volume();
+  double       t = 0, front_start = 0, t_start = 0;
+  const double dt = 0.5;
+  for (unsigned int step = 1; step <= 60; ++step)
+    {
+      deposition.advance(dt, 2);
+      t += dt;
+      if (step == 20) // the profile has settled into a travelling wave
+        {
+          front_start = deposition.tip_position(1);
+          t_start     = t;
+        }
+    }
+  const double deposited = deposition.li_volume() - initial_volume;
+  const double faraday   = omega * i * PlanarCell::W * t / F;
+  const double velocity  = (deposition.tip_position(1) - front_start) / (t - t_start);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "deposition: Li area " << deposited << " m^2 vs Faraday " << faraday << " (error "
+              << deposited / faraday - 1 << "); front velocity " << velocity << " m/s vs i Omega / F " << v
+              << " (error " << velocity / v - 1 << "); current through the reservoir " << deposition.boundary_current(3)
+              << " A/m vs " << i * PlanarCell::W << std::endl;
+  CHECK(std::abs(deposited / faraday - 1) < 5e-3);
+  CHECK(std::abs(velocity / v - 1) < 2e-2);
+  CHECK(deposition.boundary_current(3) == Approx(i * PlanarCell::W).epsilon(1e-6));
+}
+
+TEST_CASE("Potentiostatic plating deposits Omega / (n F) per coulomb through the boundaries", "[electrodeposition]")
+{
+  // The collector is held at -0.45 V (as in Chen et al.), the reservoir at 0 V: the currents
+  // through both boundaries (from the weak form) together feed the deposit.
+  PlanarCell cell;
+  cell.parameters.electrode_potential[2] = testing::make_function<2>({[](const Point<2> &) { return -0.45; }});
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  cell.make_mesh(tria);
+  Electrodeposition<2> deposition(tria, cell.parameters);
+  deposition.setup_dofs();
+  const double initial_volume = deposition.li_volume();
+  double       charge         = 0; // C/m
+  const double dt             = 0.005;
+  for (unsigned int step = 0; step < 40; ++step)
+    {
+      deposition.advance(dt, 1);
+      charge += dt * (deposition.boundary_current(2) + deposition.boundary_current(3));
+    }
+  const double deposited = deposition.li_volume() - initial_volume;
+  const double faraday   = cell.parameters.molar_volume * charge / constants::faraday;
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "potentiostatic deposition: Li area " << deposited << " m^2 vs Faraday " << faraday << " (error "
+              << deposited / faraday - 1 << "), reservoir current " << deposition.boundary_current(3)
+              << " A/m, collector current " << deposition.boundary_current(2) << " A/m" << std::endl;
+  CHECK(deposited > 0.5e-6 * PlanarCell::W); // the front moved by more than 0.5 um
+  CHECK(std::abs(deposited / faraday - 1) < 5e-3);
+}
