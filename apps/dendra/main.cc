@@ -11,9 +11,10 @@
 
 namespace
 {
-  const char *usage = "Usage: dendra [input.prm]\n"
+  const char *usage = "Usage: dendra [input.prm] [--set 'Subsection/Entry=value' ...]\n"
                       "       dendra --print-parameters   print all parameters with documentation (a valid .prm)\n"
                       "       dendra --help               show this message\n"
+                      "--set overrides one parameter after the input file, e.g. --set 'Simulation/End time=0.1'.\n"
                       "Without an input file, dendra runs its built-in default: a Li-filled interfacial defect\n"
                       "in LLZO pressurised by a plating eigenstrain. Run in parallel with mpirun -np N dendra ...\n";
 } // namespace
@@ -39,10 +40,27 @@ int main(int argc, char **argv)
             prm.print_parameters(std::cout, dealii::ParameterHandler::PRM);
           return 0;
         }
-      dendra::require_input(args.size() <= 1 && (args.empty() || args[0].rfind("-", 0) != 0),
-                            "unexpected command line; usage: dendra [input.prm] | --print-parameters | --help");
-      if (!args.empty())
-        dendra::read_parameter_file(prm, args[0]);
+      // dendra [input.prm] [--set 'Subsection/Entry=value' ...]: overrides apply after the file.
+      std::vector<std::string> overrides;
+      std::string              input;
+      for (unsigned int k = 0; k < args.size(); ++k)
+        if (args[k] == "--set")
+          {
+            dendra::require_input(k + 1 < args.size(), "--set needs 'Subsection/Entry=value'");
+            overrides.push_back(args[++k]);
+          }
+        else
+          {
+            dendra::require_input(input.empty() && args[k].rfind("-", 0) != 0,
+                                  "unexpected command line argument '" + args[k] +
+                                    "'; usage: dendra [input.prm] [--set 'Subsection/Entry=value' ...] | "
+                                    "--print-parameters | --help");
+            input = args[k];
+          }
+      if (!input.empty())
+        dendra::read_parameter_file(prm, input);
+      for (const auto &assignment : overrides)
+        dendra::set_parameter(prm, assignment);
       dendra::run_simulation(MPI_COMM_WORLD, prm);
     }
   catch (const std::exception &error)

@@ -38,6 +38,30 @@ namespace dendra
       }
   }
 
+  void set_parameter(ParameterHandler &prm, const std::string &assignment)
+  {
+    const auto equals = assignment.find('=');
+    require_input(equals != std::string::npos && equals > 0,
+                  "--set '" + assignment + "': expected 'Subsection/.../Entry=value'");
+    const std::string        path  = Utilities::trim(assignment.substr(0, equals));
+    const std::string        value = Utilities::trim(assignment.substr(equals + 1));
+    std::vector<std::string> parts = Utilities::split_string_list(path, '/');
+    std::string              text;
+    for (unsigned int k = 0; k + 1 < parts.size(); ++k)
+      text += "subsection " + parts[k] + "\n";
+    text += "set " + parts.back() + " = " + value + "\n";
+    for (unsigned int k = 0; k + 1 < parts.size(); ++k)
+      text += "end\n";
+    try
+      {
+        prm.parse_input_from_string(text, "--set", /*skip_undefined=*/false);
+      }
+    catch (const ExceptionBase &e)
+      {
+        throw InputError("--set '" + assignment + "': " + one_line_message(e));
+      }
+  }
+
   std::vector<std::string> split_top_level(const std::string &text, const char separator)
   {
     std::vector<std::string> pieces;

@@ -61,9 +61,12 @@ namespace dendra
     prm.declare_entry("Output directory", "dendra-output", Patterns::Anything(),
                       "Directory for parameters.prm, log.txt, statistics.csv, probes.csv and solution/.");
     prm.enter_subsection("Simulation");
-    prm.declare_entry("Fields", "elasticity", Patterns::MultipleSelection("electrostatics|elasticity|transport"),
-                      "Comma-separated fields to solve in every step. With transport the run is transient "
-                      "(subsection Time stepping); otherwise Number of steps quasi-static steps.");
+    prm.declare_entry("Fields", "elasticity",
+                      Patterns::MultipleSelection("electrostatics|elasticity|transport|deposition"),
+                      "Comma-separated fields to solve in every step. With transport or deposition (phase-field "
+                      "Li deposition with its own Li+ transport, subsection Electrodeposition; not together with "
+                      "transport) the run is transient (subsection Time stepping); otherwise Number of steps "
+                      "quasi-static steps.");
     prm.declare_entry("End time", "1", Patterns::Double(0), "Time of the last step (s), > 0.");
     prm.declare_entry("Number of steps", "4", Patterns::Integer(1),
                       "Quasi-static steps t_k = k End time / N (-); not used with transport.");
@@ -86,6 +89,7 @@ namespace dendra
     Electrostatics<dim>::Parameters::declare_parameters(prm);
     Elasticity<dim>::Parameters::declare_parameters(prm);
     Transport<dim>::Parameters::declare_parameters(prm);
+    Electrodeposition<dim>::Parameters::declare_parameters(prm);
     TimeStepController::declare_parameters(prm);
     CurrentProgram::declare_parameters(prm);
   }
@@ -110,11 +114,14 @@ namespace dendra
     solve_electrostatics     = fields.find("electrostatics") != std::string::npos;
     solve_elasticity         = fields.find("elasticity") != std::string::npos;
     solve_transport          = fields.find("transport") != std::string::npos;
+    solve_deposition         = fields.find("deposition") != std::string::npos;
     end_time                 = prm.get_double("End time");
     n_steps                  = prm.get_integer("Number of steps");
     prm.leave_subsection();
-    require_input(solve_electrostatics || solve_elasticity || solve_transport,
+    require_input(solve_electrostatics || solve_elasticity || solve_transport || solve_deposition,
                   "Simulation/Fields: name at least one field");
+    require_input(!(solve_transport && solve_deposition),
+                  "Simulation/Fields: deposition solves its own Li+ transport; do not combine it with transport");
     require_input(end_time > 0, "Simulation/End time = " + format_number(end_time) + " s must be > 0");
 
     prm.enter_subsection("Plating");
@@ -158,6 +165,14 @@ namespace dendra
               transport_parameters.current_density[id] = std::make_shared<ProgramCurrent<dim>>(current_program, 1.0);
           }
       }
+    if (solve_deposition)
+      {
+        deposition_parameters.parse_parameters(prm, boundary_names);
+        time_stepper.parse_parameters(prm);
+        require_input(mesh_builder.adaptive_cycles == 0,
+                      "Mesh refinement/Adaptive refinement cycles: transient runs adapt between time steps; set "
+                      "it to 0 and use Mesh refinement/Adaptation interval");
+      }
     for (const auto &[id, name] : geometry->boundary_names())
       boundary_label[id] = column_name(name);
 
@@ -195,6 +210,11 @@ namespace dendra
         transport_field = std::make_unique<Transport<dim>>(tria, transport_parameters);
         transport_field->setup_dofs();
       }
+    if (solve_deposition)
+      {
+        deposition_field = std::make_unique<Electrodeposition<dim>>(tria, deposition_parameters);
+        deposition_field->setup_dofs();
+      }
     update_deposit_indicator();
   }
 
@@ -208,7 +228,18 @@ namespace dendra
       fields.push_back(elasticity_field.get());
     if (transport_field)
       fields.push_back(transport_field.get());
+    if (deposition_field)
+      fields.push_back(deposition_field.get());
     return fields;
+  }
+
+  template <int dim>
+  TransientField<dim> &Simulator<dim>::transient_field()
+  {
+    if (transport_field)
+      return *transport_field;
+    Assert(deposition_field, ExcInternalError());
+    return *deposition_field;
   }
 
   template <int dim>
@@ -337,6 +368,20 @@ namespace dendra
         add_probe_values(elasticity_field->get_mapping(), elasticity_field->stress_dof_handler(),
                          elasticity_field->stress_fields(), Elasticity<dim>::stress_field_names(), "Pa");
       }
+    if (deposition_field)
+      {
+        const auto   values = probes->evaluate(deposition_field->get_mapping(), deposition_field->dof_handler(),
+                                               deposition_field->solution());
+        const double c0     = deposition_field->get_parameters().bulk_concentration;
+        const double volts  = deposition_field->thermal_voltage();
+        for (unsigned int p = 0; p < values.size(); ++p)
+          {
+            const std::string prefix = "p" + std::to_string(p) + "_";
+            probe_table.add_value(prefix + "li_phase", "", values[p][0]);
+            probe_table.add_value(prefix + "concentration", "mol/m^3", c0 * values[p][1]);
+            probe_table.add_value(prefix + "potential", "V", volts * values[p][2]);
+          }
+      }
     if (transport_field)
       {
         const auto quantities = transport_field->probe_quantities();
@@ -372,8 +417,8 @@ namespace dendra
     data_out.add_data_vector(subdomain, "subdomain");
     data_out.add_data_vector(li_indicator, "initial_li_indicator");
     data_out.add_data_vector(deposit_dofs, deposit_indicator, "initial_deposit");
-    const unsigned int degree =
-      std::max({electrostatics_parameters.degree, elasticity_parameters.degree, transport_parameters.degree});
+    const unsigned int degree = std::max({electrostatics_parameters.degree, elasticity_parameters.degree,
+                                          transport_parameters.degree, deposition_parameters.degree});
     data_out.build_patches(MappingQ<dim>(degree), degree);
     output->write_solution(data_out, time, step);
   }
@@ -391,7 +436,7 @@ namespace dendra
     setup_fields();
     output->log("Mesh: " + std::to_string(tria.n_global_active_cells()) + " cells");
 
-    if (transport_field)
+    if (transport_field || deposition_field)
       run_transient();
     else
       run_quasi_static();
@@ -446,9 +491,10 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::run_transient()
   {
-    double       time = 0, dt = time_stepper.initial_dt;
-    unsigned int step = 0, rejected = 0;
-    bool         restart = true; // BDF1 after a jump of the applied current
+    TransientField<dim> &field = transient_field();
+    double               time = 0, dt = time_stepper.initial_dt;
+    unsigned int         step = 0, rejected = 0;
+    bool                 restart = true; // BDF1 after a jump of the applied current
     while (time < end_time * (1 - 1e-12))
       {
         dt                       = std::min(dt, end_time - time);
@@ -456,10 +502,10 @@ namespace dendra
         dt                       = std::min(dt, next_change - time); // land on current changes
         SolverReport report;
         if (restart)
-          transport_field->forget_history(); // no extrapolation across a jump of the current
+          field.forget_history(); // no extrapolation across a jump of the current
         try
           {
-            report = transport_field->advance(dt, restart ? 1 : time_stepper.order);
+            report = field.advance(dt, restart ? 1 : time_stepper.order);
           }
         catch (const InputError &)
           {
@@ -473,11 +519,11 @@ namespace dendra
             ++rejected;
             continue;
           }
-        const auto [error, error_order] = transport_field->local_error_estimate();
+        const auto [error, error_order] = field.local_error_estimate();
         const auto decision             = time_stepper.after_converged_step(dt, error, report.iterations, error_order);
         if (!decision.accept)
           {
-            transport_field->reject_step(); // the local error is too large: redo it smaller
+            field.reject_step(); // the local error is too large: redo it smaller
             dt = decision.next_dt;
             ++rejected;
             continue;
@@ -488,7 +534,10 @@ namespace dendra
         solve_fields(time); // quasi-static fields at the new time
         if (elasticity_field)
           elasticity_field->update_stress_output();
-        record_transport(report, rejected, dt);
+        if (transport_field)
+          record_transport(report, rejected, dt);
+        else
+          record_deposition(report, rejected, dt);
         write_output(step, time);
         if (mesh_builder.adaptation_interval > 0 && step % mesh_builder.adaptation_interval == 0)
           adapt_mesh(); // the fields are transferred; quasi-static ones are solved again next step
@@ -557,8 +606,44 @@ namespace dendra
   }
 
   template <int dim>
+  void Simulator<dim>::record_deposition(const SolverReport &newton, const unsigned int rejected, const double dt)
+  {
+    auto        &s    = statistics_table;
+    const double time = deposition_field->current_time();
+    s.add_value("step", "", s.n_rows() + 1);
+    s.add_value("time", "s", time);
+    s.add_value("time_step", "s", dt);
+    s.add_value("cells", "", tria.n_global_active_cells());
+    s.add_value("wall_time", "s", wall_clock.wall_time());
+    s.add_value("deposition_dofs", "", deposition_field->n_dofs());
+    s.add_value("newton_iterations", "", newton.iterations);
+    s.add_value("rejected_steps", "", rejected);
+    s.add_value("li_volume", dim == 2 ? "m^2" : "m^3", deposition_field->li_volume());
+    s.add_value("tip_position", "m", deposition_field->tip_position(dim - 1));
+    std::set<types::boundary_id> boundaries(deposition_parameters.reservoir.begin(),
+                                            deposition_parameters.reservoir.end());
+    for (const auto *map : {&deposition_parameters.electrode_potential, &deposition_parameters.current_density})
+      for (const auto &[id, f] : *map)
+        boundaries.insert(id);
+    for (const auto id : boundaries)
+      s.add_value("current_" + (boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id)),
+                  dim == 2 ? "A/m" : "A", deposition_field->boundary_current(id));
+    s.end_row();
+    output->write_statistics(s);
+    record_probes(s.n_rows(), time);
+  }
+
+  template <int dim>
   void Simulator<dim>::report_summary()
   {
+    if (deposition_field)
+      {
+        std::ostringstream text;
+        text << "Deposition: t = " << deposition_field->current_time() << " s, Li volume "
+             << deposition_field->li_volume() << (dim == 2 ? " m^2" : " m^3") << ", tip at "
+             << deposition_field->tip_position(dim - 1) * 1e6 << " um";
+        output->log(text.str());
+      }
     if (transport_field)
       {
         std::ostringstream text;

@@ -279,8 +279,8 @@ namespace dendra
 
   template <int dim>
   Transport<dim>::Transport(const parallel::distributed::Triangulation<dim> &tria, const Parameters &parameters)
-    : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree),
-                                                       parameters.closure == Closure::poisson ? 3 : 2))
+    : TransientField<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree),
+                                                                parameters.closure == Closure::poisson ? 3 : 2))
     , parameters(parameters)
     , physical_units(parameters.closure == Closure::poisson
                        ? std::unique_ptr<DataPostprocessor<dim>>(std::make_unique<PoissonUnits<dim>>(parameters))
@@ -1029,12 +1029,6 @@ namespace dendra
     history.accept(ghosted);
     locally_relevant_solution = ghosted;
     return report;
-  }
-
-  template <int dim>
-  SolverReport Transport<dim>::solve()
-  {
-    throw std::logic_error("Transport is transient: call advance(dt, order)");
   }
 
   template <int dim>

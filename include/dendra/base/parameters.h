@@ -19,6 +19,10 @@ namespace dendra
   /// Reads parameters from a string (same checks as read_parameter_file()).
   void read_parameter_string(dealii::ParameterHandler &prm, const std::string &text);
 
+  /// Applies one command-line override 'Subsection/.../Entry=value' to @p prm;
+  /// InputError naming the entry if it does not exist or the value is invalid.
+  void set_parameter(dealii::ParameterHandler &prm, const std::string &assignment);
+
   /// Splits @p text at @p separator where it is not inside parentheses; trims each piece.
   std::vector<std::string> split_top_level(const std::string &text, char separator);
 

@@ -4,6 +4,7 @@
 #include <dendra/coupling/current_program.h>
 #include <dendra/coupling/time_stepping.h>
 #include <dendra/fields/elasticity.h>
+#include <dendra/fields/electrodeposition.h>
 #include <dendra/fields/electrostatics.h>
 #include <dendra/fields/transport.h>
 #include <dendra/materials/material_library.h>
@@ -50,15 +51,20 @@ namespace dendra
     const Electrostatics<dim> *electrostatics() const { return electrostatics_field.get(); }
     /// The transport field, or nullptr if it is not active.
     const Transport<dim> *transport() const { return transport_field.get(); }
+    /// The phase-field deposition field, or nullptr if it is not active.
+    const Electrodeposition<dim> *deposition() const { return deposition_field.get(); }
     /// One row per step (see README for the columns).
     const StatisticsTable &statistics() const { return statistics_table; }
 
   private:
-    void                      setup_fields();
-    void                      run_quasi_static();
-    void                      run_transient();
-    void                      report_summary();
-    void                      record_transport(const SolverReport &newton, unsigned int rejected, double dt);
+    void setup_fields();
+    void run_quasi_static();
+    void run_transient();
+    void report_summary();
+    void record_transport(const SolverReport &newton, unsigned int rejected, double dt);
+    void record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
+    /// The field the time loop advances: transport or deposition.
+    TransientField<dim>      &transient_field();
     std::vector<Field<dim> *> active_fields();
     void                      update_deposit_indicator();
     void                      solve_fields(double time);
@@ -79,6 +85,8 @@ namespace dendra
     std::unique_ptr<Elasticity<dim>>                  elasticity_field;
     typename Transport<dim>::Parameters               transport_parameters;
     std::unique_ptr<Transport<dim>>                   transport_field;
+    typename Electrodeposition<dim>::Parameters       deposition_parameters;
+    std::unique_ptr<Electrodeposition<dim>>           deposition_field;
     TimeStepController                                time_stepper;
     CurrentProgram                                    current_program;
     std::map<dealii::types::boundary_id, std::string> boundary_label;                    ///< column names of boundaries
@@ -91,9 +99,10 @@ namespace dendra
     LA::MPI::Vector                        deposit_indicator;
 
     bool         solve_electrostatics = false, solve_elasticity = false, solve_transport = false;
-    double       end_time  = 1;
-    unsigned int n_steps   = 1;
-    bool         write_vtu = true;
+    bool         solve_deposition = false;
+    double       end_time         = 1;
+    unsigned int n_steps          = 1;
+    bool         write_vtu        = true;
     std::set<dealii::types::material_id> summary_material_ids;
     std::string                          summary_material_names;
     std::unique_ptr<Probes<dim>>         probes;

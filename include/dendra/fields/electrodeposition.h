@@ -3,7 +3,7 @@
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/bdf_history.h>
 #include <dendra/coupling/newton.h>
-#include <dendra/fields/field.h>
+#include <dendra/fields/transient_field.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
@@ -53,7 +53,7 @@ namespace dendra
   /// the local value of phi in the diffuse interface. Implicit BDF1/BDF2,
   /// Newton with a line search, sparse direct linear solves.
   template <int dim>
-  class Electrodeposition : public Field<dim>
+  class Electrodeposition : public TransientField<dim>
   {
   public:
     /// Model data and boundary conditions (subsection "Electrodeposition").
@@ -108,13 +108,13 @@ namespace dendra
     /// One implicit step to time + @p dt (s) with BDF of @p order; returns the
     /// Newton iterations. Throws std::runtime_error if Newton fails; the state
     /// is then unchanged.
-    SolverReport advance(double dt, unsigned int order);
+    SolverReport advance(double dt, unsigned int order) override;
     /// Undoes the last advance().
-    void reject_step();
+    void reject_step() override;
+    /// The current state becomes a restart point (BDF1 next).
+    void forget_history() override { history.forget(); }
     /// Milne-device estimate of the last step's local error in xi (-) and its order.
-    std::pair<double, unsigned int> local_error_estimate() const { return last_error; }
-    /// Not used (transient field): use advance().
-    SolverReport solve() override;
+    std::pair<double, unsigned int> local_error_estimate() const override { return last_error; }
     /// Adds "li_phase" (xi), "concentration" (mol/m^3) and "potential" (V).
     void add_output(dealii::DataOut<dim> &data_out) const override;
     /// Stores the state and its history before the mesh changes.
@@ -130,16 +130,15 @@ namespace dendra
     /// Largest coordinate @p axis of the xi = 1/2 contour (m): the tip of the
     /// deposit growing in +axis, from edge-wise linear interpolation.
     double tip_position(unsigned int axis) const;
-    /// The time of the current state (s).
-    double current_time() const { return time; }
     /// The model parameters.
     const Parameters &get_parameters() const { return parameters; }
 
+    /// R T / F (V): the unit of the scaled potential.
+    double thermal_voltage() const;
+
   private:
     struct Scratch;
-    /// R T / F (V).
-    double thermal_voltage() const;
-    void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
+    void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     /// DoFs, constraints and the linear system, without touching the state.
     void setup_system();
     /// Assembles -R (and the Jacobian) at the ghosted @p state into the
@@ -177,7 +176,9 @@ namespace dendra
     BdfHistory                                      history;
     BDFCoefficients                                 bdf;
     std::pair<double, unsigned int>                 last_error{-1.0, 0};
-    dealii::IndexSet                                phase_dofs; ///< owned xi DoFs
+    dealii::IndexSet                                phase_dofs;       ///< owned xi DoFs
+    LA::MPI::Vector                                 residual_weights; ///< 1 / J_ii of the step's first Jacobian
+    bool                                            weights_set = false;
     std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
     std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> history_transfer;
   };

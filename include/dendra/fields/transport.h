@@ -2,7 +2,7 @@
 
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/bdf_history.h>
-#include <dendra/fields/field.h>
+#include <dendra/fields/transient_field.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/postprocess/probes.h>
@@ -39,7 +39,7 @@ namespace dendra
   /// (galvanostatic) electrode potential; the current enters the charge
   /// balance, anions do not cross.
   template <int dim>
-  class Transport : public Field<dim>
+  class Transport : public TransientField<dim>
   {
   public:
     /// How the potential is determined.
@@ -115,7 +115,7 @@ namespace dendra
     /// as SolverReport::iterations and the GMRES iterations of all its linear
     /// solves as SolverReport::linear_iterations. Throws std::runtime_error if Newton fails;
     /// the state is then unchanged, so the step can be retried.
-    SolverReport advance(double dt, unsigned int order);
+    SolverReport advance(double dt, unsigned int order) override;
     /// Stores the state and its history (BDF2, error estimates) and the salt
     /// content of each, before the mesh changes.
     void prepare_for_transfer() override;
@@ -124,16 +124,14 @@ namespace dendra
     /// step can no longer be rejected.
     void finish_transfer() override;
     /// Undoes the last advance() (e.g. when its error estimate is too large).
-    void reject_step();
+    void reject_step() override;
     /// Marks the current state as a restart point: the next steps do not look
     /// back past it (BDF2 and error estimates), e.g. after a jump of the current.
-    void forget_history();
+    void forget_history() override;
     /// Estimate of the local truncation error of the last step, the largest
     /// nodal error of c in units of c0 (-), and the order of the estimate
     /// (1 or 2); {-1, 0} when there is not enough history.
-    std::pair<double, unsigned int> local_error_estimate() const { return last_error; }
-    /// Not used for transient fields: use advance().
-    SolverReport solve() override;
+    std::pair<double, unsigned int> local_error_estimate() const override { return last_error; }
     /// Adds "concentration" (salt, mol/m^3), "electrolyte_potential" (phi, V)
     /// and "reference_potential" (Phi, V).
     void add_output(dealii::DataOut<dim> &data_out) const override;
@@ -159,8 +157,6 @@ namespace dendra
     /// Potential of electrode @p id (V): the unknown of a galvanostatic electrode,
     /// the prescribed value of a potentiostatic one.
     double electrode_potential(dealii::types::boundary_id id) const;
-    /// The time of the current state (s).
-    double current_time() const { return time; }
 
   private:
     /// RT / F (V).
