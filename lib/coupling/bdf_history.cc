@@ -10,9 +10,12 @@ namespace dendra
 {
   using namespace dealii;
 
-  void BdfHistory::reset(const LA::MPI::Vector &state, const IndexSet &owned, const IndexSet &relevant,
-                         MPI_Comm communicator)
+  void BdfHistory::reset(const LA::MPI::Vector &state, const IndexSet &owned_dofs, const IndexSet &relevant_dofs,
+                         MPI_Comm mpi_communicator)
   {
+    owned        = owned_dofs;
+    relevant     = relevant_dofs;
+    communicator = mpi_communicator;
     for (auto &s : states)
       {
         s.reinit(owned, relevant, communicator);
@@ -37,6 +40,7 @@ namespace dendra
 
   void BdfHistory::accept(const LA::MPI::Vector &new_state)
   {
+    undo_oldest.reinit(owned, relevant, communicator);
     undo_oldest   = states[2];
     undo_past_dt  = past_dt;
     undo_valid    = valid;
@@ -104,9 +108,12 @@ namespace dendra
     return {&states[0], &states[1], &states[2]};
   }
 
-  void BdfHistory::restore_transferred(const std::array<LA::MPI::Vector, 3> &transferred, const IndexSet &owned,
-                                       const IndexSet &relevant, MPI_Comm communicator)
+  void BdfHistory::restore_transferred(const std::array<LA::MPI::Vector, 3> &transferred, const IndexSet &owned_dofs,
+                                       const IndexSet &relevant_dofs, MPI_Comm mpi_communicator)
   {
+    owned        = owned_dofs;
+    relevant     = relevant_dofs;
+    communicator = mpi_communicator;
     for (unsigned int k = 0; k < 3; ++k)
       {
         states[k].reinit(owned, relevant, communicator);

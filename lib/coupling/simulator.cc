@@ -183,6 +183,21 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::setup_fields()
   {
+    if (solve_deposition)
+      {
+        deposition_field = std::make_unique<Electrodeposition<dim>>(tria, deposition_parameters);
+        deposition_field->setup_dofs();
+        // Adaptive runs start with the initial interface at the finest level.
+        while (mesh_builder.adaptation_interval > 0)
+          {
+            Vector<float> interface;
+            deposition_field->interface_cells(interface, 2);
+            if (mesh_builder.mark_for_refinement(tria, interface) == 0)
+              break;
+            tria.execute_coarsening_and_refinement();
+            deposition_field->setup_dofs();
+          }
+      }
     if (solve_electrostatics)
       {
         electrostatics_field = std::make_unique<Electrostatics<dim>>(tria, materials, electrostatics_parameters);
@@ -209,11 +224,6 @@ namespace dendra
           }
         transport_field = std::make_unique<Transport<dim>>(tria, transport_parameters);
         transport_field->setup_dofs();
-      }
-    if (solve_deposition)
-      {
-        deposition_field = std::make_unique<Electrodeposition<dim>>(tria, deposition_parameters);
-        deposition_field->setup_dofs();
       }
     update_deposit_indicator();
   }
@@ -294,7 +304,12 @@ namespace dendra
         field->estimate_error(field_indicators);
         add_scaled(field_indicators);
       }
-    mesh_builder.mark_for_adaptation(tria, indicators);
+    // The diffuse interface of a deposition run, with two rings of cells
+    // around it (the front moves between adaptations), stays at the finest level.
+    Vector<float> interface;
+    if (deposition_field)
+      deposition_field->interface_cells(interface, 2);
+    mesh_builder.mark_for_adaptation(tria, indicators, deposition_field ? &interface : nullptr);
     tria.prepare_coarsening_and_refinement();
     for (Field<dim> *field : active_fields())
       field->prepare_for_transfer();

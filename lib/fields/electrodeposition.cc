@@ -709,6 +709,49 @@ namespace dendra
   }
 
   template <int dim>
+  void Electrodeposition<dim>::interface_cells(Vector<float> &marked, const unsigned int layers) const
+  {
+    // Owned and ghost cells: the rings around the interface reach across
+    // subdomain boundaries through shared vertices.
+    marked.reinit(triangulation.n_active_cells());
+    std::vector<bool> near(triangulation.n_vertices(), false);
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() || cell->is_ghost())
+        {
+          double low = 1, high = 0;
+          for (const unsigned int v : cell->vertex_indices())
+            {
+              const double xi = locally_relevant_solution(cell->vertex_dof_index(v, 0));
+              low             = std::min(low, xi);
+              high            = std::max(high, xi);
+            }
+          if (low < 0.98 && high > 0.02)
+            {
+              marked(cell->active_cell_index()) = 1;
+              for (const unsigned int v : cell->vertex_indices())
+                near[cell->vertex_index(v)] = true;
+            }
+        }
+    for (unsigned int layer = 0; layer < layers; ++layer)
+      {
+        std::vector<bool> grown = near;
+        for (const auto &cell : dofs.active_cell_iterators())
+          if (cell->is_locally_owned() || cell->is_ghost())
+            {
+              bool touches = false;
+              for (const unsigned int v : cell->vertex_indices())
+                touches = touches || near[cell->vertex_index(v)];
+              if (!touches)
+                continue;
+              marked(cell->active_cell_index()) = 1;
+              for (const unsigned int v : cell->vertex_indices())
+                grown[cell->vertex_index(v)] = true;
+            }
+        near = grown;
+      }
+  }
+
+  template <int dim>
   void Electrodeposition<dim>::prepare_for_transfer()
   {
     history_transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);

@@ -113,7 +113,7 @@ namespace dendra
 
   template <int dim>
   void MeshBuilder<dim>::mark_for_adaptation(parallel::distributed::Triangulation<dim> &tria,
-                                             const Vector<float>                       &indicators) const
+                                             const Vector<float> &indicators, const Vector<float> *must_refine) const
   {
     parallel::distributed::GridRefinement::refine_and_coarsen_fixed_fraction(tria, indicators, refine_fraction,
                                                                              coarsen_fraction);
@@ -128,7 +128,28 @@ namespace dendra
           for (const unsigned int f : cell->face_indices())
             if (!cell->at_boundary(f) && cell->neighbor(f)->material_id() != cell->material_id())
               cell->clear_coarsen_flag();
+          if (must_refine && (*must_refine)(cell->active_cell_index()) > 0)
+            {
+              cell->clear_coarsen_flag();
+              if (cell->level() < static_cast<int>(max_level))
+                cell->set_refine_flag();
+            }
         }
+  }
+
+  template <int dim>
+  unsigned int MeshBuilder<dim>::mark_for_refinement(parallel::distributed::Triangulation<dim> &tria,
+                                                     const Vector<float>                       &must_refine) const
+  {
+    unsigned int flagged = 0;
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned() && must_refine(cell->active_cell_index()) > 0 &&
+          cell->level() < static_cast<int>(max_level))
+        {
+          cell->set_refine_flag();
+          ++flagged;
+        }
+    return Utilities::MPI::sum(flagged, tria.get_communicator());
   }
 
   template class MeshBuilder<2>;

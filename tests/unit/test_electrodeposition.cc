@@ -1,6 +1,8 @@
 // Phase-field electrodeposition (Electrodeposition, GradientEnergy): the
 // anisotropic gradient energy's derivatives, Faraday's law and the velocity
 // of a planar front.
+#include <dendra/base/parameters.h>
+#include <dendra/coupling/simulator.h>
 #include <dendra/fields/electrodeposition.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 
@@ -13,6 +15,7 @@
 
 #include <cmath>
 #include <iostream>
+#include <tuple>
 
 using namespace dealii;
 using namespace dendra;
@@ -157,4 +160,35 @@ TEST_CASE("Potentiostatic plating deposits Omega / (n F) per coulomb through the
               << " A/m, collector current " << deposition.boundary_current(2) << " A/m" << std::endl;
   CHECK(deposited > 0.5e-6 * PlanarCell::W); // the front moved by more than 0.5 um
   CHECK(std::abs(deposited / faraday - 1) < 5e-3);
+}
+
+TEST_CASE("Adaptive and uniform meshes grow the same deposit", "[electrodeposition]")
+{
+  // The regression case deposition_2d (a nucleus on a Li film, -0.45 V) on a
+  // uniform mesh of 0.5 um cells and on an adaptive one: 2 um cells, refined
+  // to 0.5 um in the diffuse interface and two rings around it, re-adapted
+  // every second step.
+  const auto run = [](const bool adaptive) {
+    ParameterHandler prm;
+    Simulator<2>::declare_parameters(prm);
+    read_parameter_file(prm, DENDRA_SOURCE_DIR "/tests/regression/deposition_2d.prm");
+    read_parameter_string(prm, std::string("set Output directory = deposition-") + (adaptive ? "adaptive" : "uniform") +
+                                 "\n");
+    if (adaptive)
+      read_parameter_string(prm, "subsection Mesh refinement\nset Initial global refinement = 0\n"
+                                 "set Adaptation interval = 2\nset Minimum level = 0\nset Maximum level = 2\nend\n");
+    Simulator<2> simulator(MPI_COMM_WORLD, prm);
+    simulator.run();
+    return std::make_tuple(simulator.deposition()->tip_position(1), simulator.deposition()->li_volume(),
+                           simulator.triangulation().n_global_active_cells());
+  };
+  const auto [tip_uniform, volume_uniform, cells_uniform]    = run(false);
+  const auto [tip_adaptive, volume_adaptive, cells_adaptive] = run(true);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "deposition AMR: tip " << tip_adaptive << " m on " << cells_adaptive << " cells vs " << tip_uniform
+              << " m on " << cells_uniform << " cells; Li area " << volume_adaptive << " vs " << volume_uniform
+              << " m^2" << std::endl;
+  CHECK(std::abs(tip_adaptive / tip_uniform - 1) < 0.02);
+  CHECK(std::abs(volume_adaptive / volume_uniform - 1) < 0.005);
+  CHECK(cells_adaptive < cells_uniform / 2);
 }

@@ -65,6 +65,10 @@ namespace dendra
     std::array<double, 2>          past_dt{{0, 0}}; ///< the steps that made u^n and u^{n-1} (s)
     unsigned int                   valid = 0;       ///< usable past steps (0..2)
     double                         dt    = 0;       ///< the step begun last (s)
+    // The ghost layout of the states (p4est may repartition a mesh without
+    // changing the number of DoFs, so copies must not rely on sizes).
+    dealii::IndexSet owned, relevant;
+    MPI_Comm         communicator = MPI_COMM_SELF;
     // What reject() restores.
     LA::MPI::Vector       undo_oldest;
     std::array<double, 2> undo_past_dt{{0, 0}};

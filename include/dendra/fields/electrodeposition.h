@@ -127,6 +127,10 @@ namespace dendra
     /// Current entering the domain through boundary @p id (A, or A/m in 2D),
     /// from the weak form (consistent with the discrete charge balance).
     double boundary_current(dealii::types::boundary_id id) const;
+    /// Marks (1) the active cells in the diffuse interface, where xi at the
+    /// vertices spans more than [0.02, 0.98] partly, and @p layers rings of
+    /// cells around them; 0 elsewhere. Indexed by active cell index.
+    void interface_cells(dealii::Vector<float> &marked, unsigned int layers) const;
     /// Largest coordinate @p axis of the xi = 1/2 contour (m): the tip of the
     /// deposit growing in +axis, from edge-wise linear interpolation.
     double tip_position(unsigned int axis) const;
