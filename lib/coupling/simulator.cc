@@ -574,11 +574,7 @@ namespace dendra
   {
     auto        &s    = statistics_table;
     const double time = transport_field->current_time();
-    s.add_value("step", "", s.n_rows() + 1);
-    s.add_value("time", "s", time);
-    s.add_value("time_step", "s", dt);
-    s.add_value("cells", "", tria.n_global_active_cells());
-    s.add_value("wall_time", "s", wall_clock.wall_time());
+    add_transient_step_columns(time, dt);
     s.add_value("transport_dofs", "", transport_field->n_dofs());
     s.add_value("newton_iterations", "", newton.iterations);
     s.add_value("linear_iterations", "", newton.linear_iterations);
@@ -621,15 +617,22 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::record_deposition(const SolverReport &newton, const unsigned int rejected, const double dt)
+  void Simulator<dim>::add_transient_step_columns(const double time, const double dt)
   {
-    auto        &s    = statistics_table;
-    const double time = deposition_field->current_time();
+    auto &s = statistics_table;
     s.add_value("step", "", s.n_rows() + 1);
     s.add_value("time", "s", time);
     s.add_value("time_step", "s", dt);
     s.add_value("cells", "", tria.n_global_active_cells());
     s.add_value("wall_time", "s", wall_clock.wall_time());
+  }
+
+  template <int dim>
+  void Simulator<dim>::record_deposition(const SolverReport &newton, const unsigned int rejected, const double dt)
+  {
+    auto        &s    = statistics_table;
+    const double time = deposition_field->current_time();
+    add_transient_step_columns(time, dt);
     s.add_value("deposition_dofs", "", deposition_field->n_dofs());
     s.add_value("newton_iterations", "", newton.iterations);
     s.add_value("rejected_steps", "", rejected);

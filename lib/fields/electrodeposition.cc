@@ -754,23 +754,14 @@ namespace dendra
   template <int dim>
   void Electrodeposition<dim>::prepare_for_transfer()
   {
-    history_transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
-    history_transfer->prepare_for_coarsening_and_refinement(history.states_to_transfer());
+    this->prepare_history_transfer(history);
   }
 
   template <int dim>
   void Electrodeposition<dim>::finish_transfer()
   {
     setup_system();
-    std::array<LA::MPI::Vector, 3> states;
-    std::vector<LA::MPI::Vector *> pointers;
-    for (auto &s : states)
-      {
-        s.reinit(locally_owned, communicator);
-        pointers.push_back(&s);
-      }
-    history_transfer->interpolate(pointers);
-    history_transfer.reset();
+    auto states = this->finish_history_transfer();
     for (auto &s : states)
       constraints.distribute(s);
     history.restore_transferred(states, locally_owned, locally_relevant, communicator);

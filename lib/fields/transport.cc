@@ -1133,23 +1133,14 @@ namespace dendra
     for (unsigned int k = 0; k < 3; ++k)
       for (unsigned int species = 0; species < n_species(); ++species)
         salt_before_transfer[k][species] = salt_integral(*states[k], species);
-    history_transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
-    history_transfer->prepare_for_coarsening_and_refinement(states);
+    this->prepare_history_transfer(history);
   }
 
   template <int dim>
   void Transport<dim>::finish_transfer()
   {
     setup_system(); // keeps the galvanostatic potentials and the step history
-    std::array<LA::MPI::Vector, 3> states;
-    std::vector<LA::MPI::Vector *> pointers;
-    for (auto &s : states)
-      {
-        s.reinit(locally_owned, communicator);
-        pointers.push_back(&s);
-      }
-    history_transfer->interpolate(pointers);
-    history_transfer.reset();
+    auto states = this->finish_history_transfer();
     for (unsigned int k = 0; k < 3; ++k)
       {
         constraints.distribute(states[k]);

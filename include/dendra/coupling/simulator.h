@@ -63,6 +63,8 @@ namespace dendra
     void report_summary();
     void record_transport(const SolverReport &newton, unsigned int rejected, double dt);
     void record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
+    /// The columns every transient row starts with: step, time, time_step, cells, wall_time.
+    void add_transient_step_columns(double time, double dt);
     /// The field the time loop advances: transport or deposition.
     TransientField<dim>      &transient_field();
     std::vector<Field<dim> *> active_fields();

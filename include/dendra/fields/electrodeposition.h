@@ -184,6 +184,5 @@ namespace dendra
     LA::MPI::Vector                                 residual_weights; ///< 1 / J_ii of the step's first Jacobian
     bool                                            weights_set = false;
     std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
-    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> history_transfer;
   };
 } // namespace dendra

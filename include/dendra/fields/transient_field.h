@@ -1,8 +1,13 @@
 #pragma once
 
 #include <dendra/base/solvers.h>
+#include <dendra/coupling/bdf_history.h>
 #include <dendra/fields/field.h>
 
+#include <deal.II/distributed/solution_transfer.h>
+
+#include <array>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 
@@ -34,5 +39,32 @@ namespace dendra
     {
       throw std::logic_error("a transient field is advanced in time: call advance(dt, order)");
     }
+
+  protected:
+    /// Stores the three states of @p history before the mesh changes.
+    void prepare_history_transfer(const BdfHistory &history)
+    {
+      history_transfer =
+        std::make_unique<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(this->dofs);
+      history_transfer->prepare_for_coarsening_and_refinement(history.states_to_transfer());
+    }
+    /// The stored states on the new mesh (owned vectors, constraints not yet
+    /// applied); call after setup of the new DoFs.
+    std::array<LA::MPI::Vector, 3> finish_history_transfer()
+    {
+      std::array<LA::MPI::Vector, 3> states;
+      std::vector<LA::MPI::Vector *> pointers;
+      for (auto &s : states)
+        {
+          s.reinit(this->locally_owned, this->communicator);
+          pointers.push_back(&s);
+        }
+      history_transfer->interpolate(pointers);
+      history_transfer.reset();
+      return states;
+    }
+
+  private:
+    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> history_transfer;
   };
 } // namespace dendra

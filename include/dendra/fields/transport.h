@@ -294,7 +294,6 @@ namespace dendra
     dealii::IndexSet                                single_ion_dofs;         ///< u DoFs held at 1
     std::vector<dealii::IndexSet>                   block_dofs;              ///< owned u and w DoFs
     BlockPreconditioner                             preconditioner;          ///< of the Newton matrix
-    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> history_transfer;
     std::array<std::array<double, 2>, 3> salt_before_transfer{}; ///< of u^n, u^{n-1}, u^{n-2} per species (m^d)
   };
 } // namespace dendra
