@@ -76,7 +76,6 @@ namespace dendra
         report.iterations = it;
         converged         = residual <= settings.tolerance * initial_residual ||
                     update.linfty_norm() * step <= 1e-12 * std::max(1.0, state.linfty_norm());
-        jacobian_is_current = jacobian_is_current && step == 1;
       }
     if (!converged || !std::isfinite(residual))
       {

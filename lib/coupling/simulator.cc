@@ -643,9 +643,9 @@ namespace dendra
     for (const auto *map : {&deposition_parameters.electrode_potential, &deposition_parameters.current_density})
       for (const auto &[id, f] : *map)
         boundaries.insert(id);
-    for (const auto id : boundaries)
+    for (const auto &[id, current] : deposition_field->boundary_currents(boundaries))
       s.add_value("current_" + (boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id)),
-                  dim == 2 ? "A/m" : "A", deposition_field->boundary_current(id));
+                  dim == 2 ? "A/m" : "A", current);
     s.end_row();
     output->write_statistics(s);
     record_probes(s.n_rows(), time);

@@ -334,23 +334,7 @@ namespace dendra
   void Electrodeposition<dim>::setup_system()
   {
     Field<dim>::setup_dofs();
-    zero_constraints.clear();
-    zero_constraints.reinit(locally_relevant);
-    DoFTools::make_hanging_node_constraints(dofs, zero_constraints);
-    for (const auto &[id, unused] : parameters.electrode_potential)
-      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(3), zero_constraints,
-                                               fe->component_mask(FEValuesExtractors::Scalar(0)) |
-                                                 fe->component_mask(FEValuesExtractors::Scalar(2)));
-    for (const auto id : parameters.reservoir)
-      {
-        ComponentMask mask =
-          fe->component_mask(FEValuesExtractors::Scalar(0)) | fe->component_mask(FEValuesExtractors::Scalar(1));
-        if (!parameters.current_density.count(id))
-          mask = mask | fe->component_mask(FEValuesExtractors::Scalar(2));
-        VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(3), zero_constraints,
-                                                 mask);
-      }
-    zero_constraints.close();
+    this->make_zero_constraints(zero_constraints);
     phase_dofs = DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(0)));
   }
 
@@ -671,19 +655,32 @@ namespace dendra
   template <int dim>
   double Electrodeposition<dim>::boundary_current(const types::boundary_id id) const
   {
-    // The charge row's residual without boundary terms, tested with the sum of
-    // the potential shape functions on boundary id (1 there): the integral of
-    // sigma dphi/dn over the boundary, i.e. the current entering through it.
+    return boundary_currents({id}).at(id);
+  }
+
+  template <int dim>
+  std::map<types::boundary_id, double>
+  Electrodeposition<dim>::boundary_currents(const std::set<types::boundary_id> &ids) const
+  {
+    // The charge row's residual without boundary terms (one assembly for all
+    // boundaries), tested with the sum of the potential shape functions on a
+    // boundary (1 there): the integral of sigma dphi/dn over it, i.e. the
+    // current entering through it.
     LA::MPI::Vector residual(locally_owned, communicator);
     assemble_into(locally_relevant_solution, false, nullptr, residual, false);
-    const IndexSet on_boundary =
-      DoFTools::extract_boundary_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(2)), {id});
-    double sum = 0;
-    for (const auto i : on_boundary)
-      if (locally_owned.is_element(i))
-        sum -= residual(i); // assemble() stores -R
     const double n_F_cs = parameters.charge_number * constants::faraday / parameters.molar_volume;
-    return n_F_cs * Utilities::MPI::sum(sum, communicator);
+    std::map<types::boundary_id, double> currents;
+    for (const auto id : ids)
+      {
+        const IndexSet on_boundary =
+          DoFTools::extract_boundary_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(2)), {id});
+        double sum = 0;
+        for (const auto i : on_boundary)
+          if (locally_owned.is_element(i))
+            sum -= residual(i); // assemble_into() stores -R
+        currents[id] = n_F_cs * Utilities::MPI::sum(sum, communicator);
+      }
+    return currents;
   }
 
   template <int dim>

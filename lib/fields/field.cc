@@ -40,6 +40,21 @@ namespace dendra
   }
 
   template <int dim>
+  void Field<dim>::make_zero_constraints(AffineConstraints<double> &zero)
+  {
+    zero.clear();
+    zero.reinit(locally_relevant);
+    DoFTools::make_hanging_node_constraints(dofs, zero);
+    add_boundary_constraints(zero);
+    std::vector<types::global_dof_index> constrained;
+    for (const auto &line : zero.get_lines())
+      constrained.push_back(line.index);
+    for (const auto i : constrained)
+      zero.set_inhomogeneity(i, 0.0);
+    zero.close();
+  }
+
+  template <int dim>
   void Field<dim>::setup_dofs()
   {
     Timer timer;

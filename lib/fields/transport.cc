@@ -363,17 +363,7 @@ namespace dendra
   void Transport<dim>::setup_system()
   {
     Field<dim>::setup_dofs();
-    zero_constraints.clear();
-    zero_constraints.reinit(locally_relevant);
-    DoFTools::make_hanging_node_constraints(dofs, zero_constraints);
-    for (const auto id : parameters.reservoir)
-      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(fe->n_components()),
-                                               zero_constraints);
-    for (const auto &[id, unused] : parameters.dirichlet)
-      VectorTools::interpolate_boundary_values(mapping, dofs, id, Functions::ZeroFunction<dim>(fe->n_components()),
-                                               zero_constraints);
-    add_region_constraints(zero_constraints, 0.0);
-    zero_constraints.close();
+    this->make_zero_constraints(zero_constraints);
     block_dofs.clear();
     for (unsigned int component = 0; component < fe->n_components(); ++component)
       block_dofs.push_back(DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(component))));

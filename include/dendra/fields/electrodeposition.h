@@ -14,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 namespace dendra
@@ -127,6 +128,9 @@ namespace dendra
     /// Current entering the domain through boundary @p id (A, or A/m in 2D),
     /// from the weak form (consistent with the discrete charge balance).
     double boundary_current(dealii::types::boundary_id id) const;
+    /// boundary_current() of each boundary in @p ids, from one assembly.
+    std::map<dealii::types::boundary_id, double>
+    boundary_currents(const std::set<dealii::types::boundary_id> &ids) const;
     /// Marks (1) the active cells in the diffuse interface, where xi at the
     /// vertices spans more than [0.02, 0.98] partly, and @p layers rings of
     /// cells around them; 0 elsewhere. Indexed by active cell index.

@@ -66,6 +66,9 @@ namespace dendra
 
     /// Rebuilds @p constraints: hanging nodes plus add_boundary_constraints().
     void make_constraints();
+    /// Rebuilds @p zero with the constraints of make_constraints() but zero
+    /// inhomogeneities: the constraints of Newton updates.
+    void make_zero_constraints(dealii::AffineConstraints<double> &zero);
     /// Adds the field's Dirichlet conditions (at the current time) to @p constraints.
     virtual void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) = 0;
 
