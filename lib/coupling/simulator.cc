@@ -66,8 +66,16 @@ namespace dendra
                       "Comma-separated fields to solve in every step. With transport or deposition (phase-field "
                       "Li deposition with its own Li+ transport, subsection Electrodeposition; not together with "
                       "transport) the run is transient (subsection Time stepping); otherwise Number of steps "
-                      "quasi-static steps.");
+                      "quasi-static steps. Deposition with elasticity: plated Li strains the solid "
+                      "(Elasticity/Plated lithium) and its stress enters the kinetics "
+                      "(Electrodeposition/Stress coupling), staggered per step.");
     prm.declare_entry("End time", "1", Patterns::Double(0), "Time of the last step (s), > 0.");
+    prm.declare_entry("Coupling iterations", "1", Patterns::Integer(1),
+                      "Deposition with elasticity: staggered passes per time step (-). 1: the kinetics use the "
+                      "stress of the previous step; more: repeat the step with the new stress until the relative "
+                      "displacement change is below Coupling tolerance (else the step is cut).");
+    prm.declare_entry("Coupling tolerance", "1e-4", Patterns::Double(0),
+                      "Relative change of the displacement between staggered passes that ends them (-).");
     prm.declare_entry("Number of steps", "4", Patterns::Integer(1),
                       "Quasi-static steps t_k = k End time / N (-); not used with transport.");
     prm.leave_subsection();
@@ -117,6 +125,8 @@ namespace dendra
     solve_deposition         = fields.find("deposition") != std::string::npos;
     end_time                 = prm.get_double("End time");
     n_steps                  = prm.get_integer("Number of steps");
+    coupling_max_iterations  = prm.get_integer("Coupling iterations");
+    coupling_tolerance       = prm.get_double("Coupling tolerance");
     prm.leave_subsection();
     require_input(solve_electrostatics || solve_elasticity || solve_transport || solve_deposition,
                   "Simulation/Fields: name at least one field");
@@ -225,6 +235,10 @@ namespace dendra
         transport_field = std::make_unique<Transport<dim>>(tria, transport_parameters);
         transport_field->setup_dofs();
       }
+    if (mechanically_coupled())
+      elasticity_field->set_plated_li({&deposition_field->dof_handler(), &deposition_field->solution(), 0,
+                                       elasticity_parameters.stress_free_phase ? elasticity_parameters.stress_free_phase
+                                                                               : deposition_parameters.initial_phase});
     update_deposit_indicator();
   }
 
@@ -280,13 +294,82 @@ namespace dendra
         electrostatics_field->set_time(time);
         last_electrostatics_report = electrostatics_field->solve();
       }
-    if (elasticity_field)
+    if (elasticity_field && !mechanically_coupled()) // coupled: solved within the step
+      solve_elasticity_at(time);
+  }
+
+  template <int dim>
+  void Simulator<dim>::solve_elasticity_at(const double time)
+  {
+    deposit_eigenstrain->set_time(time);
+    elasticity_field->set_eigenstrain_field(deposit_dofs, deposit_indicator, deposit_eigenstrain->value(Point<dim>()));
+    elasticity_field->set_time(time);
+    last_elasticity_report = elasticity_field->solve();
+  }
+
+  template <int dim>
+  void Simulator<dim>::solve_mechanics(const double time)
+  {
+    solve_elasticity_at(time);
+    elasticity_field->update_stress_output();
+    deposition_field->set_stress_field(&elasticity_field->stress_dof_handler(), &elasticity_field->stress_fields());
+  }
+
+  template <int dim>
+  SolverReport Simulator<dim>::advance_coupled(const double dt, const unsigned int order)
+  {
+    TransientField<dim> &field      = transient_field();
+    const double         start_time = field.current_time();
+    SolverReport         report     = field.advance(dt, order);
+    last_coupling_iterations        = 1;
+    if (!mechanically_coupled())
+      return report;
+    // Back to the start of the step: the phase field, then the stress it causes.
+    const auto undo = [&]() {
+      field.reject_step();
+      solve_mechanics(start_time);
+    };
+    const IndexSet &owned = elasticity_field->dof_handler().locally_owned_dofs();
+    LA::MPI::Vector previous(owned, communicator), change(owned, communicator);
+    for (unsigned int pass = 1;; ++pass)
       {
-        deposit_eigenstrain->set_time(time);
-        elasticity_field->set_eigenstrain_field(deposit_dofs, deposit_indicator,
-                                                deposit_eigenstrain->value(Point<dim>()));
-        elasticity_field->set_time(time);
-        last_elasticity_report = elasticity_field->solve();
+        previous = elasticity_field->solution();
+        try
+          {
+            solve_mechanics(field.current_time());
+          }
+        catch (...)
+          {
+            undo();
+            throw;
+          }
+        last_coupling_iterations = pass;
+        if (coupling_max_iterations == 1)
+          return report;
+        change = elasticity_field->solution();
+        change -= previous;
+        const double size     = elasticity_field->solution().l2_norm();
+        const double relative = (size > 0 ? change.l2_norm() / size : 0.0);
+        if (pass > 1 && relative <= coupling_tolerance)
+          return report;
+        if (pass == coupling_max_iterations)
+          {
+            undo();
+            throw std::runtime_error("deposition-elasticity coupling: relative displacement change " +
+                                     format_number(relative) + " after " + std::to_string(pass) +
+                                     " passes > Simulation/Coupling tolerance");
+          }
+        field.reject_step();
+        try
+          {
+            const auto again = field.advance(dt, order);
+            report.iterations += again.iterations;
+          }
+        catch (...)
+          {
+            solve_mechanics(start_time); // the phase field is back already
+            throw;
+          }
       }
   }
 
@@ -338,21 +421,26 @@ namespace dendra
                       current);
       }
     if (elasticity_field)
-      {
-        s.add_value("elasticity_dofs", "", elasticity_field->n_dofs());
-        s.add_value("elasticity_cg_iterations", "", last_elasticity_report.iterations);
-        const auto summary = elasticity_field->stress_summary(summary_material_ids);
-        s.add_value("max_principal_stress", "Pa", summary.max_principal);
-        const char *axes = "xyz";
-        for (unsigned int d = 0; d < dim; ++d)
-          s.add_value(std::string("max_principal_stress_") + axes[d], "m", summary.max_principal_location[d]);
-        s.add_value("max_von_mises_stress", "Pa", summary.max_von_mises);
-        s.add_value("min_hydrostatic_stress", "Pa", summary.min_hydrostatic);
-        s.add_value("max_hydrostatic_stress", "Pa", summary.max_hydrostatic);
-      }
+      add_elasticity_columns();
     s.end_row();
     output->write_statistics(s);
     record_probes(step, time);
+  }
+
+  template <int dim>
+  void Simulator<dim>::add_elasticity_columns()
+  {
+    auto &s = statistics_table;
+    s.add_value("elasticity_dofs", "", elasticity_field->n_dofs());
+    s.add_value("elasticity_cg_iterations", "", last_elasticity_report.iterations);
+    const auto summary = elasticity_field->stress_summary(summary_material_ids);
+    s.add_value("max_principal_stress", "Pa", summary.max_principal);
+    const char *axes = "xyz";
+    for (unsigned int d = 0; d < dim; ++d)
+      s.add_value(std::string("max_principal_stress_") + axes[d], "m", summary.max_principal_location[d]);
+    s.add_value("max_von_mises_stress", "Pa", summary.max_von_mises);
+    s.add_value("min_hydrostatic_stress", "Pa", summary.min_hydrostatic);
+    s.add_value("max_hydrostatic_stress", "Pa", summary.max_hydrostatic);
   }
 
   template <int dim>
@@ -508,8 +596,10 @@ namespace dendra
   {
     TransientField<dim> &field = transient_field();
     double               time = 0, dt = time_stepper.initial_dt;
-    unsigned int         step = 0, rejected = 0;
-    bool                 restart = true; // BDF1 after a jump of the applied current
+    if (mechanically_coupled())
+      solve_mechanics(time); // stack pressure acts from the first step
+    unsigned int step = 0, rejected = 0;
+    bool         restart = true; // BDF1 after a jump of the applied current
     while (time < end_time * (1 - 1e-12))
       {
         dt                       = std::min(dt, end_time - time);
@@ -520,7 +610,7 @@ namespace dendra
           field.forget_history(); // no extrapolation across a jump of the current
         try
           {
-            report = field.advance(dt, restart ? 1 : time_stepper.order);
+            report = advance_coupled(dt, restart ? 1 : time_stepper.order);
           }
         catch (const InputError &)
           {
@@ -539,6 +629,8 @@ namespace dendra
         if (!decision.accept)
           {
             field.reject_step(); // the local error is too large: redo it smaller
+            if (mechanically_coupled())
+              solve_mechanics(time);
             dt = decision.next_dt;
             ++rejected;
             continue;
@@ -547,7 +639,7 @@ namespace dendra
         restart = (time >= next_change * (1 - 1e-12));
         ++step;
         solve_fields(time); // quasi-static fields at the new time
-        if (elasticity_field)
+        if (elasticity_field && !mechanically_coupled())
           elasticity_field->update_stress_output();
         if (transport_field)
           record_transport(report, rejected, dt);
@@ -555,7 +647,11 @@ namespace dendra
           record_deposition(report, rejected, dt);
         write_output(step, time);
         if (mesh_builder.adaptation_interval > 0 && step % mesh_builder.adaptation_interval == 0)
-          adapt_mesh(); // the fields are transferred; quasi-static ones are solved again next step
+          {
+            adapt_mesh(); // the fields are transferred; quasi-static ones are solved again next step
+            if (mechanically_coupled())
+              solve_mechanics(time); // the kinetics need the stress on the new mesh
+          }
 
         std::ostringstream progress;
         const double       elapsed = wall_clock.wall_time();
@@ -637,7 +733,9 @@ namespace dendra
     s.add_value("newton_iterations", "", newton.iterations);
     s.add_value("rejected_steps", "", rejected);
     s.add_value("li_volume", dim == 2 ? "m^2" : "m^3", deposition_field->li_volume());
-    s.add_value("tip_position", "m", deposition_field->tip_position(dim - 1));
+    const auto front = deposition_field->front_range(dim - 1);
+    s.add_value("tip_position", "m", front.second);
+    s.add_value("front_low", "m", front.first);
     std::set<types::boundary_id> boundaries(deposition_parameters.reservoir.begin(),
                                             deposition_parameters.reservoir.end());
     for (const auto *map : {&deposition_parameters.electrode_potential, &deposition_parameters.current_density})
@@ -646,6 +744,11 @@ namespace dendra
     for (const auto &[id, current] : deposition_field->boundary_currents(boundaries))
       s.add_value("current_" + (boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id)),
                   dim == 2 ? "A/m" : "A", current);
+    if (mechanically_coupled())
+      {
+        s.add_value("coupling_iterations", "", last_coupling_iterations);
+        add_elasticity_columns();
+      }
     s.end_row();
     output->write_statistics(s);
     record_probes(s.n_rows(), time);

@@ -1,6 +1,7 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/fields/elasticity.h>
 #include <dendra/materials/material_library.h>
+#include <dendra/materials/phase_interpolation.h>
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature_lib.h>
@@ -11,6 +12,8 @@
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/full_matrix.h>
 #include <deal.II/numerics/vector_tools.h>
+
+#include <algorithm>
 
 namespace dendra
 {
@@ -26,21 +29,16 @@ namespace dendra
     }
 
     /// Full 3x3 stress (Pa) from the in-plane strain, Lame parameters and the
-    /// linear eigenstrain e (eps* = e I in 3D; plane strain: eps_zz = 0).
+    /// eigenstrain (3x3; plane strain: eps_zz = 0).
     template <int dim>
     SymmetricTensor<2, 3> full_stress(const SymmetricTensor<2, dim> &strain, const double lambda, const double mu,
-                                      const double e)
+                                      const SymmetricTensor<2, 3> &eigenstrain)
     {
-      SymmetricTensor<2, 3> stress;
-      const double          volumetric = lambda * (trace(strain) - 3 * e);
-      for (unsigned int i = 0; i < 3; ++i)
-        {
-          for (unsigned int j = i; j < 3; ++j)
-            if (i < dim && j < dim)
-              stress[i][j] = 2 * mu * strain[i][j];
-          stress[i][i] += volumetric - 2 * mu * e;
-        }
-      return stress;
+      SymmetricTensor<2, 3> elastic = -eigenstrain;
+      for (unsigned int i = 0; i < dim; ++i)
+        for (unsigned int j = i; j < dim; ++j)
+          elastic[i][j] += strain[i][j];
+      return lambda * trace(elastic) * unit_symmetric_tensor<3>() + 2 * mu * elastic;
     }
 
     double von_mises(const SymmetricTensor<2, 3> &s)
@@ -57,7 +55,9 @@ namespace dendra
   template <int dim>
   Elasticity<dim>::Parameters::Parameters()
     : solver(elasticity_solver_defaults())
-  {}
+  {
+    growth_direction[dim - 1] = 1;
+  }
 
   template <int dim>
   void Elasticity<dim>::Parameters::declare_parameters(ParameterHandler &prm)
@@ -72,6 +72,20 @@ namespace dendra
       "Body force per volume 'f_x, f_y[, f_z]' (N/m^3), functions of x, y, z, t; one value = all components.");
     prm.declare_entry("Eigenstrain materials", "", Patterns::Anything(),
                       "Comma-separated material names in which 'Volumetric eigenstrain' acts; empty = everywhere.");
+    prm.enter_subsection("Plated lithium");
+    prm.declare_entry("Growth eigenstrain", "1", Patterns::Double(0),
+                      "eps_g (-): volume added per volume of Li plated in a deposition run (phase field xi), "
+                      "relative to the initial metal; 1 = the plated Li takes all its volume from the surroundings.");
+    prm.declare_entry("Growth mode", "volumetric", Patterns::Selection("volumetric|directional"),
+                      "volumetric: eps* = eps_g (h(xi) - h(xi_0)) I / 3; directional: eps_g (h(xi) - h(xi_0)) n n "
+                      "with n the growth direction (the plated layer thickens along n only).");
+    prm.declare_entry("Stress-free phase", "", Patterns::Anything(),
+                      "xi_ref(x, y[, z]) (-): the Li that carries no growth eigenstrain; empty = the initial phase "
+                      "of the deposition run.");
+    prm.declare_entry("Growth direction", dim == 2 ? "0, 1" : "0, 0, 1", Patterns::Anything(),
+                      "Growth direction n 'n_x, n_y[, n_z]' of the directional mode (-), normal to the electrode; "
+                      "normalised on input.");
+    prm.leave_subsection();
     prm.enter_subsection("Boundary conditions");
     prm.declare_entry("Displacement", "electrode bottom: 0", Patterns::Anything(),
                       "Dirichlet data 'b: u_x, u_y[, u_z]; ...' in m (one value = all components); a "
@@ -104,6 +118,16 @@ namespace dendra
       if (!name.empty())
         eigenstrain_materials.push_back(name);
 
+    prm.enter_subsection("Plated lithium");
+    growth_strain        = prm.get_double("Growth eigenstrain");
+    growth_directional   = prm.get("Growth mode") == "directional";
+    const auto direction = parse_point<dim>(prm.get("Growth direction"), "Elasticity/Plated lithium/Growth direction");
+    require_input(direction.norm() > 0, "Elasticity/Plated lithium/Growth direction: must not be zero");
+    growth_direction              = direction / direction.norm();
+    const std::string stress_free = prm.get("Stress-free phase");
+    stress_free_phase =
+      stress_free.empty() ? nullptr : parse_function<dim>({stress_free}, "Elasticity/Plated lithium/Stress-free phase");
+    prm.leave_subsection();
     prm.enter_subsection("Boundary conditions");
     const std::string where = "Elasticity/Boundary conditions/";
     displacement.clear();
@@ -132,25 +156,38 @@ namespace dendra
     prm.leave_subsection();
   }
 
-  /// Evaluates the linear eigenstrain e = eps_v / 3 at the points of a cell:
-  /// the parsed function (in the chosen materials) plus the coupled FE field.
+  /// The data of the points of one cell: the eigenstrain (3x3) from the
+  /// parsed function (in the chosen materials), the coupled scalar field and
+  /// the plated Li, and the Li fraction h(xi) that mixes the moduli.
   template <int dim>
-  class Elasticity<dim>::EigenstrainEvaluator
+  class Elasticity<dim>::PointData
   {
   public:
-    EigenstrainEvaluator(const Elasticity<dim> &owner, const Quadrature<dim> &quadrature)
-      : owner(owner)
+    PointData(const Elasticity<dim> &owner, const Quadrature<dim> &quadrature)
+      : eigenstrain(quadrature.size())
+      , owner(owner)
       , values(quadrature.size())
       , field_values(quadrature.size())
     {
       if (owner.eigenstrain_field_dofs != nullptr)
         field_fe_values = std::make_unique<FEValues<dim>>(owner.mapping, owner.eigenstrain_field_dofs->get_fe(),
                                                           quadrature, update_values);
+      if (owner.plated_li.dofs != nullptr)
+        {
+          const auto &phase_fe = owner.plated_li.dofs->get_fe();
+          phase_fe_values      = std::make_unique<FEValues<dim>>(owner.mapping, phase_fe, quadrature, update_values);
+          average_fe_values =
+            std::make_unique<FEValues<dim>>(owner.mapping, phase_fe, QGauss<dim>(phase_fe.degree + 1),
+                                            update_values | update_quadrature_points | update_JxW_values);
+          average_values.resize(average_fe_values->n_quadrature_points);
+          inputs.li_fraction.resize(quadrature.size());
+        }
     }
 
-    const std::vector<double> &evaluate(const typename DoFHandler<dim>::active_cell_iterator &cell,
-                                        const std::vector<Point<dim>>                        &points)
+    /// Fills eigenstrain and inputs (material id, Li fraction) for @p cell.
+    void evaluate(const typename DoFHandler<dim>::active_cell_iterator &cell, const std::vector<Point<dim>> &points)
     {
+      inputs.material_id = cell->material_id();
       std::fill(values.begin(), values.end(), 0.0);
       const auto &f = owner.parameters.volumetric_eigenstrain;
       if (f && (owner.eigenstrain_ids.empty() || owner.eigenstrain_ids.count(cell->material_id())))
@@ -158,22 +195,76 @@ namespace dendra
           values[q] = f->value(points[q]);
       if (field_fe_values)
         {
-          const typename DoFHandler<dim>::active_cell_iterator field_cell(&owner.triangulation, cell->level(),
-                                                                          cell->index(), owner.eigenstrain_field_dofs);
-          field_fe_values->reinit(field_cell);
+          field_fe_values->reinit(same_cell(cell, owner.eigenstrain_field_dofs));
           field_fe_values->get_function_values(*owner.eigenstrain_field, field_values);
           for (unsigned int q = 0; q < values.size(); ++q)
             values[q] += owner.eigenstrain_field_scale * field_values[q];
         }
-      for (auto &v : values)
-        v /= 3.0;
-      return values;
+      for (unsigned int q = 0; q < values.size(); ++q)
+        eigenstrain[q] = values[q] / 3 * unit_symmetric_tensor<3>();
+      if (phase_fe_values)
+        add_plated_li(cell);
     }
 
+    std::vector<SymmetricTensor<2, 3>> eigenstrain; ///< eps* (-) per point
+    MaterialInputs                     inputs;      ///< for MaterialLibrary::evaluate()
+
   private:
+    typename DoFHandler<dim>::active_cell_iterator same_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                                             const DoFHandler<dim> *other) const
+    {
+      return typename DoFHandler<dim>::active_cell_iterator(&owner.triangulation, cell->level(), cell->index(), other);
+    }
+
+    /// h(xi) with xi clamped to [0, 1] (it overshoots slightly near the interface).
+    static double li_fraction(const double xi) { return phase_interpolation(std::clamp(xi, 0.0, 1.0)); }
+
+    /// The mean of h(xi) - h(xi_ref) over @p cell. The growth eigenstrain is
+    /// constant per cell: the strain of Q1 displacements cannot follow an
+    /// eigenstrain that changes within a cell, and the stresses that mismatch
+    /// leaves at the quadrature points would feed back into the kinetics.
+    double mean_plated_fraction(const typename DoFHandler<dim>::active_cell_iterator &cell)
+    {
+      const auto &plated = owner.plated_li;
+      average_fe_values->reinit(cell);
+      (*average_fe_values)[FEValuesExtractors::Scalar(plated.component)].get_function_values(*plated.state,
+                                                                                             average_values);
+      double sum = 0, volume = 0;
+      for (unsigned int q = 0; q < average_values.size(); ++q)
+        {
+          const auto  &x   = average_fe_values->quadrature_point(q);
+          const double ref = plated.reference ? li_fraction(plated.reference->value(x)) : 0.0;
+          sum += (li_fraction(average_values[q]) - ref) * average_fe_values->JxW(q);
+          volume += average_fe_values->JxW(q);
+        }
+      return sum / volume;
+    }
+
+    void add_plated_li(const typename DoFHandler<dim>::active_cell_iterator &cell)
+    {
+      const auto &plated     = owner.plated_li;
+      const auto &p          = owner.parameters;
+      const auto  phase_cell = same_cell(cell, plated.dofs);
+      phase_fe_values->reinit(phase_cell);
+      (*phase_fe_values)[FEValuesExtractors::Scalar(plated.component)].get_function_values(*plated.state, field_values);
+      const double          plated_fraction = mean_plated_fraction(phase_cell);
+      SymmetricTensor<2, 3> shape; // eps* per unit plated fraction
+      if (p.growth_directional)
+        for (unsigned int i = 0; i < dim; ++i)
+          for (unsigned int j = i; j < dim; ++j)
+            shape[i][j] = p.growth_direction[i] * p.growth_direction[j];
+      else
+        shape = unit_symmetric_tensor<3>() / 3;
+      for (unsigned int q = 0; q < field_values.size(); ++q)
+        {
+          inputs.li_fraction[q] = li_fraction(field_values[q]);
+          eigenstrain[q] += p.growth_strain * plated_fraction * shape;
+        }
+    }
+
     const Elasticity<dim>         &owner;
-    std::vector<double>            values, field_values;
-    std::unique_ptr<FEValues<dim>> field_fe_values;
+    std::vector<double>            values, field_values, average_values;
+    std::unique_ptr<FEValues<dim>> field_fe_values, phase_fe_values, average_fe_values;
   };
 
   template <int dim>
@@ -197,6 +288,14 @@ namespace dendra
     eigenstrain_field_dofs  = &field_dofs;
     eigenstrain_field       = &field;
     eigenstrain_field_scale = volumetric_strain_per_unit;
+  }
+
+  template <int dim>
+  void Elasticity<dim>::set_plated_li(const PlatedLi &plated)
+  {
+    Assert(plated.dofs != nullptr && plated.state != nullptr, ExcMessage("PlatedLi needs DoFs and a state."));
+    Assert(plated.component < plated.dofs->get_fe().n_components(), ExcIndexRange(plated.component, 0, 1));
+    plated_li = plated;
   }
 
   template <int dim>
@@ -253,10 +352,9 @@ namespace dendra
     std::vector<SymmetricTensor<2, dim>> sym_grad(n);
     std::vector<double>                  div(n);
     Vector<double>                       force(dim);
-    MaterialInputs                       in;
     MaterialOutputs                      out;
     out.resize(quadrature.size());
-    EigenstrainEvaluator eigenstrain(*this, quadrature);
+    PointData point_data(*this, quadrature);
 
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -264,11 +362,11 @@ namespace dendra
           cell_matrix = 0;
           cell_rhs    = 0;
           fe_values.reinit(cell);
-          in.material_id = cell->material_id();
-          materials.evaluate(in, out);
-          require_input(out.shear_modulus[0] > 0, "Elasticity: material '" + materials.by_id(in.material_id).name +
-                                                    "' has Young's modulus 0 (a fluid); every cell must be a solid");
-          const auto &e = eigenstrain.evaluate(cell, fe_values.get_quadrature_points());
+          require_input(materials.by_id(cell->material_id()).young_modulus > 0,
+                        "Elasticity: material '" + materials.by_id(cell->material_id()).name +
+                          "' has Young's modulus 0 (a fluid); every cell must be a solid");
+          point_data.evaluate(cell, fe_values.get_quadrature_points());
+          materials.evaluate(point_data.inputs, out);
           for (const unsigned int q : fe_values.quadrature_point_indices())
             {
               const double lambda = out.lame_lambda[q], mu = out.shear_modulus[q], dx = fe_values.JxW(q);
@@ -277,7 +375,13 @@ namespace dendra
                   sym_grad[i] = fe_values[u].symmetric_gradient(i, q);
                   div[i]      = fe_values[u].divergence(i, q);
                 }
-              const double eigenstress = (3 * lambda + 2 * mu) * e[q]; // (C : eps*)_ii
+              // C : eps*, in-plane part (plane strain: eps*_zz enters through the trace).
+              const auto             &e           = point_data.eigenstrain[q];
+              const auto              eigenstress = lambda * trace(e) * unit_symmetric_tensor<3>() + 2 * mu * e;
+              SymmetricTensor<2, dim> eigenstress_in_plane;
+              for (unsigned int a = 0; a < dim; ++a)
+                for (unsigned int b = a; b < dim; ++b)
+                  eigenstress_in_plane[a][b] = eigenstress[a][b];
               if (parameters.body_force)
                 parameters.body_force->vector_value(fe_values.quadrature_point(q), force);
               for (unsigned int i = 0; i < n; ++i)
@@ -285,7 +389,7 @@ namespace dendra
                   for (unsigned int j = 0; j < n; ++j)
                     cell_matrix(i, j) += (lambda * div[i] * div[j] + 2 * mu * (sym_grad[i] * sym_grad[j])) * dx;
                   const unsigned int c = fe->system_to_component_index(i).first;
-                  cell_rhs(i) += (eigenstress * div[i] + force[c] * fe_values.shape_value(i, q)) * dx;
+                  cell_rhs(i) += (eigenstress_in_plane * sym_grad[i] + force[c] * fe_values.shape_value(i, q)) * dx;
                 }
             }
           for (const unsigned int face : cell->face_indices())
@@ -344,21 +448,19 @@ namespace dendra
     FEValues<dim>                    fe_values(mapping, *fe, quadrature, update_gradients | update_quadrature_points);
     const FEValuesExtractors::Vector u(0);
     std::vector<SymmetricTensor<2, dim>> strains(quadrature.size());
-    MaterialInputs                       in;
     MaterialOutputs                      out;
     out.resize(quadrature.size());
-    EigenstrainEvaluator eigenstrain(*this, quadrature);
+    PointData point_data(*this, quadrature);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
           fe_values.reinit(cell);
           fe_values[u].get_function_symmetric_gradients(locally_relevant_solution, strains);
-          in.material_id = cell->material_id();
-          materials.evaluate(in, out);
-          const auto &e = eigenstrain.evaluate(cell, fe_values.get_quadrature_points());
+          point_data.evaluate(cell, fe_values.get_quadrature_points());
+          materials.evaluate(point_data.inputs, out);
           for (unsigned int q = 0; q < quadrature.size(); ++q)
             visit(fe_values.quadrature_point(q), cell->material_id(),
-                  full_stress<dim>(strains[q], out.lame_lambda[q], out.shear_modulus[q], e[q]));
+                  full_stress<dim>(strains[q], out.lame_lambda[q], out.shear_modulus[q], point_data.eigenstrain[q]));
         }
   }
 
@@ -479,6 +581,23 @@ namespace dendra
     if (dim == 3)
       names.insert(names.end(), {"stress_xz", "stress_yz"});
     return names;
+  }
+
+  template <int dim>
+  SymmetricTensor<2, 3> Elasticity<dim>::stress_from_output(const Vector<double> &v)
+  {
+    AssertDimension(v.size(), n_stress_outputs<dim>);
+    SymmetricTensor<2, 3> s;
+    s[0][0] = v[3];
+    s[1][1] = v[4];
+    s[2][2] = v[5];
+    s[0][1] = v[6];
+    if (dim == 3)
+      {
+        s[0][2] = v[7];
+        s[1][2] = v[8];
+      }
+    return s;
   }
 
   template class Elasticity<2>;

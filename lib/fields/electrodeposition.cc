@@ -1,6 +1,8 @@
 #include <dendra/base/exceptions.h>
+#include <dendra/fields/elasticity.h>
 #include <dendra/fields/electrodeposition.h>
 #include <dendra/kinetics/electrode_kinetics.h>
+#include <dendra/materials/phase_interpolation.h>
 
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/timer.h>
@@ -133,6 +135,11 @@ namespace dendra
     prm.declare_entry("Metal conductivity", "1e7", Patterns::Double(0), "sigma_s (S/m), > 0.");
     prm.declare_entry("Electrolyte conductivity", "1.19", Patterns::Double(0), "sigma_l (S/m), > 0.");
     prm.declare_entry("Temperature", "298.15", Patterns::Double(0), "T (K), > 0.");
+    prm.declare_entry("Stress coupling", "hydrostatic", Patterns::Selection("hydrostatic|monroe-newman"),
+                      "Mechanical term of the overpotential when elasticity is solved too: hydrostatic "
+                      "eta_mech = -Omega_Li sigma_h / F; monroe-newman: normal-stress form (README, Deposition runs).");
+    prm.declare_entry("Electrolyte Li+ molar volume", "0", Patterns::Double(0),
+                      "Partial molar volume of Li+ in the electrolyte V_Li+ (m^3/mol), monroe-newman coupling only.");
     prm.declare_entry("Initial phase", "0", Patterns::Anything(),
                       "xi_0(x, y[, z]) (-): 1 in Li metal, 0 in the electrolyte, a smooth profile between, e.g. "
                       "0.5 * (1 - tanh((y - 5e-6) / 1.5e-6)).");
@@ -173,7 +180,10 @@ namespace dendra
     metal_conductivity       = prm.get_double("Metal conductivity");
     electrolyte_conductivity = prm.get_double("Electrolyte conductivity");
     temperature              = prm.get_double("Temperature");
-    initial_phase            = parse_function<dim>({prm.get("Initial phase")}, "Electrodeposition/Initial phase");
+    stress_coupling =
+      prm.get("Stress coupling") == "hydrostatic" ? StressCoupling::hydrostatic : StressCoupling::monroe_newman;
+    electrolyte_li_volume = prm.get_double("Electrolyte Li+ molar volume");
+    initial_phase         = parse_function<dim>({prm.get("Initial phase")}, "Electrodeposition/Initial phase");
     prm.enter_subsection("Boundary conditions");
     const std::string where = "Electrodeposition/Boundary conditions/";
     electrode_potential =
@@ -222,19 +232,6 @@ namespace dendra
       double c0, volts;
     };
 
-    /// h(xi) = xi^3 (6 xi^2 - 15 xi + 10) and its derivatives.
-    double interpolation(const double x)
-    {
-      return x * x * x * (6 * x * x - 15 * x + 10);
-    }
-    double interpolation_d(const double x)
-    {
-      return 30 * x * x * (1 - x) * (1 - x);
-    }
-    double interpolation_dd(const double x)
-    {
-      return 60 * x * (1 - x) * (1 - 2 * x);
-    }
   } // namespace
 
   template <int dim>
@@ -320,7 +317,7 @@ namespace dendra
       double value(const Point<dim> &x, const unsigned int component) const override
       {
         const double xi = phase ? std::clamp(phase->value(x), 0.0, 1.0) : 0.0;
-        const double h  = interpolation(xi);
+        const double h  = phase_interpolation(xi);
         return component == 0 ? xi : component == 1 ? 1 - h : metal_psi * h;
       }
 
@@ -365,6 +362,7 @@ namespace dendra
     Scratch(const FiniteElement<dim> &fe, const unsigned int n_q)
       : values(n_q, Vector<double>(3))
       , history(n_q, Vector<double>(3))
+      , mechanical(n_q, 0.0)
       , gradients(n_q, std::vector<Tensor<1, dim>>(3))
       , component(fe.n_dofs_per_cell())
       , shape(fe.n_dofs_per_cell())
@@ -388,6 +386,7 @@ namespace dendra
         }
     }
     std::vector<Vector<double>>              values, history;
+    std::vector<double>                      mechanical; ///< F eta_mech / (R T) (-)
     std::vector<std::vector<Tensor<1, dim>>> gradients;
     std::vector<unsigned int>                component;
     std::vector<double>                      shape;
@@ -415,13 +414,13 @@ namespace dendra
         const auto          &grad_xi = s.gradients[q][0], &grad_u = s.gradients[q][1], &grad_psi = s.gradients[q][2];
         const double         xi_t = (bdf.a[0] * xi + s.history[q](0)) / history.step_size();
         const double         u_t  = (bdf.a[0] * u + s.history[q](1)) / history.step_size();
-        const double         h = interpolation(xi), dh = interpolation_d(xi);
+        const double         h = phase_interpolation(xi), dh = phase_interpolation_d(xi);
         const double         D     = p.metal_diffusivity * h + p.electrolyte_diffusivity * (1 - h);
         const double         dD    = (p.metal_diffusivity - p.electrolyte_diffusivity) * dh;
         const double         Dpsi  = psi_scale * (p.metal_conductivity * h + p.electrolyte_conductivity * (1 - h));
         const double         dDpsi = psi_scale * (p.metal_conductivity - p.electrolyte_conductivity) * dh;
         const double         dg = 2 * W * xi * (1 - xi) * (1 - 2 * xi), d2g = 2 * W * (1 - 6 * xi + 6 * xi * xi);
-        const double         eta = psi - psi_eq;
+        const double         eta = psi - psi_eq + s.mechanical[q];
         const double         Ea = std::exp((1 - alpha) * n * eta), Ec = std::exp(-alpha * n * eta);
         const double         bv           = Ea - u * Ec; // Butler-Volmer bracket (-)
         const auto           q_xi         = gradient_energy.flux(grad_xi);
@@ -456,7 +455,8 @@ namespace dendra
                   {
                   case 0: // phase field row, d / d xi
                     entry =
-                      (a0_dt + p.interface_mobility * d2g + p.reaction_constant * interpolation_dd(xi) * bv) * phi * v +
+                      (a0_dt + p.interface_mobility * d2g + p.reaction_constant * phase_interpolation_dd(xi) * bv) *
+                        phi * v +
                       p.interface_mobility * (dq_xi * grad_phi) * grad_v;
                     break;
                   case 1: // d / du
@@ -487,6 +487,39 @@ namespace dendra
               }
           }
       }
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::set_stress_field(const DoFHandler<dim> *new_stress_dofs,
+                                                const LA::MPI::Vector *new_stress)
+  {
+    Assert((new_stress_dofs == nullptr) == (new_stress == nullptr), ExcMessage("Give both or neither."));
+    stress_dofs = new_stress_dofs;
+    stress      = new_stress;
+  }
+
+  template <int dim>
+  double Electrodeposition<dim>::mechanical_overpotential(const SymmetricTensor<2, 3> &sigma,
+                                                          const Tensor<1, dim>        &grad_xi) const
+  {
+    const double omega = parameters.molar_volume, faraday = constants::faraday * parameters.charge_number;
+    const double hydrostatic = trace(sigma) / 3;
+    if (parameters.stress_coupling == StressCoupling::hydrostatic)
+      return -omega * hydrostatic / faraday;
+    // Li joins the metal against the normal stress of the interface (its
+    // normal n = grad xi / |grad xi|), Li+ leaves the electrolyte with its
+    // partial molar volume: eta_mech = (-Omega sigma_nn + V_Li+ sigma_h) / (n F).
+    // Away from the interface (grad xi = 0) the reaction vanishes; sigma_h stands in.
+    double     normal_stress = hydrostatic;
+    const auto norm          = grad_xi.norm();
+    if (norm > 0)
+      {
+        normal_stress = 0;
+        for (unsigned int i = 0; i < dim; ++i)
+          for (unsigned int j = 0; j < dim; ++j)
+            normal_stress += grad_xi[i] * sigma[i][j] * grad_xi[j] / (norm * norm);
+      }
+    return (-omega * normal_stress + parameters.electrolyte_li_volume * hydrostatic) / faraday;
   }
 
   template <int dim>
@@ -524,6 +557,13 @@ namespace dendra
     Vector<double>     cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
     Scratch                              scratch(*fe, quadrature.size());
+    std::unique_ptr<FEValues<dim>>       stress_values;
+    std::vector<Vector<double>>          stress_at_points;
+    if (stress != nullptr)
+      {
+        stress_values = std::make_unique<FEValues<dim>>(mapping, stress_dofs->get_fe(), quadrature, update_values);
+        stress_at_points.resize(quadrature.size(), Vector<double>(stress_dofs->get_fe().n_components()));
+      }
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
@@ -531,6 +571,17 @@ namespace dendra
           cell_rhs    = 0;
           fe_values.reinit(cell);
           scratch.read(fe_values, state, history.history_term());
+          if (stress_values)
+            {
+              stress_values->reinit(typename DoFHandler<dim>::active_cell_iterator(&triangulation, cell->level(),
+                                                                                   cell->index(), stress_dofs));
+              stress_values->get_function_values(*stress, stress_at_points);
+              for (unsigned int q = 0; q < quadrature.size(); ++q)
+                scratch.mechanical[q] =
+                  mechanical_overpotential(Elasticity<dim>::stress_from_output(stress_at_points[q]),
+                                           scratch.gradients[q][0]) /
+                  thermal_voltage();
+            }
           cell_terms(fe_values, scratch, matrix != nullptr, cell_matrix, cell_rhs);
           if (with_currents)
             for (const unsigned int f : cell->face_indices())
@@ -686,9 +737,15 @@ namespace dendra
   template <int dim>
   double Electrodeposition<dim>::tip_position(const unsigned int axis) const
   {
+    return front_range(axis).second;
+  }
+
+  template <int dim>
+  std::pair<double, double> Electrodeposition<dim>::front_range(const unsigned int axis) const
+  {
     // Along every cell edge whose end values of xi straddle 1/2, the crossing
-    // point by linear interpolation; the largest coordinate wins.
-    double tip = -std::numeric_limits<double>::max();
+    // point by linear interpolation.
+    double low = std::numeric_limits<double>::max(), high = -low;
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         for (unsigned int l = 0; l < GeometryInfo<dim>::lines_per_cell; ++l)
@@ -699,10 +756,12 @@ namespace dendra
             const double       x1 = locally_relevant_solution(cell->vertex_dof_index(v1, 0));
             if ((x0 - 0.5) * (x1 - 0.5) > 0 || x0 == x1)
               continue;
-            const double t = (0.5 - x0) / (x1 - x0);
-            tip            = std::max(tip, (1 - t) * cell->vertex(v0)[axis] + t * cell->vertex(v1)[axis]);
+            const double t     = (0.5 - x0) / (x1 - x0);
+            const double where = (1 - t) * cell->vertex(v0)[axis] + t * cell->vertex(v1)[axis];
+            low                = std::min(low, where);
+            high               = std::max(high, where);
           }
-    return Utilities::MPI::max(tip, communicator);
+    return {Utilities::MPI::min(low, communicator), Utilities::MPI::max(high, communicator)};
   }
 
   template <int dim>

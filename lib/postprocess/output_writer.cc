@@ -49,9 +49,14 @@ namespace dendra
 
   double StatisticsTable::last(const std::string &name) const
   {
-    if (rows.empty())
+    return rows.empty() ? std::numeric_limits<double>::quiet_NaN() : value(rows.size() - 1, name);
+  }
+
+  double StatisticsTable::value(const std::size_t row, const std::string &name) const
+  {
+    if (row >= rows.size())
       return std::numeric_limits<double>::quiet_NaN();
-    for (const auto &[c, v] : rows.back())
+    for (const auto &[c, v] : rows[row])
       if (columns[c] == name || columns[c].rfind(name + "[", 0) == 0)
         return v;
     return std::numeric_limits<double>::quiet_NaN();

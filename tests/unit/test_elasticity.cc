@@ -469,3 +469,70 @@ TEST_CASE("An eigenstrain FE field acts like the same eigenstrain function", "[e
   CHECK(norm > 0);
   CHECK(difference.l2_norm() / norm < 1e-10);
 }
+
+TEST_CASE("Plated Li carries the growth eigenstrain and Li's moduli", "[elasticity]")
+{
+  // A clamped 3D cube of LLZO with a uniform phase field xi (1 = Li): the
+  // strain is zero, so sigma = -C(h(xi)) : eps* with C mixed by h(xi) and
+  // eps* = eps_g (h(xi) - h(xi_ref)) (I / 3 or n n).
+  constexpr int                             dim = 3;
+  parallel::distributed::Triangulation<dim> tria(MPI_COMM_WORLD);
+  GridGenerator::hyper_cube(tria, 0, 1e-5, true);
+  tria.refine_global(1);
+  for (const auto &cell : tria.active_cell_iterators())
+    cell->set_material_id(3);
+  const MaterialLibrary library = two_materials(); // Li metal: E 50 GPa, nu 0.3
+
+  const FE_Q<dim> fe(1);
+  DoFHandler<dim> phase_dofs(tria);
+  phase_dofs.distribute_dofs(fe);
+  IndexSet relevant;
+  DoFTools::extract_locally_relevant_dofs(phase_dofs, relevant);
+  LA::MPI::Vector phase(phase_dofs.locally_owned_dofs(), relevant, MPI_COMM_WORLD);
+
+  const auto stress_at_center = [&](const double xi, const double xi_ref, const bool directional) {
+    LA::MPI::Vector owned(phase_dofs.locally_owned_dofs(), MPI_COMM_WORLD);
+    owned = xi;
+    phase = owned;
+    typename Elasticity<dim>::Parameters p;
+    p.displacement.clear();
+    for (types::boundary_id b = 0; b < 6; ++b)
+      p.displacement[b] = {constant<dim>({0.0, 0.0, 0.0}), ComponentMask()};
+    p.growth_strain      = 0.04;
+    p.growth_directional = directional;
+    p.growth_direction   = Tensor<1, dim>({0.0, 0.0, 1.0});
+    Elasticity<dim> field(tria, library, p);
+    field.set_plated_li({&phase_dofs, &phase, 0, constant<dim>({xi_ref})});
+    field.setup_dofs();
+    field.solve();
+    SymmetricTensor<2, 3> stress;
+    field.visit_stresses(QGauss<dim>(2), [&](const Point<dim> &, types::material_id, const SymmetricTensor<2, 3> &s) {
+      stress = s; // uniform: any point will do
+    });
+    return stress;
+  };
+  const auto h = [](const double x) { return x * x * x * (6 * x * x - 15 * x + 10); };
+  // Moduli mixed by h(xi) between Li metal (50 GPa, 0.3) and LLZO (150 GPa, 0.25).
+  const auto lame = [&](const double xi) {
+    const double li_lambda = 50e9 * 0.3 / (1.3 * 0.4), li_mu = 50e9 / 2.6;
+    const double ll_lambda = 150e9 * 0.25 / (1.25 * 0.5), ll_mu = 150e9 / 2.5;
+    return std::make_pair(h(xi) * li_lambda + (1 - h(xi)) * ll_lambda, h(xi) * li_mu + (1 - h(xi)) * ll_mu);
+  };
+  {
+    const auto [lambda, mu] = lame(1.0);
+    const auto s            = stress_at_center(1.0, 0.0, false); // volumetric: -K eps_g I
+    for (unsigned int i = 0; i < 3; ++i)
+      CHECK(s[i][i] == Approx(-(lambda + 2 * mu / 3) * 0.04).epsilon(1e-9));
+    CHECK(std::abs(s[0][1]) < 1e-6 * std::abs(s[0][0]));
+  }
+  {
+    const auto [lambda, mu] = lame(0.7);
+    const double e          = 0.04 * (h(0.7) - h(0.2));
+    const auto   s          = stress_at_center(0.7, 0.2, true); // directional along z
+    CHECK(s[2][2] == Approx(-(lambda + 2 * mu) * e).epsilon(1e-9));
+    CHECK(s[0][0] == Approx(-lambda * e).epsilon(1e-9));
+    CHECK(s[1][1] == Approx(-lambda * e).epsilon(1e-9));
+  }
+  // No plating since the reference state: no stress.
+  CHECK(stress_at_center(0.6, 0.6, false).norm() < 1e-3);
+}

@@ -63,6 +63,17 @@ namespace dendra
     void report_summary();
     void record_transport(const SolverReport &newton, unsigned int rejected, double dt);
     void record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
+    /// The stress columns of the elasticity field.
+    void add_elasticity_columns();
+    /// Deposition and elasticity both solved: plated Li strains the solid, its stress the kinetics.
+    bool mechanically_coupled() const { return deposition_field && elasticity_field; }
+    /// One step of the transient field; with mechanical coupling, staggered
+    /// with elasticity until the displacement settles (coupling iterations).
+    /// On failure throws with the fields back at the start of the step.
+    SolverReport advance_coupled(double dt, unsigned int order);
+    /// Solves elasticity at @p time for the current phase field and updates
+    /// the stress seen by the deposition kinetics.
+    void solve_mechanics(double time);
     /// The columns every transient row starts with: step, time, time_step, cells, wall_time.
     void add_transient_step_columns(double time, double dt);
     /// The field the time loop advances: transport or deposition.
@@ -70,10 +81,12 @@ namespace dendra
     std::vector<Field<dim> *> active_fields();
     void                      update_deposit_indicator();
     void                      solve_fields(double time);
-    void                      adapt_mesh();
-    void                      record_step(unsigned int step, double time);
-    void                      record_probes(unsigned int step, double time);
-    void                      write_output(unsigned int step, double time);
+    /// Solves elasticity at @p time with the eigenstrain of the initial deposit.
+    void solve_elasticity_at(double time);
+    void adapt_mesh();
+    void record_step(unsigned int step, double time);
+    void record_probes(unsigned int step, double time);
+    void write_output(unsigned int step, double time);
 
     MPI_Comm                                          communicator;
     dealii::ParameterHandler                         &prm;
@@ -101,10 +114,13 @@ namespace dendra
     LA::MPI::Vector                        deposit_indicator;
 
     bool         solve_electrostatics = false, solve_elasticity = false, solve_transport = false;
-    bool         solve_deposition = false;
-    double       end_time         = 1;
-    unsigned int n_steps          = 1;
-    bool         write_vtu        = true;
+    bool         solve_deposition         = false;
+    double       end_time                 = 1;
+    unsigned int coupling_max_iterations  = 1;    ///< staggered deposition-elasticity passes per step
+    double       coupling_tolerance       = 1e-4; ///< relative displacement change that ends them (-)
+    unsigned int last_coupling_iterations = 0;
+    unsigned int n_steps                  = 1;
+    bool         write_vtu                = true;
     std::set<dealii::types::material_id> summary_material_ids;
     std::string                          summary_material_names;
     std::unique_ptr<Probes<dim>>         probes;

@@ -24,9 +24,10 @@ namespace dendra
 {
   class MaterialLibrary;
 
-  /// Linear elasticity with an isotropic eigenstrain: div sigma = 0,
+  /// Linear elasticity with an eigenstrain: div sigma = 0,
   /// sigma = C(x) : (eps(u) - eps*), eps* = (eps_v / 3) I with eps_v the
-  /// volumetric eigenstrain (added volume fraction). Plane strain in 2D
+  /// volumetric eigenstrain (added volume fraction), plus the growth
+  /// eigenstrain of plated Li (set_plated_li()). Plane strain in 2D
   /// (eps_zz = 0; the eigenstrain acts in z too, so sigma_zz != 0). Solved by CG
   /// with AMG whose near-null space holds all rigid-body modes.
   template <int dim>
@@ -56,7 +57,17 @@ namespace dendra
       std::shared_ptr<dealii::Function<dim>> volumetric_eigenstrain;
       /// Material names in which eps_v acts; empty = everywhere.
       std::vector<std::string> eigenstrain_materials;
-      LinearSolverSettings     solver; ///< CG + AMG settings
+      /// Growth eigenstrain eps_g of plated Li (set_plated_li()): the volume
+      /// added per volume of plated metal (-).
+      double growth_strain = 1;
+      /// Growth eigenstrain eps_g n (x) n along growth_direction instead of
+      /// the volumetric eps_g I / 3.
+      bool growth_directional = false;
+      /// Unit growth direction n of the directional mode (-), normal to the electrode.
+      dealii::Tensor<1, dim> growth_direction;
+      /// Phase field xi_ref(x) of stress-free Li (-); null: the initial phase.
+      std::shared_ptr<dealii::Function<dim>> stress_free_phase;
+      LinearSolverSettings                   solver; ///< CG + AMG settings
 
       Parameters();
       /// Declares subsection "Elasticity".
@@ -87,6 +98,20 @@ namespace dendra
     Elasticity(const dealii::parallel::distributed::Triangulation<dim> &, const MaterialLibrary &&,
                const Parameters &) = delete;
 
+    /// Li metal described by a phase field xi (1 = metal) of another module:
+    /// the moduli are mixed with Li metal's by h(xi), and the plated amount
+    /// h(xi) - h(xi_ref) carries the growth eigenstrain of the parameters.
+    struct PlatedLi
+    {
+      const dealii::DoFHandler<dim>         *dofs      = nullptr; ///< DoFs of the phase-field module (same mesh)
+      const LA::MPI::Vector                 *state     = nullptr; ///< its solution, with ghost values
+      unsigned int                           component = 0;       ///< the component that holds xi
+      std::shared_ptr<dealii::Function<dim>> reference;           ///< stress-free Li xi_ref(x) (-); null = none
+    };
+
+    /// Couples the field to plated Li (see PlatedLi); the vectors must stay alive.
+    void set_plated_li(const PlatedLi &plated);
+
     /// Adds eps_v = @p volumetric_strain_per_unit x (a scalar FE field of another
     /// module, on the same mesh, with ghost values) to the eigenstrain.
     void set_eigenstrain_field(const dealii::DoFHandler<dim> &field_dofs, const LA::MPI::Vector &field,
@@ -112,9 +137,11 @@ namespace dendra
     const LA::MPI::Vector &stress_fields() const { return stress_output; }
     /// Names of the stress output fields, in component order.
     static std::vector<std::string> stress_field_names();
+    /// The full 3x3 stress (Pa) from the values of the stress output fields at a point.
+    static dealii::SymmetricTensor<2, 3> stress_from_output(const dealii::Vector<double> &values);
 
   private:
-    class EigenstrainEvaluator;
+    class PointData;
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void assemble_system();
 
@@ -138,6 +165,7 @@ namespace dendra
     const dealii::DoFHandler<dim>       *eigenstrain_field_dofs  = nullptr;
     const LA::MPI::Vector               *eigenstrain_field       = nullptr;
     double                               eigenstrain_field_scale = 0;
+    PlatedLi                             plated_li;
 
     dealii::FESystem<dim>   stress_fe;
     dealii::DoFHandler<dim> stress_dofs;

@@ -7,6 +7,7 @@
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/symmetric_tensor.h>
 #include <deal.II/base/tensor.h>
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/full_matrix.h>
@@ -57,6 +58,16 @@ namespace dendra
   class Electrodeposition : public TransientField<dim>
   {
   public:
+    /// The mechanical term of the overpotential (PHYSICS.md Section 2).
+    enum class StressCoupling
+    {
+      /// eta_mech = -Omega_Li sigma_h / F, sigma_h the local hydrostatic stress.
+      hydrostatic,
+      /// Monroe-Newman type: the normal stress of the interface instead of
+      /// sigma_h, weighted by Omega_Li and V_Li+ (see README, Deposition runs).
+      monroe_newman
+    };
+
     /// Model data and boundary conditions (subsection "Electrodeposition").
     struct Parameters
     {
@@ -87,6 +98,11 @@ namespace dendra
       std::vector<dealii::types::boundary_id> reservoir;
       /// Galvanostatic boundaries: current density i(t) entering the domain (A/m^2).
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> current_density;
+      /// How a stress field (set_stress_field()) enters the overpotential.
+      StressCoupling stress_coupling = StressCoupling::hydrostatic;
+      /// Partial molar volume of Li+ in the electrolyte, V_Li+ (m^3/mol), of
+      /// the Monroe-Newman form.
+      double         electrolyte_li_volume = 0;
       NewtonSettings newton; ///< Newton iteration (the linear solves are direct)
 
       /// Declares subsection "Electrodeposition".
@@ -123,6 +139,11 @@ namespace dendra
     /// Interpolates the stored states to the new mesh.
     void finish_transfer() override;
 
+    /// The stress (Pa) for the mechanical overpotential: a field on the same
+    /// mesh with the components of Elasticity::stress_field_names(), read at
+    /// every assembly (so it may change between steps). Null: no stress.
+    void set_stress_field(const dealii::DoFHandler<dim> *stress_dofs, const LA::MPI::Vector *stress);
+
     /// Volume of Li metal, the integral of xi (m^3, or m^2 in 2D).
     double li_volume() const;
     /// Current entering the domain through boundary @p id (A, or A/m in 2D),
@@ -138,6 +159,9 @@ namespace dendra
     /// Largest coordinate @p axis of the xi = 1/2 contour (m): the tip of the
     /// deposit growing in +axis, from edge-wise linear interpolation.
     double tip_position(unsigned int axis) const;
+    /// Smallest and largest coordinate @p axis of the xi = 1/2 contour (m):
+    /// for a perturbed planar front its valleys and crests.
+    std::pair<double, double> front_range(unsigned int axis) const;
     /// The model parameters.
     const Parameters &get_parameters() const { return parameters; }
 
@@ -160,6 +184,10 @@ namespace dendra
     /// The cell terms at the quadrature points of one cell.
     void cell_terms(const dealii::FEValues<dim> &fe_values, Scratch &scratch, bool with_jacobian,
                     dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
+    /// eta_mech (V) of the stress @p sigma (Pa) at a point where the phase
+    /// field has gradient @p grad_xi (1/m), for the chosen stress coupling.
+    double mechanical_overpotential(const dealii::SymmetricTensor<2, 3> &sigma,
+                                    const dealii::Tensor<1, dim>        &grad_xi) const;
     /// The current density @p current (A/m^2) entering through one boundary face.
     void boundary_terms(const dealii::FEFaceValues<dim> &face_values, const dealii::Function<dim> &current,
                         dealii::Vector<double> &rhs) const;
@@ -188,5 +216,7 @@ namespace dendra
     LA::MPI::Vector                                 residual_weights; ///< 1 / J_ii of the step's first Jacobian
     bool                                            weights_set = false;
     std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
+    const dealii::DoFHandler<dim>                  *stress_dofs = nullptr;
+    const LA::MPI::Vector                          *stress      = nullptr;
   };
 } // namespace dendra

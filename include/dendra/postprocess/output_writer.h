@@ -26,6 +26,8 @@ namespace dendra
     void write(const std::string &file_name) const;
     /// Value of a column in the last closed row (NaN if absent).
     double last(const std::string &name) const;
+    /// Value of a column (name without unit) in closed row @p row (NaN if absent).
+    double value(std::size_t row, const std::string &name) const;
     /// Number of closed rows.
     std::size_t n_rows() const { return rows.size(); }
 
