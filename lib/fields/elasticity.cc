@@ -82,9 +82,9 @@ namespace dendra
     prm.declare_entry("Stress-free phase", "", Patterns::Anything(),
                       "xi_ref(x, y[, z]) (-): the Li that carries no growth eigenstrain; empty = the initial phase "
                       "of the deposition run.");
-    prm.declare_entry("Growth direction", dim == 2 ? "0, 1" : "0, 0, 1", Patterns::Anything(),
+    prm.declare_entry("Growth direction", "", Patterns::Anything(),
                       "Growth direction n 'n_x, n_y[, n_z]' of the directional mode (-), normal to the electrode; "
-                      "normalised on input.");
+                      "normalised on input; empty = +y in 2D, +z in 3D.");
     prm.leave_subsection();
     prm.enter_subsection("Boundary conditions");
     prm.declare_entry("Displacement", "electrode bottom: 0", Patterns::Anything(),
@@ -119,9 +119,13 @@ namespace dendra
         eigenstrain_materials.push_back(name);
 
     prm.enter_subsection("Plated lithium");
-    growth_strain        = prm.get_double("Growth eigenstrain");
-    growth_directional   = prm.get("Growth mode") == "directional";
-    const auto direction = parse_point<dim>(prm.get("Growth direction"), "Elasticity/Plated lithium/Growth direction");
+    growth_strain                    = prm.get_double("Growth eigenstrain");
+    growth_directional               = prm.get("Growth mode") == "directional";
+    const std::string direction_text = prm.get("Growth direction");
+    Point<dim>        direction;
+    direction[dim - 1] = 1;
+    if (!direction_text.empty())
+      direction = parse_point<dim>(direction_text, "Elasticity/Plated lithium/Growth direction");
     require_input(direction.norm() > 0, "Elasticity/Plated lithium/Growth direction: must not be zero");
     growth_direction              = direction / direction.norm();
     const std::string stress_free = prm.get("Stress-free phase");
