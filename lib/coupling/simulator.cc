@@ -236,9 +236,14 @@ namespace dendra
         transport_field->setup_dofs();
       }
     if (mechanically_coupled())
-      elasticity_field->set_plated_li({&deposition_field->dof_handler(), &deposition_field->solution(), 0,
-                                       elasticity_parameters.stress_free_phase ? elasticity_parameters.stress_free_phase
-                                                                               : deposition_parameters.initial_phase});
+      {
+        // Each field reads the other's state through these; solve_mechanics() refreshes the stress.
+        elasticity_field->set_plated_li({&deposition_field->dof_handler(), &deposition_field->solution(), 0,
+                                         elasticity_parameters.stress_free_phase
+                                           ? elasticity_parameters.stress_free_phase
+                                           : deposition_parameters.initial_phase});
+        deposition_field->set_stress_field(&elasticity_field->stress_dof_handler(), &elasticity_field->stress_fields());
+      }
     update_deposit_indicator();
   }
 
@@ -312,7 +317,6 @@ namespace dendra
   {
     solve_elasticity_at(time);
     elasticity_field->update_stress_output();
-    deposition_field->set_stress_field(&elasticity_field->stress_dof_handler(), &elasticity_field->stress_fields());
   }
 
   template <int dim>

@@ -50,6 +50,27 @@ namespace dendra
     /// Number of scalar stress fields written to the output.
     template <int dim>
     constexpr unsigned int n_stress_outputs = 3 + (dim == 2 ? 4 : 6);
+
+    /// The stress output fields at a point, in the order of
+    /// stress_field_names(); stress_from_output() reads them back.
+    template <int dim>
+    std::array<double, n_stress_outputs<dim>> stress_output_values(const SymmetricTensor<2, 3> &s)
+    {
+      std::array<double, n_stress_outputs<dim>> v{};
+      v[0] = von_mises(s);
+      v[1] = trace(s) / 3;
+      v[2] = eigenvalues(s)[0];
+      v[3] = s[0][0];
+      v[4] = s[1][1];
+      v[5] = s[2][2];
+      v[6] = s[0][1];
+      if (dim == 3)
+        {
+          v[7] = s[0][2];
+          v[8] = s[1][2];
+        }
+      return v;
+    }
   } // namespace
 
   template <int dim>
@@ -536,20 +557,7 @@ namespace dendra
     std::vector<types::global_dof_index> indices(stress_fe.n_dofs_per_cell());
     // visit_stresses() walks the owned cells in the same order as this loop.
     visit_stresses(points, [&](const Point<dim> &, const types::material_id, const SymmetricTensor<2, 3> &s) {
-      std::array<double, n_stress_outputs<dim>> v{};
-      v[0] = von_mises(s);
-      v[1] = trace(s) / 3;
-      v[2] = eigenvalues(s)[0];
-      v[3] = s[0][0];
-      v[4] = s[1][1];
-      v[5] = s[2][2];
-      v[6] = s[0][1];
-      if (dim == 3)
-        {
-          v[7] = s[0][2];
-          v[8] = s[1][2];
-        }
-      values.push_back(v);
+      values.push_back(stress_output_values<dim>(s));
       if (values.size() < points.size())
         return;
       while (!cell->is_locally_owned())
@@ -590,6 +598,7 @@ namespace dendra
   template <int dim>
   SymmetricTensor<2, 3> Elasticity<dim>::stress_from_output(const Vector<double> &v)
   {
+    // The inverse of stress_output_values() for the components.
     AssertDimension(v.size(), n_stress_outputs<dim>);
     SymmetricTensor<2, 3> s;
     s[0][0] = v[3];
