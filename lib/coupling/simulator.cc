@@ -368,6 +368,7 @@ namespace dendra
           {
             const auto again = field.advance(dt, order);
             report.iterations += again.iterations;
+            report.linear_iterations += again.linear_iterations;
           }
         catch (...)
           {
@@ -623,8 +624,10 @@ namespace dendra
         catch (const std::exception &e)
           {
             // Retry smaller; after_failed_step() gives up below the minimum step.
-            dt = time_stepper.after_failed_step(dt, "step " + std::to_string(step + 1) +
-                                                      " (t = " + format_number(time) + " s): " + one_line_message(e));
+            const std::string what =
+              "step " + std::to_string(step + 1) + " (t = " + format_number(time) + " s): " + one_line_message(e);
+            dt = time_stepper.after_failed_step(dt, what);
+            output->log("  retrying " + what + "; dt cut to " + format_number(dt) + " s");
             ++rejected;
             continue;
           }
@@ -735,6 +738,11 @@ namespace dendra
     add_transient_step_columns(time, dt);
     s.add_value("deposition_dofs", "", deposition_field->n_dofs());
     s.add_value("newton_iterations", "", newton.iterations);
+    if (deposition_parameters.iterative_solver)
+      {
+        s.add_value("linear_iterations", "", newton.linear_iterations);
+        s.add_value("direct_fallbacks", "", deposition_field->n_direct_fallbacks());
+      }
     s.add_value("rejected_steps", "", rejected);
     s.add_value("li_volume", dim == 2 ? "m^2" : "m^3", deposition_field->li_volume());
     const auto front = deposition_field->front_range(dim - 1);

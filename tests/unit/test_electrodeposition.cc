@@ -194,3 +194,45 @@ TEST_CASE("Adaptive and uniform meshes grow the same deposit", "[electrodepositi
   CHECK(std::abs(volume_adaptive / volume_uniform - 1) < 0.005);
   CHECK(cells_adaptive < cells_uniform / 2);
 }
+
+TEST_CASE("Iterative and direct Newton updates grow the same deposit", "[electrodeposition]")
+{
+  // The regression case deposition_2d on an adaptive mesh (hanging nodes:
+  // the case where ML stalled), 10 fixed steps: GMRES with block AMG (and
+  // its rare direct fallbacks) gives the deposit of the sparse direct solves.
+  const auto run = [](const bool iterative) {
+    ParameterHandler prm;
+    Simulator<2>::declare_parameters(prm);
+    read_parameter_file(prm, DENDRA_SOURCE_DIR "/tests/regression/deposition_2d.prm");
+    read_parameter_string(prm, std::string("set Output directory = deposition-") +
+                                 (iterative ? "iterative" : "direct") +
+                                 "\nsubsection Mesh refinement\nset Initial global refinement = 0\n"
+                                 "set Adaptation interval = 2\nset Maximum level = 2\nend\n"
+                                 "subsection Electrodeposition\nset Linear solver type = " +
+                                 (iterative ? "iterative" : "direct") + "\nend\n");
+    Simulator<2> simulator(MPI_COMM_WORLD, prm);
+    simulator.run();
+    const auto  &s      = simulator.statistics();
+    unsigned int newton = 0, linear = 0;
+    for (std::size_t row = 0; row < s.n_rows(); ++row)
+      {
+        newton += static_cast<unsigned int>(s.value(row, "newton_iterations"));
+        linear += iterative ? static_cast<unsigned int>(s.value(row, "linear_iterations")) : 0;
+      }
+    return std::make_tuple(simulator.deposition()->tip_position(1), simulator.deposition()->li_volume(), newton, linear,
+                           simulator.deposition()->n_direct_fallbacks());
+  };
+  const auto [tip_direct, volume_direct, newton_direct, unused, none]              = run(false);
+  const auto [tip_iterative, volume_iterative, newton_iterative, gmres, fallbacks] = run(true);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "deposition solvers: tip " << tip_iterative << " vs " << tip_direct << " m, Li area "
+              << volume_iterative << " vs " << volume_direct << " m^2; Newton " << newton_iterative << " vs "
+              << newton_direct << ", GMRES per Newton step " << double(gmres) / newton_iterative
+              << ", direct fallbacks " << fallbacks << std::endl;
+  CHECK(tip_iterative == Approx(tip_direct).epsilon(1e-6));
+  CHECK(volume_iterative == Approx(volume_direct).epsilon(1e-6));
+  CHECK(newton_iterative <= 2 * newton_direct);
+  CHECK(gmres <= 20 * newton_iterative);
+  CHECK(fallbacks <= newton_iterative / 4); // GMRES does the work
+  CHECK(none == 0);
+}

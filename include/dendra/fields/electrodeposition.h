@@ -53,7 +53,7 @@ namespace dendra
   /// metal and electrolyte, c_s = 1 / Omega_Li the molar density of Li metal.
   /// As in Chen et al. the metal carries the electrode potential and eta is
   /// the local value of phi in the diffuse interface. Implicit BDF1/BDF2,
-  /// Newton with a line search, sparse direct linear solves.
+  /// Newton with a line search; sparse direct or preconditioned GMRES linear solves.
   template <int dim>
   class Electrodeposition : public TransientField<dim>
   {
@@ -103,10 +103,17 @@ namespace dendra
       /// Partial molar volume of Li+ in the electrolyte, V_Li+ (m^3/mol), of
       /// the Monroe-Newman form.
       double         electrolyte_li_volume = 0;
-      NewtonSettings newton; ///< Newton iteration (the linear solves are direct)
+      NewtonSettings newton; ///< Newton iteration
+      /// Newton updates by a sparse direct solve (false) or by GMRES with a
+      /// block Gauss-Seidel AMG preconditioner over xi, phi and c (true).
+      bool iterative_solver = false;
+      /// GMRES and AMG settings of the iterative solver.
+      LinearSolverSettings linear_solver;
 
       /// Declares subsection "Electrodeposition".
       static void declare_parameters(dealii::ParameterHandler &prm);
+      /// Defaults of the iterative solver's GMRES and AMG settings.
+      static LinearSolverSettings default_linear_solver();
       /// Reads subsection "Electrodeposition"; boundaries may be named by @p names.
       void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {});
       /// Double-well height W = 12 gamma / delta (J/m^3).
@@ -164,6 +171,9 @@ namespace dendra
     std::pair<double, double> front_range(unsigned int axis) const;
     /// The model parameters.
     const Parameters &get_parameters() const { return parameters; }
+    /// Iterative solver: Newton updates so far that fell back to a direct
+    /// solve because GMRES did not reach its tolerance (-).
+    unsigned int n_direct_fallbacks() const { return direct_fallbacks; }
 
     /// R T / F (V): the unit of the scaled potential.
     double thermal_voltage() const;
@@ -188,6 +198,11 @@ namespace dendra
     /// field has gradient @p grad_xi (1/m), for the chosen stress coupling.
     double mechanical_overpotential(const dealii::SymmetricTensor<2, 3> &sigma,
                                     const dealii::Tensor<1, dim>        &grad_xi) const;
+    /// Solves the last Jacobian for a Newton update to the relative residual
+    /// @p forcing by preconditioned GMRES on the row-weighted system (a direct
+    /// solve if GMRES falls short); a new preconditioner if @p first_in_step.
+    /// Returns the GMRES iterations.
+    unsigned int solve_iteratively(LA::MPI::Vector &update, double forcing, bool first_in_step);
     /// The current density @p current (A/m^2) entering through one boundary face.
     void boundary_terms(const dealii::FEFaceValues<dim> &face_values, const dealii::Function<dim> &current,
                         dealii::Vector<double> &rhs) const;
@@ -212,7 +227,9 @@ namespace dendra
     BdfHistory                                      history;
     BDFCoefficients                                 bdf;
     std::pair<double, unsigned int>                 last_error{-1.0, 0};
-    dealii::IndexSet                                phase_dofs;       ///< owned xi DoFs
+    std::vector<dealii::IndexSet>                   component_dofs; ///< owned DoFs of xi, c and phi
+    BlockPreconditioner                             preconditioner; ///< of the iterative solver
+    unsigned int                                    direct_fallbacks = 0;
     LA::MPI::Vector                                 residual_weights; ///< 1 / J_ii of the step's first Jacobian
     bool                                            weights_set = false;
     std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
