@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Morphology of demo (a), apps/dendra/dendrite_growth_2d.prm (issue 4):
 
-1. Overpotential scan: the collector potential V from -0.30 to -0.55 V; the
+1. Overpotential scan: the collector potential V from -0.30 to -0.45 V; the
    tip velocity over the second half of the run and the mean plating current.
 2. Anisotropy: delta = 0 (isotropic) and the file's 0.044 (four-fold); the
    number of separate Li fingers crossing horizontal lines below the tips
@@ -19,7 +19,8 @@ import vtu_tools
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(HERE, "..", "..", "apps", "dendra", "dendrite_growth_2d.prm")
-VOLTAGES = [-0.30, -0.35, -0.40, -0.45, -0.50, -0.55]
+# Beyond -0.45 V the model's negative Li+ concentrations take over (README).
+VOLTAGES = [-0.30, -0.35, -0.40, -0.45]
 SCAN_TIME = 0.5  # s
 ANISOTROPIES = [0.0, 0.044]
 SHAPE_TIME = 1.2  # s
