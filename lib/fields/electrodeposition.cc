@@ -10,6 +10,7 @@
 #include <deal.II/fe/fe_q.h>
 #include <deal.II/fe/fe_system.h>
 #include <deal.II/fe/fe_values.h>
+#include <deal.II/grid/grid_tools.h>
 #include <deal.II/lac/full_matrix.h>
 #include <deal.II/numerics/data_postprocessor.h>
 #include <deal.II/numerics/vector_tools.h>
@@ -853,12 +854,13 @@ namespace dendra
   template <int dim>
   void Electrodeposition<dim>::interface_cells(Vector<float> &marked, const unsigned int layers) const
   {
-    // Owned and ghost cells: the rings around the interface reach across
-    // subdomain boundaries through shared vertices.
+    // Each ring is grown from the owners' marks of the previous one, sent to
+    // the ghost cells, so that the result does not depend on the partition
+    // (a ghost cell's ring would otherwise miss interface cells beyond the
+    // ghost layer).
     marked.reinit(triangulation.n_active_cells());
-    std::vector<bool> near(triangulation.n_vertices(), false);
     for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned() || cell->is_ghost())
+      if (cell->is_locally_owned())
         {
           double low = 1, high = 0;
           for (const unsigned int v : cell->vertex_indices())
@@ -868,29 +870,30 @@ namespace dendra
               high            = std::max(high, xi);
             }
           if (low < 0.98 && high > 0.02)
-            {
-              marked(cell->active_cell_index()) = 1;
-              for (const unsigned int v : cell->vertex_indices())
-                near[cell->vertex_index(v)] = true;
-            }
+            marked(cell->active_cell_index()) = 1;
         }
+    using CellIterator              = typename DoFHandler<dim>::active_cell_iterator;
+    const auto send_marks_to_ghosts = [&]() {
+      GridTools::exchange_cell_data_to_ghosts<unsigned char, DoFHandler<dim>>(
+        dofs,
+        [&](const CellIterator &cell) { return static_cast<unsigned char>(marked(cell->active_cell_index()) > 0); },
+        [&](const CellIterator &cell, const unsigned char mark) { marked(cell->active_cell_index()) = mark; });
+    };
     for (unsigned int layer = 0; layer < layers; ++layer)
       {
-        std::vector<bool> grown = near;
+        send_marks_to_ghosts();
+        std::vector<bool> near(triangulation.n_vertices(), false);
         for (const auto &cell : dofs.active_cell_iterators())
-          if (cell->is_locally_owned() || cell->is_ghost())
-            {
-              bool touches = false;
-              for (const unsigned int v : cell->vertex_indices())
-                touches = touches || near[cell->vertex_index(v)];
-              if (!touches)
-                continue;
-              marked(cell->active_cell_index()) = 1;
-              for (const unsigned int v : cell->vertex_indices())
-                grown[cell->vertex_index(v)] = true;
-            }
-        near = grown;
+          if ((cell->is_locally_owned() || cell->is_ghost()) && marked(cell->active_cell_index()) > 0)
+            for (const unsigned int v : cell->vertex_indices())
+              near[cell->vertex_index(v)] = true;
+        for (const auto &cell : dofs.active_cell_iterators())
+          if (cell->is_locally_owned())
+            for (const unsigned int v : cell->vertex_indices())
+              if (near[cell->vertex_index(v)])
+                marked(cell->active_cell_index()) = 1;
       }
+    send_marks_to_ghosts(); // callers may read ghost cells
   }
 
   template <int dim>
