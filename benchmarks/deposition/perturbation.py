@@ -7,7 +7,9 @@ Runs perturbation.prm with dendra for a range of G_s / G_Li and prints the
 growth rate s = ln(A(T) / A(0)) / T of the amplitude A (half the spread of the
 xi = 1/2 contour) and the crossover ratio where s changes sign.
 
-usage: perturbation.py <path to dendra> [mpirun ranks]
+usage: perturbation.py <path to dendra> [mpirun ranks] [--voltages V1,V2,...]
+With --voltages: the crossover of each coupling form at each collector
+potential instead of the full table.
 """
 import csv
 import math
@@ -42,9 +44,34 @@ def crossover(ratios, rates):
     return float("nan")
 
 
+def voltage_scan(dendra, ranks, voltages):
+    """Crossover G_s / G_Li of each coupling form against the collector potential."""
+    print(f"{'V (V)':>7} {'coupling':>14} {'no separator (1/s)':>19} {'crossover G_s/G_Li':>19}")
+    for v in voltages:
+        drive = f"Electrodeposition/Boundary conditions/Electrode potential=y min: {v}"
+        base = run(dendra, ranks, f"liquid{v}", ["Simulation/Fields=deposition", drive])[0]
+        for coupling in ["hydrostatic", "monroe-newman"]:
+            rates = []
+            for ratio in RATIOS:
+                young = 2 * (1 + NU_S) * ratio * LI_SHEAR
+                rates.append(run(dendra, ranks, f"{coupling}-{ratio}-{v}",
+                                 [drive, f"Electrodeposition/Stress coupling={coupling}",
+                                  f"Materials/Polymer electrolyte/Young's modulus={young:.6g}"])[0])
+            if rates[0] <= 0:
+                where = f"< {RATIOS[0]}" if base > 0 else "stable without"
+            elif rates[-1] > 0:
+                where = f"> {RATIOS[-1]}"
+            else:
+                where = f"{crossover(RATIOS, rates):.2f}"
+            print(f"{v:7.2f} {coupling:>14} {base:+19.3f} {where:>19}", flush=True)
+
+
 def main():
     dendra = os.path.abspath(sys.argv[1])
-    ranks = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    ranks = int(sys.argv[2]) if len(sys.argv) > 2 and not sys.argv[2].startswith("--") else 1
+    if "--voltages" in sys.argv:
+        voltage_scan(dendra, ranks, [float(v) for v in sys.argv[sys.argv.index("--voltages") + 1].split(",")])
+        return
     base, a0, a1 = run(dendra, ranks, "liquid", ["Simulation/Fields=deposition"])
     print(f"no separator (deposition only): growth rate {base:+.3f} 1/s, amplitude {a0 * 1e9:.1f} -> {a1 * 1e9:.1f} nm")
     print(f"{'coupling':>14} {'G_s/G_Li':>9} {'G_s (GPa)':>10} {'rate (1/s)':>11} {'A(0) nm':>8} {'A(T) nm':>8}")
