@@ -16,7 +16,6 @@
 #include <deal.II/numerics/vector_tools.h>
 
 #include <cmath>
-#include <iostream>
 #include <sstream>
 
 namespace dendra
@@ -696,7 +695,7 @@ namespace dendra
         converged = false;
       }
     // GMRES's own residual estimate can be far off the true residual on
-    // these badly solution systems (loss of orthogonality near Newton
+    // these badly scaled systems (loss of orthogonality near Newton
     // convergence): check the true residual, one matrix-vector product.
     if (converged)
       {

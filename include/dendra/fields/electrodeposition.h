@@ -199,8 +199,9 @@ namespace dendra
     double mechanical_overpotential(const dealii::SymmetricTensor<2, 3> &sigma,
                                     const dealii::Tensor<1, dim>        &grad_xi) const;
     /// Solves the last Jacobian for a Newton update to the relative residual
-    /// @p forcing by preconditioned GMRES on the row-weighted system (a direct
-    /// solve if GMRES falls short); a new preconditioner if @p first_in_step.
+    /// @p forcing by preconditioned GMRES on the symmetrically scaled system (a
+    /// direct solve if its true residual falls short); a new preconditioner if
+    /// @p first_in_step.
     /// Returns the GMRES iterations.
     unsigned int solve_iteratively(LA::MPI::Vector &update, double forcing, bool first_in_step);
     /// The current density @p current (A/m^2) entering through one boundary face.
@@ -227,10 +228,10 @@ namespace dendra
     BdfHistory                                      history;
     BDFCoefficients                                 bdf;
     std::pair<double, unsigned int>                 last_error{-1.0, 0};
-    std::vector<dealii::IndexSet>                   component_dofs; ///< owned DoFs of xi, c and phi
-    BlockPreconditioner                             preconditioner; ///< of the iterative solver
-    unsigned int                                    direct_fallbacks = 0;
-    LA::MPI::Vector                                 residual_weights; ///< 1 / J_ii of the step's first Jacobian
+    std::vector<dealii::IndexSet>                   component_dofs;       ///< owned DoFs of xi, c and phi
+    BlockPreconditioner                             preconditioner;       ///< of the iterative solver
+    unsigned int                                    direct_fallbacks = 0; ///< see n_direct_fallbacks()
+    LA::MPI::Vector                                 residual_weights;     ///< 1 / J_ii of the step's first Jacobian
     bool                                            weights_set = false;
     std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
     const dealii::DoFHandler<dim>                  *stress_dofs = nullptr;
