@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Morphology of demo (a), apps/dendra/dendrite_growth_2d.prm (issue 4):
+"""Morphology of demo (a) (issue 4):
 
-1. Overpotential scan: the collector potential V from -0.30 to -0.45 V; the
-   tip velocity over the second half of the run and the mean plating current.
-2. Anisotropy: delta = 0 (isotropic) and the file's 0.044 (four-fold); the
-   number of separate Li fingers crossing horizontal lines below the tips
-   (more than the three nuclei: tips have split or branched), and pictures
-   of the deposit (li_phase > 1/2) as PNG and ASCII art.
+1. Overpotential scan, apps/dendra/dendrite_growth_2d.prm: the collector
+   potential V from -0.30 to -0.45 V; the tip velocity over the second half
+   of the run and the mean plating current.
+2. Tip splitting, apps/dendra/dendrite_tip_splitting_2d.prm (the same cell,
+   0.25 um cells in the interface, the four-fold anisotropy turned by 45
+   degrees, interface noise): the tips of the deposit after 2.0 s for the
+   demo, the demo without noise, with the anisotropy aligned to the field and
+   without anisotropy (more tips than the three nuclei: tips have split), and
+   pictures of the deposit (li_phase > 1/2) as PNG and ASCII art.
 
 usage: morphology.py <path to dendra> [mpirun ranks] [output folder]
 """
@@ -22,13 +25,25 @@ DEMO = os.path.join(HERE, "..", "..", "apps", "dendra", "dendrite_growth_2d.prm"
 # Beyond -0.45 V the model's negative Li+ concentrations take over (README).
 VOLTAGES = [-0.30, -0.35, -0.40, -0.45]
 SCAN_TIME = 0.5  # s
-ANISOTROPIES = [0.0, 0.044]
-SHAPE_TIME = 1.2  # s
+SPLIT_DEMO_NAME = "dendrite_tip_splitting_2d.prm"
+SPLIT_DEMO = os.path.join(HERE, "..", "..", "apps", "dendra", SPLIT_DEMO_NAME)
+SPLIT_TIME = 2.0  # s: with the anisotropy aligned, the steps fall below 1e-4 s at 2.1 s
+# (name, label, settings): the demo (anisotropy turned by 45 degrees, noise)
+# with three noise seeds, the same without noise, with the anisotropy aligned
+# to the field, without anisotropy.
+SPLIT_CASES = [
+    ("turned", "delta 0.044 at 45 deg, noise", []),
+    ("turned-seed2", "delta 0.044 at 45 deg, noise seed 2", ["Electrodeposition/Noise seed=2"]),
+    ("turned-seed3", "delta 0.044 at 45 deg, noise seed 3", ["Electrodeposition/Noise seed=3"]),
+    ("turned-quiet", "delta 0.044 at 45 deg, no noise", ["Electrodeposition/Noise amplitude=0"]),
+    ("aligned", "delta 0.044 at 0 deg, noise", ["Electrodeposition/Anisotropy angle=0"]),
+    ("isotropic", "delta 0, noise", ["Electrodeposition/Anisotropy strength=0"]),
+]
 WIDTH, HEIGHT, PIXEL = 4e-5, 4e-5, 2.5e-7  # m
 
 
-def run(dendra, ranks, folder, settings):
-    command = ([] if ranks == 1 else ["mpirun", "-np", str(ranks)]) + [dendra, DEMO]
+def run(dendra, ranks, folder, settings, demo=DEMO):
+    command = ([] if ranks == 1 else ["mpirun", "-np", str(ranks)]) + [dendra, demo]
     for s in settings + ["Output directory=" + folder]:
         command += ["--set", s]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -59,33 +74,59 @@ def overpotential_scan(dendra, ranks, out):
               f"{velocity * 1e6:20.2f} {current:14.3f} {len(rows):6d} {value(last, 'wall_time[s]'):9.1f}", flush=True)
 
 
-def finger_counts(image, heights):
-    """Separate Li fingers crossing the rows at @p heights (m above y = 0)."""
+def top_profile(image, threshold=0.5):
+    """Height (m) of the highest pixel above @p threshold in every pixel column (0: none)."""
     rows = len(image)
-    return [vtu_tools.segments(image[rows - 1 - int(h / PIXEL)]) for h in heights]
+    profile = []
+    for col in range(len(image[0])):
+        above = [r for r in range(rows) if image[r][col] is not None and image[r][col] > threshold]
+        profile.append((rows - above[0]) * PIXEL if above else 0.0)
+    return profile
 
 
-def anisotropy_study(dendra, ranks, out):
-    print(f"\nAnisotropy at -0.45 V, t = {SHAPE_TIME} s: fingers crossing lines below the highest tip")
-    print(f"{'delta':>6} {'tip (um)':>9} {'1 um below':>11} {'3 um below':>11} {'5 um below':>11} {'picture':>30}")
+def tips(profile, prominence=1e-6, lowest=6e-6):
+    """Tips of the deposit: local maxima of the top profile above @p lowest (m;
+    the film and the nuclei stay below) that stand at least @p prominence (m)
+    above the deepest point between them and the next higher ground on each
+    side (a domain edge counts as higher ground). Returns [(x, height)] in m."""
+    found = []
+    for i, h in enumerate(profile):
+        if h < lowest or (i > 0 and profile[i - 1] >= h) or (i + 1 < len(profile) and profile[i + 1] > h):
+            continue  # not a maximum (a plateau counts once, at its left end)
+        drops = []
+        for step in (-1, 1):
+            j, low = i, h
+            while 0 <= j + step < len(profile) and profile[j + step] <= h:
+                j += step
+                low = min(low, profile[j])
+            if 0 <= j + step < len(profile):
+                drops.append(h - low)  # valley before higher ground
+        if not drops or min(drops) >= prominence:
+            found.append((i * PIXEL, h))
+    return found
+
+
+def tip_splitting_study(dendra, ranks, out):
+    print(f"\nTip splitting, {SPLIT_DEMO_NAME} at -0.45 V, t = {SPLIT_TIME} s: tips of the deposit "
+          "(maxima of its top profile standing 1 um above their surroundings; 3 nuclei)")
+    print(f"{'case':>34} {'tips':>5} {'tip positions x:height (um)':>44} {'highest (um)':>13} {'steps':>6} "
+          f"{'wall (s)':>9}")
     pictures = []
-    for delta in ANISOTROPIES:
-        folder = os.path.join(out, f"anisotropy{delta:g}")
-        rows = run(dendra, ranks, folder, [f"Simulation/End time={SHAPE_TIME}",
-                                           f"Electrodeposition/Anisotropy strength={delta}"])
-        tip = value(rows[-1], "tip_position[m]")
+    for name, label, settings in SPLIT_CASES:
+        folder = os.path.join(out, f"split-{name}")
+        rows = run(dendra, ranks, folder, settings + [f"Simulation/End time={SPLIT_TIME}"], SPLIT_DEMO)
         last = sorted(f for f in os.listdir(os.path.join(folder, "solution")) if f.endswith(".pvtu"))[-1]
         pieces = vtu_tools.read_pvtu(os.path.join(folder, "solution", last))
         image = vtu_tools.raster(pieces, "li_phase", (0, 0), (WIDTH, HEIGHT), PIXEL)
-        counts = finger_counts(image, [tip - 1e-6, tip - 3e-6, tip - 5e-6])
-        png = os.path.join(out, f"deposit_anisotropy{delta:g}.png")
+        found = tips(top_profile(image))
+        png = os.path.join(out, f"deposit_{name}.png")
         vtu_tools.write_png(png, image)
-        print(f"{delta:6.3f} {tip * 1e6:9.2f} {counts[0]:11d} {counts[1]:11d} {counts[2]:11d} {png:>30}", flush=True)
-        # The picture up to 2 um above the highest tip, 0.5 um per character.
-        top = max(0, len(image) - int((tip + 2e-6) / PIXEL))
-        pictures.append((delta, vtu_tools.ascii_art(image[top:], every=2)))
-    for delta, picture in pictures:
-        print(f"\ndelta = {delta}: li_phase > 1/2 (0.5 um per character)\n{picture}")
+        positions = " ".join(f"{x * 1e6:.1f}:{h * 1e6:.1f}" for x, h in found)
+        print(f"{label:>34} {len(found):5d} {positions:>44} {value(rows[-1], 'tip_position[m]') * 1e6:13.2f} "
+              f"{len(rows):6d} {value(rows[-1], 'wall_time[s]'):9.1f}", flush=True)
+        pictures.append((label, vtu_tools.ascii_art(image, every=2)))
+    for label, picture in pictures:
+        print(f"\n{label}: li_phase > 1/2 (0.5 um per character)\n{picture}")
 
 
 def main():
@@ -94,7 +135,7 @@ def main():
     out = os.path.abspath(sys.argv[3] if len(sys.argv) > 3 else "morphology-runs")
     os.makedirs(out, exist_ok=True)
     overpotential_scan(dendra, ranks, out)
-    anisotropy_study(dendra, ranks, out)
+    tip_splitting_study(dendra, ranks, out)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ with the Python standard library only (no numpy, VTK or matplotlib).
   or on the plane y = y0 of a 3D mesh (multilinear interpolation in each
   axis-aligned cell).
 - write_png(path, image): an 8-bit grey PNG, 0 black .. 1 white.
+- write_colour_png(path, image, colours): an RGB PNG, e.g. of material ids.
 - ascii_art(image): the same as characters, for a terminal or a README.
 """
 import base64
@@ -112,6 +113,16 @@ def _fill_cell(image, points, values, vertices, lower, pixel, y0):
             image[rows - 1 - r][c] = value
 
 
+def _png(path, width, height, colour_type, raw):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
+    with open(path, "wb") as png:
+        png.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
+                  + chunk(b"IEND", b""))
+
+
 def write_png(path, image, lowest=0.0, highest=1.0):
     """8-bit grey PNG of @p image (rows top to bottom); None is drawn grey."""
     def grey(v):
@@ -120,14 +131,18 @@ def write_png(path, image, lowest=0.0, highest=1.0):
         return max(0, min(255, int(round(255 * (v - lowest) / (highest - lowest)))))
 
     raw = b"".join(b"\x00" + bytes(grey(v) for v in row) for row in image)
+    _png(path, len(image[0]), len(image), 0, raw)
 
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    header = struct.pack(">IIBBBBB", len(image[0]), len(image), 8, 0, 0, 0, 0)
-    with open(path, "wb") as png:
-        png.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
-                  + chunk(b"IEND", b""))
+def write_colour_png(path, image, colours, missing=(255, 255, 255)):
+    """RGB PNG of @p image (rows top to bottom): pixel value v (rounded to an
+    integer, e.g. a material id) is drawn in colours[v], an (r, g, b) tuple;
+    None and unknown values in @p missing."""
+    def rgb(v):
+        return colours.get(int(round(v)), missing) if v is not None else missing
+
+    raw = b"".join(b"\x00" + b"".join(bytes(rgb(v)) for v in row) for row in image)
+    _png(path, len(image[0]), len(image), 2, raw)
 
 
 def ascii_art(image, threshold=0.5, every=2):

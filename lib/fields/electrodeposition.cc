@@ -16,6 +16,7 @@
 #include <deal.II/numerics/vector_tools.h>
 
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 
 namespace dendra
@@ -136,6 +137,15 @@ namespace dendra
     prm.declare_entry("Metal conductivity", "1e7", Patterns::Double(0), "sigma_s (S/m), > 0.");
     prm.declare_entry("Electrolyte conductivity", "1.19", Patterns::Double(0), "sigma_l (S/m), > 0.");
     prm.declare_entry("Temperature", "298.15", Patterns::Double(0), "T (K), > 0.");
+    prm.declare_entry("Noise amplitude", "0", Patterns::Double(0),
+                      "A (1/s): adds A zeta 16 xi^2 (1 - xi)^2 to dxi/dt, zeta uniform in [-1, 1] on a lattice of "
+                      "Noise length, fixed in time (a heterogeneous surface the front runs through); seeds side "
+                      "branches and tip splits. 0: none.");
+    prm.declare_entry("Noise length", "5e-7", Patterns::Double(0),
+                      "Edge of the lattice cells on which the noise zeta is constant (m), > 0.");
+    prm.declare_entry("Noise seed", "1", Patterns::Integer(0),
+                      "Seed of the noise (-): the noise depends only on the seed and the position, so runs repeat "
+                      "exactly on any number of ranks.");
     prm.declare_entry("Stress coupling", "hydrostatic", Patterns::Selection("hydrostatic|monroe-newman"),
                       "Mechanical term of the overpotential when elasticity is solved too: hydrostatic "
                       "eta_mech = -Omega_Li sigma_h / F; monroe-newman: normal-stress form (README, Deposition runs).");
@@ -204,6 +214,9 @@ namespace dendra
     metal_conductivity       = prm.get_double("Metal conductivity");
     electrolyte_conductivity = prm.get_double("Electrolyte conductivity");
     temperature              = prm.get_double("Temperature");
+    noise_amplitude          = prm.get_double("Noise amplitude");
+    noise_length             = prm.get_double("Noise length");
+    noise_seed               = prm.get_integer("Noise seed");
     stress_coupling =
       prm.get("Stress coupling") == "hydrostatic" ? StressCoupling::hydrostatic : StressCoupling::monroe_newman;
     electrolyte_li_volume = prm.get_double("Electrolyte Li+ molar volume");
@@ -235,6 +248,29 @@ namespace dendra
 
   namespace
   {
+    /// SplitMix64 step: mixes @p x into a well-distributed 64-bit value.
+    std::uint64_t mix(std::uint64_t x)
+    {
+      x += 0x9e3779b97f4a7c15ULL;
+      x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+      return x ^ (x >> 31);
+    }
+
+    /// Frozen noise zeta in [-1, 1], constant on the lattice cells of edge
+    /// @p length (m): a hash of the seed and the lattice cell of @p p, so it
+    /// depends neither on the mesh, its partition nor the time step. (Noise
+    /// redrawn every step would be a jump in time that the step-size control
+    /// answers with tiny steps.)
+    template <int dim>
+    double lattice_noise(const Point<dim> &p, const double length, const unsigned int seed)
+    {
+      std::uint64_t h = mix(seed);
+      for (unsigned int d = 0; d < dim; ++d)
+        h = mix(h ^ static_cast<std::uint64_t>(static_cast<std::int64_t>(std::floor(p[d] / length))));
+      return 2.0 * static_cast<double>(h >> 11) / static_cast<double>(1ULL << 53) - 1.0;
+    }
+
     /// Writes xi, c = c0 u (mol/m^3) and phi = psi R T / F (V).
     template <int dim>
     class DepositionUnits : public DataPostprocessor<dim>
@@ -284,9 +320,11 @@ namespace dendra
                                       {"Electrolyte diffusivity", parameters.electrolyte_diffusivity},
                                       {"Metal conductivity", parameters.metal_conductivity},
                                       {"Electrolyte conductivity", parameters.electrolyte_conductivity},
-                                      {"Temperature", parameters.temperature}})
+                                      {"Temperature", parameters.temperature},
+                                      {"Noise length", parameters.noise_length}})
       require_input(value > 0, where + name + " = " + format_number(value) + " must be > 0");
     require_input(parameters.metal_diffusivity >= 0, where + "Metal diffusivity must be >= 0");
+    require_input(parameters.noise_amplitude >= 0, where + "Noise amplitude must be >= 0");
     require_input(parameters.transfer_coefficient > 0 && parameters.transfer_coefficient < 1,
                   where + "Transfer coefficient = " + format_number(parameters.transfer_coefficient) +
                     " must be in (0, 1)");
@@ -441,24 +479,29 @@ namespace dendra
     const double consumption = c_s / p.bulk_concentration;
     for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
       {
-        const double         xi = s.values[q](0), u = s.values[q](1), psi = s.values[q](2);
-        const auto          &grad_xi = s.gradients[q][0], &grad_u = s.gradients[q][1], &grad_psi = s.gradients[q][2];
-        const double         xi_t = (bdf.a[0] * xi + s.history[q](0)) / history.step_size();
-        const double         u_t  = (bdf.a[0] * u + s.history[q](1)) / history.step_size();
-        const double         h = phase_interpolation(xi), dh = phase_interpolation_d(xi);
-        const double         D     = p.metal_diffusivity * h + p.electrolyte_diffusivity * (1 - h);
-        const double         dD    = (p.metal_diffusivity - p.electrolyte_diffusivity) * dh;
-        const double         Dpsi  = psi_scale * (p.metal_conductivity * h + p.electrolyte_conductivity * (1 - h));
-        const double         dDpsi = psi_scale * (p.metal_conductivity - p.electrolyte_conductivity) * dh;
-        const double         dg = 2 * W * xi * (1 - xi) * (1 - 2 * xi), d2g = 2 * W * (1 - 6 * xi + 6 * xi * xi);
-        const double         eta = psi - psi_eq + s.mechanical[q];
-        const double         Ea = std::exp((1 - alpha) * n * eta), Ec = std::exp(-alpha * n * eta);
-        const double         bv           = Ea - u * Ec; // Butler-Volmer bracket (-)
-        const auto           q_xi         = gradient_energy.flux(grad_xi);
-        const auto           li_flux      = grad_u + n * u * grad_psi; // -(Li+ flux) / (D c0)
-        const double         phase_source = p.interface_mobility * dg + p.reaction_constant * dh * bv;
-        const double         dx           = fe_values.JxW(q);
-        const Tensor<2, dim> dq_xi        = with_jacobian ? gradient_energy.flux_derivative(grad_xi) : Tensor<2, dim>();
+        const double xi = s.values[q](0), u = s.values[q](1), psi = s.values[q](2);
+        const auto  &grad_xi = s.gradients[q][0], &grad_u = s.gradients[q][1], &grad_psi = s.gradients[q][2];
+        const double xi_t = (bdf.a[0] * xi + s.history[q](0)) / history.step_size();
+        const double u_t  = (bdf.a[0] * u + s.history[q](1)) / history.step_size();
+        const double h = phase_interpolation(xi), dh = phase_interpolation_d(xi);
+        const double D     = p.metal_diffusivity * h + p.electrolyte_diffusivity * (1 - h);
+        const double dD    = (p.metal_diffusivity - p.electrolyte_diffusivity) * dh;
+        const double Dpsi  = psi_scale * (p.metal_conductivity * h + p.electrolyte_conductivity * (1 - h));
+        const double dDpsi = psi_scale * (p.metal_conductivity - p.electrolyte_conductivity) * dh;
+        const double dg = 2 * W * xi * (1 - xi) * (1 - 2 * xi), d2g = 2 * W * (1 - 6 * xi + 6 * xi * xi);
+        const double eta = psi - psi_eq + s.mechanical[q];
+        const double Ea = std::exp((1 - alpha) * n * eta), Ec = std::exp(-alpha * n * eta);
+        const double bv      = Ea - u * Ec; // Butler-Volmer bracket (-)
+        const auto   q_xi    = gradient_energy.flux(grad_xi);
+        const auto   li_flux = grad_u + n * u * grad_psi; // -(Li+ flux) / (D c0)
+        // Noise on the interface only: weight 16 xi^2 (1 - xi)^2, 1 at xi = 1/2.
+        const double zeta  = p.noise_amplitude > 0 ? p.noise_amplitude * lattice_noise(fe_values.quadrature_point(q),
+                                                                                       p.noise_length, p.noise_seed)
+                                                   : 0.0;
+        const double noise = zeta * 16 * xi * xi * (1 - xi) * (1 - xi);
+        const double phase_source  = p.interface_mobility * dg + p.reaction_constant * dh * bv - noise;
+        const double dx            = fe_values.JxW(q);
+        const Tensor<2, dim> dq_xi = with_jacobian ? gradient_energy.flux_derivative(grad_xi) : Tensor<2, dim>();
         s.read_shapes(fe_values, q);
         for (unsigned int i = 0; i < s.component.size(); ++i)
           {
@@ -486,7 +529,8 @@ namespace dendra
                   {
                   case 0: // phase field row, d / d xi
                     entry =
-                      (a0_dt + p.interface_mobility * d2g + p.reaction_constant * phase_interpolation_dd(xi) * bv) *
+                      (a0_dt + p.interface_mobility * d2g + p.reaction_constant * phase_interpolation_dd(xi) * bv -
+                       zeta * 32 * xi * (1 - xi) * (1 - 2 * xi)) *
                         phi * v +
                       p.interface_mobility * (dq_xi * grad_phi) * grad_v;
                     break;
@@ -579,13 +623,14 @@ namespace dendra
     rhs = 0;
     for (const auto &[id, f] : parameters.current_density)
       f->set_time(time);
-    const QGauss<dim>  quadrature(fe->degree + 1);
-    FEValues<dim>      fe_values(mapping, *fe, quadrature, update_values | update_gradients | update_JxW_values);
-    FEFaceValues<dim>  face_values(mapping, *fe, QGauss<dim - 1>(fe->degree + 1),
-                                   update_values | update_quadrature_points | update_JxW_values);
-    const unsigned int n = fe->n_dofs_per_cell();
-    FullMatrix<double> cell_matrix(n, n);
-    Vector<double>     cell_rhs(n);
+    const QGauss<dim>                    quadrature(fe->degree + 1);
+    FEValues<dim>                        fe_values(mapping, *fe, quadrature,
+                                                   update_values | update_gradients | update_quadrature_points | update_JxW_values);
+    FEFaceValues<dim>                    face_values(mapping, *fe, QGauss<dim - 1>(fe->degree + 1),
+                                                     update_values | update_quadrature_points | update_JxW_values);
+    const unsigned int                   n = fe->n_dofs_per_cell();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
     Scratch                              scratch(*fe, quadrature.size());
     std::unique_ptr<FEValues<dim>>       stress_values;

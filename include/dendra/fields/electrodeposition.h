@@ -89,6 +89,12 @@ namespace dendra
       double       metal_conductivity       = 1e7;       ///< sigma_s (S/m)
       double       electrolyte_conductivity = 1.19;      ///< sigma_l (S/m)
       double       temperature              = 298.15;    ///< T (K)
+      /// Amplitude A of the interface noise A zeta(x, t) 16 xi^2 (1 - xi)^2
+      /// added to dxi/dt (1/s), zeta(x) in [-1, 1] frozen in time; 0: none.
+      /// It seeds side branches and tip splits.
+      double       noise_amplitude = 0;
+      double       noise_length    = 5e-7; ///< edge of the lattice cells on which zeta is constant (m)
+      unsigned int noise_seed      = 1;    ///< seed of zeta (-): equal seeds give equal runs
       /// Initial phase field xi_0(x) (-); null: no metal.
       std::shared_ptr<dealii::Function<dim>> initial_phase;
       /// Current collectors under the metal: phi = V(t) (V) and xi = 1.
