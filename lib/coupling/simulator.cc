@@ -63,7 +63,8 @@ namespace dendra
     prm.enter_subsection("Simulation");
     prm.declare_entry("Fields", "elasticity",
                       Patterns::MultipleSelection("electrostatics|elasticity|transport|deposition"),
-                      "Comma-separated fields to solve in every step. With transport or deposition (phase-field "
+                      "Comma-separated fields to solve in every step; empty: only build and write the mesh. With "
+                      "transport or deposition (phase-field "
                       "Li deposition with its own Li+ transport, subsection Electrodeposition; not together with "
                       "transport) the run is transient (subsection Time stepping); otherwise Number of steps "
                       "quasi-static steps. Deposition with elasticity: plated Li strains the solid "
@@ -128,8 +129,6 @@ namespace dendra
     coupling_max_iterations  = prm.get_integer("Coupling iterations");
     coupling_tolerance       = prm.get_double("Coupling tolerance");
     prm.leave_subsection();
-    require_input(solve_electrostatics || solve_elasticity || solve_transport || solve_deposition,
-                  "Simulation/Fields: name at least one field");
     require_input(!(solve_transport && solve_deposition),
                   "Simulation/Fields: deposition solves its own Li+ transport; do not combine it with transport");
     require_input(end_time > 0, "Simulation/End time = " + format_number(end_time) + " s must be > 0");
@@ -544,7 +543,13 @@ namespace dendra
     setup_fields();
     output->log("Mesh: " + std::to_string(tria.n_global_active_cells()) + " cells");
 
-    if (transport_field || deposition_field)
+    if (active_fields().empty())
+      {
+        // No field: the run only builds the mesh and writes it (material ids).
+        write_output(0, 0.0);
+        output->log("Simulation/Fields is empty: mesh written, nothing solved");
+      }
+    else if (transport_field || deposition_field)
       run_transient();
     else
       run_quasi_static();

@@ -36,6 +36,9 @@ namespace dendra
         {"Li metal", 1, 4.9e9, 0.42, 1.1e7, 0.0},      {"Cu", 2, 120e9, 0.34, 5.96e7, 0.0},
         {"LLZO", 3, 150e9, 0.257, 1e-6, 0.05},         {"rGO", 4, 30e9, 0.2, 1e4, 0.0},
         {"Liquid electrolyte", 5, 0.0, 0.0, 0.0, 1.0}, {"Polymer electrolyte", 6, 2.7e6, 0.33, 0.0, 1e-2},
+        // The skeleton of porous LLZO: LLZO's bulk values, its own id so that
+        // hosts can tell the porous layer from the dense one.
+        {"Porous LLZO", 7, 150e9, 0.257, 1e-6, 0.05}, {"Void", 8, 0.0, 0.0, 0.0, 0.0},
       };
       return defaults;
     }

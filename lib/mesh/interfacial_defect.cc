@@ -4,8 +4,6 @@
 #include <dendra/materials/material_library.h>
 #include <dendra/mesh/interfacial_defect.h>
 
-#include <deal.II/grid/grid_generator.h>
-
 #include <cmath>
 
 namespace dendra
@@ -82,20 +80,9 @@ namespace dendra
   void InterfacialDefect<dim>::create_coarse_mesh(Triangulation<dim> &triangulation) const
   {
     // Near-cubic coarse cells: the smallest extent sets the size.
-    const double              total_height = electrolyte_thickness + electrode_thickness;
-    const double              h0           = std::min({electrolyte_width, electrolyte_thickness, electrode_thickness});
-    Point<dim>                lower, upper;
-    std::vector<unsigned int> reps(dim);
-    for (unsigned int d = 0; d + 1 < dim; ++d)
-      {
-        lower[d] = -electrolyte_width / 2;
-        upper[d] = electrolyte_width / 2;
-        reps[d]  = std::max(1, static_cast<int>(std::round(electrolyte_width / h0)));
-      }
-    lower[dim - 1] = -electrode_thickness;
-    upper[dim - 1] = electrolyte_thickness;
-    reps[dim - 1]  = std::max(1, static_cast<int>(std::round(total_height / h0)));
-    GridGenerator::subdivided_hyper_rectangle(triangulation, reps, lower, upper, /*colorize=*/true);
+    const double h0 = std::min({electrolyte_width, electrolyte_thickness, electrode_thickness});
+    create_slab_mesh(triangulation, -electrolyte_width / 2, electrolyte_width / 2, -electrode_thickness,
+                     electrolyte_thickness, h0);
   }
 
   template <int dim>

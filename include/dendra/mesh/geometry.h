@@ -56,6 +56,13 @@ namespace dendra
   template <int dim>
   std::unique_ptr<Geometry<dim>> create_geometry(dealii::ParameterHandler &prm, const MaterialLibrary &materials);
 
+  /// A slab [x_min, x_max]^(dim-1) x [bottom, top] (m), stacked along the
+  /// last axis, of near-cubic coarse cells of about @p cell_size (m), with
+  /// box boundary ids (0/1 x min/max, ...).
+  template <int dim>
+  void create_slab_mesh(dealii::Triangulation<dim> &triangulation, double x_min, double x_max, double bottom,
+                        double top, double cell_size);
+
   /// Box-like boundary names: "x min", "x max", "y min", ...
   template <int dim>
   std::map<dealii::types::boundary_id, std::string> box_boundary_names();

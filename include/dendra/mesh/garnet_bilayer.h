@@ -1,0 +1,75 @@
+#pragma once
+
+#include <dendra/mesh/geometry.h>
+
+#include <string>
+#include <vector>
+
+namespace dendra
+{
+  /// Geometry "garnet bilayer": a porous LLZO layer on a dense LLZO layer,
+  /// on a Li electrode, with Li infiltrated into the pores; optionally a
+  /// second porous layer on top (trilayer, its pores empty). The stacking
+  /// direction is the last axis (y in 2D, z in 3D). From the bottom (y = 0,
+  /// boundary "collector"): the Li electrode, the porous layer, the dense
+  /// layer, the optional top porous layer; boundary "top" above. Pores are
+  /// overlapping discs (spheres in 3D) of one diameter, placed uniformly at
+  /// random from a seed; their number n gives the requested porosity phi of
+  /// overlapping pores, phi = 1 - exp(-n v / V) (v one pore, V the layer),
+  /// so that they connect into an open network as in sintered garnet scaffolds.
+  template <int dim>
+  class GarnetBilayer : public Geometry<dim>
+  {
+  public:
+    /// Declares subsection "Garnet bilayer".
+    static void declare_parameters(dealii::ParameterHandler &prm);
+    void        parse_parameters(dealii::ParameterHandler &prm, const MaterialLibrary &materials) override;
+    void        create_coarse_mesh(dealii::Triangulation<dim> &triangulation) const override;
+    dealii::types::material_id material_id_at(const dealii::Point<dim> &p) const override;
+    /// 1 in the Li electrode and in the infiltrated pores.
+    double                                            initial_li_indicator(const dealii::Point<dim> &p) const override;
+    std::map<dealii::types::boundary_id, std::string> boundary_names() const override;
+    std::string                                       description() const override;
+
+    /// The layers from the bottom.
+    enum class Layer
+    {
+      electrode,
+      porous,
+      dense,
+      top_porous,
+      outside
+    };
+    /// The layer that contains @p p.
+    Layer layer_at(const dealii::Point<dim> &p) const;
+    /// True if @p p lies in a pore of a porous layer.
+    bool in_pore(const dealii::Point<dim> &p) const;
+    /// Pore volume fraction of the porous layer, sampled on a lattice of
+    /// @p samples points per direction (-).
+    double sampled_porosity(unsigned int samples = 64) const;
+    /// Height of the interface between the porous and the dense layer (m).
+    double dense_bottom() const { return electrode_thickness + porous_thickness; }
+    /// Height of the top of the dense layer (m).
+    double dense_top() const { return dense_bottom() + dense_thickness; }
+    /// Boundary id of the Li electrode's free face (bottom).
+    static constexpr dealii::types::boundary_id bottom_id = 2 * (dim - 1);
+    /// Boundary id of the top face.
+    static constexpr dealii::types::boundary_id top_id = 2 * dim - 1;
+
+  private:
+    /// Random pores in the slab [bottom, bottom + thickness].
+    void place_pores(double bottom, double thickness, std::vector<dealii::Point<dim>> &centres, unsigned int stream);
+
+    double                          width                = 0; ///< every horizontal direction (m)
+    double                          electrode_thickness  = 0; ///< Li electrode (m)
+    double                          porous_thickness     = 0; ///< (m)
+    double                          dense_thickness      = 0; ///< (m)
+    double                          top_porous_thickness = 0; ///< 0: bilayer (m)
+    double                          pore_diameter        = 0; ///< (m)
+    double                          porosity             = 0; ///< requested (-)
+    bool                            infiltrated          = true;
+    unsigned int                    seed                 = 1;
+    std::vector<dealii::Point<dim>> pores, top_pores; ///< centres (m)
+    dealii::types::material_id      li_id = 0, dense_id = 0, skeleton_id = 0, void_id = 0;
+  };
+} // namespace dendra

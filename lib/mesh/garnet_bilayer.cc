@@ -1,0 +1,211 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/base/parameters.h>
+#include <dendra/base/plugins.h>
+#include <dendra/materials/material_library.h>
+#include <dendra/mesh/garnet_bilayer.h>
+
+#include <deal.II/base/numbers.h>
+
+#include <cmath>
+#include <random>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  template <int dim>
+  void GarnetBilayer<dim>::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Garnet bilayer");
+    prm.declare_entry("Width", "20e-6", Patterns::Double(), "Width in every horizontal direction (m), > 0.");
+    prm.declare_entry("Electrode thickness", "2e-6", Patterns::Double(),
+                      "Li electrode under the porous layer (m), > 0.");
+    prm.declare_entry("Porous thickness", "10e-6", Patterns::Double(), "Porous LLZO layer (m), > 0.");
+    prm.declare_entry("Dense thickness", "6e-6", Patterns::Double(), "Dense LLZO layer (m), > 0.");
+    prm.declare_entry("Top porous thickness", "0", Patterns::Double(),
+                      "Second porous layer on the dense one (m), >= 0; 0 makes a bilayer, > 0 a trilayer (its "
+                      "pores are empty, for the cathode).");
+    prm.declare_entry("Pore diameter", "3e-6", Patterns::Double(),
+                      "Diameter of the (overlapping) pores (m), > 0 and below the porous thickness.");
+    prm.declare_entry("Porosity", "0.5", Patterns::Double(),
+                      "Pore volume fraction of the porous layers (-), in (0, 0.95).");
+    prm.declare_entry("Infiltrated", "true", Patterns::Bool(),
+                      "true: the pores of the lower porous layer hold Li metal; false: they are void.");
+    prm.declare_entry("Random seed", "1", Patterns::Integer(0),
+                      "Seed of the pore positions (-): equal seeds give equal layouts on every machine.");
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  void GarnetBilayer<dim>::parse_parameters(ParameterHandler &prm, const MaterialLibrary &materials)
+  {
+    prm.enter_subsection("Garnet bilayer");
+    const std::string where = "Geometry/Garnet bilayer/";
+    width                   = prm.get_double("Width");
+    electrode_thickness     = prm.get_double("Electrode thickness");
+    porous_thickness        = prm.get_double("Porous thickness");
+    dense_thickness         = prm.get_double("Dense thickness");
+    top_porous_thickness    = prm.get_double("Top porous thickness");
+    pore_diameter           = prm.get_double("Pore diameter");
+    porosity                = prm.get_double("Porosity");
+    infiltrated             = prm.get_bool("Infiltrated");
+    seed                    = prm.get_integer("Random seed");
+    prm.leave_subsection();
+    li_id       = materials.by_name("Li metal", where + "(Li metal)").id;
+    dense_id    = materials.by_name("LLZO", where + "(LLZO)").id;
+    skeleton_id = materials.by_name("Porous LLZO", where + "(Porous LLZO)").id;
+    void_id     = materials.by_name("Void", where + "(Void)").id;
+
+    for (const auto &[name, value] : {std::pair<std::string, double>{"Width", width},
+                                      {"Electrode thickness", electrode_thickness},
+                                      {"Porous thickness", porous_thickness},
+                                      {"Dense thickness", dense_thickness},
+                                      {"Pore diameter", pore_diameter}})
+      require_input(value > 0, where + name + " = " + format_number(value) + " m must be > 0");
+    require_input(top_porous_thickness >= 0,
+                  where + "Top porous thickness = " + format_number(top_porous_thickness) + " m must be >= 0");
+    require_input(pore_diameter < porous_thickness,
+                  where + "Pore diameter = " + format_number(pore_diameter) +
+                    " m must be below Porous thickness = " + format_number(porous_thickness) + " m");
+    require_input(porosity > 0 && porosity < 0.95,
+                  where + "Porosity = " + format_number(porosity) + " must be in (0, 0.95)");
+    place_pores(electrode_thickness, porous_thickness, pores, 0);
+    top_pores.clear();
+    if (top_porous_thickness > 0)
+      place_pores(dense_top(), top_porous_thickness, top_pores, 1);
+  }
+
+  template <int dim>
+  void GarnetBilayer<dim>::place_pores(const double bottom, const double thickness, std::vector<Point<dim>> &centres,
+                                       const unsigned int stream)
+  {
+    // Centres fill the layer grown by one pore radius on every side, so that
+    // pores cut by the layer's faces keep the porosity uniform up to them.
+    const double r      = pore_diameter / 2;
+    double       volume = thickness + 2 * r; // of the grown layer
+    for (unsigned int d = 0; d + 1 < dim; ++d)
+      volume *= width + 2 * r;
+    const double pore  = dim == 2 ? numbers::PI * r * r : 4. / 3 * numbers::PI * r * r * r;
+    const auto   count = static_cast<unsigned int>(std::ceil(-std::log(1 - porosity) * volume / pore));
+    // mt19937_64's sequence is fixed by the C++ standard; the scaling to
+    // [0, 1) is ours, so layouts repeat on every platform.
+    std::mt19937_64 random(seed + 1000003ULL * stream);
+    const auto      uniform = [&random]() { return static_cast<double>(random() >> 11) * 0x1.0p-53; };
+    centres.resize(count);
+    for (auto &c : centres)
+      {
+        for (unsigned int d = 0; d + 1 < dim; ++d)
+          c[d] = -r + (width + 2 * r) * uniform();
+        c[dim - 1] = bottom - r + (thickness + 2 * r) * uniform();
+      }
+  }
+
+  template <int dim>
+  typename GarnetBilayer<dim>::Layer GarnetBilayer<dim>::layer_at(const Point<dim> &p) const
+  {
+    const double y = p[dim - 1];
+    if (y < electrode_thickness)
+      return Layer::electrode;
+    if (y < dense_bottom())
+      return Layer::porous;
+    if (y < dense_top())
+      return Layer::dense;
+    if (y < dense_top() + top_porous_thickness)
+      return Layer::top_porous;
+    return Layer::outside;
+  }
+
+  template <int dim>
+  bool GarnetBilayer<dim>::in_pore(const Point<dim> &p) const
+  {
+    const Layer layer = layer_at(p);
+    if (layer != Layer::porous && layer != Layer::top_porous)
+      return false;
+    const double r2 = pore_diameter * pore_diameter / 4;
+    for (const auto &c : (layer == Layer::porous ? pores : top_pores))
+      if (p.distance_square(c) < r2)
+        return true;
+    return false;
+  }
+
+  template <int dim>
+  double GarnetBilayer<dim>::sampled_porosity(const unsigned int samples) const
+  {
+    // Midpoints of a regular lattice over the lower porous layer.
+    unsigned int inside = 0, total = 0;
+    const auto   n_points = static_cast<unsigned int>(std::pow(samples, dim));
+    for (unsigned int i = 0; i < n_points; ++i)
+      {
+        Point<dim>   p;
+        unsigned int index = i;
+        for (unsigned int d = 0; d < dim; ++d, index /= samples)
+          {
+            const double fraction = (index % samples + 0.5) / samples;
+            p[d]                  = d + 1 < dim ? fraction * width : electrode_thickness + fraction * porous_thickness;
+          }
+        inside += in_pore(p);
+        ++total;
+      }
+    return double(inside) / total;
+  }
+
+  template <int dim>
+  void GarnetBilayer<dim>::create_coarse_mesh(Triangulation<dim> &triangulation) const
+  {
+    // Coarse cells of about one pore diameter (at most the thinnest layer);
+    // interface refinement resolves pores and layer faces.
+    double h0 = std::min({pore_diameter, electrode_thickness, dense_thickness, width / 2});
+    if (top_porous_thickness > 0)
+      h0 = std::min(h0, top_porous_thickness);
+    create_slab_mesh(triangulation, 0.0, width, 0.0, dense_top() + top_porous_thickness, h0);
+  }
+
+  template <int dim>
+  types::material_id GarnetBilayer<dim>::material_id_at(const Point<dim> &p) const
+  {
+    switch (layer_at(p))
+      {
+      case Layer::electrode:
+        return li_id;
+      case Layer::porous:
+        return in_pore(p) ? (infiltrated ? li_id : void_id) : skeleton_id;
+      case Layer::top_porous:
+        return in_pore(p) ? void_id : skeleton_id;
+      default:
+        return dense_id;
+      }
+  }
+
+  template <int dim>
+  double GarnetBilayer<dim>::initial_li_indicator(const Point<dim> &p) const
+  {
+    return material_id_at(p) == li_id ? 1.0 : 0.0;
+  }
+
+  template <int dim>
+  std::map<types::boundary_id, std::string> GarnetBilayer<dim>::boundary_names() const
+  {
+    auto names       = box_boundary_names<dim>();
+    names[bottom_id] = "collector";
+    names[top_id]    = "top";
+    return names;
+  }
+
+  template <int dim>
+  std::string GarnetBilayer<dim>::description() const
+  {
+    return std::string(top_porous_thickness > 0 ? "garnet trilayer" : "garnet bilayer") + ": " +
+           format_number(porous_thickness) + " m porous LLZO (" + std::to_string(pores.size()) + " pores of " +
+           format_number(pore_diameter) + " m, porosity " + format_number(porosity) + ", " +
+           (infiltrated ? "Li-filled" : "empty") + ") on " + format_number(electrode_thickness) + " m Li, under " +
+           format_number(dense_thickness) + " m dense LLZO" +
+           (top_porous_thickness > 0 ? " and " + format_number(top_porous_thickness) + " m porous LLZO" : "") + ", " +
+           format_number(width) + " m wide";
+  }
+
+  template class GarnetBilayer<2>;
+  template class GarnetBilayer<3>;
+} // namespace dendra
+
+DENDRA_REGISTER_PLUGIN(dendra::Geometry, dendra::GarnetBilayer, "garnet bilayer",
+                       "porous LLZO with Li in its pores on dense LLZO, on a Li electrode (optionally a trilayer).")
