@@ -144,8 +144,8 @@ namespace dendra
     prm.declare_entry("Noise length", "5e-7", Patterns::Double(0),
                       "Edge of the lattice cells on which the noise zeta is constant (m), > 0.");
     prm.declare_entry("Noise seed", "1", Patterns::Integer(0),
-                      "Seed of the noise (-): the noise depends only on the seed and the position, so runs repeat "
-                      "exactly on any number of ranks.");
+                      "Seed of the noise (-): the noise depends only on the seed and the position, so a run sees "
+                      "the same noise on any mesh and any number of ranks.");
     prm.declare_entry("Stress coupling", "hydrostatic", Patterns::Selection("hydrostatic|monroe-newman"),
                       "Mechanical term of the overpotential when elasticity is solved too: hydrostatic "
                       "eta_mech = -Omega_Li sigma_h / F; monroe-newman: normal-stress form (README, Deposition runs).");

@@ -69,35 +69,81 @@ namespace dendra
                     " m must be below Porous thickness = " + format_number(porous_thickness) + " m");
     require_input(porosity > 0 && porosity < 0.95,
                   where + "Porosity = " + format_number(porosity) + " must be in (0, 0.95)");
-    place_pores(electrode_thickness, porous_thickness, pores, 0);
-    top_pores.clear();
-    if (top_porous_thickness > 0)
-      place_pores(dense_top(), top_porous_thickness, top_pores, 1);
+    pores     = place_pores(electrode_thickness, porous_thickness, 0);
+    top_pores = top_porous_thickness > 0 ? place_pores(dense_top(), top_porous_thickness, 1) : PoreLayer();
   }
 
   template <int dim>
-  void GarnetBilayer<dim>::place_pores(const double bottom, const double thickness, std::vector<Point<dim>> &centres,
-                                       const unsigned int stream)
+  typename GarnetBilayer<dim>::PoreLayer GarnetBilayer<dim>::place_pores(const double bottom, const double thickness,
+                                                                         const unsigned int stream) const
   {
     // Centres fill the layer grown by one pore radius on every side, so that
     // pores cut by the layer's faces keep the porosity uniform up to them.
-    const double r      = pore_diameter / 2;
-    double       volume = thickness + 2 * r; // of the grown layer
-    for (unsigned int d = 0; d + 1 < dim; ++d)
-      volume *= width + 2 * r;
+    const double r = pore_diameter / 2;
+    PoreLayer    layer;
+    layer.spacing = pore_diameter;
+    double volume = 1; // of the grown layer
+    for (unsigned int d = 0; d < dim; ++d)
+      {
+        const double extent       = (d + 1 < dim ? width : thickness) + 2 * r;
+        layer.origin[d]           = (d + 1 < dim ? 0.0 : bottom) - r;
+        layer.buckets_per_axis[d] = static_cast<int>(std::ceil(extent / layer.spacing));
+        volume *= extent;
+      }
     const double pore  = dim == 2 ? numbers::PI * r * r : 4. / 3 * numbers::PI * r * r * r;
     const auto   count = static_cast<unsigned int>(std::ceil(-std::log(1 - porosity) * volume / pore));
     // mt19937_64's sequence is fixed by the C++ standard; the scaling to
     // [0, 1) is ours, so layouts repeat on every platform.
     std::mt19937_64 random(seed + 1000003ULL * stream);
-    const auto      uniform = [&random]() { return static_cast<double>(random() >> 11) * 0x1.0p-53; };
-    centres.resize(count);
-    for (auto &c : centres)
+    const auto      uniform   = [&random]() { return static_cast<double>(random() >> 11) * 0x1.0p-53; };
+    unsigned int    n_buckets = 1;
+    for (const int n : layer.buckets_per_axis)
+      n_buckets *= n;
+    layer.buckets.resize(n_buckets);
+    layer.centres.resize(count);
+    for (unsigned int i = 0; i < count; ++i)
       {
-        for (unsigned int d = 0; d + 1 < dim; ++d)
-          c[d] = -r + (width + 2 * r) * uniform();
-        c[dim - 1] = bottom - r + (thickness + 2 * r) * uniform();
+        unsigned int bucket = 0, stride = 1;
+        for (unsigned int d = 0; d < dim; ++d)
+          {
+            const double extent = (d + 1 < dim ? width : thickness) + 2 * r;
+            layer.centres[i][d] = layer.origin[d] + extent * uniform();
+            const int b         = std::min(layer.buckets_per_axis[d] - 1,
+                                           static_cast<int>((layer.centres[i][d] - layer.origin[d]) / layer.spacing));
+            bucket += stride * b;
+            stride *= layer.buckets_per_axis[d];
+          }
+        layer.buckets[bucket].push_back(i);
       }
+    return layer;
+  }
+
+  template <int dim>
+  bool GarnetBilayer<dim>::PoreLayer::contains(const Point<dim> &p, const double radius) const
+  {
+    // A pore of radius <= spacing / 2 that contains p has its centre in p's
+    // bucket or in a neighbouring one.
+    std::array<int, dim> home;
+    for (unsigned int d = 0; d < dim; ++d)
+      home[d] = static_cast<int>(std::floor((p[d] - origin[d]) / spacing));
+    const unsigned int n_neighbours = dim == 2 ? 9 : 27;
+    for (unsigned int k = 0; k < n_neighbours; ++k)
+      {
+        unsigned int bucket = 0, stride = 1, code = k;
+        bool         inside = true;
+        for (unsigned int d = 0; d < dim; ++d, code /= 3)
+          {
+            const int b = home[d] + static_cast<int>(code % 3) - 1;
+            inside      = inside && b >= 0 && b < buckets_per_axis[d];
+            bucket += stride * std::max(b, 0);
+            stride *= buckets_per_axis[d];
+          }
+        if (inside)
+          for (const unsigned int i : buckets[bucket])
+            if (p.distance_square(centres[i]) < radius * radius)
+              return true;
+      }
+    return false;
   }
 
   template <int dim>
@@ -121,11 +167,7 @@ namespace dendra
     const Layer layer = layer_at(p);
     if (layer != Layer::porous && layer != Layer::top_porous)
       return false;
-    const double r2 = pore_diameter * pore_diameter / 4;
-    for (const auto &c : (layer == Layer::porous ? pores : top_pores))
-      if (p.distance_square(c) < r2)
-        return true;
-    return false;
+    return (layer == Layer::porous ? pores : top_pores).contains(p, pore_diameter / 2);
   }
 
   template <int dim>
@@ -195,7 +237,7 @@ namespace dendra
   std::string GarnetBilayer<dim>::description() const
   {
     return std::string(top_porous_thickness > 0 ? "garnet trilayer" : "garnet bilayer") + ": " +
-           format_number(porous_thickness) + " m porous LLZO (" + std::to_string(pores.size()) + " pores of " +
+           format_number(porous_thickness) + " m porous LLZO (" + std::to_string(pores.centres.size()) + " pores of " +
            format_number(pore_diameter) + " m, porosity " + format_number(porosity) + ", " +
            (infiltrated ? "Li-filled" : "empty") + ") on " + format_number(electrode_thickness) + " m Li, under " +
            format_number(dense_thickness) + " m dense LLZO" +

@@ -237,7 +237,8 @@ TEST_CASE("Iterative and direct Newton updates grow the same deposit", "[electro
   CHECK(none == 0);
 }
 
-TEST_CASE("Interface noise roughens a planar front, keeps Faraday's law and repeats exactly", "[electrodeposition]")
+TEST_CASE("Interface noise roughens a planar front, keeps Faraday's law and repeats with its seed",
+          "[electrodeposition]")
 {
   // The potentiostatic planar cell, 8 um wide (16 noise cells of 0.5 um),
   // with and without noise: the noise moves the front unevenly but only
@@ -274,7 +275,10 @@ TEST_CASE("Interface noise roughens a planar front, keeps Faraday's law and repe
   CHECK(flat_spread < 1e-9);
   CHECK(rough_spread > 0.1e-6);
   CHECK(std::abs(rough_error) < 5e-3);
-  CHECK(rough_spread == again_spread); // the noise is a function of the position and the seed only
-  CHECK(rough_front == again_front);
-  CHECK(other_front != rough_front);
+  // The noise is a function of the position and the seed only: the same
+  // seed repeats the run (to the round-off of parallel direct solves), another
+  // one changes it by far more.
+  CHECK(again_spread == Approx(rough_spread).epsilon(1e-9));
+  CHECK(again_front == Approx(rough_front).epsilon(1e-9));
+  CHECK(std::abs(other_spread - rough_spread) > 0.1e-6);
 }

@@ -158,6 +158,8 @@ TEST_CASE("Garnet bilayers have the requested porosity and reproducible pores", 
         "set Width = 100e-6\nset Pore diameter = 1e-6\nset Random seed = " + std::to_string(seed) + "\n";
       mean += make_geometry<GarnetBilayer<2>>("Garnet bilayer", settings).sampled_porosity(200) / 5;
     }
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "garnet bilayer: mean porosity of 5 layouts " << mean << " (requested 0.5)" << std::endl;
   CHECK(mean == Approx(0.5).margin(0.03));
 
   // Li 2 um | porous 10 um (3 um pores, porosity 0.5) | dense 6 um.
@@ -189,9 +191,28 @@ TEST_CASE("Garnet bilayers have the requested porosity and reproducible pores", 
     }
   CHECK(differ > 20);
 
+  // The bucketed pore search finds exactly the pores a search through all finds.
+  const auto brute_force = [](const GarnetBilayer<2> &g, const Point<2> &p) {
+    for (const auto &c : g.pore_centres())
+      if (p.distance(c) < 1.5e-6)
+        return true;
+    return false;
+  };
+  unsigned int agree = 0;
+  for (unsigned int i = 0; i < 2000; ++i)
+    {
+      const Point<2> p(20e-6 * std::fmod(0.618034 * i, 1.0), 2e-6 + 10e-6 * std::fmod(0.414214 * i, 1.0));
+      agree += bilayer.in_pore(p) == brute_force(bilayer, p);
+    }
+  CHECK(agree == 2000);
+
   const auto trilayer =
     make_geometry<GarnetBilayer<3>>("Garnet bilayer", "set Top porous thickness = 4e-6\nset Porosity = 0.3\n");
-  CHECK(trilayer.sampled_porosity(40) == Approx(0.3).margin(0.1)); // 170 pores: 2.5 standard deviations
+  const double lower_porosity = trilayer.sampled_porosity(40);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "garnet trilayer (3D): porosity of the Li-filled layer " << lower_porosity << " (requested 0.3)"
+              << std::endl;
+  CHECK(lower_porosity == Approx(0.3).margin(0.1)); // 170 pores: 2.5 standard deviations
   CHECK(trilayer.layer_at(Point<3>(1e-6, 1e-6, 20e-6)) == GarnetBilayer<3>::Layer::top_porous);
   const auto top = trilayer.material_id_at(Point<3>(1e-6, 1e-6, 20e-6));
   CHECK((top == skeleton || top == empty));

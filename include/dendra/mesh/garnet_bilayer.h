@@ -2,6 +2,7 @@
 
 #include <dendra/mesh/geometry.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,8 @@ namespace dendra
     Layer layer_at(const dealii::Point<dim> &p) const;
     /// True if @p p lies in a pore of a porous layer.
     bool in_pore(const dealii::Point<dim> &p) const;
+    /// Centres of the pores of the lower porous layer (m).
+    const std::vector<dealii::Point<dim>> &pore_centres() const { return pores.centres; }
     /// Pore volume fraction of the porous layer, sampled on a lattice of
     /// @p samples points per direction (-).
     double sampled_porosity(unsigned int samples = 64) const;
@@ -57,19 +60,32 @@ namespace dendra
     static constexpr dealii::types::boundary_id top_id = 2 * dim - 1;
 
   private:
-    /// Random pores in the slab [bottom, bottom + thickness].
-    void place_pores(double bottom, double thickness, std::vector<dealii::Point<dim>> &centres, unsigned int stream);
+    /// The pores of one porous layer, sorted into buckets of one pore
+    /// diameter, so that a point is tested against the pores of its 3^dim
+    /// neighbouring buckets only (layers of 10^5 pores stay cheap).
+    struct PoreLayer
+    {
+      std::vector<dealii::Point<dim>>        centres;     ///< (m)
+      dealii::Point<dim>                     origin;      ///< lower corner of the buckets (m)
+      double                                 spacing = 1; ///< bucket edge = pore diameter (m)
+      std::array<int, dim>                   buckets_per_axis{};
+      std::vector<std::vector<unsigned int>> buckets; ///< pore indices, per bucket
+      /// True if @p p lies within @p radius (m) of a pore centre.
+      bool contains(const dealii::Point<dim> &p, double radius) const;
+    };
+    /// Random pores in the slab [bottom, bottom + thickness]; @p stream tells layers apart.
+    PoreLayer place_pores(double bottom, double thickness, unsigned int stream) const;
 
-    double                          width                = 0; ///< every horizontal direction (m)
-    double                          electrode_thickness  = 0; ///< Li electrode (m)
-    double                          porous_thickness     = 0; ///< (m)
-    double                          dense_thickness      = 0; ///< (m)
-    double                          top_porous_thickness = 0; ///< 0: bilayer (m)
-    double                          pore_diameter        = 0; ///< (m)
-    double                          porosity             = 0; ///< requested (-)
-    bool                            infiltrated          = true;
-    unsigned int                    seed                 = 1;
-    std::vector<dealii::Point<dim>> pores, top_pores; ///< centres (m)
-    dealii::types::material_id      li_id = 0, dense_id = 0, skeleton_id = 0, void_id = 0;
+    double                     width                = 0; ///< every horizontal direction (m)
+    double                     electrode_thickness  = 0; ///< Li electrode (m)
+    double                     porous_thickness     = 0; ///< (m)
+    double                     dense_thickness      = 0; ///< (m)
+    double                     top_porous_thickness = 0; ///< 0: bilayer (m)
+    double                     pore_diameter        = 0; ///< (m)
+    double                     porosity             = 0; ///< requested (-)
+    bool                       infiltrated          = true;
+    unsigned int               seed                 = 1;
+    PoreLayer                  pores, top_pores;
+    dealii::types::material_id li_id = 0, dense_id = 0, skeleton_id = 0, void_id = 0;
   };
 } // namespace dendra
