@@ -3,8 +3,9 @@
 dendra and draws their material ids as PNG pictures next to the recipes:
 2D meshes whole, 3D meshes as the vertical section through the first row of
 features (y = 4 um for the Cu collectors, the box centre otherwise).
-Prints, per recipe, the cell count and the area (or volume) fraction of
-every material.
+Prints, per recipe, the cell count and the share of every material in the
+picture (the area in 2D, the section's area in 3D); pixels no cell covers
+are magenta.
 
 usage: pictures.py <path to dendra> [output folder for the runs]
 """
@@ -54,8 +55,8 @@ def main():
         box = ((lower[0], lower[vertical]), (upper[0], upper[vertical]))
         pixel = max(upper[0] - lower[0], upper[vertical] - lower[vertical]) / PIXELS
         image = vtu_tools.raster(pieces, "material_id", *box, pixel, SECTION.get(recipe))
-        vtu_tools.write_colour_png(os.path.join(HERE, recipe + ".png"),
-                                   image, {k: colour for k, (name, colour) in MATERIALS.items()})
+        vtu_tools.write_colour_png(os.path.join(HERE, recipe + ".png"), image,
+                                   {k: colour for k, (name, colour) in MATERIALS.items()}, missing=(255, 0, 255))
         counts = {}
         for row in image:
             for v in row:

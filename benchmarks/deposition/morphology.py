@@ -88,7 +88,13 @@ def tips(profile, prominence=1e-6, lowest=6e-6):
     """Tips of the deposit: local maxima of the top profile above @p lowest (m;
     the film and the nuclei stay below) that stand at least @p prominence (m)
     above the deepest point between them and the next higher ground on each
-    side (a domain edge counts as higher ground). Returns [(x, height)] in m."""
+    side. Of two equally high points the left one counts as higher, so two
+    equal peaks with a shallow notch between them are one tip. A side that
+    reaches the domain edge without higher ground sets no limit. Returns
+    [(x, height)] in m."""
+    def higher(j, i):
+        return profile[j] > profile[i] or (profile[j] == profile[i] and j < i)
+
     found = []
     for i, h in enumerate(profile):
         if h < lowest or (i > 0 and profile[i - 1] >= h) or (i + 1 < len(profile) and profile[i + 1] > h):
@@ -96,7 +102,7 @@ def tips(profile, prominence=1e-6, lowest=6e-6):
         drops = []
         for step in (-1, 1):
             j, low = i, h
-            while 0 <= j + step < len(profile) and profile[j + step] <= h:
+            while 0 <= j + step < len(profile) and not higher(j + step, i):
                 j += step
                 low = min(low, profile[j])
             if 0 <= j + step < len(profile):

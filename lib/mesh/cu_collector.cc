@@ -94,9 +94,9 @@ namespace dendra
   template <int dim>
   void CuCollector<dim>::create_coarse_mesh(Triangulation<dim> &triangulation) const
   {
-    // Coarse cells of at most half a pitch, the base thickness and the
-    // feature (or channel) width: MeshBuilder finds interfaces at points half
-    // a cell apart, so no feature falls between them.
+    // Coarse cells of about half a pitch, the base thickness or the feature
+    // (channel) width, whichever is least: MeshBuilder finds interfaces at
+    // points half a cell apart, so no feature falls between them.
     double h0 = std::min(pitch / 2, base_thickness);
     if (feature == Feature::channels)
       h0 = std::min(h0, channel_diameter);

@@ -69,6 +69,9 @@ namespace dendra
                     " m must be below Porous thickness = " + format_number(porous_thickness) + " m");
     require_input(porosity > 0 && porosity < 0.95,
                   where + "Porosity = " + format_number(porosity) + " must be in (0, 0.95)");
+    require_input(top_porous_thickness == 0 || pore_diameter < top_porous_thickness,
+                  where + "Pore diameter = " + format_number(pore_diameter) +
+                    " m must be below Top porous thickness = " + format_number(top_porous_thickness) + " m");
     pores     = place_pores(electrode_thickness, porous_thickness, 0);
     top_pores = top_porous_thickness > 0 ? place_pores(dense_top(), top_porous_thickness, 1) : PoreLayer();
   }
@@ -90,8 +93,12 @@ namespace dendra
         layer.buckets_per_axis[d] = static_cast<int>(std::ceil(extent / layer.spacing));
         volume *= extent;
       }
-    const double pore  = dim == 2 ? numbers::PI * r * r : 4. / 3 * numbers::PI * r * r * r;
-    const auto   count = static_cast<unsigned int>(std::ceil(-std::log(1 - porosity) * volume / pore));
+    const double pore         = dim == 2 ? numbers::PI * r * r : 4. / 3 * numbers::PI * r * r * r;
+    const double count_needed = std::ceil(-std::log(1 - porosity) * volume / pore);
+    require_input(count_needed <= 5e7, "Geometry/Garnet bilayer/Pore diameter = " + format_number(pore_diameter) +
+                                         " m needs " + format_number(count_needed) +
+                                         " pores for the layer (at most 5e7); use larger pores or a smaller Width");
+    const auto count = static_cast<unsigned int>(count_needed);
     // mt19937_64's sequence is fixed by the C++ standard; the scaling to
     // [0, 1) is ours, so layouts repeat on every platform.
     std::mt19937_64 random(seed + 1000003ULL * stream);
@@ -123,6 +130,7 @@ namespace dendra
   {
     // A pore of radius <= spacing / 2 that contains p has its centre in p's
     // bucket or in a neighbouring one.
+    Assert(radius <= spacing / 2 * (1 + 1e-12), ExcMessage("pores larger than the buckets"));
     std::array<int, dim> home;
     for (unsigned int d = 0; d < dim; ++d)
       home[d] = static_cast<int>(std::floor((p[d] - origin[d]) / spacing));
@@ -194,7 +202,7 @@ namespace dendra
   template <int dim>
   void GarnetBilayer<dim>::create_coarse_mesh(Triangulation<dim> &triangulation) const
   {
-    // Coarse cells of about one pore diameter (at most the thinnest layer);
+    // Coarse cells of about one pore diameter (or the thinnest layer);
     // interface refinement resolves pores and layer faces.
     double h0 = std::min({pore_diameter, electrode_thickness, dense_thickness, width / 2});
     if (top_porous_thickness > 0)

@@ -98,8 +98,9 @@ namespace dendra
   void LayeredHost<dim>::create_coarse_mesh(Triangulation<dim> &triangulation) const
   {
     // MeshBuilder finds interfaces at the vertices, face centres and centre
-    // of a cell, half a cell apart: coarse cells no thicker than a sheet or a
-    // gap cannot miss one.
+    // of a cell, half a cell apart: coarse cells about as thick as the
+    // thinner of sheet and gap cannot miss one. (Cubic coarse cells: sheets
+    // much thinner than the box is wide make many coarse cells in 3D.)
     const double h0 = std::min({gap, sheet_thickness, width / 2});
     create_slab_mesh(triangulation, 0.0, width, 0.0, stack_height() + electrolyte_thickness, h0);
   }

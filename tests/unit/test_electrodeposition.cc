@@ -262,23 +262,25 @@ TEST_CASE("Interface noise roughens a planar front, keeps Faraday's law and repe
       }
     const auto [low, high] = deposition.front_range(1);
     const double faraday   = cell.parameters.molar_volume * charge / constants::faraday;
-    return std::make_tuple(high - low, (deposition.li_volume() - initial_volume) / faraday - 1, high);
+    return std::make_tuple(high - low, (deposition.li_volume() - initial_volume) / faraday - 1,
+                           std::make_pair(low, high));
   };
   const auto [flat_spread, flat_error, flat_front]    = run(0, 1);
   const auto [rough_spread, rough_error, rough_front] = run(5, 1);
   const auto [again_spread, again_error, again_front] = run(5, 1);
   const auto [other_spread, other_error, other_front] = run(5, 2);
   if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
-    std::cout << "interface noise: front spread " << rough_spread << " m (seed 2: " << other_spread
-              << ", none: " << flat_spread << "), Faraday error " << rough_error << " (none: " << flat_error << ")"
-              << std::endl;
+    std::cout << "interface noise: front from " << rough_front.first << " to " << rough_front.second << " m, spread "
+              << rough_spread << " m (seed 2: " << other_front.first << " to " << other_front.second
+              << " m, none: spread " << flat_spread << " m), Faraday error " << rough_error << " (none: " << flat_error
+              << ")" << std::endl;
   CHECK(flat_spread < 1e-9);
   CHECK(rough_spread > 0.1e-6);
   CHECK(std::abs(rough_error) < 5e-3);
   // The noise is a function of the position and the seed only: the same
   // seed repeats the run (to the round-off of parallel direct solves), another
-  // one changes it by far more.
-  CHECK(again_spread == Approx(rough_spread).epsilon(1e-9));
-  CHECK(again_front == Approx(rough_front).epsilon(1e-9));
-  CHECK(std::abs(other_spread - rough_spread) > 0.1e-6);
+  // seed moves the lowest and the highest front point by far more.
+  CHECK(again_front.first == Approx(rough_front.first).epsilon(1e-9));
+  CHECK(again_front.second == Approx(rough_front.second).epsilon(1e-9));
+  CHECK(std::abs(other_front.first - rough_front.first) + std::abs(other_front.second - rough_front.second) > 10e-9);
 }

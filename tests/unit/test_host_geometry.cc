@@ -102,13 +102,14 @@ TEST_CASE("Cu collector meshes hold the Cu volume of their closed forms", "[geom
   const double cones_area  = material_measure<2>(cones, copper, 0.125e-6);
   const double slots_area  = material_measure<2>(slots, copper, 0.125e-6);
   const double cone_volume = material_measure<3>(cone, copper, 0.5e-6);
+  // The bases are built exactly (their faces lie on coarse-cell faces): compare the features alone.
+  const double triangles = cones_area - 16 * 4e-12, slot = 8 * 4e-12 - slots_area, cone_only = cone_volume - 256e-18;
   if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
-    std::cout << "Cu collector meshes: cones " << cones_area << " m^2 (exact 8.8e-11), slots " << slots_area
-              << " m^2 (2.3e-11), 3D cone " << cone_volume << " m^3 (" << (256 + numbers::PI * 8) * 1e-18 << ")"
-              << std::endl;
-  CHECK(cones_area == Approx(16 * 4e-12 + 2 * 12e-12).epsilon(0.01));
-  CHECK(slots_area == Approx(8 * 4e-12 - 3 * 3e-12).epsilon(0.01));
-  CHECK(cone_volume == Approx(64 * 4e-18 + numbers::PI * 4 * 6 / 3 * 1e-18).epsilon(0.01));
+    std::cout << "Cu collector meshes: two triangles " << triangles << " m^2 (exact 2.4e-11), slot " << slot
+              << " m^2 (9e-12), 3D cone " << cone_only << " m^3 (" << numbers::PI * 8e-18 << ")" << std::endl;
+  CHECK(triangles == Approx(2 * 12e-12).epsilon(0.01));
+  CHECK(slot == Approx(3 * 3e-12).epsilon(0.01));
+  CHECK(cone_only == Approx(numbers::PI * 4 * 6 / 3 * 1e-18).epsilon(0.05)); // 0.5 um cells on a 2 um radius
 }
 
 TEST_CASE("Layered rGO stacks sheets, fills the gaps with Li and seeds reproducible sites", "[geometry][hosts]")
@@ -214,6 +215,14 @@ TEST_CASE("Garnet bilayers have the requested porosity and reproducible pores", 
               << std::endl;
   CHECK(lower_porosity == Approx(0.3).margin(0.1)); // 170 pores: 2.5 standard deviations
   CHECK(trilayer.layer_at(Point<3>(1e-6, 1e-6, 20e-6)) == GarnetBilayer<3>::Layer::top_porous);
-  const auto top = trilayer.material_id_at(Point<3>(1e-6, 1e-6, 20e-6));
-  CHECK((top == skeleton || top == empty));
+  unsigned int top_pores = 0, top_solid = 0;
+  for (unsigned int i = 0; i < 100; ++i)
+    {
+      const auto id = trilayer.material_id_at(Point<3>(0.2e-6 * i, 10e-6, 20e-6));
+      top_pores += id == empty;
+      top_solid += id == skeleton;
+    }
+  CHECK(top_pores > 5); // the top layer's pores are empty, its skeleton porous LLZO
+  CHECK(top_solid > 5);
+  CHECK(top_pores + top_solid == 100);
 }

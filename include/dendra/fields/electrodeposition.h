@@ -89,7 +89,7 @@ namespace dendra
       double       metal_conductivity       = 1e7;       ///< sigma_s (S/m)
       double       electrolyte_conductivity = 1.19;      ///< sigma_l (S/m)
       double       temperature              = 298.15;    ///< T (K)
-      /// Amplitude A of the interface noise A zeta(x, t) 16 xi^2 (1 - xi)^2
+      /// Amplitude A of the interface noise A zeta(x) 16 xi^2 (1 - xi)^2
       /// added to dxi/dt (1/s), zeta(x) in [-1, 1] frozen in time; 0: none.
       /// It seeds side branches and tip splits.
       double       noise_amplitude = 0;

@@ -36,8 +36,9 @@ namespace dendra
     /// Named parts of the Cu surface (for currents per region).
     enum class SurfaceRegion
     {
-      tip,   ///< upper half of a feature; a channel mouth (the top face within one channel radius of the rim)
-      side,  ///< lower half of a feature; a channel wall
+      tip,   ///< upper half of a feature; a channel mouth: the top face within one channel radius of the rim
+             ///< and the upper channel radius of the wall
+      side,  ///< lower half of a feature; the channel wall below its mouth
       base,  ///< the base between features; the top face away from the channel mouths
       bottom ///< a channel bottom
     };
