@@ -206,6 +206,14 @@ namespace dendra
     return out.str();
   }
 
+  void require_positive(const std::string &where, const std::vector<std::pair<std::string, double>> &values,
+                        const std::string &unit)
+  {
+    for (const auto &[name, value] : values)
+      require_input(value > 0,
+                    where + name + " = " + format_number(value) + (unit.empty() ? "" : " " + unit) + " must be > 0");
+  }
+
   template std::shared_ptr<Function<2>> parse_function<2>(const std::vector<std::string> &, const std::string &);
   template std::shared_ptr<Function<3>> parse_function<3>(const std::vector<std::string> &, const std::string &);
   template std::map<types::boundary_id, std::shared_ptr<Function<2>>>

@@ -310,19 +310,18 @@ namespace dendra
                                                           constants::gas * parameters.temperature / constants::faraday))
   {
     const std::string where = "Electrodeposition/";
-    for (const auto &[name, value] : {std::pair<std::string, double>{"Interface energy", parameters.interface_energy},
-                                      {"Interface thickness", parameters.interface_thickness},
-                                      {"Interface mobility", parameters.interface_mobility},
-                                      {"Reaction constant", parameters.reaction_constant},
-                                      {"Charge number", parameters.charge_number},
-                                      {"Li molar volume", parameters.molar_volume},
-                                      {"Bulk concentration", parameters.bulk_concentration},
-                                      {"Electrolyte diffusivity", parameters.electrolyte_diffusivity},
-                                      {"Metal conductivity", parameters.metal_conductivity},
-                                      {"Electrolyte conductivity", parameters.electrolyte_conductivity},
-                                      {"Temperature", parameters.temperature},
-                                      {"Noise length", parameters.noise_length}})
-      require_input(value > 0, where + name + " = " + format_number(value) + " must be > 0");
+    require_positive(where, {{"Interface energy", parameters.interface_energy},
+                             {"Interface thickness", parameters.interface_thickness},
+                             {"Interface mobility", parameters.interface_mobility},
+                             {"Reaction constant", parameters.reaction_constant},
+                             {"Charge number", parameters.charge_number},
+                             {"Li molar volume", parameters.molar_volume},
+                             {"Bulk concentration", parameters.bulk_concentration},
+                             {"Electrolyte diffusivity", parameters.electrolyte_diffusivity},
+                             {"Metal conductivity", parameters.metal_conductivity},
+                             {"Electrolyte conductivity", parameters.electrolyte_conductivity},
+                             {"Temperature", parameters.temperature},
+                             {"Noise length", parameters.noise_length}});
     require_input(parameters.metal_diffusivity >= 0, where + "Metal diffusivity must be >= 0");
     require_input(parameters.noise_amplitude >= 0, where + "Noise amplitude must be >= 0");
     require_input(parameters.transfer_coefficient > 0 && parameters.transfer_coefficient < 1,

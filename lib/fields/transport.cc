@@ -254,12 +254,11 @@ namespace dendra
     maximum_forcing       = prm.get_double("Maximum forcing term");
     prm.leave_subsection();
     kinetics = ElectrodeKinetics::create(prm);
-    for (const auto &[name, value] : {std::pair<std::string, double>{"Cation valence", cation_valence},
-                                      {"Cation diffusivity", cation_diffusivity},
-                                      {"Anion diffusivity", anion_diffusivity},
-                                      {"Bulk concentration", bulk_concentration},
-                                      {"Temperature", temperature}})
-      require_input(value > 0, "Transport/" + name + " = " + format_number(value) + " must be > 0");
+    require_positive("Transport/", {{"Cation valence", cation_valence},
+                                    {"Cation diffusivity", cation_diffusivity},
+                                    {"Anion diffusivity", anion_diffusivity},
+                                    {"Bulk concentration", bulk_concentration},
+                                    {"Temperature", temperature}});
     require_input(anion_valence < 0, "Transport/Anion valence = " + format_number(anion_valence) + " must be < 0");
   }
 

@@ -52,12 +52,11 @@ namespace dendra
     kinetics->equilibrium = prm.get_double("Equilibrium potential");
     kinetics->temperature = prm.get_double("Temperature");
     prm.leave_subsection();
-    for (const auto &[name, value] : {std::pair<std::string, double>{"Exchange current density", kinetics->i0_ref},
-                                      {"Reference concentration", kinetics->c_ref},
-                                      {"Anodic transfer coefficient", kinetics->alpha_a},
-                                      {"Cathodic transfer coefficient", kinetics->alpha_c},
-                                      {"Temperature", kinetics->temperature}})
-      require_input(value > 0, "Kinetics/" + name + " = " + format_number(value) + " must be > 0");
+    require_positive("Kinetics/", {{"Exchange current density", kinetics->i0_ref},
+                                   {"Reference concentration", kinetics->c_ref},
+                                   {"Anodic transfer coefficient", kinetics->alpha_a},
+                                   {"Cathodic transfer coefficient", kinetics->alpha_c},
+                                   {"Temperature", kinetics->temperature}});
     return kinetics;
   }
 

@@ -66,10 +66,9 @@ namespace dendra
                                                      {"pyramid", Feature::pyramid},
                                                      {"channels", Feature::channels}};
     feature                                       = features.at(feature_name);
-    for (const auto &[name, value] : {std::pair<std::string, double>{"Base thickness", base_thickness},
-                                      {"Electrolyte thickness", electrolyte_thickness},
-                                      {"Pitch", pitch}})
-      require_input(value > 0, where + name + " = " + format_number(value) + " m must be > 0");
+    require_positive(
+      where, {{"Base thickness", base_thickness}, {"Electrolyte thickness", electrolyte_thickness}, {"Pitch", pitch}},
+      "m");
     const bool standing = feature == Feature::cone || feature == Feature::cylinder || feature == Feature::pyramid;
     if (standing)
       {
@@ -207,10 +206,7 @@ namespace dendra
   template <int dim>
   std::map<types::boundary_id, std::string> CuCollector<dim>::boundary_names() const
   {
-    auto names       = box_boundary_names<dim>();
-    names[bottom_id] = "collector";
-    names[top_id]    = "reservoir";
-    return names;
+    return slab_boundary_names<dim>("collector", "reservoir");
   }
 
   template <int dim>

@@ -6,8 +6,9 @@
 
 #include <deal.II/base/numbers.h>
 
+#include "seeded_uniform.h"
+
 #include <cmath>
-#include <random>
 
 namespace dendra
 {
@@ -56,12 +57,13 @@ namespace dendra
     skeleton_id = materials.by_name("Porous LLZO", where + "(Porous LLZO)").id;
     void_id     = materials.by_name("Void", where + "(Void)").id;
 
-    for (const auto &[name, value] : {std::pair<std::string, double>{"Width", width},
-                                      {"Electrode thickness", electrode_thickness},
-                                      {"Porous thickness", porous_thickness},
-                                      {"Dense thickness", dense_thickness},
-                                      {"Pore diameter", pore_diameter}})
-      require_input(value > 0, where + name + " = " + format_number(value) + " m must be > 0");
+    require_positive(where,
+                     {{"Width", width},
+                      {"Electrode thickness", electrode_thickness},
+                      {"Porous thickness", porous_thickness},
+                      {"Dense thickness", dense_thickness},
+                      {"Pore diameter", pore_diameter}},
+                     "m");
     require_input(top_porous_thickness >= 0,
                   where + "Top porous thickness = " + format_number(top_porous_thickness) + " m must be >= 0");
     require_input(pore_diameter < porous_thickness,
@@ -85,25 +87,23 @@ namespace dendra
     const double r = pore_diameter / 2;
     PoreLayer    layer;
     layer.spacing = pore_diameter;
-    double volume = 1; // of the grown layer
+    std::array<double, dim> extent; // of the grown layer (m)
+    double                  volume = 1;
     for (unsigned int d = 0; d < dim; ++d)
       {
-        const double extent       = (d + 1 < dim ? width : thickness) + 2 * r;
+        extent[d]                 = (d + 1 < dim ? width : thickness) + 2 * r;
         layer.origin[d]           = (d + 1 < dim ? 0.0 : bottom) - r;
-        layer.buckets_per_axis[d] = static_cast<int>(std::ceil(extent / layer.spacing));
-        volume *= extent;
+        layer.buckets_per_axis[d] = static_cast<int>(std::ceil(extent[d] / layer.spacing));
+        volume *= extent[d];
       }
     const double pore         = dim == 2 ? numbers::PI * r * r : 4. / 3 * numbers::PI * r * r * r;
     const double count_needed = std::ceil(-std::log(1 - porosity) * volume / pore);
     require_input(count_needed <= 5e7, "Geometry/Garnet bilayer/Pore diameter = " + format_number(pore_diameter) +
                                          " m needs " + format_number(count_needed) +
                                          " pores for the layer (at most 5e7); use larger pores or a smaller Width");
-    const auto count = static_cast<unsigned int>(count_needed);
-    // mt19937_64's sequence is fixed by the C++ standard; the scaling to
-    // [0, 1) is ours, so layouts repeat on every platform.
-    std::mt19937_64 random(seed + 1000003ULL * stream);
-    const auto      uniform   = [&random]() { return static_cast<double>(random() >> 11) * 0x1.0p-53; };
-    unsigned int    n_buckets = 1;
+    const auto    count = static_cast<unsigned int>(count_needed);
+    SeededUniform uniform(seed + 1000003ULL * stream);
+    unsigned int  n_buckets = 1;
     for (const int n : layer.buckets_per_axis)
       n_buckets *= n;
     layer.buckets.resize(n_buckets);
@@ -113,8 +113,7 @@ namespace dendra
         unsigned int bucket = 0, stride = 1;
         for (unsigned int d = 0; d < dim; ++d)
           {
-            const double extent = (d + 1 < dim ? width : thickness) + 2 * r;
-            layer.centres[i][d] = layer.origin[d] + extent * uniform();
+            layer.centres[i][d] = layer.origin[d] + extent[d] * uniform();
             const int b         = std::min(layer.buckets_per_axis[d] - 1,
                                            static_cast<int>((layer.centres[i][d] - layer.origin[d]) / layer.spacing));
             bucket += stride * b;
@@ -235,10 +234,7 @@ namespace dendra
   template <int dim>
   std::map<types::boundary_id, std::string> GarnetBilayer<dim>::boundary_names() const
   {
-    auto names       = box_boundary_names<dim>();
-    names[bottom_id] = "collector";
-    names[top_id]    = "top";
-    return names;
+    return slab_boundary_names<dim>("collector", "top");
   }
 
   template <int dim>

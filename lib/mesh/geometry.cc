@@ -44,6 +44,15 @@ namespace dendra
   }
 
   template <int dim>
+  std::map<types::boundary_id, std::string> slab_boundary_names(const std::string &bottom, const std::string &top)
+  {
+    auto names                 = box_boundary_names<dim>();
+    names[slab_bottom_id<dim>] = bottom;
+    names[slab_top_id<dim>]    = top;
+    return names;
+  }
+
+  template <int dim>
   std::map<types::boundary_id, std::string> Geometry<dim>::boundary_names() const
   {
     return box_boundary_names<dim>();
@@ -74,6 +83,8 @@ namespace dendra
   template std::unique_ptr<Geometry<3>> create_geometry<3>(ParameterHandler &, const MaterialLibrary &);
   template void                         create_slab_mesh<2>(Triangulation<2> &, double, double, double, double, double);
   template void                         create_slab_mesh<3>(Triangulation<3> &, double, double, double, double, double);
+  template std::map<types::boundary_id, std::string> slab_boundary_names<2>(const std::string &, const std::string &);
+  template std::map<types::boundary_id, std::string> slab_boundary_names<3>(const std::string &, const std::string &);
   template std::map<types::boundary_id, std::string> box_boundary_names<2>();
   template std::map<types::boundary_id, std::string> box_boundary_names<3>();
 } // namespace dendra

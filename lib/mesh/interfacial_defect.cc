@@ -52,12 +52,11 @@ namespace dendra
     electrode_id            = materials.by_name(prm.get("Electrode material"), where + "Electrode material").id;
     prm.leave_subsection();
 
-    for (const auto &[name, value] : {std::pair<std::string, double>{"Electrolyte width", electrolyte_width},
-                                      {"Electrolyte thickness", electrolyte_thickness},
-                                      {"Electrode thickness", electrode_thickness},
-                                      {"Defect width", width},
-                                      {"Defect aspect ratio", aspect_ratio}})
-      require_input(value > 0, where + name + " = " + format_number(value) + " must be > 0");
+    require_positive(where, {{"Electrolyte width", electrolyte_width},
+                             {"Electrolyte thickness", electrolyte_thickness},
+                             {"Electrode thickness", electrode_thickness},
+                             {"Defect width", width},
+                             {"Defect aspect ratio", aspect_ratio}});
     require_input(width < electrolyte_width,
                   where + "Defect width = " + format_number(width) +
                     " m must be smaller than Electrolyte width = " + format_number(electrolyte_width) + " m");
@@ -128,10 +127,7 @@ namespace dendra
   template <int dim>
   std::map<types::boundary_id, std::string> InterfacialDefect<dim>::boundary_names() const
   {
-    auto names       = box_boundary_names<dim>();
-    names[bottom_id] = "electrode bottom";
-    names[top_id]    = "electrolyte top";
-    return names;
+    return slab_boundary_names<dim>("electrode bottom", "electrolyte top");
   }
 
   template <int dim>

@@ -4,8 +4,9 @@
 #include <dendra/materials/material_library.h>
 #include <dendra/mesh/layered_host.h>
 
+#include "seeded_uniform.h"
+
 #include <cmath>
-#include <random>
 
 namespace dendra
 {
@@ -59,12 +60,13 @@ namespace dendra
     li_id                   = materials.by_name("Li metal", where + "(Li metal)").id;
     prm.leave_subsection();
 
-    for (const auto &[name, value] : {std::pair<std::string, double>{"Sheet thickness", sheet_thickness},
-                                      {"Interlayer gap", gap},
-                                      {"Width", width},
-                                      {"Electrolyte thickness", electrolyte_thickness},
-                                      {"Site radius", site_radius}})
-      require_input(value > 0, where + name + " = " + format_number(value) + " m must be > 0");
+    require_positive(where,
+                     {{"Sheet thickness", sheet_thickness},
+                      {"Interlayer gap", gap},
+                      {"Width", width},
+                      {"Electrolyte thickness", electrolyte_thickness},
+                      {"Site radius", site_radius}},
+                     "m");
     require_input(lateral_size > 0 && lateral_size <= width, where + "Lateral size = " + format_number(lateral_size) +
                                                                " m must be in (0, Width = " + format_number(width) +
                                                                " m]");
@@ -76,12 +78,9 @@ namespace dendra
   template <int dim>
   void LayeredHost<dim>::place_sites()
   {
-    // mt19937_64's output sequence is fixed by the C++ standard; the scaling
-    // to [0, 1) is ours, so layouts repeat on every platform.
-    std::mt19937_64 random(seed);
-    const auto      uniform = [&random]() { return static_cast<double>(random() >> 11) * 0x1.0p-53; };
-    const double    lower   = (width - lateral_size) / 2 + site_radius;
-    const double    span    = lateral_size - 2 * site_radius;
+    SeededUniform uniform(seed);
+    const double  lower = (width - lateral_size) / 2 + site_radius;
+    const double  span  = lateral_size - 2 * site_radius;
     site_centres.clear();
     for (unsigned int k = 0; k < sheet_count; ++k)
       for (unsigned int i = 0; i < sites_per_sheet; ++i)
@@ -165,10 +164,7 @@ namespace dendra
   template <int dim>
   std::map<types::boundary_id, std::string> LayeredHost<dim>::boundary_names() const
   {
-    auto names       = box_boundary_names<dim>();
-    names[bottom_id] = "collector";
-    names[top_id]    = "reservoir";
-    return names;
+    return slab_boundary_names<dim>("collector", "reservoir");
   }
 
   template <int dim>

@@ -58,6 +58,11 @@ namespace dendra
   /// Formats a number compactly for messages (e.g. "1.5e-06").
   std::string format_number(double value);
 
+  /// InputError "<where><name> = <value>[ <unit>] must be > 0" for the first
+  /// of the named @p values that is not positive.
+  void require_positive(const std::string &where, const std::vector<std::pair<std::string, double>> &values,
+                        const std::string &unit = "");
+
   /// Parses an ordered list 'name: number; name: number; ...' (empty text: none);
   /// InputError naming @p parameter on a malformed entry or number.
   std::vector<std::pair<std::string, double>> parse_named_values(const std::string &text, const std::string &parameter);

@@ -63,10 +63,6 @@ namespace dendra
     double height() const { return base_thickness + electrolyte_thickness; }
     /// Area of the Cu surface exposed to the electrolyte per projected area (-), >= 1.
     double area_ratio() const;
-    /// Boundary id of the Cu bottom (the collector tab).
-    static constexpr dealii::types::boundary_id bottom_id = 2 * (dim - 1);
-    /// Boundary id of the electrolyte top (the reservoir or separator side).
-    static constexpr dealii::types::boundary_id top_id = 2 * dim - 1;
 
   private:
     /// Height above the base and horizontal distance (Euclidean, max-norm) of

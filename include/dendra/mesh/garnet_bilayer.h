@@ -54,10 +54,6 @@ namespace dendra
     double dense_bottom() const { return electrode_thickness + porous_thickness; }
     /// Height of the top of the dense layer (m).
     double dense_top() const { return dense_bottom() + dense_thickness; }
-    /// Boundary id of the Li electrode's free face (bottom).
-    static constexpr dealii::types::boundary_id bottom_id = 2 * (dim - 1);
-    /// Boundary id of the top face.
-    static constexpr dealii::types::boundary_id top_id = 2 * dim - 1;
 
   private:
     /// The pores of one porous layer, sorted into buckets of one pore

@@ -63,6 +63,17 @@ namespace dendra
   void create_slab_mesh(dealii::Triangulation<dim> &triangulation, double x_min, double x_max, double bottom,
                         double top, double cell_size);
 
+  /// Boundary ids of a slab stacked along the last axis: its bottom and top face.
+  template <int dim>
+  constexpr dealii::types::boundary_id slab_bottom_id = 2 * (dim - 1);
+  template <int dim>
+  constexpr dealii::types::boundary_id slab_top_id = 2 * dim - 1;
+
+  /// Box boundary names with the bottom and top face of a slab renamed.
+  template <int dim>
+  std::map<dealii::types::boundary_id, std::string> slab_boundary_names(const std::string &bottom,
+                                                                        const std::string &top);
+
   /// Box-like boundary names: "x min", "x max", "y min", ...
   template <int dim>
   std::map<dealii::types::boundary_id, std::string> box_boundary_names();

@@ -41,9 +41,9 @@ namespace dendra
     /// Defect depth = aspect ratio x width (m).
     double depth() const { return aspect_ratio * width; }
     /// Boundary id of the electrode's free face (bottom).
-    static constexpr dealii::types::boundary_id bottom_id = 2 * (dim - 1);
+    static constexpr dealii::types::boundary_id bottom_id = slab_bottom_id<dim>;
     /// Boundary id of the electrolyte's free face (top).
-    static constexpr dealii::types::boundary_id top_id = 2 * dim - 1;
+    static constexpr dealii::types::boundary_id top_id = slab_top_id<dim>;
 
   private:
     double                     electrolyte_width     = 0; ///< W (m), all horizontal directions

@@ -41,10 +41,6 @@ namespace dendra
     const std::vector<dealii::Point<dim>> &sites() const { return site_centres; }
     /// Height of the top face of the top sheet (m).
     double stack_height() const { return sheet_count * (gap + sheet_thickness); }
-    /// Boundary id of the collector (bottom).
-    static constexpr dealii::types::boundary_id bottom_id = 2 * (dim - 1);
-    /// Boundary id of the electrolyte top.
-    static constexpr dealii::types::boundary_id top_id = 2 * dim - 1;
 
   private:
     /// True if the horizontal coordinates of @p p lie under the sheets.
