@@ -20,8 +20,10 @@ namespace dendra
                       "and duration T (s) of each step.");
     prm.declare_entry("Number of cycles", "1", Patterns::Integer(1), "How often the cycle repeats (-).");
     prm.declare_entry("Working electrode", "", Patterns::Anything(),
-                      "Boundary (id or name) whose current density follows the program (transport runs); "
-                      "empty: no program.");
+                      "Boundary (id or name) whose current density follows the program; empty: no program. "
+                      "Transport runs: an electrode; deposition runs: the collector under the metal, which becomes "
+                      "insulating with a floating potential (electrode_potential, cell_voltage) while the current "
+                      "enters through the one Reservoir.");
     prm.declare_entry("Control", "galvanostatic", Patterns::Selection("galvanostatic|current density"),
                       "galvanostatic: the total current (J times the electrode area) is imposed and the electrode "
                       "potential is an unknown (Butler-Volmer kinetics); current density: J is imposed uniformly.");

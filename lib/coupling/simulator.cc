@@ -2,6 +2,7 @@
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/simulator.h>
 
+#include <deal.II/base/function.h>
 #include <deal.II/base/mpi.h>
 #include <deal.II/dofs/dof_tools.h>
 #include <deal.II/numerics/data_out.h>
@@ -176,8 +177,37 @@ namespace dendra
       }
     if (solve_deposition)
       {
-        deposition_parameters.parse_parameters(prm, boundary_names);
+        deposition_parameters.parse_parameters(prm, boundary_names, &materials);
+        if (deposition_parameters.initial_phase_from_geometry)
+          {
+            const Geometry<dim> &shape          = *geometry;
+            deposition_parameters.initial_phase = std::make_shared<ScalarFunctionFromFunctionObject<dim>>(
+              [&shape](const Point<dim> &p) { return shape.initial_li_indicator(p); });
+          }
         time_stepper.parse_parameters(prm);
+        current_program.parse_parameters(prm);
+        if (current_program.working_electrode().empty())
+          current_program = CurrentProgram(); // no program: nothing to land on
+        else
+          {
+            // The working electrode is the collector under the metal; it
+            // becomes insulating and its potential floats (Chen et al.'s
+            // galvanostatic model), and the program's current enters through
+            // the reservoir, where plating consumes it (Faraday's law).
+            const auto id = parse_boundary_map(current_program.working_electrode() + ": 0",
+                                               "Current program/Working electrode", boundary_names)
+                              .begin()
+                              ->first;
+            require_input(deposition_parameters.reservoir.size() == 1 && deposition_parameters.reservoir[0] != id,
+                          "Current program/Working electrode: deposition runs need exactly one "
+                          "Electrodeposition/Boundary conditions/Reservoir, other than the working electrode, for "
+                          "the program's current to enter through");
+            deposition_parameters.electrode_potential.erase(id);
+            deposition_parameters.current_density.clear();
+            deposition_parameters.current_density[deposition_parameters.reservoir[0]] =
+              std::make_shared<ProgramCurrent<dim>>(current_program, -1.0);
+            working_electrode = id;
+          }
         require_input(mesh_builder.adaptive_cycles == 0,
                       "Mesh refinement/Adaptive refinement cycles: transient runs adapt between time steps; set "
                       "it to 0 and use Mesh refinement/Adaptation interval");
@@ -196,6 +226,9 @@ namespace dendra
       {
         deposition_field = std::make_unique<Electrodeposition<dim>>(tria, deposition_parameters);
         deposition_field->setup_dofs();
+        host_statistics = std::make_unique<HostStatistics<dim>>(*geometry, *deposition_field);
+        if (!host_statistics->active())
+          host_statistics.reset();
         // Adaptive runs start with the initial interface at the finest level.
         while (mesh_builder.adaptation_interval > 0)
           {
@@ -221,29 +254,47 @@ namespace dendra
       {
         // The total current of a galvanostatic working electrode is J times its area.
         if (transport_parameters.total_current.count(working_electrode))
-          {
-            double area = 0;
-            for (const auto &cell : tria.active_cell_iterators())
-              if (cell->is_locally_owned())
-                for (const unsigned int f : cell->face_indices())
-                  if (cell->at_boundary(f) && cell->face(f)->boundary_id() == working_electrode)
-                    area += cell->face(f)->measure();
-            static_cast<ProgramCurrent<dim> &>(*transport_parameters.total_current[working_electrode]).area =
-              Utilities::MPI::sum(area, communicator);
-          }
+          static_cast<ProgramCurrent<dim> &>(*transport_parameters.total_current[working_electrode]).area =
+            boundary_area(working_electrode);
         transport_field = std::make_unique<Transport<dim>>(tria, transport_parameters);
         transport_field->setup_dofs();
       }
+    if (working_electrode != numbers::invalid_boundary_id && deposition_field)
+      {
+        // The program's current density is the working electrode's: scale it
+        // by the area ratio of working electrode and reservoir.
+        auto &current = static_cast<ProgramCurrent<dim> &>(
+          *deposition_parameters.current_density.at(deposition_parameters.reservoir[0]));
+        current.area = -boundary_area(working_electrode) / boundary_area(deposition_parameters.reservoir[0]);
+      }
+    if (host_statistics)
+      host_statistics->update_mesh();
     if (mechanically_coupled())
       {
         // Each field reads the other's state through these; solve_mechanics() refreshes the stress.
+        std::set<types::material_id> hosts;
+        for (const auto &[id, host] : deposition_parameters.hosts)
+          hosts.insert(id);
         elasticity_field->set_plated_li({&deposition_field->dof_handler(), &deposition_field->solution(), 0,
                                          elasticity_parameters.stress_free_phase
                                            ? elasticity_parameters.stress_free_phase
-                                           : deposition_parameters.initial_phase});
+                                           : deposition_parameters.initial_phase,
+                                         hosts});
         deposition_field->set_stress_field(&elasticity_field->stress_dof_handler(), &elasticity_field->stress_fields());
       }
     update_deposit_indicator();
+  }
+
+  template <int dim>
+  double Simulator<dim>::boundary_area(const types::boundary_id id) const
+  {
+    double area = 0;
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned())
+        for (const unsigned int f : cell->face_indices())
+          if (cell->at_boundary(f) && cell->face(f)->boundary_id() == id)
+            area += cell->face(f)->measure();
+    return Utilities::MPI::sum(area, communicator);
   }
 
   template <int dim>
@@ -404,6 +455,8 @@ namespace dendra
     for (Field<dim> *field : active_fields())
       field->finish_transfer();
     update_deposit_indicator();
+    if (host_statistics)
+      host_statistics->update_mesh();
   }
 
   template <int dim>
@@ -761,6 +814,17 @@ namespace dendra
     for (const auto &[id, current] : deposition_field->boundary_currents(boundaries))
       s.add_value("current_" + (boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id)),
                   dim == 2 ? "A/m" : "A", current);
+    if (working_electrode != numbers::invalid_boundary_id)
+      {
+        // The floating collector (metal) against the reservoir: the cell's overpotential.
+        const double metal = deposition_field->boundary_potential(working_electrode);
+        s.add_value("applied_current_density", "A/m^2", current_program.current_density_before(time));
+        s.add_value("electrode_potential", "V", metal);
+        s.add_value("cell_voltage", "V",
+                    metal - deposition_field->boundary_potential(deposition_parameters.reservoir[0]));
+      }
+    if (host_statistics)
+      host_statistics->add_columns(s, dt);
     if (mechanically_coupled())
       {
         s.add_value("coupling_iterations", "", last_coupling_iterations);

@@ -267,7 +267,12 @@ namespace dendra
 
     void add_plated_li(const typename DoFHandler<dim>::active_cell_iterator &cell)
     {
-      const auto &plated     = owner.plated_li;
+      const auto &plated = owner.plated_li;
+      if (plated.hosts.count(cell->material_id())) // the host holds xi = 1 but stays itself
+        {
+          std::fill(inputs.li_fraction.begin(), inputs.li_fraction.end(), 0.0);
+          return;
+        }
       const auto &p          = owner.parameters;
       const auto  phase_cell = same_cell(cell, plated.dofs);
       phase_fe_values->reinit(phase_cell);

@@ -2,6 +2,7 @@
 #include <dendra/fields/elasticity.h>
 #include <dendra/fields/electrodeposition.h>
 #include <dendra/kinetics/electrode_kinetics.h>
+#include <dendra/materials/material_library.h>
 #include <dendra/materials/phase_interpolation.h>
 
 #include <deal.II/base/quadrature_lib.h>
@@ -146,6 +147,13 @@ namespace dendra
     prm.declare_entry("Noise seed", "1", Patterns::Integer(0),
                       "Seed of the noise (-): the noise depends only on the seed and the position, so a run sees "
                       "the same noise on any mesh and any number of ranks.");
+    prm.declare_entry("Host materials", "", Patterns::Anything(),
+                      "Comma-separated electronically conducting host materials (e.g. 'Cu, rGO'): their cells hold "
+                      "xi = 1, so Li plates on their surfaces, and conduct with the material's Electronic "
+                      "conductivity; within one Interface thickness of a host surface the reaction constant is "
+                      "scaled by the material's Exchange current factor and the equilibrium potential lowered by "
+                      "its Nucleation overpotential, so plating there needs that much more cathodic overpotential "
+                      "(subsection Materials). Empty: no host.");
     prm.declare_entry("Stress coupling", "hydrostatic", Patterns::Selection("hydrostatic|monroe-newman"),
                       "Mechanical term of the overpotential when elasticity is solved too: hydrostatic "
                       "eta_mech = -Omega_Li sigma_h / F; monroe-newman: normal-stress form (README, Deposition runs).");
@@ -153,7 +161,8 @@ namespace dendra
                       "Partial molar volume of Li+ in the electrolyte V_Li+ (m^3/mol), monroe-newman coupling only.");
     prm.declare_entry("Initial phase", "0", Patterns::Anything(),
                       "xi_0(x, y[, z]) (-): 1 in Li metal, 0 in the electrolyte, a smooth profile between, e.g. "
-                      "0.5 * (1 - tanh((y - 5e-6) / 1.5e-6)).");
+                      "0.5 * (1 - tanh((y - 5e-6) / 1.5e-6)); 'geometry': the geometry's initial Li (the Li "
+                      "fill of a host, the infiltrated pores, ...).");
     prm.enter_subsection("Boundary conditions");
     prm.declare_entry("Electrode potential", "", Patterns::Anything(),
                       "Current collectors under the metal 'b: V(x, y, z, t); ...' (V): phi = V and xi = 1 there.");
@@ -193,7 +202,8 @@ namespace dendra
   }
 
   template <int dim>
-  void Electrodeposition<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names)
+  void Electrodeposition<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names,
+                                                            const MaterialLibrary *materials)
   {
     prm.enter_subsection("Electrodeposition");
     degree                   = prm.get_integer("Polynomial degree");
@@ -219,8 +229,21 @@ namespace dendra
     noise_seed               = prm.get_integer("Noise seed");
     stress_coupling =
       prm.get("Stress coupling") == "hydrostatic" ? StressCoupling::hydrostatic : StressCoupling::monroe_newman;
-    electrolyte_li_volume = prm.get_double("Electrolyte Li+ molar volume");
-    initial_phase         = parse_function<dim>({prm.get("Initial phase")}, "Electrodeposition/Initial phase");
+    electrolyte_li_volume       = prm.get_double("Electrolyte Li+ molar volume");
+    initial_phase_from_geometry = Utilities::trim(prm.get("Initial phase")) == "geometry";
+    initial_phase               = initial_phase_from_geometry
+                                    ? nullptr
+                                    : parse_function<dim>({prm.get("Initial phase")}, "Electrodeposition/Initial phase");
+    hosts.clear();
+    for (const auto &name : split_top_level(prm.get("Host materials"), ','))
+      if (!name.empty())
+        {
+          require_input(materials != nullptr, "Electrodeposition/Host materials: no material library to look "
+                                              "up '" +
+                                                name + "' in");
+          const Material &m = materials->by_name(name, "Electrodeposition/Host materials");
+          hosts[m.id]       = {m.electronic_conductivity, m.exchange_current_factor, m.nucleation_overpotential};
+        }
     prm.enter_subsection("Boundary conditions");
     const std::string where = "Electrodeposition/Boundary conditions/";
     electrode_potential =
@@ -333,6 +356,13 @@ namespace dendra
     require_input(dim == 2 || parameters.anisotropy_strength == 0 || parameters.anisotropy_mode == 4,
                   where + "Anisotropy mode = " + format_number(parameters.anisotropy_mode) +
                     ": 3D supports the cubic anisotropy (mode 4) only");
+    for (const auto &[id, host] : parameters.hosts)
+      {
+        const std::string what = where + "Host materials: material id " + std::to_string(id) + " ";
+        require_input(host.conductivity > 0, what + "needs an Electronic conductivity > 0 S/m");
+        require_input(host.exchange_current_factor > 0, what + "needs an Exchange current factor > 0");
+        require_input(host.nucleation_overpotential >= 0, what + "needs a Nucleation overpotential >= 0 V");
+      }
     require_input(!parameters.electrode_potential.empty() || !parameters.reservoir.empty(),
                   where + "Boundary conditions: name an Electrode potential or a Reservoir; otherwise phi is "
                           "undetermined");
@@ -366,6 +396,60 @@ namespace dendra
         VectorTools::interpolate_boundary_values(
           mapping, dofs, id, Functions::ConstantFunction<dim>(std::vector<double>{0, 1, 0}), c, mask);
       }
+    add_host_constraints(c);
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::add_host_constraints(AffineConstraints<double> &c) const
+  {
+    if (parameters.hosts.empty())
+      return;
+    // Every xi DoF of a host cell, including those on its surface: there the
+    // host acts as Li metal that is always present, as at a current collector.
+    std::vector<types::global_dof_index> indices(fe->n_dofs_per_cell());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if ((cell->is_locally_owned() || cell->is_ghost()) && is_host_cell(cell))
+        {
+          cell->get_dof_indices(indices);
+          for (unsigned int i = 0; i < indices.size(); ++i)
+            if (fe->system_to_component_index(i).first == 0 && !c.is_constrained(indices[i]))
+              {
+                c.add_line(indices[i]);
+                c.set_inhomogeneity(indices[i], 1.0);
+              }
+        }
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::compute_surface_weights()
+  {
+    std::set<types::material_id> host_ids;
+    for (const auto &[id, host] : parameters.hosts)
+      host_ids.insert(id);
+    surface = HostSurface<dim>(triangulation, host_ids);
+    surface_weight.assign(triangulation.n_active_cells(), {});
+    surface_material.assign(triangulation.n_active_cells(), numbers::invalid_material_id);
+    if (surface.empty())
+      return;
+    // Weight 1 - d / delta: the host's kinetics act on the diffuse interface
+    // while it touches the surface, Li-on-Li kinetics once the deposit is
+    // thicker than the interface.
+    const double      delta = parameters.interface_thickness;
+    const QGauss<dim> quadrature(fe->degree + 1);
+    FEValues<dim>     fe_values(mapping, *fe, quadrature, update_quadrature_points);
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && !is_host_cell(cell))
+        {
+          const auto nearest = surface.nearest(cell->center());
+          if (cell->center().distance(surface.point(nearest)) > delta + cell->diameter())
+            continue;
+          fe_values.reinit(cell);
+          std::vector<double> weight(quadrature.size());
+          for (unsigned int q = 0; q < quadrature.size(); ++q)
+            weight[q] = std::max(0.0, 1 - surface.distance(fe_values.quadrature_point(q)) / delta);
+          surface_weight[cell->active_cell_index()]   = std::move(weight);
+          surface_material[cell->active_cell_index()] = surface.material(nearest);
+        }
   }
 
   namespace
@@ -375,21 +459,21 @@ namespace dendra
     class InitialState : public Function<dim>
     {
     public:
-      InitialState(const Function<dim> *phase, const double metal_psi)
+      InitialState(std::function<double(const Point<dim> &)> phase, const double metal_psi)
         : Function<dim>(3)
-        , phase(phase)
+        , phase(std::move(phase))
         , metal_psi(metal_psi)
       {}
       double value(const Point<dim> &x, const unsigned int component) const override
       {
-        const double xi = phase ? std::clamp(phase->value(x), 0.0, 1.0) : 0.0;
+        const double xi = std::clamp(phase(x), 0.0, 1.0);
         const double h  = phase_interpolation(xi);
         return component == 0 ? xi : component == 1 ? 1 - h : metal_psi * h;
       }
 
     private:
-      const Function<dim> *phase;
-      double               metal_psi;
+      std::function<double(const Point<dim> &)> phase;
+      double                                    metal_psi;
     };
   } // namespace
 
@@ -398,6 +482,7 @@ namespace dendra
   {
     Field<dim>::setup_dofs();
     this->make_zero_constraints(zero_constraints);
+    compute_surface_weights();
     component_dofs.clear();
     for (unsigned int c = 0; c < 3; ++c)
       component_dofs.push_back(DoFTools::extract_dofs(dofs, fe->component_mask(FEValuesExtractors::Scalar(c))));
@@ -416,7 +501,32 @@ namespace dendra
         metal_psi = potential.value(Point<dim>()) / thermal_voltage();
       }
     LA::MPI::Vector initial(locally_owned, communicator);
-    VectorTools::interpolate(mapping, dofs, InitialState<dim>(parameters.initial_phase.get(), metal_psi), initial);
+    // Host surfaces start wetted by the equilibrium profile of a Li film half
+    // an interface thickness thick: a bare surface (xi jumping from 1 to 0
+    // within one cell) relaxes in the first steps with xi_t far beyond what
+    // the current allows, which the Li+ balance answers with c < 0.
+    const double delta = parameters.interface_thickness;
+    const auto   phase = [&](const Point<dim> &x) {
+      double xi = parameters.initial_phase ? parameters.initial_phase->value(x) : 0.0;
+      if (!surface.empty())
+        xi = std::max(xi, 0.5 * (1 - std::tanh(3 * (surface.distance(x) - delta / 2) / delta)));
+      return xi;
+    };
+    VectorTools::interpolate(mapping, dofs, InitialState<dim>(phase, metal_psi), initial);
+    // Hosts start as metal at the electrode potential: xi = 1, u = 0, psi = psi_V.
+    std::vector<types::global_dof_index> indices(fe->n_dofs_per_cell());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if ((cell->is_locally_owned() || cell->is_ghost()) && is_host_cell(cell))
+        {
+          cell->get_dof_indices(indices);
+          for (unsigned int i = 0; i < indices.size(); ++i)
+            if (locally_owned.is_element(indices[i]))
+              {
+                const unsigned int c = fe->system_to_component_index(i).first;
+                initial(indices[i])  = (c == 0 ? 1.0 : c == 1 ? 0.0 : metal_psi);
+              }
+        }
+    initial.compress(VectorOperation::insert);
     constraints.distribute(initial);
     locally_relevant_solution = initial;
     history.reset(initial, locally_owned, locally_relevant, communicator);
@@ -453,13 +563,35 @@ namespace dendra
           shape_grad[i] = fe_values.shape_grad(i, q);
         }
     }
-    std::vector<Vector<double>>              values, history;
-    std::vector<double>                      mechanical; ///< F eta_mech / (R T) (-)
+    std::vector<Vector<double>> values, history;
+    std::vector<double>         mechanical;                  ///< F eta_mech / (R T) (-)
+    double                      host_conductivity = -1;      ///< sigma_e of a host cell (S/m); < 0: not a host cell
+    const std::vector<double>  *surface_weight    = nullptr; ///< host surface weight per point (-); null: none
+    double                      reaction_factor   = 1;       ///< exchange current factor of the nearby host surface (-)
+    double                      nucleation_psi    = 0;       ///< its nucleation overpotential F eta_n / (R T) (-)
     std::vector<std::vector<Tensor<1, dim>>> gradients;
     std::vector<unsigned int>                component;
     std::vector<double>                      shape;
     std::vector<Tensor<1, dim>>              shape_grad;
   };
+
+  template <int dim>
+  void Electrodeposition<dim>::set_host_data(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                             Scratch                                              &scratch) const
+  {
+    const auto host           = parameters.hosts.find(cell->material_id());
+    scratch.host_conductivity = host != parameters.hosts.end() ? host->second.conductivity : -1.0;
+    const auto index          = cell->active_cell_index();
+    scratch.surface_weight    = surface_weight[index].empty() ? nullptr : &surface_weight[index];
+    scratch.reaction_factor   = 1;
+    scratch.nucleation_psi    = 0;
+    if (scratch.surface_weight)
+      {
+        const auto &surface_host = parameters.hosts.at(surface_material[index]);
+        scratch.reaction_factor  = surface_host.exchange_current_factor;
+        scratch.nucleation_psi   = surface_host.nucleation_overpotential / thermal_voltage();
+      }
+  }
 
   template <int dim>
   void Electrodeposition<dim>::cell_terms(const FEValues<dim> &fe_values, Scratch &s, const bool with_jacobian,
@@ -483,12 +615,17 @@ namespace dendra
         const double xi_t = (bdf.a[0] * xi + s.history[q](0)) / history.step_size();
         const double u_t  = (bdf.a[0] * u + s.history[q](1)) / history.step_size();
         const double h = phase_interpolation(xi), dh = phase_interpolation_d(xi);
-        const double D     = p.metal_diffusivity * h + p.electrolyte_diffusivity * (1 - h);
-        const double dD    = (p.metal_diffusivity - p.electrolyte_diffusivity) * dh;
-        const double Dpsi  = psi_scale * (p.metal_conductivity * h + p.electrolyte_conductivity * (1 - h));
-        const double dDpsi = psi_scale * (p.metal_conductivity - p.electrolyte_conductivity) * dh;
+        const double D    = p.metal_diffusivity * h + p.electrolyte_diffusivity * (1 - h);
+        const double dD   = (p.metal_diffusivity - p.electrolyte_diffusivity) * dh;
+        const bool   host = s.host_conductivity >= 0; // xi = 1 there: no reaction, its own conductivity
+        const double Dpsi =
+          psi_scale * (host ? s.host_conductivity : p.metal_conductivity * h + p.electrolyte_conductivity * (1 - h));
+        const double dDpsi = host ? 0.0 : psi_scale * (p.metal_conductivity - p.electrolyte_conductivity) * dh;
+        // Next to a host surface: its exchange current and nucleation overpotential.
+        const double w     = s.surface_weight ? (*s.surface_weight)[q] : 0.0;
+        const double L_eta = p.reaction_constant * (1 + (s.reaction_factor - 1) * w);
         const double dg = 2 * W * xi * (1 - xi) * (1 - 2 * xi), d2g = 2 * W * (1 - 6 * xi + 6 * xi * xi);
-        const double eta = psi - psi_eq + s.mechanical[q];
+        const double eta = psi - psi_eq + s.nucleation_psi * w + s.mechanical[q];
         const double Ea = std::exp((1 - alpha) * n * eta), Ec = std::exp(-alpha * n * eta);
         const double bv      = Ea - u * Ec; // Butler-Volmer bracket (-)
         const auto   q_xi    = gradient_energy.flux(grad_xi);
@@ -498,7 +635,7 @@ namespace dendra
                                                                                        p.noise_length, p.noise_seed)
                                                    : 0.0;
         const double noise = zeta * 16 * xi * xi * (1 - xi) * (1 - xi);
-        const double phase_source  = p.interface_mobility * dg + p.reaction_constant * dh * bv - noise;
+        const double phase_source  = p.interface_mobility * dg + L_eta * dh * bv - noise;
         const double dx            = fe_values.JxW(q);
         const Tensor<2, dim> dq_xi = with_jacobian ? gradient_energy.flux_derivative(grad_xi) : Tensor<2, dim>();
         s.read_shapes(fe_values, q);
@@ -527,17 +664,16 @@ namespace dendra
                 switch (s.component[i] * 3 + s.component[j])
                   {
                   case 0: // phase field row, d / d xi
-                    entry =
-                      (a0_dt + p.interface_mobility * d2g + p.reaction_constant * phase_interpolation_dd(xi) * bv -
-                       zeta * 32 * xi * (1 - xi) * (1 - 2 * xi)) *
-                        phi * v +
-                      p.interface_mobility * (dq_xi * grad_phi) * grad_v;
+                    entry = (a0_dt + p.interface_mobility * d2g + L_eta * phase_interpolation_dd(xi) * bv -
+                             zeta * 32 * xi * (1 - xi) * (1 - 2 * xi)) *
+                              phi * v +
+                            p.interface_mobility * (dq_xi * grad_phi) * grad_v;
                     break;
                   case 1: // d / du
-                    entry = -p.reaction_constant * dh * Ec * phi * v;
+                    entry = -L_eta * dh * Ec * phi * v;
                     break;
                   case 2: // d / dpsi
-                    entry = p.reaction_constant * dh * ((1 - alpha) * n * Ea + alpha * n * u * Ec) * phi * v;
+                    entry = L_eta * dh * ((1 - alpha) * n * Ea + alpha * n * u * Ec) * phi * v;
                     break;
                   case 3: // Li+ row, d / d xi
                     entry = consumption * a0_dt * phi * v + dD * phi * (li_flux * grad_v);
@@ -646,6 +782,7 @@ namespace dendra
           cell_rhs    = 0;
           fe_values.reinit(cell);
           scratch.read(fe_values, state, history.history_term());
+          set_host_data(cell, scratch);
           if (stress_values)
             {
               stress_values->reinit(typename DoFHandler<dim>::active_cell_iterator(&triangulation, cell->level(),
@@ -818,19 +955,56 @@ namespace dendra
   template <int dim>
   double Electrodeposition<dim>::li_volume() const
   {
-    const QGauss<dim>   quadrature(fe->degree + 1);
-    FEValues<dim>       fe_values(mapping, *fe, quadrature, update_values | update_JxW_values);
-    std::vector<double> xi(quadrature.size());
-    double              volume = 0;
+    return li_volumes([](const Point<dim> &) { return 0u; }, 1)[0];
+  }
+
+  template <int dim>
+  std::vector<double>
+  Electrodeposition<dim>::li_volumes(const std::function<unsigned int(const Point<dim> &)> &classify,
+                                     const unsigned int                                     n_classes) const
+  {
+    const QGauss<dim> quadrature(fe->degree + 1);
+    FEValues<dim>     fe_values(mapping, *fe, quadrature, update_values | update_quadrature_points | update_JxW_values);
+    std::vector<double> xi(quadrature.size()), volumes(n_classes, 0.0);
     for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned())
+      if (cell->is_locally_owned() && !is_host_cell(cell)) // a host's xi = 1 is not Li
         {
           fe_values.reinit(cell);
           fe_values[FEValuesExtractors::Scalar(0)].get_function_values(locally_relevant_solution, xi);
           for (unsigned int q = 0; q < quadrature.size(); ++q)
-            volume += xi[q] * fe_values.JxW(q);
+            {
+              const unsigned int k = classify(fe_values.quadrature_point(q));
+              AssertIndexRange(k, n_classes);
+              volumes[k] += xi[q] * fe_values.JxW(q);
+            }
         }
-    return Utilities::MPI::sum(volume, communicator);
+    std::vector<double> total(n_classes);
+    Utilities::MPI::sum(ArrayView<const double>(volumes), communicator, ArrayView<double>(total));
+    return total;
+  }
+
+  template <int dim>
+  double Electrodeposition<dim>::boundary_potential(const types::boundary_id id) const
+  {
+    const QGauss<dim - 1> quadrature(fe->degree + 1);
+    FEFaceValues<dim>     face_values(mapping, *fe, quadrature, update_values | update_JxW_values);
+    std::vector<double>   psi(quadrature.size());
+    double                integral = 0, area = 0;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        for (const unsigned int f : cell->face_indices())
+          if (cell->at_boundary(f) && cell->face(f)->boundary_id() == id)
+            {
+              face_values.reinit(cell, f);
+              face_values[FEValuesExtractors::Scalar(2)].get_function_values(locally_relevant_solution, psi);
+              for (unsigned int q = 0; q < quadrature.size(); ++q)
+                {
+                  integral += psi[q] * face_values.JxW(q);
+                  area += face_values.JxW(q);
+                }
+            }
+    area = Utilities::MPI::sum(area, communicator);
+    return area > 0 ? thermal_voltage() * Utilities::MPI::sum(integral, communicator) / area : 0.0;
   }
 
   template <int dim>

@@ -33,12 +33,18 @@ namespace dendra
     const std::vector<Material> &default_materials()
     {
       static const std::vector<Material> defaults = {
-        {"Li metal", 1, 4.9e9, 0.42, 1.1e7, 0.0},      {"Cu", 2, 120e9, 0.34, 5.96e7, 0.0},
-        {"LLZO", 3, 150e9, 0.257, 1e-6, 0.05},         {"rGO", 4, 30e9, 0.2, 1e4, 0.0},
-        {"Liquid electrolyte", 5, 0.0, 0.0, 0.0, 1.0}, {"Polymer electrolyte", 6, 2.7e6, 0.33, 0.0, 1e-2},
+        // Li nucleates on bare Cu at about 30 mV (lithiophobic), on
+        // lithiophilic (sparked) rGO at almost none.
+        {"Li metal", 1, 4.9e9, 0.42, 1.1e7, 0.0},
+        {"Cu", 2, 120e9, 0.34, 5.96e7, 0.0, 1.0, 0.03},
+        {"LLZO", 3, 150e9, 0.257, 1e-6, 0.05},
+        {"rGO", 4, 30e9, 0.2, 1e4, 0.0, 1.0, 0.0},
+        {"Liquid electrolyte", 5, 0.0, 0.0, 0.0, 1.0},
+        {"Polymer electrolyte", 6, 2.7e6, 0.33, 0.0, 1e-2},
         // The skeleton of porous LLZO: LLZO's bulk values, its own id so that
         // hosts can tell the porous layer from the dense one.
-        {"Porous LLZO", 7, 150e9, 0.257, 1e-6, 0.05}, {"Void", 8, 0.0, 0.0, 0.0, 0.0},
+        {"Porous LLZO", 7, 150e9, 0.257, 1e-6, 0.05},
+        {"Void", 8, 0.0, 0.0, 0.0, 0.0},
       };
       return defaults;
     }
@@ -68,6 +74,12 @@ namespace dendra
                           "Electronic conductivity sigma_e (S/m), >= 0.");
         prm.declare_entry("Ionic conductivity", format_number(m.ionic_conductivity), Patterns::Double(),
                           "Ionic conductivity sigma_ion (S/m), >= 0.");
+        prm.declare_entry("Exchange current factor", format_number(m.exchange_current_factor), Patterns::Double(),
+                          "Exchange current of Li plating on this surface relative to Li on Li (-), > 0: "
+                          "scales Electrodeposition/Reaction constant next to a host surface.");
+        prm.declare_entry("Nucleation overpotential", format_number(m.nucleation_overpotential), Patterns::Double(),
+                          "Extra overpotential Li needs to plate on this surface (V), >= 0: lithiophobic "
+                          "surfaces need tens of mV, lithiophilic ones ~0 (host surfaces of deposition runs).");
         prm.leave_subsection();
       }
     prm.leave_subsection();
@@ -81,12 +93,14 @@ namespace dendra
       {
         prm.enter_subsection(defaults.name);
         Material m;
-        m.name                    = defaults.name;
-        m.id                      = prm.get_integer("Material id");
-        m.young_modulus           = prm.get_double("Young's modulus");
-        m.poisson_ratio           = prm.get_double("Poisson's ratio");
-        m.electronic_conductivity = prm.get_double("Electronic conductivity");
-        m.ionic_conductivity      = prm.get_double("Ionic conductivity");
+        m.name                     = defaults.name;
+        m.id                       = prm.get_integer("Material id");
+        m.young_modulus            = prm.get_double("Young's modulus");
+        m.poisson_ratio            = prm.get_double("Poisson's ratio");
+        m.electronic_conductivity  = prm.get_double("Electronic conductivity");
+        m.ionic_conductivity       = prm.get_double("Ionic conductivity");
+        m.exchange_current_factor  = prm.get_double("Exchange current factor");
+        m.nucleation_overpotential = prm.get_double("Nucleation overpotential");
         prm.leave_subsection();
         const std::string where = "Materials/" + m.name + "/";
         require_input(m.young_modulus >= 0, where + "Young's modulus = " + format_number(m.young_modulus) +
@@ -100,6 +114,11 @@ namespace dendra
                         " S/m is negative; it must be >= 0");
         require_input(m.ionic_conductivity >= 0, where + "Ionic conductivity = " + format_number(m.ionic_conductivity) +
                                                    " S/m is negative; it must be >= 0");
+        require_input(m.exchange_current_factor > 0,
+                      where + "Exchange current factor = " + format_number(m.exchange_current_factor) + " must be > 0");
+        require_input(m.nucleation_overpotential >= 0,
+                      where + "Nucleation overpotential = " + format_number(m.nucleation_overpotential) +
+                        " V is negative; it must be >= 0");
         require_input(materials.count(m.id) == 0, where + "Material id = " + std::to_string(m.id) +
                                                     " is already used by " +
                                                     (materials.count(m.id) ? materials.at(m.id).name : ""));

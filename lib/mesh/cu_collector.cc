@@ -32,6 +32,10 @@ namespace dendra
                       "Height of cones, cylinders and pyramids above the base (m), > 0.");
     prm.declare_entry("Feature radius", "2e-6", Patterns::Double(),
                       "Base radius of cones and cylinders, half the base edge of pyramids (m), in (0, pitch / 2].");
+    prm.declare_entry("Tip radius", "0", Patterns::Double(),
+                      "Cones and pyramids: radius (half edge) of their flat top (m), in [0, Feature radius): 0 "
+                      "is a sharp apex, larger values blunter frustums (tip sharpness). Keep it at least two "
+                      "interface cells for plating runs: a one-cell spike focuses the current onto one cell.");
     prm.declare_entry("Channel diameter", "3e-6", Patterns::Double(),
                       "Diameter (2D: width) of the microchannels (m), in (0, pitch).");
     prm.declare_entry("Channel depth", "3e-6", Patterns::Double(),
@@ -53,6 +57,7 @@ namespace dendra
     feature_count           = prm.get_integer("Feature count");
     feature_height          = prm.get_double("Feature height");
     feature_radius          = prm.get_double("Feature radius");
+    tip_radius              = prm.get_double("Tip radius");
     channel_diameter        = prm.get_double("Channel diameter");
     channel_depth           = prm.get_double("Channel depth");
     electrolyte_name        = prm.get("Electrolyte material");
@@ -78,6 +83,9 @@ namespace dendra
         require_input(feature_radius > 0 && feature_radius <= pitch / 2,
                       where + "Feature radius = " + format_number(feature_radius) +
                         " m must be in (0, Pitch / 2 = " + format_number(pitch / 2) + " m]");
+        require_input(tip_radius >= 0 && tip_radius < feature_radius,
+                      where + "Tip radius = " + format_number(tip_radius) +
+                        " m must be in [0, Feature radius = " + format_number(feature_radius) + " m)");
       }
     if (feature == Feature::channels)
       {
@@ -130,12 +138,12 @@ namespace dendra
       {
       case Feature::flat:
         return s < 0;
-      case Feature::cone:
-        return s < 0 || s < h * (1 - radial / r);
+      case Feature::cone: // a frustum whose radius falls linearly from r to the tip radius
+        return s < 0 || (s < h && radial < r - (r - tip_radius) * s / h);
       case Feature::cylinder:
         return s < 0 || (radial < r && s < h);
       case Feature::pyramid:
-        return s < 0 || s < h * (1 - max_abs / r);
+        return s < 0 || (s < h && max_abs < r - (r - tip_radius) * s / h);
       case Feature::channels:
         return s < 0 && !(radial < channel_diameter / 2 && s > -channel_depth);
       }
@@ -168,7 +176,9 @@ namespace dendra
   double CuCollector<dim>::area_ratio() const
   {
     // Exposed Cu surface of one lattice cell over its projected area.
-    const double r = feature_radius, h = feature_height, slant = std::sqrt(r * r + h * h);
+    // Frustums: top radius rt (0: a sharp apex), slant height along a side.
+    const double r = feature_radius, h = feature_height, rt = tip_radius;
+    const double slant = std::sqrt((r - rt) * (r - rt) + h * h);
     const double cell  = dim == 2 ? pitch : pitch * pitch;
     double       added = 0; // surface gained by the feature
     switch (feature)
@@ -176,19 +186,48 @@ namespace dendra
       case Feature::flat:
         break;
       case Feature::cone:
-        added = dim == 2 ? 2 * slant - 2 * r : numbers::PI * r * slant - numbers::PI * r * r;
+        added = dim == 2 ? 2 * slant + 2 * rt - 2 * r : numbers::PI * ((r + rt) * slant + rt * rt - r * r);
         break;
       case Feature::cylinder:
         added = dim == 2 ? 2 * h : 2 * numbers::PI * r * h;
         break;
       case Feature::pyramid:
-        added = dim == 2 ? 2 * slant - 2 * r : 4 * r * slant - 4 * r * r;
+        added = dim == 2 ? 2 * slant + 2 * rt - 2 * r : 4 * ((r + rt) * slant + rt * rt - r * r);
         break;
       case Feature::channels:
         added = dim == 2 ? 2 * channel_depth : numbers::PI * channel_diameter * channel_depth;
         break;
       }
     return 1 + added / cell;
+  }
+
+  template <int dim>
+  bool CuCollector<dim>::in_host(const Point<dim> &p) const
+  {
+    const double y = p[dim - 1];
+    if (feature == Feature::flat)
+      return false;
+    if (feature == Feature::channels)
+      return y < base_thickness && !in_copper(p);
+    return y >= base_thickness && y < base_thickness + feature_height && !in_copper(p);
+  }
+
+  template <int dim>
+  double CuCollector<dim>::host_height() const
+  {
+    return feature == Feature::flat ? 0.0 : feature == Feature::channels ? channel_depth : feature_height;
+  }
+
+  template <int dim>
+  std::vector<std::string> CuCollector<dim>::host_surface_regions() const
+  {
+    return {"tip", "side", "base", "bottom"};
+  }
+
+  template <int dim>
+  unsigned int CuCollector<dim>::host_surface_region(const Point<dim> &p) const
+  {
+    return static_cast<unsigned int>(surface_region(p));
   }
 
   template <int dim>
@@ -218,7 +257,8 @@ namespace dendra
         "Cu with channels " + format_number(channel_diameter) + " m wide, " + format_number(channel_depth) + " m deep";
     else if (feature != Feature::flat)
       what = "Cu with " + feature_name + "s " + format_number(feature_height) + " m high, radius " +
-             format_number(feature_radius) + " m";
+             format_number(feature_radius) + " m" +
+             (tip_radius > 0 ? ", tip radius " + format_number(tip_radius) + " m" : "");
     return what + ", pitch " + format_number(pitch) + " m (" + std::to_string(feature_count) +
            " per direction, area ratio " + format_number(area_ratio()) + "), base " + format_number(base_thickness) +
            " m, under " + format_number(electrolyte_thickness) + " m of " + electrolyte_name;

@@ -139,6 +139,17 @@ namespace dendra
   }
 
   template <int dim>
+  unsigned int LayeredHost<dim>::host_surface_region(const Point<dim> &p) const
+  {
+    // Points on faces: a tolerance far below any cell size.
+    const double tolerance = 1e-3 * std::min(gap, sheet_thickness);
+    for (unsigned int d = 0; d + 1 < dim; ++d)
+      if (std::abs(p[d] - width / 2) > lateral_size / 2 - tolerance)
+        return 1;
+    return p[dim - 1] > stack_height() - tolerance ? 0 : 2;
+  }
+
+  template <int dim>
   double LayeredHost<dim>::initial_li_indicator(const Point<dim> &p) const
   {
     if (sheet_at(p) >= 0)

@@ -17,7 +17,8 @@ namespace dendra
                       "Uniform refinements of the coarse mesh (-).");
     prm.declare_entry("Interface resolution", "1e-7", Patterns::Double(0),
                       "Cells where materials meet are refined until their edge is at most this long (m); "
-                      "0 switches interface refinement off.");
+                      "0 switches interface refinement off. Adaptive deposition runs refine the diffuse "
+                      "interface to this size too (and at most to Maximum level).");
     prm.declare_entry("Maximum interface refinements", "10", Patterns::Integer(0, 20),
                       "Cap on the rounds of interface refinement (-).");
     prm.declare_entry("Adaptive refinement cycles", "0", Patterns::Integer(0, 20),
@@ -112,6 +113,13 @@ namespace dendra
   }
 
   template <int dim>
+  bool MeshBuilder<dim>::needs_refinement(const typename Triangulation<dim>::active_cell_iterator &cell) const
+  {
+    return cell->level() < static_cast<int>(max_level) &&
+           (interface_resolution <= 0 || cell->minimum_vertex_distance() > interface_resolution * (1 + 1e-10));
+  }
+
+  template <int dim>
   void MeshBuilder<dim>::mark_for_adaptation(parallel::distributed::Triangulation<dim> &tria,
                                              const Vector<float> &indicators, const Vector<float> *must_refine) const
   {
@@ -120,7 +128,8 @@ namespace dendra
     for (const auto &cell : tria.active_cell_iterators())
       if (cell->is_locally_owned())
         {
-          if (cell->level() >= static_cast<int>(max_level))
+          // Deposition runs (an interface to follow): nothing finer than the interface resolution.
+          if (must_refine ? !needs_refinement(cell) : cell->level() >= static_cast<int>(max_level))
             cell->clear_refine_flag();
           if (cell->level() <= static_cast<int>(min_level))
             cell->clear_coarsen_flag();
@@ -131,7 +140,7 @@ namespace dendra
           if (must_refine && (*must_refine)(cell->active_cell_index()) > 0)
             {
               cell->clear_coarsen_flag();
-              if (cell->level() < static_cast<int>(max_level))
+              if (needs_refinement(cell))
                 cell->set_refine_flag();
             }
         }
@@ -143,8 +152,7 @@ namespace dendra
   {
     unsigned int flagged = 0;
     for (const auto &cell : tria.active_cell_iterators())
-      if (cell->is_locally_owned() && must_refine(cell->active_cell_index()) > 0 &&
-          cell->level() < static_cast<int>(max_level))
+      if (cell->is_locally_owned() && must_refine(cell->active_cell_index()) > 0 && needs_refinement(cell))
         {
           cell->set_refine_flag();
           ++flagged;

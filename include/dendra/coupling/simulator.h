@@ -10,6 +10,7 @@
 #include <dendra/materials/material_library.h>
 #include <dendra/mesh/geometry.h>
 #include <dendra/mesh/mesh_builder.h>
+#include <dendra/postprocess/host_statistics.h>
 #include <dendra/postprocess/output_writer.h>
 #include <dendra/postprocess/probes.h>
 
@@ -58,11 +59,13 @@ namespace dendra
 
   private:
     void setup_fields();
-    void run_quasi_static();
-    void run_transient();
-    void report_summary();
-    void record_transport(const SolverReport &newton, unsigned int rejected, double dt);
-    void record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
+    /// Area of boundary @p id (m^2, or m in 2D).
+    double boundary_area(dealii::types::boundary_id id) const;
+    void   run_quasi_static();
+    void   run_transient();
+    void   report_summary();
+    void   record_transport(const SolverReport &newton, unsigned int rejected, double dt);
+    void   record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
     /// The stress columns of the elasticity field.
     void add_elasticity_columns();
     /// Deposition and elasticity both solved: plated Li strains the solid, its stress the kinetics.
@@ -102,6 +105,7 @@ namespace dendra
     std::unique_ptr<Transport<dim>>                   transport_field;
     typename Electrodeposition<dim>::Parameters       deposition_parameters;
     std::unique_ptr<Electrodeposition<dim>>           deposition_field;
+    std::unique_ptr<HostStatistics<dim>>              host_statistics; ///< deposition in a host geometry
     TimeStepController                                time_stepper;
     CurrentProgram                                    current_program;
     std::map<dealii::types::boundary_id, std::string> boundary_label;                    ///< column names of boundaries

@@ -107,6 +107,7 @@ namespace dendra
       const LA::MPI::Vector                 *state     = nullptr; ///< its solution, with ghost values
       unsigned int                           component = 0;       ///< the component that holds xi
       std::shared_ptr<dealii::Function<dim>> reference;           ///< stress-free Li xi_ref(x) (-); null = none
+      std::set<dealii::types::material_id>   hosts;               ///< conducting hosts: xi = 1 there, but no Li (-)
     };
 
     /// Couples the field to plated Li (see PlatedLi); the vectors must stay alive.

@@ -4,6 +4,7 @@
 #include <dendra/coupling/bdf_history.h>
 #include <dendra/coupling/newton.h>
 #include <dendra/fields/transient_field.h>
+#include <dendra/mesh/host_surface.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
@@ -13,6 +14,7 @@
 #include <deal.II/lac/full_matrix.h>
 #include <deal.II/numerics/data_postprocessor.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -20,6 +22,8 @@
 
 namespace dendra
 {
+  class MaterialLibrary;
+
   /// Gradient energy (kappa(n) / 2) |grad xi|^2 of the phase field with an
   /// anisotropic coefficient kappa(n) = kappa0 [1 + delta a(n)] of the
   /// interface normal n = grad xi / |grad xi|: a = cos(omega (theta - theta0))
@@ -68,6 +72,17 @@ namespace dendra
       monroe_newman
     };
 
+    /// An electronically conducting host material (Cu, rGO): its cells hold
+    /// xi = 1, so Li plates on its surface with the phase-field kinetics, and
+    /// conduct electrons; within one interface thickness of its surface the
+    /// kinetics take its exchange current and nucleation overpotential.
+    struct HostMaterial
+    {
+      double conductivity             = 0; ///< electronic conductivity sigma_e (S/m), > 0
+      double exchange_current_factor  = 1; ///< L_eta on its surface relative to Li on Li (-), > 0
+      double nucleation_overpotential = 0; ///< shift of the local equilibrium potential on its surface (V), >= 0
+    };
+
     /// Model data and boundary conditions (subsection "Electrodeposition").
     struct Parameters
     {
@@ -97,6 +112,9 @@ namespace dendra
       unsigned int noise_seed      = 1;    ///< seed of zeta (-): equal seeds give equal runs
       /// Initial phase field xi_0(x) (-); null: no metal.
       std::shared_ptr<dealii::Function<dim>> initial_phase;
+      /// True if Initial phase reads "geometry": the run takes xi_0 from the
+      /// geometry's initial Li (Simulator sets initial_phase).
+      bool initial_phase_from_geometry = false;
       /// Current collectors under the metal: phi = V(t) (V) and xi = 1.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> electrode_potential;
       /// Electrolyte reservoirs: c = c0, xi = 0 and (unless the boundary has a
@@ -104,6 +122,8 @@ namespace dendra
       std::vector<dealii::types::boundary_id> reservoir;
       /// Galvanostatic boundaries: current density i(t) entering the domain (A/m^2).
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> current_density;
+      /// Conducting hosts by cell material id (from Host materials).
+      std::map<dealii::types::material_id, HostMaterial> hosts;
       /// How a stress field (set_stress_field()) enters the overpotential.
       StressCoupling stress_coupling = StressCoupling::hydrostatic;
       /// Partial molar volume of Li+ in the electrolyte, V_Li+ (m^3/mol), of
@@ -120,8 +140,10 @@ namespace dendra
       static void declare_parameters(dealii::ParameterHandler &prm);
       /// Defaults of the iterative solver's GMRES and AMG settings.
       static LinearSolverSettings default_linear_solver();
-      /// Reads subsection "Electrodeposition"; boundaries may be named by @p names.
-      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {});
+      /// Reads subsection "Electrodeposition"; boundaries may be named by
+      /// @p names; Host materials need @p materials.
+      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {},
+                            const MaterialLibrary *materials = nullptr);
       /// Double-well height W = 12 gamma / delta (J/m^3).
       double barrier_height() const { return 12 * interface_energy / interface_thickness; }
       /// Gradient-energy coefficient kappa0 = 3 gamma delta / 2 (J/m).
@@ -157,8 +179,21 @@ namespace dendra
     /// every assembly (so it may change between steps). Null: no stress.
     void set_stress_field(const dealii::DoFHandler<dim> *stress_dofs, const LA::MPI::Vector *stress);
 
-    /// Volume of Li metal, the integral of xi (m^3, or m^2 in 2D).
+    /// Volume of Li metal, the integral of xi outside host cells (m^3, or m^2 in 2D).
     double li_volume() const;
+    /// li_volume() split into @p n_classes parts by @p classify, which maps a
+    /// point (m) to its class in [0, n_classes) (m^3, or m^2 in 2D).
+    std::vector<double> li_volumes(const std::function<unsigned int(const dealii::Point<dim> &)> &classify,
+                                   unsigned int                                                   n_classes) const;
+    /// The surface of the host cells on the current mesh (empty without hosts).
+    const HostSurface<dim> &host_surface() const { return surface; }
+    /// True if @p cell is a host cell.
+    bool is_host_cell(const typename dealii::Triangulation<dim>::active_cell_iterator &cell) const
+    {
+      return parameters.hosts.count(cell->material_id()) > 0;
+    }
+    /// Mean potential phi over boundary @p id (V).
+    double boundary_potential(dealii::types::boundary_id id) const;
     /// Current entering the domain through boundary @p id (A, or A/m in 2D),
     /// from the weak form (consistent with the discrete charge balance).
     double boundary_current(dealii::types::boundary_id id) const;
@@ -187,8 +222,16 @@ namespace dendra
   private:
     struct Scratch;
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
-    /// DoFs, constraints and the linear system, without touching the state.
+    /// DoFs, constraints and the linear system, without touching the state;
+    /// the host surface and its kinetics weights.
     void setup_system();
+    /// The weight 1 - d / delta (d the distance to the host surface) at the
+    /// quadrature points of the cells within one interface thickness of it.
+    void compute_surface_weights();
+    /// Holds xi = 1 in host cells.
+    void add_host_constraints(dealii::AffineConstraints<double> &constraints) const;
+    /// The host data of @p cell (conductivity, surface kinetics) in @p scratch.
+    void set_host_data(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell, Scratch &scratch) const;
     /// Assembles -R (and the Jacobian) at the ghosted @p state into the
     /// system; returns the residual norm.
     double assemble(const LA::MPI::Vector &state, bool with_jacobian);
@@ -240,7 +283,12 @@ namespace dendra
     LA::MPI::Vector                                 residual_weights;     ///< 1 / J_ii of the step's first Jacobian
     bool                                            weights_set = false;
     std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
-    const dealii::DoFHandler<dim>                  *stress_dofs = nullptr;
-    const LA::MPI::Vector                          *stress      = nullptr;
+    HostSurface<dim>                                surface;
+    /// Per active cell: the surface weight at its quadrature points (empty: none).
+    std::vector<std::vector<double>> surface_weight;
+    /// Per active cell: the host material of the surface next to it.
+    std::vector<dealii::types::material_id> surface_material;
+    const dealii::DoFHandler<dim>          *stress_dofs = nullptr;
+    const LA::MPI::Vector                  *stress      = nullptr;
   };
 } // namespace dendra

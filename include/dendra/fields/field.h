@@ -58,6 +58,8 @@ namespace dendra
     double setup_time() const { return last_setup_time; }
     /// Wall-clock seconds of the last assembly.
     double assembly_time() const { return last_assembly_time; }
+    /// The mesh of the field.
+    const dealii::parallel::distributed::Triangulation<dim> &get_triangulation() const { return triangulation; }
 
   protected:
     /// A field with element @p fe on @p triangulation; mapping degree = element degree.

@@ -18,6 +18,12 @@ namespace dendra
     double                     poisson_ratio           = 0; ///< nu (-), in (-1, 0.5)
     double                     electronic_conductivity = 0; ///< sigma_e (S/m)
     double                     ionic_conductivity      = 0; ///< sigma_ion (S/m)
+    /// Exchange current of Li plating on this material's surface relative to
+    /// Li on Li (-): scales the reaction constant L_eta next to a host surface.
+    double exchange_current_factor = 1;
+    /// Extra overpotential Li needs to nucleate on this material's surface
+    /// (V), >= 0: lithiophobic surfaces (Cu) need tens of mV, lithiophilic ones ~0.
+    double nucleation_overpotential = 0;
 
     /// Shear modulus mu = E / (2 (1 + nu)) (Pa).
     double shear_modulus() const;

@@ -63,6 +63,14 @@ namespace dendra
     double height() const { return base_thickness + electrolyte_thickness; }
     /// Area of the Cu surface exposed to the electrolyte per projected area (-), >= 1.
     double area_ratio() const;
+    /// Between the features' tips (cones, pillars, pyramids) or in the channels.
+    bool in_host(const dealii::Point<dim> &p) const override;
+    /// Feature height, channel depth, or 0 (flat) (m).
+    double host_height() const override;
+    /// "tip", "side", "base", "bottom" (SurfaceRegion's order).
+    std::vector<std::string> host_surface_regions() const override;
+    /// surface_region() as an index.
+    unsigned int host_surface_region(const dealii::Point<dim> &p) const override;
 
   private:
     /// Height above the base and horizontal distance (Euclidean, max-norm) of
@@ -77,6 +85,7 @@ namespace dendra
     unsigned int               feature_count         = 1; ///< features per horizontal direction (-)
     double                     feature_height        = 0; ///< cone/cylinder/pyramid height (m)
     double                     feature_radius        = 0; ///< base radius / half width (m)
+    double                     tip_radius            = 0; ///< flat top of cones and pyramids (m); 0: sharp
     double                     channel_diameter      = 0; ///< channels (m)
     double                     channel_depth         = 0; ///< channels, below the base top (m)
     dealii::types::material_id copper_id = 0, electrolyte_id = 0;

@@ -52,6 +52,13 @@ namespace dendra
     double sampled_porosity(unsigned int samples = 64) const;
     /// Height of the interface between the porous and the dense layer (m).
     double dense_bottom() const { return electrode_thickness + porous_thickness; }
+    /// In the Li electrode or the lower porous layer.
+    bool in_host(const dealii::Point<dim> &p) const override
+    {
+      return layer_at(p) == Layer::electrode || layer_at(p) == Layer::porous;
+    }
+    /// Li electrode and porous layer (m): the electrode's thickness while Li stays in the pores.
+    double host_height() const override { return dense_bottom(); }
     /// Height of the top of the dense layer (m).
     double dense_top() const { return dense_bottom() + dense_thickness; }
 

@@ -42,6 +42,22 @@ namespace dendra
     /// an interfacial defect); the plating eigenstrain acts there.
     virtual bool in_initial_deposit(const dealii::Point<dim> &) const { return false; }
 
+    /// True if @p p (m) lies in the host's envelope, the space its framework
+    /// spans: Li plated there counts as inside the host. Default: no host.
+    virtual bool in_host(const dealii::Point<dim> &) const { return false; }
+
+    /// Height of the host's envelope above the current collector (m): the
+    /// electrode's thickness while all Li stays inside. Default: no host (0).
+    virtual double host_height() const { return 0; }
+
+    /// Names of the regions of a conducting host's surface (tips, sides, ...),
+    /// for currents per region; empty: no conducting host.
+    virtual std::vector<std::string> host_surface_regions() const { return {}; }
+
+    /// Index into host_surface_regions() of the region that @p p (m), a point
+    /// of the host's surface, belongs to.
+    virtual unsigned int host_surface_region(const dealii::Point<dim> &) const { return 0; }
+
     /// Names of the boundary ids, for logs and statistics.
     virtual std::map<dealii::types::boundary_id, std::string> boundary_names() const;
 

@@ -36,7 +36,13 @@ namespace dendra
     /// True if @p p lies within a site radius of a lithiophilic site (m).
     bool is_lithiophilic(const dealii::Point<dim> &p) const;
     /// True if @p p lies inside the host: under the top sheet and within its lateral size.
-    bool in_host(const dealii::Point<dim> &p) const;
+    bool in_host(const dealii::Point<dim> &p) const override;
+    /// The stack height (m).
+    double host_height() const override { return stack_height(); }
+    /// "top" (upper face of the top sheet), "edge" (the sheets' ends), "inner" (faces inside the stack).
+    std::vector<std::string> host_surface_regions() const override { return {"top", "edge", "inner"}; }
+    /// The region of a point of a sheet's surface.
+    unsigned int host_surface_region(const dealii::Point<dim> &p) const override;
     /// Centres of the lithiophilic sites on the sheets' upper faces (m).
     const std::vector<dealii::Point<dim>> &sites() const { return site_centres; }
     /// Height of the top face of the top sheet (m).

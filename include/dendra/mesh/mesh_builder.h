@@ -35,14 +35,18 @@ namespace dendra
     /// Flags cells for refinement/coarsening by fixed fractions of @p indicators,
     /// within the level limits, never coarsening across material interfaces;
     /// cells with @p must_refine > 0 (if given) are refined up to the maximum
-    /// level and never coarsened (e.g. a diffuse interface).
+    /// level or the interface resolution and never coarsened (e.g. a diffuse interface).
     void mark_for_adaptation(dealii::parallel::distributed::Triangulation<dim> &tria,
                              const dealii::Vector<float>                       &indicators,
                              const dealii::Vector<float>                       *must_refine = nullptr) const;
-    /// Flags the cells with @p must_refine > 0 below the maximum level for
-    /// refinement (nothing else); returns the number flagged on all ranks.
+    /// Flags the cells with @p must_refine > 0 below the maximum level and
+    /// coarser than the interface resolution for refinement (nothing else);
+    /// returns the number flagged on all ranks.
     unsigned int mark_for_refinement(dealii::parallel::distributed::Triangulation<dim> &tria,
                                      const dealii::Vector<float>                       &must_refine) const;
+
+    /// True if @p cell is below the maximum level and coarser than the interface resolution.
+    bool needs_refinement(const typename dealii::Triangulation<dim>::active_cell_iterator &cell) const;
 
     unsigned int initial_global_refinement = 0;   ///< uniform refinements of the coarse mesh (-)
     double       interface_resolution      = 0;   ///< cell size at material interfaces (m); 0 = off
