@@ -278,7 +278,7 @@ namespace dendra
         elasticity_field->set_plated_li({&deposition_field->dof_handler(), &deposition_field->solution(), 0,
                                          elasticity_parameters.stress_free_phase
                                            ? elasticity_parameters.stress_free_phase
-                                           : deposition_parameters.initial_phase,
+                                           : deposition_field->initial_phase(),
                                          hosts});
         deposition_field->set_stress_field(&elasticity_field->stress_dof_handler(), &elasticity_field->stress_fields());
       }

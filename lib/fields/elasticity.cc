@@ -497,19 +497,32 @@ namespace dendra
   namespace
   {
     /// The global maximum of @p value and the point where a rank found it.
+    /// True if @p a comes before @p b in lexicographic coordinate order.
     template <int dim>
-    std::pair<double, Point<dim>> global_max_with_location(const double value, const Point<dim> &where,
-                                                           MPI_Comm communicator)
+    bool lexicographically_before(const Point<dim> &a, const Point<dim> &b)
     {
-      struct
-      {
-        double value;
-        int    rank;
-      } local{value, static_cast<int>(Utilities::MPI::this_mpi_process(communicator))}, global{};
-      MPI_Allreduce(&local, &global, 1, MPI_DOUBLE_INT, MPI_MAXLOC, communicator);
-      Point<dim> location = where;
-      MPI_Bcast(&location[0], dim, MPI_DOUBLE, global.rank, communicator);
-      return {global.value, location};
+      for (unsigned int d = 0; d < dim; ++d)
+        if (a[d] != b[d])
+          return a[d] < b[d];
+      return false;
+    }
+
+    /// The first point in lexicographic order of @p candidates on all ranks
+    /// (each rank: at most one, @p has_candidate).
+    template <int dim>
+    Point<dim> first_candidate(const bool has_candidate, const Point<dim> &candidate, MPI_Comm communicator)
+    {
+      std::vector<std::pair<bool, Point<dim>>> all =
+        Utilities::MPI::all_gather(communicator, std::make_pair(has_candidate, candidate));
+      Point<dim> first;
+      bool       found = false;
+      for (const auto &[has, p] : all)
+        if (has && (!found || lexicographically_before(p, first)))
+          {
+            first = p;
+            found = true;
+          }
+      return first;
     }
   } // namespace
 
@@ -540,12 +553,33 @@ namespace dendra
                      min_p = std::min(min_p, trace(s) / 3);
                    });
     StressSummary summary;
-    std::tie(summary.max_principal, summary.max_principal_location) =
-      global_max_with_location(max_principal, principal_at, communicator);
-    std::tie(summary.max_von_mises, summary.max_von_mises_location) =
-      global_max_with_location(max_mises, mises_at, communicator);
-    summary.max_hydrostatic = Utilities::MPI::max(max_p, communicator);
-    summary.min_hydrostatic = Utilities::MPI::min(min_p, communicator);
+    summary.max_principal = Utilities::MPI::max(max_principal, communicator);
+    summary.max_von_mises = Utilities::MPI::max(max_mises, communicator);
+    // Where the maxima are: of the points within 1e-6 of a maximum (the
+    // symmetric features of a host tie), the first in coordinate order, so
+    // that the location does not depend on the partition.
+    const auto near = [](const double value, const double max) { return value >= max - 1e-6 * std::abs(max); };
+    bool       principal_found = false, mises_found = false;
+    visit_stresses(QGauss<dim>(fe->degree + 1), [&](const Point<dim> &x, const types::material_id id,
+                                                    const SymmetricTensor<2, 3> &s) {
+      if (!material_ids.empty() && material_ids.count(id) == 0)
+        return;
+      if (near(eigenvalues(s)[0], summary.max_principal) &&
+          (!principal_found || lexicographically_before(x, principal_at)))
+        {
+          principal_at    = x;
+          principal_found = true;
+        }
+      if (near(von_mises(s), summary.max_von_mises) && (!mises_found || lexicographically_before(x, mises_at)))
+        {
+          mises_at    = x;
+          mises_found = true;
+        }
+    });
+    summary.max_principal_location = first_candidate(principal_found, principal_at, communicator);
+    summary.max_von_mises_location = first_candidate(mises_found, mises_at, communicator);
+    summary.max_hydrostatic        = Utilities::MPI::max(max_p, communicator);
+    summary.min_hydrostatic        = Utilities::MPI::min(min_p, communicator);
     return summary;
   }
 

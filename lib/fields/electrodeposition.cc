@@ -501,17 +501,7 @@ namespace dendra
         metal_psi = potential.value(Point<dim>()) / thermal_voltage();
       }
     LA::MPI::Vector initial(locally_owned, communicator);
-    // Host surfaces start wetted by the equilibrium profile of a Li film half
-    // an interface thickness thick: a bare surface (xi jumping from 1 to 0
-    // within one cell) relaxes in the first steps with xi_t far beyond what
-    // the current allows, which the Li+ balance answers with c < 0.
-    const double delta = parameters.interface_thickness;
-    const auto   phase = [&](const Point<dim> &x) {
-      double xi = parameters.initial_phase ? parameters.initial_phase->value(x) : 0.0;
-      if (!surface.empty())
-        xi = std::max(xi, 0.5 * (1 - std::tanh(3 * (surface.distance(x) - delta / 2) / delta)));
-      return xi;
-    };
+    const auto      phase = [this](const Point<dim> &x) { return initial_xi(x); };
     VectorTools::interpolate(mapping, dofs, InitialState<dim>(phase, metal_psi), initial);
     // Hosts start as metal at the electrode potential: xi = 1, u = 0, psi = psi_V.
     std::vector<types::global_dof_index> indices(fe->n_dofs_per_cell());
@@ -531,6 +521,27 @@ namespace dendra
     locally_relevant_solution = initial;
     history.reset(initial, locally_owned, locally_relevant, communicator);
     last_error = {-1.0, 0};
+  }
+
+  template <int dim>
+  double Electrodeposition<dim>::initial_xi(const Point<dim> &x) const
+  {
+    // Host surfaces start wetted by the equilibrium profile of a Li film half
+    // an interface thickness thick: a bare surface (xi jumping from 1 to 0
+    // within one cell) relaxes in the first steps with xi_t far beyond what
+    // the current allows, which the Li+ balance answers with c < 0.
+    const double delta = parameters.interface_thickness;
+    double       xi    = parameters.initial_phase ? parameters.initial_phase->value(x) : 0.0;
+    if (!surface.empty())
+      xi = std::max(xi, 0.5 * (1 - std::tanh(3 * (surface.distance(x) - delta / 2) / delta)));
+    return xi;
+  }
+
+  template <int dim>
+  std::shared_ptr<Function<dim>> Electrodeposition<dim>::initial_phase() const
+  {
+    return std::make_shared<ScalarFunctionFromFunctionObject<dim>>(
+      [this](const Point<dim> &x) { return initial_xi(x); });
   }
 
   /// The state, its BDF history term and the shapes at the quadrature points of one cell.

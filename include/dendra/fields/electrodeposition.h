@@ -179,6 +179,9 @@ namespace dendra
     /// every assembly (so it may change between steps). Null: no stress.
     void set_stress_field(const dealii::DoFHandler<dim> *stress_dofs, const LA::MPI::Vector *stress);
 
+    /// The initial phase field xi_0 (-): Initial phase, and on hosts the film
+    /// that wets them (valid while this field lives).
+    std::shared_ptr<dealii::Function<dim>> initial_phase() const;
     /// Volume of Li metal, the integral of xi outside host cells (m^3, or m^2 in 2D).
     double li_volume() const;
     /// li_volume() split into @p n_classes parts by @p classify, which maps a
@@ -228,6 +231,8 @@ namespace dendra
     /// The weight 1 - d / delta (d the distance to the host surface) at the
     /// quadrature points of the cells within one interface thickness of it.
     void compute_surface_weights();
+    /// xi_0 at @p x (-): Initial phase and the wetting film of the hosts.
+    double initial_xi(const dealii::Point<dim> &x) const;
     /// Holds xi = 1 in host cells.
     void add_host_constraints(dealii::AffineConstraints<double> &constraints) const;
     /// The host data of @p cell (conductivity, surface kinetics) in @p scratch.
