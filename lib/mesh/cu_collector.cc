@@ -155,19 +155,24 @@ namespace dendra
   {
     double s, radial, max_abs;
     local_coordinates(p, s, radial, max_abs);
-    // Faces of Cu cells are classified by their centres: a tolerance far
-    // below any cell size decides which face a point belongs to.
-    const double tolerance = 1e-3 * std::min(pitch, base_thickness);
+    // The meshed surface is a staircase within a cell of the exact one, so a
+    // point goes to the exact face nearest to it rather than to the face it
+    // lies on within a tolerance.
     if (feature == Feature::channels)
       {
-        const double rc = channel_diameter / 2;
-        if (s > -tolerance) // the top face
+        const double rc     = channel_diameter / 2;
+        const double top    = std::abs(s);
+        const double wall   = s < 0 && s > -channel_depth ? std::abs(radial - rc) : top + 1;
+        const double bottom = radial < rc ? std::abs(s + channel_depth) : top + 1;
+        if (top <= wall && top <= bottom)
           return radial < 2 * rc ? SurfaceRegion::tip : SurfaceRegion::base;
-        if (s > -channel_depth + tolerance)
+        if (wall <= bottom)
           return s > -rc ? SurfaceRegion::tip : SurfaceRegion::side;
         return SurfaceRegion::bottom;
       }
-    if (feature == Feature::flat || s < tolerance)
+    // Standing features: the base lies outside their footprint.
+    const double footprint = feature == Feature::pyramid ? max_abs : radial;
+    if (feature == Feature::flat || footprint >= feature_radius)
       return SurfaceRegion::base;
     return s > feature_height / 2 ? SurfaceRegion::tip : SurfaceRegion::side;
   }

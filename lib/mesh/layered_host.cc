@@ -141,10 +141,11 @@ namespace dendra
   template <int dim>
   unsigned int LayeredHost<dim>::host_surface_region(const Point<dim> &p) const
   {
-    // Points on faces: a tolerance far below any cell size.
+    // The cells align with the layers, so the top face is exact; the sheet
+    // ends are a staircase within a coarse cell (the thinner of gap and sheet).
     const double tolerance = 1e-3 * std::min(gap, sheet_thickness);
     for (unsigned int d = 0; d + 1 < dim; ++d)
-      if (std::abs(p[d] - width / 2) > lateral_size / 2 - tolerance)
+      if (std::abs(p[d] - width / 2) > lateral_size / 2 - std::min(gap, sheet_thickness))
         return 1;
     return p[dim - 1] > stack_height() - tolerance ? 0 : 2;
   }
