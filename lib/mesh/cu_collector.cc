@@ -6,6 +6,7 @@
 
 #include <deal.II/base/numbers.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace dendra
@@ -170,9 +171,17 @@ namespace dendra
           return s > -rc ? SurfaceRegion::tip : SurfaceRegion::side;
         return SurfaceRegion::bottom;
       }
-    // Standing features: the base lies outside their footprint.
+    if (feature == Feature::flat)
+      return SurfaceRegion::base;
+    // Standing features: the base plane, the lateral surface (radius R(s)
+    // falling from the base radius to the tip radius; distance measured
+    // horizontally) or the flat top.
     const double footprint = feature == Feature::pyramid ? max_abs : radial;
-    if (feature == Feature::flat || footprint >= feature_radius)
+    const double h = feature_height, r = feature_radius;
+    const double top_radius = feature == Feature::cylinder ? r : tip_radius;
+    const double lateral    = std::abs(footprint - (r - (r - top_radius) * std::clamp(s, 0.0, h) / h));
+    const double top        = footprint <= top_radius ? std::abs(s - h) : lateral + 1;
+    if (std::abs(s) < std::min(lateral, top))
       return SurfaceRegion::base;
     return s > feature_height / 2 ? SurfaceRegion::tip : SurfaceRegion::side;
   }
