@@ -108,9 +108,10 @@ namespace dendra
     return {&states[0], &states[1], &states[2]};
   }
 
-  void BdfHistory::restore_transferred(const std::array<LA::MPI::Vector, 3> &transferred, const IndexSet &owned_dofs,
+  void BdfHistory::restore_transferred(const std::vector<LA::MPI::Vector> &transferred, const IndexSet &owned_dofs,
                                        const IndexSet &relevant_dofs, MPI_Comm mpi_communicator)
   {
+    Assert(transferred.size() >= 3, ExcMessage("restore_transferred needs the three history states"));
     owned        = owned_dofs;
     relevant     = relevant_dofs;
     communicator = mpi_communicator;

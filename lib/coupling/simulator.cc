@@ -90,7 +90,8 @@ namespace dendra
     prm.declare_entry("Probe points", "", Patterns::Anything(),
                       "Points 'x, y[, z]; x, y[, z]' (m) where fields are written to probes.csv every step.");
     prm.declare_entry("Stress summary materials", "LLZO", Patterns::Anything(),
-                      "Comma-separated materials over which stress extremes are reported; empty = all.");
+                      "Comma-separated materials over which stress extremes are reported; empty = all. With "
+                      "more than one, statistics.csv also has each one's maximum principal and von Mises stress.");
     prm.declare_entry("Write vtu", "true", Patterns::Bool(), "Write solution/*.vtu every step.");
     prm.leave_subsection();
     declare_geometry_parameters(prm);
@@ -144,7 +145,11 @@ namespace dendra
     summary_material_names = prm.get("Stress summary materials");
     for (const auto &name : split_top_level(summary_material_names, ','))
       if (!name.empty())
-        summary_material_ids.insert(materials.by_name(name, "Postprocess/Stress summary materials").id);
+        {
+          const auto id = materials.by_name(name, "Postprocess/Stress summary materials").id;
+          summary_material_ids.insert(id);
+          summary_material_label[id] = column_name(name);
+        }
     write_vtu = prm.get_bool("Write vtu");
     prm.leave_subsection();
 
@@ -275,11 +280,15 @@ namespace dendra
         std::set<types::material_id> hosts;
         for (const auto &[id, host] : deposition_parameters.hosts)
           hosts.insert(id);
-        elasticity_field->set_plated_li({&deposition_field->dof_handler(), &deposition_field->solution(), 0,
-                                         elasticity_parameters.stress_free_phase
-                                           ? elasticity_parameters.stress_free_phase
-                                           : deposition_field->initial_phase(),
-                                         hosts});
+        // Stress-free: the user's Stress-free phase, or else the initial state itself.
+        typename Elasticity<dim>::PlatedLi plated;
+        plated.dofs      = &deposition_field->dof_handler();
+        plated.state     = &deposition_field->solution();
+        plated.reference = elasticity_parameters.stress_free_phase;
+        plated.hosts     = hosts;
+        if (!plated.reference)
+          plated.reference_state = &deposition_field->initial_solution();
+        elasticity_field->set_plated_li(plated);
         deposition_field->set_stress_field(&elasticity_field->stress_dof_handler(), &elasticity_field->stress_fields());
       }
     update_deposit_indicator();
@@ -498,6 +507,14 @@ namespace dendra
     s.add_value("max_von_mises_stress", "Pa", summary.max_von_mises);
     s.add_value("min_hydrostatic_stress", "Pa", summary.min_hydrostatic);
     s.add_value("max_hydrostatic_stress", "Pa", summary.max_hydrostatic);
+    // Several materials: each one's share, to see which carries the stress.
+    if (summary_material_label.size() > 1)
+      for (const auto &[id, label] : summary_material_label)
+        {
+          const auto own = elasticity_field->stress_summary({id});
+          s.add_value("max_principal_stress_" + label, "Pa", own.max_principal);
+          s.add_value("max_von_mises_stress_" + label, "Pa", own.max_von_mises);
+        }
   }
 
   template <int dim>

@@ -205,6 +205,7 @@ namespace dendra
             std::make_unique<FEValues<dim>>(owner.mapping, phase_fe, QGauss<dim>(phase_fe.degree + 1),
                                             update_values | update_quadrature_points | update_JxW_values);
           average_values.resize(average_fe_values->n_quadrature_points);
+          reference_values.resize(average_fe_values->n_quadrature_points);
           inputs.li_fraction.resize(quadrature.size());
         }
     }
@@ -244,7 +245,9 @@ namespace dendra
     /// h(xi) with xi clamped to [0, 1] (it overshoots slightly near the interface).
     static double li_fraction(const double xi) { return phase_interpolation(std::clamp(xi, 0.0, 1.0)); }
 
-    /// The mean of h(xi) - h(xi_ref) over @p cell. The growth eigenstrain is
+    /// The mean of h(xi) - h(xi_ref) over @p cell. A reference state in the
+    /// phase field's own space makes the initial state exactly stress-free (a
+    /// function differs from its interpolant within the cells). The growth eigenstrain is
     /// constant per cell: the strain of Q1 displacements cannot follow an
     /// eigenstrain that changes within a cell, and the stresses that mismatch
     /// leaves at the quadrature points would feed back into the kinetics.
@@ -254,11 +257,16 @@ namespace dendra
       average_fe_values->reinit(cell);
       (*average_fe_values)[FEValuesExtractors::Scalar(plated.component)].get_function_values(*plated.state,
                                                                                              average_values);
+      if (plated.reference_state)
+        (*average_fe_values)[FEValuesExtractors::Scalar(plated.component)].get_function_values(*plated.reference_state,
+                                                                                               reference_values);
       double sum = 0, volume = 0;
       for (unsigned int q = 0; q < average_values.size(); ++q)
         {
           const auto  &x   = average_fe_values->quadrature_point(q);
-          const double ref = plated.reference ? li_fraction(plated.reference->value(x)) : 0.0;
+          const double ref = plated.reference_state ? li_fraction(reference_values[q])
+                             : plated.reference     ? li_fraction(plated.reference->value(x))
+                                                    : 0.0;
           sum += (li_fraction(average_values[q]) - ref) * average_fe_values->JxW(q);
           volume += average_fe_values->JxW(q);
         }
@@ -293,7 +301,7 @@ namespace dendra
     }
 
     const Elasticity<dim>         &owner;
-    std::vector<double>            values, field_values, average_values;
+    std::vector<double>            values, field_values, average_values, reference_values;
     std::unique_ptr<FEValues<dim>> field_fe_values, phase_fe_values, average_fe_values;
   };
 

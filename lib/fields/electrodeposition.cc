@@ -162,7 +162,14 @@ namespace dendra
     prm.declare_entry("Initial phase", "0", Patterns::Anything(),
                       "xi_0(x, y[, z]) (-): 1 in Li metal, 0 in the electrolyte, a smooth profile between, e.g. "
                       "0.5 * (1 - tanh((y - 5e-6) / 1.5e-6)); 'geometry': the geometry's initial Li (the Li "
-                      "fill of a host, the infiltrated pores, ...).");
+                      "fill of a host, the infiltrated pores, ...) in the equilibrium profile 1/2 [1 + tanh(2 s / "
+                      "delta)] of the signed distance s to the surface of its Li metal cells.");
+    prm.declare_entry("Li+ transport", "nernst-planck", Patterns::Selection("nernst-planck|single-ion"),
+                      "Li+ in the electrolyte phase: nernst-planck (liquid, polymer: Chen et al.'s balance with "
+                      "diffusion and migration, Electrolyte diffusivity); single-ion (solid electrolytes such as "
+                      "LLZO: the Li+ sublattice has a fixed concentration, c = c0 everywhere, so eta = 0 is "
+                      "equilibrium, and the charge balance with the Electrolyte conductivity alone carries Li+; "
+                      "the exchange current density of the diffuse interface is i0 = 1.5 n F c_s L_eta delta).");
     prm.enter_subsection("Boundary conditions");
     prm.declare_entry("Electrode potential", "", Patterns::Anything(),
                       "Current collectors under the metal 'b: V(x, y, z, t); ...' (V): phi = V and xi = 1 there.");
@@ -234,6 +241,10 @@ namespace dendra
     initial_phase               = initial_phase_from_geometry
                                     ? nullptr
                                     : parse_function<dim>({prm.get("Initial phase")}, "Electrodeposition/Initial phase");
+    geometry_li_material        = initial_phase_from_geometry && materials != nullptr
+                                    ? materials->by_name("Li metal", "Electrodeposition/Initial phase").id
+                                    : numbers::invalid_material_id;
+    li_transport = prm.get("Li+ transport") == "single-ion" ? LiTransport::single_ion : LiTransport::nernst_planck;
     hosts.clear();
     for (const auto &name : split_top_level(prm.get("Host materials"), ','))
       if (!name.empty())
@@ -454,26 +465,29 @@ namespace dendra
 
   namespace
   {
-    /// The initial state in the unknowns: xi_0, u = 1 - h(xi_0), psi = psi_V h(xi_0).
+    /// The initial state in the unknowns: xi_0, u = 1 - h(xi_0) (1 for a
+    /// single-ion conductor), psi = psi_V h(xi_0).
     template <int dim>
     class InitialState : public Function<dim>
     {
     public:
-      InitialState(std::function<double(const Point<dim> &)> phase, const double metal_psi)
+      InitialState(std::function<double(const Point<dim> &)> phase, const double metal_psi, const bool single_ion)
         : Function<dim>(3)
         , phase(std::move(phase))
         , metal_psi(metal_psi)
+        , single_ion(single_ion)
       {}
       double value(const Point<dim> &x, const unsigned int component) const override
       {
         const double xi = std::clamp(phase(x), 0.0, 1.0);
         const double h  = phase_interpolation(xi);
-        return component == 0 ? xi : component == 1 ? 1 - h : metal_psi * h;
+        return component == 0 ? xi : component == 1 ? (single_ion ? 1 : 1 - h) : metal_psi * h;
       }
 
     private:
       std::function<double(const Point<dim> &)> phase;
       double                                    metal_psi;
+      bool                                      single_ion;
     };
   } // namespace
 
@@ -492,6 +506,14 @@ namespace dendra
   void Electrodeposition<dim>::setup_dofs()
   {
     setup_system();
+    if (parameters.initial_phase_from_geometry && parameters.geometry_li_material != numbers::invalid_material_id)
+      {
+        // Li against everything but the hosts, whose xi = 1 continues the metal.
+        std::set<types::material_id> host_ids;
+        for (const auto &[id, host] : parameters.hosts)
+          host_ids.insert(id);
+        initial_li_surface = HostSurface<dim>(triangulation, {parameters.geometry_li_material}, host_ids);
+      }
     // The metal starts at the (first) electrode's potential.
     double metal_psi = 0;
     if (!parameters.electrode_potential.empty())
@@ -501,9 +523,11 @@ namespace dendra
         metal_psi = potential.value(Point<dim>()) / thermal_voltage();
       }
     LA::MPI::Vector initial(locally_owned, communicator);
-    const auto      phase = [this](const Point<dim> &x) { return initial_xi(x); };
-    VectorTools::interpolate(mapping, dofs, InitialState<dim>(phase, metal_psi), initial);
-    // Hosts start as metal at the electrode potential: xi = 1, u = 0, psi = psi_V.
+    const auto      phase      = [this](const Point<dim> &x) { return initial_xi(x); };
+    const bool      single_ion = parameters.li_transport == LiTransport::single_ion;
+    VectorTools::interpolate(mapping, dofs, InitialState<dim>(phase, metal_psi, single_ion), initial);
+    // Hosts start as metal at the electrode potential: xi = 1, u = 0 (1 for a
+    // single-ion conductor), psi = psi_V.
     std::vector<types::global_dof_index> indices(fe->n_dofs_per_cell());
     for (const auto &cell : dofs.active_cell_iterators())
       if ((cell->is_locally_owned() || cell->is_ghost()) && is_host_cell(cell))
@@ -513,27 +537,41 @@ namespace dendra
             if (locally_owned.is_element(indices[i]))
               {
                 const unsigned int c = fe->system_to_component_index(i).first;
-                initial(indices[i])  = (c == 0 ? 1.0 : c == 1 ? 0.0 : metal_psi);
+                initial(indices[i])  = (c == 0 ? 1.0 : c == 1 ? (single_ion ? 1.0 : 0.0) : metal_psi);
               }
         }
     initial.compress(VectorOperation::insert);
     constraints.distribute(initial);
     locally_relevant_solution = initial;
+    initial_state.reinit(locally_owned, locally_relevant, communicator);
+    initial_state = initial;
     history.reset(initial, locally_owned, locally_relevant, communicator);
     last_error = {-1.0, 0};
   }
 
   template <int dim>
+  double Electrodeposition<dim>::equilibrium_profile(const double s) const
+  {
+    // kappa0 xi'' = g'(xi) in 1D: width sqrt(2 kappa0 / W) = delta / 2.
+    return 0.5 * (1 + std::tanh(2 * s / parameters.interface_thickness));
+  }
+
+  template <int dim>
   double Electrodeposition<dim>::initial_xi(const Point<dim> &x) const
   {
-    // Host surfaces start wetted by the equilibrium profile of a Li film half
-    // an interface thickness thick: a bare surface (xi jumping from 1 to 0
-    // within one cell) relaxes in the first steps with xi_t far beyond what
-    // the current allows, which the Li+ balance answers with c < 0.
-    const double delta = parameters.interface_thickness;
-    double       xi    = parameters.initial_phase ? parameters.initial_phase->value(x) : 0.0;
+    // A sharp metal surface (xi jumping from 1 to 0 within one cell) relaxes
+    // in the first steps with xi_t far beyond what the current allows, which
+    // the Li+ balance answers with c < 0. So the geometry's Li starts in the
+    // equilibrium profile across its surface (which keeps its volume), and
+    // host surfaces start wetted by a Li film half an interface thickness thick.
+    double xi = parameters.initial_phase ? parameters.initial_phase->value(x) : 0.0;
+    if (!initial_li_surface.empty())
+      {
+        const double distance = initial_li_surface.distance(x);
+        xi                    = equilibrium_profile(xi >= 0.5 ? distance : -distance);
+      }
     if (!surface.empty())
-      xi = std::max(xi, 0.5 * (1 - std::tanh(3 * (surface.distance(x) - delta / 2) / delta)));
+      xi = std::max(xi, equilibrium_profile(parameters.interface_thickness / 2 - surface.distance(x)));
     return xi;
   }
 
@@ -608,7 +646,8 @@ namespace dendra
   void Electrodeposition<dim>::cell_terms(const FEValues<dim> &fe_values, Scratch &s, const bool with_jacobian,
                                           FullMatrix<double> &matrix, Vector<double> &rhs) const
   {
-    // Rows: phase field (0), Li+ balance (1), charge balance (2), each in 1/s:
+    // Rows: phase field (0), Li+ balance (1), charge balance (2), each in 1/s
+    // (the single-ion Li+ row is dimensionless):
     // the charge balance is divided by n F c_s, so that its conductivity
     // becomes a "potential diffusivity" D_psi = sigma R T / (n F^2 c_s) (m^2/s).
     const auto  &p = parameters;
@@ -619,6 +658,10 @@ namespace dendra
     const double psi_scale   = thermal_voltage() / (n * constants::faraday * c_s);
     const double a0_dt       = bdf.a[0] / history.step_size();
     const double consumption = c_s / p.bulk_concentration;
+    // A single-ion conductor's Li+ row is the algebraic u = 1: its Li+
+    // sublattice has a fixed concentration, so the reaction sees unit
+    // activity and eta = 0 is equilibrium; Li+ moves as the current does.
+    const bool single_ion = p.li_transport == LiTransport::single_ion;
     for (unsigned int q = 0; q < fe_values.n_quadrature_points; ++q)
       {
         const double xi = s.values[q](0), u = s.values[q](1), psi = s.values[q](2);
@@ -660,7 +703,10 @@ namespace dendra
                 rhs(i) -= ((xi_t + phase_source) * v + p.interface_mobility * q_xi * grad_v) * dx;
                 break;
               case 1:
-                rhs(i) -= ((u_t + consumption * xi_t) * v + D * li_flux * grad_v) * dx;
+                if (single_ion)
+                  rhs(i) -= (u - 1) * v * dx;
+                else
+                  rhs(i) -= ((u_t + consumption * xi_t) * v + D * li_flux * grad_v) * dx;
                 break;
               default:
                 rhs(i) -= (xi_t * v + Dpsi * grad_psi * grad_v) * dx;
@@ -687,13 +733,13 @@ namespace dendra
                     entry = L_eta * dh * ((1 - alpha) * n * Ea + alpha * n * u * Ec) * phi * v;
                     break;
                   case 3: // Li+ row, d / d xi
-                    entry = consumption * a0_dt * phi * v + dD * phi * (li_flux * grad_v);
+                    entry = single_ion ? 0.0 : consumption * a0_dt * phi * v + dD * phi * (li_flux * grad_v);
                     break;
                   case 4: // d / du
-                    entry = a0_dt * phi * v + D * (grad_phi + n * phi * grad_psi) * grad_v;
+                    entry = single_ion ? phi * v : a0_dt * phi * v + D * (grad_phi + n * phi * grad_psi) * grad_v;
                     break;
                   case 5: // d / dpsi
-                    entry = D * n * u * (grad_phi * grad_v);
+                    entry = single_ion ? 0.0 : D * n * u * (grad_phi * grad_v);
                     break;
                   case 6: // charge row, d / d xi
                     entry = a0_dt * phi * v + dDpsi * phi * (grad_psi * grad_v);
@@ -1127,7 +1173,7 @@ namespace dendra
   template <int dim>
   void Electrodeposition<dim>::prepare_for_transfer()
   {
-    this->prepare_history_transfer(history);
+    this->prepare_history_transfer(history, {&initial_state});
   }
 
   template <int dim>
@@ -1139,6 +1185,8 @@ namespace dendra
       constraints.distribute(s);
     history.restore_transferred(states, locally_owned, locally_relevant, communicator);
     locally_relevant_solution = history.state(0);
+    initial_state.reinit(locally_owned, locally_relevant, communicator);
+    initial_state = states[3];
   }
 
   template class GradientEnergy<2>;

@@ -34,7 +34,8 @@ namespace dendra
 
   template <int dim>
   HostSurface<dim>::HostSurface(const parallel::distributed::Triangulation<dim> &tria,
-                                const std::set<types::material_id>              &host_ids)
+                                const std::set<types::material_id>              &host_ids,
+                                const std::set<types::material_id>              &ignored_ids)
   {
     if (host_ids.empty())
       return;
@@ -51,7 +52,7 @@ namespace dendra
             const auto i = cell->vertex_index(v);
             if (host_ids.count(cell->material_id()))
               host_at[i] = std::min(host_at[i], cell->material_id());
-            else
+            else if (!ignored_ids.count(cell->material_id()))
               other_at[i] = true;
           }
     std::map<unsigned int, std::pair<Point<dim>, types::material_id>> mine; // by vertex, without duplicates

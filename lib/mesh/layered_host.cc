@@ -27,6 +27,11 @@ namespace dendra
     prm.declare_entry("Li fill", "0.5", Patterns::Double(0, 1),
                       "Li in the gaps under the sheets, as a fraction of the gap height from its bottom (-), in [0, "
                       "1]; the rest of the gaps holds electrolyte.");
+    prm.declare_entry("Connector width", "0", Patterns::Double(),
+                      "Width of a vertical rGO post (a wall in 2D) at the centre of the sheets that joins every "
+                      "sheet to the one below and the lowest to the collector (m), >= 0 and below Lateral size; "
+                      "0: none, and the sheets conduct to the collector only through Li that bridges a gap "
+                      "(real rGO films touch at wrinkles and edges; the post stands in for those contacts).");
     prm.declare_entry("Lithiophilic sites per sheet", "0", Patterns::Integer(0, 10000),
                       "Li nuclei on the upper face of every sheet, at random positions (-).");
     prm.declare_entry("Site radius", "0.3e-6", Patterns::Double(),
@@ -51,6 +56,7 @@ namespace dendra
     width                   = prm.get_double("Width");
     electrolyte_thickness   = prm.get_double("Electrolyte thickness");
     li_fill                 = prm.get_double("Li fill");
+    connector_width         = prm.get_double("Connector width");
     sites_per_sheet         = prm.get_integer("Lithiophilic sites per sheet");
     site_radius             = prm.get_double("Site radius");
     seed                    = prm.get_integer("Random seed");
@@ -70,6 +76,9 @@ namespace dendra
     require_input(lateral_size > 0 && lateral_size <= width, where + "Lateral size = " + format_number(lateral_size) +
                                                                " m must be in (0, Width = " + format_number(width) +
                                                                " m]");
+    require_input(connector_width >= 0 && connector_width < lateral_size,
+                  where + "Connector width = " + format_number(connector_width) +
+                    " m must be in [0, Lateral size = " + format_number(lateral_size) + " m)");
     require_input(sites_per_sheet == 0 || 2 * site_radius < lateral_size,
                   where + "Site radius = " + format_number(site_radius) + " m must be below Lateral size / 2");
     place_sites();
@@ -98,9 +107,11 @@ namespace dendra
   {
     // MeshBuilder finds interfaces at the vertices, face centres and centre
     // of a cell, half a cell apart: coarse cells about as thick as the
-    // thinner of sheet and gap cannot miss one. (Cubic coarse cells: sheets
+    // thinner of sheet, gap and connector cannot miss one. (Cubic coarse cells: sheets
     // much thinner than the box is wide make many coarse cells in 3D.)
-    const double h0 = std::min({gap, sheet_thickness, width / 2});
+    double h0 = std::min({gap, sheet_thickness, width / 2});
+    if (connector_width > 0)
+      h0 = std::min(h0, connector_width);
     create_slab_mesh(triangulation, 0.0, width, 0.0, stack_height() + electrolyte_thickness, h0);
   }
 
@@ -109,6 +120,17 @@ namespace dendra
   {
     for (unsigned int d = 0; d + 1 < dim; ++d)
       if (std::abs(p[d] - width / 2) > lateral_size / 2)
+        return false;
+    return true;
+  }
+
+  template <int dim>
+  bool LayeredHost<dim>::in_connector(const Point<dim> &p) const
+  {
+    if (connector_width == 0 || p[dim - 1] < 0 || p[dim - 1] >= stack_height())
+      return false;
+    for (unsigned int d = 0; d + 1 < dim; ++d)
+      if (std::abs(p[d] - width / 2) >= connector_width / 2)
         return false;
     return true;
   }
@@ -153,7 +175,7 @@ namespace dendra
   template <int dim>
   double LayeredHost<dim>::initial_li_indicator(const Point<dim> &p) const
   {
-    if (sheet_at(p) >= 0)
+    if (sheet_at(p) >= 0 || in_connector(p))
       return 0.0;
     if (in_host(p))
       {
@@ -168,7 +190,7 @@ namespace dendra
   template <int dim>
   types::material_id LayeredHost<dim>::material_id_at(const Point<dim> &p) const
   {
-    if (sheet_at(p) >= 0)
+    if (sheet_at(p) >= 0 || in_connector(p))
       return rgo_id;
     return initial_li_indicator(p) > 0 ? li_id : electrolyte_id;
   }
@@ -184,8 +206,9 @@ namespace dendra
   {
     return std::to_string(sheet_count) + " rGO sheets " + format_number(sheet_thickness) + " m thick, gaps " +
            format_number(gap) + " m (Li fill " + format_number(li_fill) + "), " + format_number(lateral_size) +
-           " m wide, " + std::to_string(site_centres.size()) + " lithiophilic sites, in " + format_number(width) +
-           " m of " + electrolyte_name;
+           " m wide" + (connector_width > 0 ? ", joined by a " + format_number(connector_width) + " m connector" : "") +
+           ", " + std::to_string(site_centres.size()) + " lithiophilic sites, in " + format_number(width) + " m of " +
+           electrolyte_name;
   }
 
   template class LayeredHost<2>;

@@ -502,7 +502,7 @@ TEST_CASE("Plated Li carries the growth eigenstrain and Li's moduli", "[elastici
     p.growth_directional = directional;
     p.growth_direction   = Tensor<1, dim>({0.0, 0.0, 1.0});
     Elasticity<dim> field(tria, library, p);
-    field.set_plated_li({&phase_dofs, &phase, 0, constant<dim>({xi_ref}), {}});
+    field.set_plated_li({&phase_dofs, &phase, 0, constant<dim>({xi_ref}), {}, nullptr});
     field.setup_dofs();
     field.solve();
     SymmetricTensor<2, 3> stress;

@@ -284,3 +284,85 @@ TEST_CASE("Interface noise roughens a planar front, keeps Faraday's law and repe
   CHECK(again_front.second == Approx(rough_front.second).epsilon(1e-9));
   CHECK(std::abs(other_front.first - rough_front.first) + std::abs(other_front.second - rough_front.second) > 10e-9);
 }
+
+TEST_CASE("Geometry Li starts in the equilibrium profile across its surface and keeps its volume",
+          "[electrodeposition]")
+{
+  // A 2 x 20 um strip of 0.25 um cells: a Cu host below y = 1 um, Li metal
+  // cells up to y = 5 um, electrolyte above; Initial phase = geometry.
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  GridGenerator::subdivided_hyper_rectangle(tria, {8, 80}, Point<2>(), Point<2>(2e-6, 20e-6), true);
+  const auto material = [](const Point<2> &x) { return x[1] < 1e-6 ? 2 : x[1] < 5e-6 ? 1 : 5; };
+  for (const auto &cell : tria.active_cell_iterators())
+    cell->set_material_id(material(cell->center()));
+  Electrodeposition<2>::Parameters parameters;
+  parameters.interface_thickness         = 1e-6;
+  parameters.initial_phase_from_geometry = true;
+  parameters.geometry_li_material        = 1;
+  parameters.initial_phase = testing::make_function<2>({[&](const Point<2> &x) { return material(x) == 1 ? 1. : 0.; }});
+  parameters.hosts[2]      = {5.96e7, 1, 0};
+  parameters.reservoir     = {3};
+  Electrodeposition<2> deposition(tria, parameters);
+  deposition.setup_dofs();
+  const auto xi0 = deposition.initial_phase();
+  // At the vertices of the flat surface the profile is exact: 1/2 [1 - tanh(2 (y - 5 um) / delta)].
+  for (const double s : {-1e-6, -0.5e-6, -0.25e-6, 0.0, 0.25e-6, 0.75e-6})
+    CHECK(xi0->value(Point<2>(1e-6, 5e-6 + s)) == Approx(0.5 * (1 - std::tanh(2 * s / 1e-6))).margin(1e-12));
+  // The Li against the host is no surface: the metal continues into it.
+  CHECK(xi0->value(Point<2>(1e-6, 1e-6)) > 1 - 1e-6);
+  // The profile is odd about its centre: the Li keeps the 2 x 4 um of its cells.
+  const double volume = deposition.li_volume();
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "geometry Li profile: Li area " << volume << " m^2 vs 8e-12 of its cells" << std::endl;
+  CHECK(volume == Approx(8e-12).epsilon(1e-4));
+}
+
+TEST_CASE("A single-ion conductor carries the current ohmically and plates by Butler-Volmer and Faraday's law",
+          "[electrodeposition]")
+{
+  // Li | LLZO-like solid electrolyte (0.05 S/m, Li+ transport single-ion),
+  // galvanostatic plating at 100 A/m^2, electrolyte 15 and 25 um thick, 6
+  // cells across the interface. Unit Li+ activity makes the reaction a
+  // Butler-Volmer law in the metal's potential: the travelling front's
+  // solvability condition v int xi'^2 dx = L_eta (e^{(1-alpha) f eta} -
+  // e^{-alpha f eta}) with the equilibrium profile (int xi'^2 dx = 2 / (3
+  // delta)) gives i0 = 1.5 n F c_s L_eta delta (30.2 A/m^2), so the metal sits
+  // at -eta(i) = -2 R T / F asinh(i / (2 i0)) = -65.3 mV in both cells; the
+  // cell voltages differ by the ohmic drop i (H2 - H1) / sigma = 20 mV.
+  const double i = 100, sigma = 0.05; // A/m^2, S/m
+  const auto   run = [&](const double height) {
+    PlanarCell cell;
+    cell.parameters.li_transport             = Electrodeposition<2>::LiTransport::single_ion;
+    cell.parameters.electrolyte_conductivity = sigma;
+    cell.parameters.current_density[3]       = testing::make_function<2>({[i](const Point<2> &) { return i; }});
+    parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+    const auto                              rows = static_cast<unsigned int>(std::lround(height / 0.25e-6));
+    GridGenerator::subdivided_hyper_rectangle(tria, {8, rows}, Point<2>(), Point<2>(PlanarCell::W, height), true);
+    Electrodeposition<2> deposition(tria, cell.parameters);
+    deposition.setup_dofs();
+    const double initial_volume = deposition.li_volume();
+    const double dt = 0.5, steps = 10;
+    for (unsigned int step = 0; step < steps; ++step)
+      deposition.advance(dt, 2);
+    const double faraday = cell.parameters.molar_volume * i * PlanarCell::W * dt * steps / constants::faraday;
+    return std::make_tuple(deposition.boundary_potential(2), deposition.boundary_potential(3),
+                             (deposition.li_volume() - initial_volume) / faraday - 1);
+  };
+  const auto [thin_metal, thin_reservoir, thin_error]    = run(20e-6);
+  const auto [thick_metal, thick_reservoir, thick_error] = run(30e-6);
+  const Electrodeposition<2>::Parameters defaults;
+  const double                           i0 =
+    1.5 * constants::faraday / defaults.molar_volume * defaults.reaction_constant * defaults.interface_thickness;
+  const double eta   = 2 * constants::gas * defaults.temperature / constants::faraday * std::asinh(i / (2 * i0));
+  const double ohmic = (thick_reservoir - thick_metal) - (thin_reservoir - thin_metal);
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "single-ion electrolyte: metal at " << thin_metal << " V, " << thick_metal
+              << " V vs -eta(i) = " << -eta << " V (i0 " << i0 << " A/m^2); extra 10 um cost " << ohmic
+              << " V vs i dH / sigma " << i * 10e-6 / sigma << " V; Faraday error " << thin_error << ", " << thick_error
+              << std::endl;
+  CHECK(thin_metal == Approx(-eta).epsilon(0.03));
+  CHECK(thick_metal == Approx(thin_metal).epsilon(1e-3));
+  CHECK(ohmic == Approx(i * 10e-6 / sigma).epsilon(0.01));
+  CHECK(std::abs(thin_error) < 5e-3);
+  CHECK(std::abs(thick_error) < 5e-3);
+}

@@ -131,6 +131,19 @@ TEST_CASE("Layered rGO stacks sheets, fills the gaps with Li and seeds reproduci
   CHECK(material_measure<2>(host, rgo, 0.125e-6) == Approx(32e-12).epsilon(1e-9));
   CHECK(material_measure<2>(host, li, 0.125e-6) == Approx(32e-12).epsilon(1e-9));
 
+  // A 0.5 um connector post joins every sheet to the collector: rGO through
+  // the gaps at the centre, Li only beside it; it adds 4 gaps x 1 um x 0.5
+  // um of rGO and takes 4 x 0.5 um x 0.5 um from the Li.
+  const auto joined = make_geometry<LayeredHost<2>>("Layered rGO", "set Connector width = 0.5e-6\n");
+  for (const double y : {0.1e-6, 0.9e-6, 2.4e-6, 4.4e-6})
+    CHECK(joined.material_id_at(Point<2>(10e-6, y)) == rgo);
+  CHECK(joined.material_id_at(Point<2>(10e-6, 6.5e-6)) == electrolyte); // the post ends at the top sheet
+  CHECK(joined.material_id_at(Point<2>(10.3e-6, 0.1e-6)) == li);
+  CHECK(material_measure<2>(joined, rgo, 0.125e-6) == Approx(32e-12 + 2e-12).epsilon(1e-9));
+  CHECK(material_measure<2>(joined, li, 0.125e-6) == Approx(32e-12 - 1e-12).epsilon(1e-9));
+  CHECK_THROWS_WITH(make_geometry<LayeredHost<2>>("Layered rGO", "set Connector width = 20e-6\n"),
+                    Catch::Contains("Geometry/Layered rGO/Connector width"));
+
   const std::string sites = "set Li fill = 0\nset Lithiophilic sites per sheet = 3\n";
   const auto        a     = make_geometry<LayeredHost<3>>("Layered rGO", sites);
   const auto        b     = make_geometry<LayeredHost<3>>("Layered rGO", sites);

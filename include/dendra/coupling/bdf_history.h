@@ -54,9 +54,9 @@ namespace dendra
     /// The three states, for a SolutionTransfer across a mesh change.
     std::vector<const LA::MPI::Vector *> states_to_transfer() const;
     /// Installs the transferred states (owned, in the order of
-    /// states_to_transfer()) with the new ghost layout; keeps the step sizes;
-    /// the last step can no longer be rejected.
-    void restore_transferred(const std::array<LA::MPI::Vector, 3> &transferred, const dealii::IndexSet &owned,
+    /// states_to_transfer(); the first three of @p transferred) with the new
+    /// ghost layout; keeps the step sizes; the last step can no longer be rejected.
+    void restore_transferred(const std::vector<LA::MPI::Vector> &transferred, const dealii::IndexSet &owned,
                              const dealii::IndexSet &relevant, MPI_Comm communicator);
 
   private:

@@ -127,11 +127,13 @@ namespace dendra
     bool         write_vtu                = true;
     std::set<dealii::types::material_id> summary_material_ids;
     std::string                          summary_material_names;
-    std::unique_ptr<Probes<dim>>         probes;
-    std::unique_ptr<OutputWriter>        output;
-    StatisticsTable                      statistics_table, probe_table;
-    SolverReport                         last_electrostatics_report, last_elasticity_report;
-    dealii::Timer                        wall_clock;
+    /// Column label of each stress summary material, by id.
+    std::map<dealii::types::material_id, std::string> summary_material_label;
+    std::unique_ptr<Probes<dim>>                      probes;
+    std::unique_ptr<OutputWriter>                     output;
+    StatisticsTable                                   statistics_table, probe_table;
+    SolverReport                                      last_electrostatics_report, last_elasticity_report;
+    dealii::Timer                                     wall_clock;
   };
 
   /// Runs the simulation described by @p prm in the dimension it names.

@@ -108,6 +108,9 @@ namespace dendra
       unsigned int                           component = 0;       ///< the component that holds xi
       std::shared_ptr<dealii::Function<dim>> reference;           ///< stress-free Li xi_ref(x) (-); null = none
       std::set<dealii::types::material_id>   hosts;               ///< conducting hosts: xi = 1 there, but no Li (-)
+      /// Stress-free Li as a state on @p dofs (with ghost values), read like
+      /// @p state; takes the place of @p reference when set.
+      const LA::MPI::Vector *reference_state = nullptr;
     };
 
     /// Couples the field to plated Li (see PlatedLi); the vectors must stay alive.

@@ -72,6 +72,19 @@ namespace dendra
       monroe_newman
     };
 
+    /// How Li+ moves in the electrolyte phase.
+    enum class LiTransport
+    {
+      /// Chen et al.'s Li+ balance, diffusion and migration with D(xi)
+      /// (liquid and polymer electrolytes).
+      nernst_planck,
+      /// A single-ion conductor (garnet LLZO): the Li+ sublattice has a fixed
+      /// concentration, u = 1, so eta = 0 is equilibrium and the interface's
+      /// exchange current density is i0 = 1.5 n F c_s L_eta delta; the charge
+      /// balance alone carries Li+.
+      single_ion
+    };
+
     /// An electronically conducting host material (Cu, rGO): its cells hold
     /// xi = 1, so Li plates on its surface with the phase-field kinetics, and
     /// conduct electrons; within one interface thickness of its surface the
@@ -113,8 +126,14 @@ namespace dendra
       /// Initial phase field xi_0(x) (-); null: no metal.
       std::shared_ptr<dealii::Function<dim>> initial_phase;
       /// True if Initial phase reads "geometry": the run takes xi_0 from the
-      /// geometry's initial Li (Simulator sets initial_phase).
+      /// geometry's initial Li (Simulator sets initial_phase to its indicator),
+      /// smoothed into the equilibrium profile across the surface of the
+      /// cells of material geometry_li_material.
       bool initial_phase_from_geometry = false;
+      /// Material id of the geometry's Li metal cells (-).
+      dealii::types::material_id geometry_li_material = dealii::numbers::invalid_material_id;
+      /// Li+ transport in the electrolyte phase.
+      LiTransport li_transport = LiTransport::nernst_planck;
       /// Current collectors under the metal: phi = V(t) (V) and xi = 1.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> electrode_potential;
       /// Electrolyte reservoirs: c = c0, xi = 0 and (unless the boundary has a
@@ -155,7 +174,7 @@ namespace dendra
                       const Parameters                                        &parameters);
 
     /// Sets up DoFs and the initial state: xi_0, c = c0 (1 - h(xi_0)), phi = 0
-    /// (electrode potential in the metal).
+    /// (electrode potential in the metal). Collective.
     void setup_dofs() override;
     /// One implicit step to time + @p dt (s) with BDF of @p order; returns the
     /// Newton iterations. Throws std::runtime_error if Newton fails; the state
@@ -182,6 +201,10 @@ namespace dendra
     /// The initial phase field xi_0 (-): Initial phase, and on hosts the film
     /// that wets them (valid while this field lives).
     std::shared_ptr<dealii::Function<dim>> initial_phase() const;
+    /// The state of setup_dofs() (xi, u, psi, with ghost values), carried
+    /// through mesh changes like the solution: the stress-free reference of
+    /// plated Li, which carries no eigenstrain at the start.
+    const LA::MPI::Vector &initial_solution() const { return initial_state; }
     /// Volume of Li metal, the integral of xi outside host cells (m^3, or m^2 in 2D).
     double li_volume() const;
     /// li_volume() split into @p n_classes parts by @p classify, which maps a
@@ -231,8 +254,12 @@ namespace dendra
     /// The weight 1 - d / delta (d the distance to the host surface) at the
     /// quadrature points of the cells within one interface thickness of it.
     void compute_surface_weights();
-    /// xi_0 at @p x (-): Initial phase and the wetting film of the hosts.
+    /// xi_0 at @p x (-): Initial phase (the geometry's Li in its equilibrium
+    /// profile) and the wetting film of the hosts.
     double initial_xi(const dealii::Point<dim> &x) const;
+    /// The 1D equilibrium profile 1/2 [1 + tanh(2 s / delta)] of the phase
+    /// field at signed distance @p s (m) from its xi = 1/2 level, s > 0 in the metal (-).
+    double equilibrium_profile(double s) const;
     /// Holds xi = 1 in host cells.
     void add_host_constraints(dealii::AffineConstraints<double> &constraints) const;
     /// The host data of @p cell (conductivity, surface kinetics) in @p scratch.
@@ -289,6 +316,9 @@ namespace dendra
     bool                                            weights_set = false;
     std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
     HostSurface<dim>                                surface;
+    LA::MPI::Vector                                 initial_state; ///< see initial_solution()
+    /// Surface of the geometry's initial Li (Initial phase = geometry; empty otherwise).
+    HostSurface<dim> initial_li_surface;
     /// Per active cell: the surface weight at its quadrature points (empty: none).
     std::vector<std::vector<double>> surface_weight;
     /// Per active cell: the host material of the surface next to it.

@@ -6,10 +6,10 @@
 
 #include <deal.II/distributed/solution_transfer.h>
 
-#include <array>
 #include <memory>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace dendra
 {
@@ -41,18 +41,22 @@ namespace dendra
     }
 
   protected:
-    /// Stores the three states of @p history before the mesh changes.
-    void prepare_history_transfer(const BdfHistory &history)
+    /// Stores the three states of @p history, and the ghosted vectors
+    /// @p others of the same DoFs, before the mesh changes.
+    void prepare_history_transfer(const BdfHistory &history, const std::vector<const LA::MPI::Vector *> &others = {})
     {
+      auto vectors = history.states_to_transfer();
+      vectors.insert(vectors.end(), others.begin(), others.end());
+      n_transferred = vectors.size();
       history_transfer =
         std::make_unique<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(this->dofs);
-      history_transfer->prepare_for_coarsening_and_refinement(history.states_to_transfer());
+      history_transfer->prepare_for_coarsening_and_refinement(vectors);
     }
-    /// The stored states on the new mesh (owned vectors, constraints not yet
-    /// applied); call after setup of the new DoFs.
-    std::array<LA::MPI::Vector, 3> finish_history_transfer()
+    /// The stored vectors on the new mesh, the history's three states first
+    /// (owned vectors, constraints not yet applied); call after setup of the new DoFs.
+    std::vector<LA::MPI::Vector> finish_history_transfer()
     {
-      std::array<LA::MPI::Vector, 3> states;
+      std::vector<LA::MPI::Vector>   states(n_transferred);
       std::vector<LA::MPI::Vector *> pointers;
       for (auto &s : states)
         {
@@ -66,5 +70,6 @@ namespace dendra
 
   private:
     std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> history_transfer;
+    std::size_t n_transferred = 0; ///< vectors in history_transfer
   };
 } // namespace dendra

@@ -13,8 +13,9 @@ namespace dendra
   /// The surface of a conducting host (Cu, rGO) in a mesh: the vertices shared
   /// by host cells and other cells, gathered from all ranks, with a spatial
   /// index for nearest-point queries. Deposition uses it to apply a host's
-  /// surface kinetics near the surface and to attribute plated Li to the
-  /// surface region it grew from.
+  /// surface kinetics near the surface, to attribute plated Li to the surface
+  /// region it grew from, and (with the Li metal cells as the "host") to
+  /// smooth the geometry's initial Li into the phase field's equilibrium profile.
   template <int dim>
   class HostSurface
   {
@@ -23,9 +24,11 @@ namespace dendra
     HostSurface();
     ~HostSurface();
     /// The surface between cells of @p host_ids and the other cells of
-    /// @p triangulation (collective: every rank gets all surface points).
+    /// @p triangulation, except cells of @p ignored_ids, which lie on neither
+    /// side (collective: every rank gets all surface points).
     HostSurface(const dealii::parallel::distributed::Triangulation<dim> &triangulation,
-                const std::set<dealii::types::material_id>              &host_ids);
+                const std::set<dealii::types::material_id>              &host_ids,
+                const std::set<dealii::types::material_id>              &ignored_ids = {});
     HostSurface(HostSurface &&) noexcept;
     HostSurface &operator=(HostSurface &&) noexcept;
 

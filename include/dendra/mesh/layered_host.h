@@ -15,7 +15,9 @@ namespace dendra
   /// box and span the lateral size L < width, so the electrolyte reaches the
   /// gaps at the sheet edges. The lower part of every gap under the sheets
   /// holds Li (the Li of a Li-rGO composite); lithiophilic sites, random
-  /// but reproducible from a seed, are Li nuclei on the upper faces of the sheets.
+  /// but reproducible from a seed, are Li nuclei on the upper faces of the
+  /// sheets. An optional central rGO post (connector) joins the sheets and
+  /// the collector electronically.
   /// Boundary ids as for boxes; 2 (dim - 1) is "collector", 2 dim - 1 "reservoir".
   template <int dim>
   class LayeredHost : public Geometry<dim>
@@ -33,6 +35,8 @@ namespace dendra
 
     /// Index of the sheet that contains @p p, or -1.
     int sheet_at(const dealii::Point<dim> &p) const;
+    /// True if @p p lies in the connector post.
+    bool in_connector(const dealii::Point<dim> &p) const;
     /// True if @p p lies within a site radius of a lithiophilic site (m).
     bool is_lithiophilic(const dealii::Point<dim> &p) const;
     /// True if @p p lies inside the host: under the top sheet and within its lateral size.
@@ -60,6 +64,7 @@ namespace dendra
     double                          width                 = 0; ///< box width (m)
     double                          electrolyte_thickness = 0; ///< above the stack (m)
     double                          li_fill               = 0; ///< Li fraction of each gap's height (-)
+    double                          connector_width       = 0; ///< central post joining the sheets; 0: none (m)
     unsigned int                    sites_per_sheet       = 0;
     double                          site_radius           = 0; ///< (m)
     unsigned int                    seed                  = 1;
