@@ -39,13 +39,31 @@ PILLAR_HEIGHTS = [1e-6, 2e-6, 4e-6, 6e-6]
 PILLAR_RADIUS = 1e-6  # m
 
 
-def run(app, ranks, folder, settings):
-    command = ([] if ranks == 1 else ["mpirun", "-np", str(ranks)]) + [app]
-    for s in settings + ["Output directory=" + folder, "Postprocess/Write vtu=false", "Simulation/Fields=deposition",
-                         "Geometry/Cu collector/Feature count=1"]:
+def arguments(default_output):
+    """(app, ranks, output folder, picture folder) from the command line
+    <app> [ranks] [output folder]: pictures go next to the script unless an
+    output folder is given."""
+    app = sys.argv[1]
+    ranks = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    out = sys.argv[3] if len(sys.argv) > 3 else default_output
+    os.makedirs(out, exist_ok=True)
+    return app, ranks, out, HERE if len(sys.argv) <= 3 else out
+
+
+def run_app(app, ranks, folder, settings, input_file=None):
+    """Runs @p app (on @p input_file, if given) with the --set @p settings into
+    @p folder; returns the rows of its statistics.csv."""
+    command = ([] if ranks == 1 else ["mpirun", "-np", str(ranks)]) + [app] + ([input_file] if input_file else [])
+    for s in settings + ["Output directory=" + folder]:
         command += ["--set", s]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return list(csv.DictReader(open(os.path.join(folder, "statistics.csv"))))
+
+
+def run(app, ranks, folder, settings):
+    """dendra-host's default (Cu collector) with one feature, no elasticity, no vtu."""
+    return run_app(app, ranks, folder, settings + ["Postprocess/Write vtu=false", "Simulation/Fields=deposition",
+                                                   "Geometry/Cu collector/Feature count=1"])
 
 
 def column(rows, name):
@@ -139,13 +157,10 @@ def plots(focus, fill, out):
 
 
 def main():
-    app = sys.argv[1]
-    ranks = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-    out = sys.argv[3] if len(sys.argv) > 3 else "hosts-output"
-    os.makedirs(out, exist_ok=True)
+    app, ranks, out, pictures = arguments("hosts-output")
     focus = tip_focusing(app, ranks, out)
     fill = inside_fraction(app, ranks, out)
-    plots(focus, fill, HERE if len(sys.argv) <= 3 else out)
+    plots(focus, fill, pictures)
 
 
 if __name__ == "__main__":
