@@ -197,6 +197,12 @@ namespace dendra
       if (owner.eigenstrain_field_dofs != nullptr)
         field_fe_values = std::make_unique<FEValues<dim>>(owner.mapping, owner.eigenstrain_field_dofs->get_fe(),
                                                           quadrature, update_values);
+      if (owner.damage.dofs != nullptr)
+        {
+          damage_fe_values =
+            std::make_unique<FEValues<dim>>(owner.mapping, owner.damage.dofs->get_fe(), quadrature, update_values);
+          damage.resize(quadrature.size());
+        }
       if (owner.plated_li.dofs != nullptr)
         {
           const auto &phase_fe = owner.plated_li.dofs->get_fe();
@@ -230,10 +236,18 @@ namespace dendra
         eigenstrain[q] = values[q] / 3 * unit_symmetric_tensor<3>();
       if (phase_fe_values)
         add_plated_li(cell);
+      damaged = damage_fe_values && owner.damage.damageable.count(cell->material_id()) > 0;
+      if (damaged)
+        {
+          damage_fe_values->reinit(same_cell(cell, owner.damage.dofs));
+          damage_fe_values->get_function_values(*owner.damage.state, damage);
+        }
     }
 
-    std::vector<SymmetricTensor<2, 3>> eigenstrain; ///< eps* (-) per point
-    MaterialInputs                     inputs;      ///< for MaterialLibrary::evaluate()
+    std::vector<SymmetricTensor<2, 3>> eigenstrain;     ///< eps* (-) per point
+    MaterialInputs                     inputs;          ///< for MaterialLibrary::evaluate()
+    bool                               damaged = false; ///< the cell can damage (and damage is coupled)
+    std::vector<double>                damage;          ///< d (-) per point, if damaged
 
   private:
     typename DoFHandler<dim>::active_cell_iterator same_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
@@ -302,8 +316,80 @@ namespace dendra
 
     const Elasticity<dim>         &owner;
     std::vector<double>            values, field_values, average_values, reference_values;
-    std::unique_ptr<FEValues<dim>> field_fe_values, phase_fe_values, average_fe_values;
+    std::unique_ptr<FEValues<dim>> field_fe_values, phase_fe_values, average_fe_values, damage_fe_values;
   };
+
+  template <int dim>
+  void Elasticity<dim>::apply_damage(const std::vector<SymmetricTensor<2, dim>> &strains, const PointData &point_data,
+                                     MaterialOutputs &out) const
+  {
+    if (!point_data.damaged)
+      return;
+    for (unsigned int q = 0; q < strains.size(); ++q)
+      {
+        // Plane strain: eps_zz = 0, so tr eps_e = tr eps - tr eps*.
+        const double g = damage.degradation(point_data.damage[q]), mu = out.shear_modulus[q];
+        const double bulk    = out.lame_lambda[q] + 2 * mu / 3;
+        const double tension = trace(strains[q]) - trace(point_data.eigenstrain[q]) > 0;
+        out.shear_modulus[q] = g * mu;
+        out.lame_lambda[q]   = (tension ? g : 1.0) * bulk - 2 * g * mu / 3;
+      }
+  }
+
+  template <int dim>
+  void Elasticity<dim>::set_damage(const DamageLink &link)
+  {
+    Assert(link.dofs != nullptr && link.state != nullptr && link.degradation,
+           ExcMessage("DamageLink needs DoFs, a state and g(d)."));
+    damage = link;
+  }
+
+  template <int dim>
+  std::function<void(const typename Triangulation<dim>::active_cell_iterator &, const Quadrature<dim> &,
+                     std::vector<double> &)>
+  Elasticity<dim>::tensile_energy() const
+  {
+    // Scratch data for one quadrature rule, made at the first call.
+    struct Scratch
+    {
+      std::unique_ptr<FEValues<dim>>       fe_values;
+      std::unique_ptr<PointData>           point_data;
+      std::vector<SymmetricTensor<2, dim>> strains;
+      MaterialOutputs                      out;
+    };
+    auto scratch = std::make_shared<Scratch>();
+    return [this, scratch](const typename Triangulation<dim>::active_cell_iterator &cell,
+                           const Quadrature<dim> &quadrature, std::vector<double> &psi) {
+      auto &s = *scratch;
+      if (!s.fe_values || s.fe_values->n_quadrature_points != quadrature.size())
+        {
+          s.fe_values =
+            std::make_unique<FEValues<dim>>(mapping, *fe, quadrature, update_gradients | update_quadrature_points);
+          s.point_data = std::make_unique<PointData>(*this, quadrature);
+          s.strains.resize(quadrature.size());
+          s.out.resize(quadrature.size());
+        }
+      const typename DoFHandler<dim>::active_cell_iterator dof_cell(&triangulation, cell->level(), cell->index(),
+                                                                    &dofs);
+      s.fe_values->reinit(dof_cell);
+      (*s.fe_values)[FEValuesExtractors::Vector(0)].get_function_symmetric_gradients(locally_relevant_solution,
+                                                                                     s.strains);
+      s.point_data->evaluate(dof_cell, s.fe_values->get_quadrature_points());
+      materials.evaluate(s.point_data->inputs, s.out);
+      psi.resize(quadrature.size());
+      for (unsigned int q = 0; q < quadrature.size(); ++q)
+        {
+          SymmetricTensor<2, 3> elastic = -s.point_data->eigenstrain[q];
+          for (unsigned int i = 0; i < dim; ++i)
+            for (unsigned int j = i; j < dim; ++j)
+              elastic[i][j] += s.strains[q][i][j];
+          const double mu = s.out.shear_modulus[q], bulk = s.out.lame_lambda[q] + 2 * mu / 3;
+          const double tr  = std::max(trace(elastic), 0.0);
+          const auto   dev = deviator(elastic);
+          psi[q]           = 0.5 * bulk * tr * tr + mu * (dev * dev);
+        }
+    };
+  }
 
   template <int dim>
   Elasticity<dim>::Elasticity(const parallel::distributed::Triangulation<dim> &tria, const MaterialLibrary &materials,
@@ -387,7 +473,7 @@ namespace dendra
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
-    std::vector<SymmetricTensor<2, dim>> sym_grad(n);
+    std::vector<SymmetricTensor<2, dim>> sym_grad(n), current_strains(quadrature.size());
     std::vector<double>                  div(n);
     Vector<double>                       force(dim);
     MaterialOutputs                      out;
@@ -405,6 +491,11 @@ namespace dendra
                           "' has Young's modulus 0 (a fluid); every cell must be a solid");
           point_data.evaluate(cell, fe_values.get_quadrature_points());
           materials.evaluate(point_data.inputs, out);
+          if (point_data.damaged)
+            {
+              fe_values[u].get_function_symmetric_gradients(locally_relevant_solution, current_strains);
+              apply_damage(current_strains, point_data, out);
+            }
           for (const unsigned int q : fe_values.quadrature_point_indices())
             {
               const double lambda = out.lame_lambda[q], mu = out.shear_modulus[q], dx = fe_values.JxW(q);
@@ -496,6 +587,7 @@ namespace dendra
           fe_values[u].get_function_symmetric_gradients(locally_relevant_solution, strains);
           point_data.evaluate(cell, fe_values.get_quadrature_points());
           materials.evaluate(point_data.inputs, out);
+          apply_damage(strains, point_data, out);
           for (unsigned int q = 0; q < quadrature.size(); ++q)
             visit(fe_values.quadrature_point(q), cell->material_id(),
                   full_stress<dim>(strains[q], out.lame_lambda[q], out.shear_modulus[q], point_data.eigenstrain[q]));

@@ -37,13 +37,14 @@ namespace dendra
         // lithiophilic (sparked) rGO at almost none.
         {"Li metal", 1, 4.9e9, 0.42, 1.1e7, 0.0},
         {"Cu", 2, 120e9, 0.34, 5.96e7, 0.0, 1.0, 0.03},
-        {"LLZO", 3, 150e9, 0.257, 1e-6, 0.05},
+        // LLZO: K_IC = 1.0 MPa m^1/2 (1.0-1.25 typ.) gives G_c = K_IC^2 (1 - nu^2) / E = 6.2 J/m^2.
+        {"LLZO", 3, 150e9, 0.257, 1e-6, 0.05, 1.0, 0.0, 6.23, 0.5e-6},
         {"rGO", 4, 30e9, 0.2, 1e4, 0.0, 1.0, 0.0},
         {"Liquid electrolyte", 5, 0.0, 0.0, 0.0, 1.0},
         {"Polymer electrolyte", 6, 2.7e6, 0.33, 0.0, 1e-2},
         // The skeleton of porous LLZO: LLZO's bulk values, its own id so that
         // hosts can tell the porous layer from the dense one.
-        {"Porous LLZO", 7, 150e9, 0.257, 1e-6, 0.05},
+        {"Porous LLZO", 7, 150e9, 0.257, 1e-6, 0.05, 1.0, 0.0, 6.23, 0.5e-6},
         {"Void", 8, 0.0, 0.0, 0.0, 0.0},
       };
       return defaults;
@@ -80,6 +81,12 @@ namespace dendra
         prm.declare_entry("Nucleation overpotential", format_number(m.nucleation_overpotential), Patterns::Double(),
                           "Extra overpotential Li needs to plate on this surface (V), >= 0: lithiophobic "
                           "surfaces need tens of mV, lithiophilic ones ~0 (host surfaces of deposition runs).");
+        prm.declare_entry("Fracture energy", format_number(m.fracture_energy), Patterns::Double(),
+                          "Critical energy release rate G_c of phase-field fracture (J/m^2), >= 0; 0: the material "
+                          "does not damage. From the toughness: G_c = K_IC^2 (1 - nu^2) / E.");
+        prm.declare_entry("Damage length scale", format_number(m.damage_length), Patterns::Double(),
+                          "Phase-field length scale l (m), > 0 where Fracture energy > 0: the half-width of the "
+                          "diffuse crack; cells there should be smaller than l / 2.");
         prm.leave_subsection();
       }
     prm.leave_subsection();
@@ -101,6 +108,8 @@ namespace dendra
         m.ionic_conductivity       = prm.get_double("Ionic conductivity");
         m.exchange_current_factor  = prm.get_double("Exchange current factor");
         m.nucleation_overpotential = prm.get_double("Nucleation overpotential");
+        m.fracture_energy          = prm.get_double("Fracture energy");
+        m.damage_length            = prm.get_double("Damage length scale");
         prm.leave_subsection();
         const std::string where = "Materials/" + m.name + "/";
         require_input(m.young_modulus >= 0, where + "Young's modulus = " + format_number(m.young_modulus) +
@@ -119,6 +128,11 @@ namespace dendra
         require_input(m.nucleation_overpotential >= 0,
                       where + "Nucleation overpotential = " + format_number(m.nucleation_overpotential) +
                         " V is negative; it must be >= 0");
+        require_input(m.fracture_energy >= 0, where + "Fracture energy = " + format_number(m.fracture_energy) +
+                                                " J/m^2 is negative; it must be >= 0");
+        require_input(m.fracture_energy == 0 || m.damage_length > 0,
+                      where + "Damage length scale = " + format_number(m.damage_length) +
+                        " m must be > 0 where Fracture energy > 0");
         require_input(materials.count(m.id) == 0, where + "Material id = " + std::to_string(m.id) +
                                                     " is already used by " +
                                                     (materials.count(m.id) ? materials.at(m.id).name : ""));

@@ -23,6 +23,7 @@
 namespace dendra
 {
   class MaterialLibrary;
+  struct MaterialOutputs;
 
   /// Linear elasticity with an eigenstrain: div sigma = 0,
   /// sigma = C(x) : (eps(u) - eps*), eps* = (eps_v / 3) I with eps_v the
@@ -116,6 +117,30 @@ namespace dendra
     /// Couples the field to plated Li (see PlatedLi); the vectors must stay alive.
     void set_plated_li(const PlatedLi &plated);
 
+    /// A damage field on the same mesh that degrades the stiffness of the
+    /// damageable materials with a volumetric-deviatoric split (Amor et al.
+    /// 2009): sigma = g(d) [K <tr eps>+ I + 2 mu dev eps] + K <tr eps>- I, so
+    /// cracks open under tension but carry compression.
+    struct DamageLink
+    {
+      const dealii::DoFHandler<dim>       *dofs  = nullptr; ///< DoFs of the damage field (scalar)
+      const LA::MPI::Vector               *state = nullptr; ///< d (-), with ghost values
+      std::function<double(double)>        degradation;     ///< g(d) (-)
+      std::set<dealii::types::material_id> damageable;      ///< materials that damage
+    };
+    /// Couples the field to damage (see DamageLink); the vectors must stay
+    /// alive. Whether a point is in tension is read from the current
+    /// displacement, so a solve after a change of d or of the load is one
+    /// step of a fixed-point iteration (the staggered loop converges it).
+    void set_damage(const DamageLink &link);
+    /// psi+ = K/2 <tr eps>+^2 + mu dev eps : dev eps (J/m^3) of the current
+    /// displacement at the points of @p quadrature in @p cell, undegraded:
+    /// the energy that drives damage. Returns a callable (cell, quadrature,
+    /// values) with its own scratch data.
+    std::function<void(const typename dealii::Triangulation<dim>::active_cell_iterator &,
+                       const dealii::Quadrature<dim> &, std::vector<double> &)>
+    tensile_energy() const;
+
     /// Adds eps_v = @p volumetric_strain_per_unit x (a scalar FE field of another
     /// module, on the same mesh, with ghost values) to the eigenstrain.
     void set_eigenstrain_field(const dealii::DoFHandler<dim> &field_dofs, const LA::MPI::Vector &field,
@@ -147,6 +172,10 @@ namespace dendra
   private:
     class PointData;
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
+    /// Degrades the moduli in @p out at the points of @p point_data's cell by
+    /// its damage, in tension only for the bulk part; @p strains are eps(u).
+    void apply_damage(const std::vector<dealii::SymmetricTensor<2, dim>> &strains, const PointData &point_data,
+                      MaterialOutputs &out) const;
     void assemble_system();
 
     using Field<dim>::communicator;
@@ -170,6 +199,7 @@ namespace dendra
     const LA::MPI::Vector               *eigenstrain_field       = nullptr;
     double                               eigenstrain_field_scale = 0;
     PlatedLi                             plated_li;
+    DamageLink                           damage;
 
     dealii::FESystem<dim>   stress_fe;
     dealii::DoFHandler<dim> stress_dofs;

@@ -24,6 +24,12 @@ namespace dendra
     /// Extra overpotential Li needs to nucleate on this material's surface
     /// (V), >= 0: lithiophobic surfaces (Cu) need tens of mV, lithiophilic ones ~0.
     double nucleation_overpotential = 0;
+    /// Critical energy release rate G_c (J/m^2) of phase-field fracture;
+    /// 0: the material does not damage. G_c = K_IC^2 (1 - nu^2) / E.
+    double fracture_energy = 0;
+    /// Phase-field length scale l (m), > 0 where G_c > 0: the width of the
+    /// diffuse crack, to be resolved by about four cells.
+    double damage_length = 0;
 
     /// Shear modulus mu = E / (2 (1 + nu)) (Pa).
     double shear_modulus() const;

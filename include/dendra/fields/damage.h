@@ -1,0 +1,130 @@
+#pragma once
+
+#include <dendra/base/parameters.h>
+#include <dendra/base/solvers.h>
+#include <dendra/fields/field.h>
+
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/base/quadrature.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
+#include <deal.II/lac/vector.h>
+#include <deal.II/numerics/data_out.h>
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <vector>
+
+namespace dendra
+{
+  class MaterialLibrary;
+
+  /// Phase-field fracture of brittle solids (PHYSICS.md Section 5): the damage
+  /// d (0 intact, 1 broken) minimises
+  ///   int g(d) psi+ + psi- + G_c / (c_w) (w(d) / l + l |grad d|^2) dx
+  /// over d >= d_n (irreversibility as a bound, solved by a primal-dual active
+  /// set), with g(d) = (1 - d)^2 + k and, for AT2, w = d^2, c_w = 2 (no elastic
+  /// threshold), for AT1, w = d, c_w = 8/3 (a threshold stress). G_c (J/m^2)
+  /// and l (m) are material properties; materials with G_c = 0 do not damage.
+  /// The tensile energy psi+ (J/m^3) comes from elasticity through a callback,
+  /// so the fields stay independent; staggering them is the Simulator's job.
+  template <int dim>
+  class Damage : public Field<dim>
+  {
+  public:
+    /// The crack surface density.
+    enum class Model
+    {
+      at2, ///< w(d) = d^2: damage starts at any tensile energy
+      at1  ///< w(d) = d: damage starts at sigma_c = sqrt(3 G_c E / (8 l))
+    };
+
+    /// Model and solver settings (subsection "Damage").
+    struct Parameters
+    {
+      Model                model                 = Model::at2;
+      double               residual_stiffness    = 1e-6; ///< k in g(d) = (1 - d)^2 + k (-)
+      unsigned int         active_set_iterations = 50;   ///< limit of the bound-constrained solve (-)
+      LinearSolverSettings solver;                       ///< CG + AMG settings
+
+      /// Declares subsection "Damage".
+      static void declare_parameters(dealii::ParameterHandler &prm);
+      /// Reads subsection "Damage".
+      void parse_parameters(dealii::ParameterHandler &prm);
+    };
+
+    /// psi+ (J/m^3) at the quadrature points of a cell: (cell, quadrature, values).
+    using EnergyCallback = std::function<void(const typename dealii::Triangulation<dim>::active_cell_iterator &,
+                                              const dealii::Quadrature<dim> &, std::vector<double> &)>;
+
+    /// A field on @p triangulation; G_c and l from @p materials (kept by reference).
+    Damage(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const MaterialLibrary &materials,
+           const Parameters &parameters);
+
+    /// DoFs and d = 0 (or the lower bound where one was set); d = 0 is held
+    /// where no cell around a DoF can damage.
+    void setup_dofs() override;
+    /// Sets the source of the tensile elastic energy psi+.
+    void set_driving_energy(const EnergyCallback &energy) { driving_energy = energy; }
+    /// Fixes d = 1 at the DoFs whose support points satisfy @p in_crack: a
+    /// pre-existing crack (notch). Call before setup_dofs().
+    void set_initial_crack(const std::function<bool(const dealii::Point<dim> &)> &in_crack);
+    /// Minimises the energy for the current psi+ with d >= the committed
+    /// damage; returns the CG iterations of all active-set steps.
+    SolverReport solve() override;
+    /// The current damage becomes the lower bound of later solves (call
+    /// when a time step is accepted).
+    void commit();
+    /// Largest change of d (-) in the last solve().
+    double last_change() const { return change; }
+    /// g(d) = (1 - d)^2 + k (-).
+    double degradation(double d) const;
+    /// True if cells of material @p id can damage (G_c > 0).
+    bool damageable(dealii::types::material_id id) const { return damageable_ids.count(id) > 0; }
+    /// Volume (area in 2D) of the damageable cells where d > @p threshold (m^3 or m^2).
+    double damaged_measure(double threshold) const;
+    /// Adds "damage" (-).
+    void add_output(dealii::DataOut<dim> &data_out) const override;
+    /// Stores the damage and its lower bound before the mesh changes.
+    void prepare_for_transfer() override;
+    /// Interpolates them to the new mesh.
+    void finish_transfer() override;
+
+  private:
+    void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
+    /// The cell matrix and right-hand side of A d = b for the current psi+
+    /// (@p psi is scratch for its values at the quadrature points).
+    void cell_system(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
+                     dealii::FEValues<dim> &fe_values, std::vector<double> &psi, dealii::FullMatrix<double> &matrix,
+                     dealii::Vector<double> &rhs) const;
+    /// Assembles A d = b for the current psi+ with @p with_constraints.
+    void assemble(const dealii::AffineConstraints<double> &with_constraints);
+    /// lambda = A d - b without the bounds, at the ghosted @p d: positive
+    /// where the bound holds d up.
+    LA::MPI::Vector bound_multiplier(const LA::MPI::Vector &d) const;
+
+    using Field<dim>::communicator;
+    using Field<dim>::triangulation;
+    using Field<dim>::fe;
+    using Field<dim>::mapping;
+    using Field<dim>::dofs;
+    using Field<dim>::locally_owned;
+    using Field<dim>::locally_relevant;
+    using Field<dim>::constraints;
+    using Field<dim>::system_matrix;
+    using Field<dim>::system_rhs;
+    using Field<dim>::locally_relevant_solution;
+
+    const MaterialLibrary                          &materials;
+    Parameters                                      parameters;
+    std::set<dealii::types::material_id>            damageable_ids;
+    EnergyCallback                                  driving_energy;
+    std::function<bool(const dealii::Point<dim> &)> initial_crack;
+    LA::MPI::Vector                                 lower_bound; ///< committed damage, with ghost values
+    double                                          change = 0;
+    /// Moves the damage and its bound across mesh changes.
+    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> damage_transfer;
+  };
+} // namespace dendra

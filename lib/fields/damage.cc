@@ -1,0 +1,311 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/fields/damage.h>
+#include <dendra/materials/material_library.h>
+
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/base/timer.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/lac/full_matrix.h>
+
+#include <algorithm>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  template <int dim>
+  void Damage<dim>::Parameters::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Damage");
+    prm.declare_entry("Model", "AT2", Patterns::Selection("AT2|AT1"),
+                      "Crack surface density: AT2 (w = d^2, damage at any tensile energy) or AT1 (w = d, an "
+                      "elastic range up to sigma_c = sqrt(3 G_c E / (8 l))).");
+    prm.declare_entry("Residual stiffness", "1e-6", Patterns::Double(0, 1),
+                      "k in the degradation g(d) = (1 - d)^2 + k (-), in [0, 1): what a broken material keeps.");
+    prm.declare_entry("Active set iterations", "50", Patterns::Integer(1),
+                      "Limit of the primal-dual active-set iterations that keep d >= its committed value (-).");
+    prm.enter_subsection("Linear solver");
+    LinearSolverSettings::declare_parameters(prm, LinearSolverSettings());
+    prm.leave_subsection();
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  void Damage<dim>::Parameters::parse_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Damage");
+    model                 = prm.get("Model") == "AT1" ? Model::at1 : Model::at2;
+    residual_stiffness    = prm.get_double("Residual stiffness");
+    active_set_iterations = prm.get_integer("Active set iterations");
+    prm.enter_subsection("Linear solver");
+    solver.parse_parameters(prm);
+    prm.leave_subsection();
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  Damage<dim>::Damage(const parallel::distributed::Triangulation<dim> &tria, const MaterialLibrary &materials,
+                      const Parameters &parameters)
+    : Field<dim>(tria, std::make_unique<FE_Q<dim>>(1))
+    , materials(materials)
+    , parameters(parameters)
+  {
+    require_input(parameters.residual_stiffness >= 0 && parameters.residual_stiffness < 1,
+                  "Damage/Residual stiffness = " + format_number(parameters.residual_stiffness) + " must be in [0, 1)");
+    for (const auto &m : materials.all())
+      if (m.fracture_energy > 0)
+        damageable_ids.insert(m.id);
+  }
+
+  template <int dim>
+  double Damage<dim>::degradation(const double d) const
+  {
+    const double intact = 1 - std::clamp(d, 0.0, 1.0);
+    return intact * intact + parameters.residual_stiffness;
+  }
+
+  template <int dim>
+  void Damage<dim>::set_initial_crack(const std::function<bool(const Point<dim> &)> &in_crack)
+  {
+    initial_crack = in_crack;
+  }
+
+  template <int dim>
+  void Damage<dim>::add_boundary_constraints(AffineConstraints<double> &c)
+  {
+    // DoFs that no damageable cell touches stay intact; a notch is broken.
+    std::vector<types::global_dof_index> indices(fe->n_dofs_per_cell());
+    std::vector<bool>                    touches_damageable(locally_relevant.n_elements(), false);
+    for (const auto &cell : dofs.active_cell_iterators())
+      if ((cell->is_locally_owned() || cell->is_ghost()) && damageable(cell->material_id()))
+        {
+          cell->get_dof_indices(indices);
+          for (const auto i : indices)
+            touches_damageable[locally_relevant.index_within_set(i)] = true;
+        }
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() || cell->is_ghost())
+        {
+          cell->get_dof_indices(indices);
+          for (unsigned int v = 0; v < indices.size(); ++v)
+            {
+              const auto i = indices[v];
+              if (c.is_constrained(i))
+                continue;
+              const bool broken = initial_crack && initial_crack(cell->vertex(v));
+              if (!touches_damageable[locally_relevant.index_within_set(i)] || broken)
+                {
+                  c.add_line(i);
+                  c.set_inhomogeneity(i, broken ? 1.0 : 0.0);
+                }
+            }
+        }
+  }
+
+  template <int dim>
+  void Damage<dim>::setup_dofs()
+  {
+    Field<dim>::setup_dofs();
+    LA::MPI::Vector initial(locally_owned, communicator);
+    constraints.distribute(initial);
+    locally_relevant_solution = initial;
+    lower_bound.reinit(locally_owned, locally_relevant, communicator);
+    lower_bound = initial;
+  }
+
+  template <int dim>
+  void Damage<dim>::cell_system(const typename DoFHandler<dim>::active_cell_iterator &cell, FEValues<dim> &fe_values,
+                                std::vector<double> &psi, FullMatrix<double> &matrix, Vector<double> &rhs) const
+  {
+    // AT2: (G_c / l + 2 psi+) d - G_c l lap d = 2 psi+;
+    // AT1: 2 psi+ d - (3 / 4) G_c l lap d = 2 psi+ - 3 G_c / (8 l).
+    const Material &m  = materials.by_id(cell->material_id());
+    const double    Gc = m.fracture_energy, l = m.damage_length;
+    const bool      at1           = parameters.model == Model::at1;
+    const double    mass_term     = at1 ? 0.0 : Gc / l;
+    const double    gradient_term = at1 ? 0.75 * Gc * l : Gc * l;
+    const double    threshold     = at1 ? 3 * Gc / (8 * l) : 0.0;
+    fe_values.reinit(cell);
+    driving_energy(cell, fe_values.get_quadrature(), psi);
+    matrix = 0;
+    rhs    = 0;
+    for (const unsigned int q : fe_values.quadrature_point_indices())
+      {
+        const double dx = fe_values.JxW(q), driving = 2 * psi[q];
+        for (unsigned int i = 0; i < matrix.m(); ++i)
+          {
+            const double v = fe_values.shape_value(i, q);
+            for (unsigned int j = 0; j < matrix.n(); ++j)
+              matrix(i, j) += ((mass_term + driving) * v * fe_values.shape_value(j, q) +
+                               gradient_term * fe_values.shape_grad(i, q) * fe_values.shape_grad(j, q)) *
+                              dx;
+            rhs(i) += (driving - threshold) * v * dx;
+          }
+      }
+  }
+
+  template <int dim>
+  void Damage<dim>::assemble(const AffineConstraints<double> &with_constraints)
+  {
+    Assert(driving_energy, ExcMessage("Damage needs set_driving_energy() before solve()."));
+    system_matrix = 0;
+    system_rhs    = 0;
+    FEValues<dim>                        fe_values(mapping, *fe, QGauss<dim>(fe->degree + 1),
+                                                   update_values | update_gradients | update_JxW_values);
+    const unsigned int                   n = fe->n_dofs_per_cell();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n);
+    std::vector<double>                  psi(fe_values.n_quadrature_points);
+    std::vector<types::global_dof_index> indices(n);
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && damageable(cell->material_id()))
+        {
+          cell_system(cell, fe_values, psi, cell_matrix, cell_rhs);
+          cell->get_dof_indices(indices);
+          add_cell_contribution(with_constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
+        }
+    system_matrix.compress(VectorOperation::add);
+    system_rhs.compress(VectorOperation::add);
+  }
+
+  template <int dim>
+  LA::MPI::Vector Damage<dim>::bound_multiplier(const LA::MPI::Vector &d) const
+  {
+    // lambda = A d - b of the problem without bounds (hanging nodes condensed).
+    FEValues<dim>                        fe_values(mapping, *fe, QGauss<dim>(fe->degree + 1),
+                                                   update_values | update_gradients | update_JxW_values);
+    const unsigned int                   n = fe->n_dofs_per_cell();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n), cell_d(n), cell_lambda(n);
+    std::vector<double>                  psi(fe_values.n_quadrature_points);
+    std::vector<types::global_dof_index> indices(n);
+    LA::MPI::Vector                      lambda(locally_owned, communicator);
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && damageable(cell->material_id()))
+        {
+          cell_system(cell, fe_values, psi, cell_matrix, cell_rhs);
+          cell->get_dof_values(d, cell_d);
+          cell_matrix.vmult(cell_lambda, cell_d);
+          cell_lambda -= cell_rhs;
+          cell->get_dof_indices(indices);
+          constraints.distribute_local_to_global(cell_lambda, indices, lambda);
+        }
+    lambda.compress(VectorOperation::add);
+    return lambda;
+  }
+
+  template <int dim>
+  SolverReport Damage<dim>::solve()
+  {
+    // Primal-dual active set for min 1/2 d.A d - b.d subject to d >= d_n
+    // (deal.II step-41): DoFs where the bound pushes (lambda = A d - b > 0)
+    // are held at it, the others solved for, until the set stops changing.
+    Timer        timer;
+    SolverReport report;
+    this->make_constraints();
+    LA::MPI::Vector d(locally_owned, communicator), start(locally_owned, communicator);
+    LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
+    LA::MPI::Vector active(locally_owned, communicator); // 1 where the bound is active
+    d     = locally_relevant_solution;
+    start = d;
+    for (unsigned int iteration = 0;; ++iteration)
+      {
+        AssertThrow(iteration < parameters.active_set_iterations,
+                    ExcMessage("Damage: the active set did not settle in Damage/Active set iterations = " +
+                               std::to_string(parameters.active_set_iterations) + " steps"));
+        ghosted = active;
+        AffineConstraints<double> bounded;
+        bounded.reinit(locally_relevant);
+        for (const auto i : locally_relevant)
+          if (ghosted[i] > 0.5 && !constraints.is_constrained(i))
+            {
+              bounded.add_line(i);
+              bounded.set_inhomogeneity(i, lower_bound[i]);
+            }
+        bounded.merge(constraints, AffineConstraints<double>::left_object_wins);
+        bounded.close();
+        assemble(bounded);
+        AMGPreconditioner amg;
+        amg.initialize_scalar(system_matrix, parameters.solver);
+        report.iterations += solve_cg(system_matrix, d, system_rhs, amg, parameters.solver, "Damage").iterations;
+        bounded.distribute(d);
+        ghosted                       = d;
+        const LA::MPI::Vector lambda  = bound_multiplier(ghosted);
+        unsigned int          changed = 0;
+        for (const auto i : locally_owned)
+          {
+            const bool now =
+              !constraints.is_constrained(i) && lambda[i] + (lower_bound[i] - d[i]) * system_matrix.diag_element(i) > 0;
+            changed += (now != (active[i] > 0.5));
+            active[i] = now ? 1.0 : 0.0;
+          }
+        active.compress(VectorOperation::insert);
+        if (Utilities::MPI::sum(changed, communicator) == 0)
+          break;
+      }
+    LA::MPI::Vector difference(d);
+    difference -= start;
+    change                    = difference.linfty_norm();
+    locally_relevant_solution = d;
+    report.solve_time         = timer.wall_time();
+    return report;
+  }
+
+  template <int dim>
+  void Damage<dim>::commit()
+  {
+    lower_bound = locally_relevant_solution;
+  }
+
+  template <int dim>
+  double Damage<dim>::damaged_measure(const double threshold) const
+  {
+    const QGauss<dim>   quadrature(fe->degree + 1);
+    FEValues<dim>       fe_values(mapping, *fe, quadrature, update_values | update_JxW_values);
+    std::vector<double> d(quadrature.size());
+    double              measure = 0;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && damageable(cell->material_id()))
+        {
+          fe_values.reinit(cell);
+          fe_values.get_function_values(locally_relevant_solution, d);
+          for (const unsigned int q : fe_values.quadrature_point_indices())
+            measure += (d[q] > threshold ? fe_values.JxW(q) : 0.0);
+        }
+    return Utilities::MPI::sum(measure, communicator);
+  }
+
+  template <int dim>
+  void Damage<dim>::add_output(DataOut<dim> &data_out) const
+  {
+    data_out.add_data_vector(dofs, locally_relevant_solution, "damage");
+  }
+
+  template <int dim>
+  void Damage<dim>::prepare_for_transfer()
+  {
+    damage_transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    damage_transfer->prepare_for_coarsening_and_refinement(
+      std::vector<const LA::MPI::Vector *>{&locally_relevant_solution, &lower_bound});
+  }
+
+  template <int dim>
+  void Damage<dim>::finish_transfer()
+  {
+    Field<dim>::setup_dofs();
+    LA::MPI::Vector                damage(locally_owned, communicator), bound(locally_owned, communicator);
+    std::vector<LA::MPI::Vector *> both{&damage, &bound};
+    damage_transfer->interpolate(both);
+    damage_transfer.reset();
+    constraints.distribute(damage);
+    constraints.distribute(bound);
+    locally_relevant_solution = damage;
+    lower_bound.reinit(locally_owned, locally_relevant, communicator);
+    lower_bound = bound;
+  }
+
+  template class Damage<2>;
+  template class Damage<3>;
+} // namespace dendra
