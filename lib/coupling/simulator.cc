@@ -63,14 +63,16 @@ namespace dendra
                       "Directory for parameters.prm, log.txt, statistics.csv, probes.csv and solution/.");
     prm.enter_subsection("Simulation");
     prm.declare_entry("Fields", "elasticity",
-                      Patterns::MultipleSelection("electrostatics|elasticity|transport|deposition"),
+                      Patterns::MultipleSelection("electrostatics|elasticity|transport|deposition|damage"),
                       "Comma-separated fields to solve in every step; empty: only build and write the mesh. With "
                       "transport or deposition (phase-field "
                       "Li deposition with its own Li+ transport, subsection Electrodeposition; not together with "
                       "transport) the run is transient (subsection Time stepping); otherwise Number of steps "
                       "quasi-static steps. Deposition with elasticity: plated Li strains the solid "
                       "(Elasticity/Plated lithium) and its stress enters the kinetics "
-                      "(Electrodeposition/Stress coupling), staggered per step.");
+                      "(Electrodeposition/Stress coupling), staggered per step. Damage (with elasticity, "
+                      "quasi-static runs): phase-field fracture of the materials with a Fracture energy, "
+                      "staggered with elasticity to convergence in every step (subsection Damage).");
     prm.declare_entry("End time", "1", Patterns::Double(0), "Time of the last step (s), > 0.");
     prm.declare_entry("Coupling iterations", "1", Patterns::Integer(1),
                       "Deposition with elasticity: staggered passes per time step (-). 1: the kinetics use the "
@@ -101,6 +103,7 @@ namespace dendra
     Elasticity<dim>::Parameters::declare_parameters(prm);
     Transport<dim>::Parameters::declare_parameters(prm);
     Electrodeposition<dim>::Parameters::declare_parameters(prm);
+    Damage<dim>::Parameters::declare_parameters(prm);
     TimeStepController::declare_parameters(prm);
     CurrentProgram::declare_parameters(prm);
   }
@@ -126,6 +129,7 @@ namespace dendra
     solve_elasticity         = fields.find("elasticity") != std::string::npos;
     solve_transport          = fields.find("transport") != std::string::npos;
     solve_deposition         = fields.find("deposition") != std::string::npos;
+    solve_damage             = fields.find("damage") != std::string::npos;
     end_time                 = prm.get_double("End time");
     n_steps                  = prm.get_integer("Number of steps");
     coupling_max_iterations  = prm.get_integer("Coupling iterations");
@@ -134,6 +138,11 @@ namespace dendra
     require_input(!(solve_transport && solve_deposition),
                   "Simulation/Fields: deposition solves its own Li+ transport; do not combine it with transport");
     require_input(end_time > 0, "Simulation/End time = " + format_number(end_time) + " s must be > 0");
+    require_input(!solve_damage || (solve_elasticity && !solve_transport && !solve_deposition),
+                  "Simulation/Fields: damage needs elasticity (which drives it) and runs quasi-statically; it does "
+                  "not combine with transport or deposition yet");
+    if (solve_damage)
+      damage_parameters.parse_parameters(prm);
 
     prm.enter_subsection("Plating");
     deposit_eigenstrain =
@@ -255,6 +264,19 @@ namespace dendra
         elasticity_field = std::make_unique<Elasticity<dim>>(tria, materials, elasticity_parameters);
         elasticity_field->setup_dofs();
       }
+    if (solve_damage)
+      {
+        damage_field = std::make_unique<Damage<dim>>(tria, materials, damage_parameters);
+        damage_field->setup_dofs();
+        const Damage<dim>           &damage = *damage_field;
+        std::set<types::material_id> damageable;
+        for (const auto &m : materials.all())
+          if (damage.damageable(m.id))
+            damageable.insert(m.id);
+        elasticity_field->set_damage({&damage.dof_handler(), &damage.solution(),
+                                      [&damage](const double d) { return damage.degradation(d); }, damageable});
+        damage_field->set_driving_energy(elasticity_field->tensile_energy());
+      }
     if (solve_transport)
       {
         // The total current of a galvanostatic working electrode is J times its area.
@@ -318,6 +340,8 @@ namespace dendra
       fields.push_back(transport_field.get());
     if (deposition_field)
       fields.push_back(deposition_field.get());
+    if (damage_field)
+      fields.push_back(damage_field.get());
     return fields;
   }
 
@@ -358,8 +382,33 @@ namespace dendra
         electrostatics_field->set_time(time);
         last_electrostatics_report = electrostatics_field->solve();
       }
-    if (elasticity_field && !mechanically_coupled()) // coupled: solved within the step
+    if (damage_field)
+      solve_fracture(time);
+    else if (elasticity_field && !mechanically_coupled()) // coupled: solved within the step
       solve_elasticity_at(time);
+  }
+
+  template <int dim>
+  void Simulator<dim>::solve_fracture(const double time)
+  {
+    // Alternate elasticity and damage until d settles, then commit it: the
+    // damage of this step bounds that of later ones.
+    const auto &p             = damage_parameters;
+    last_staggered_iterations = 0;
+    while (true)
+      {
+        solve_elasticity_at(time);
+        damage_field->solve();
+        ++last_staggered_iterations;
+        if (damage_field->last_change() < p.staggered_tolerance)
+          break;
+        AssertThrow(last_staggered_iterations < p.staggered_iterations,
+                    ExcMessage("the damage did not settle in Damage/Staggered iterations = " +
+                               std::to_string(p.staggered_iterations) + " passes (last change of d " +
+                               format_number(damage_field->last_change()) + ")"));
+      }
+    solve_elasticity_at(time); // the stress of the settled damage
+    damage_field->commit();
   }
 
   template <int dim>
@@ -488,6 +537,14 @@ namespace dendra
       }
     if (elasticity_field)
       add_elasticity_columns();
+    if (damage_field)
+      {
+        s.add_value("damage_dofs", "", damage_field->n_dofs());
+        s.add_value("staggered_iterations", "", last_staggered_iterations);
+        s.add_value("max_damage", "", damage_field->solution().linfty_norm());
+        s.add_value("damaged_" + std::string(dim == 2 ? "area" : "volume"), dim == 2 ? "m^2" : "m^3",
+                    damage_field->damaged_measure(0.95));
+      }
     s.end_row();
     output->write_statistics(s);
     record_probes(step, time);

@@ -26,6 +26,10 @@ namespace dendra
                       "k in the degradation g(d) = (1 - d)^2 + k (-), in [0, 1): what a broken material keeps.");
     prm.declare_entry("Active set iterations", "50", Patterns::Integer(1),
                       "Limit of the primal-dual active-set iterations that keep d >= its committed value (-).");
+    prm.declare_entry("Staggered iterations", "200", Patterns::Integer(1),
+                      "Elasticity-damage passes per step, at most (-); a crack that runs needs many.");
+    prm.declare_entry("Staggered tolerance", "1e-3", Patterns::Double(0),
+                      "Largest change of d between passes that ends them (-).");
     prm.enter_subsection("Linear solver");
     LinearSolverSettings::declare_parameters(prm, LinearSolverSettings());
     prm.leave_subsection();
@@ -39,6 +43,8 @@ namespace dendra
     model                 = prm.get("Model") == "AT1" ? Model::at1 : Model::at2;
     residual_stiffness    = prm.get_double("Residual stiffness");
     active_set_iterations = prm.get_integer("Active set iterations");
+    staggered_iterations  = prm.get_integer("Staggered iterations");
+    staggered_tolerance   = prm.get_double("Staggered tolerance");
     prm.enter_subsection("Linear solver");
     solver.parse_parameters(prm);
     prm.leave_subsection();
@@ -159,11 +165,25 @@ namespace dendra
     Vector<double>                       cell_rhs(n);
     std::vector<double>                  psi(fe_values.n_quadrature_points);
     std::vector<types::global_dof_index> indices(n);
+    // Cells that cannot damage contribute only a diagonal to their DoFs held
+    // at d = 0, on the scale of G_c / l, so that those rows are not empty.
+    double scale = 0;
+    for (const auto id : damageable_ids)
+      scale = std::max(scale, materials.by_id(id).fracture_energy / materials.by_id(id).damage_length);
     for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned() && damageable(cell->material_id()))
+      if (cell->is_locally_owned())
         {
-          cell_system(cell, fe_values, psi, cell_matrix, cell_rhs);
           cell->get_dof_indices(indices);
+          if (damageable(cell->material_id()))
+            cell_system(cell, fe_values, psi, cell_matrix, cell_rhs);
+          else
+            {
+              cell_matrix = 0;
+              cell_rhs    = 0;
+              for (unsigned int i = 0; i < n; ++i)
+                if (with_constraints.is_constrained(indices[i]))
+                  cell_matrix(i, i) = scale * cell->measure() / n;
+            }
           add_cell_contribution(with_constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
         }
     system_matrix.compress(VectorOperation::add);

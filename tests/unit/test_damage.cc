@@ -150,9 +150,8 @@ TEST_CASE("A single-edge-notched LLZO plate breaks at the stress its fracture to
   // 0.875 of the prediction at l = a / 10, 0.975 at a / 20 with h = l / 4,
   // 2.6 minutes.)
   NotchedPlate plate(Damage<2>::Model::at1);
-  auto        &elasticity = plate.elasticity;
-  auto        &damage     = plate.damage;
-  const double predicted  = plate.predicted;
+  auto        &damage    = plate.damage;
+  const double predicted = plate.predicted;
 
   double       failure         = 0;
   unsigned int staggered_total = 0;

@@ -3,6 +3,7 @@
 #include <dendra/base/linear_algebra.h>
 #include <dendra/coupling/current_program.h>
 #include <dendra/coupling/time_stepping.h>
+#include <dendra/fields/damage.h>
 #include <dendra/fields/elasticity.h>
 #include <dendra/fields/electrodeposition.h>
 #include <dendra/fields/electrostatics.h>
@@ -52,6 +53,8 @@ namespace dendra
     const Electrostatics<dim> *electrostatics() const { return electrostatics_field.get(); }
     /// The transport field, or nullptr if it is not active.
     const Transport<dim> *transport() const { return transport_field.get(); }
+    /// The damage field, or nullptr if it is not active.
+    const Damage<dim> *damage() const { return damage_field.get(); }
     /// The phase-field deposition field, or nullptr if it is not active.
     const Electrodeposition<dim> *deposition() const { return deposition_field.get(); }
     /// One row per step (see README for the columns).
@@ -86,6 +89,8 @@ namespace dendra
     void                      solve_fields(double time);
     /// Solves elasticity at @p time with the eigenstrain of the initial deposit.
     void solve_elasticity_at(double time);
+    /// Elasticity and damage at @p time, staggered until d settles; commits d.
+    void solve_fracture(double time);
     void adapt_mesh();
     void record_step(unsigned int step, double time);
     void record_probes(unsigned int step, double time);
@@ -106,6 +111,8 @@ namespace dendra
     typename Electrodeposition<dim>::Parameters       deposition_parameters;
     std::unique_ptr<Electrodeposition<dim>>           deposition_field;
     std::unique_ptr<HostStatistics<dim>>              host_statistics; ///< deposition in a host geometry
+    typename Damage<dim>::Parameters                  damage_parameters;
+    std::unique_ptr<Damage<dim>>                      damage_field;
     TimeStepController                                time_stepper;
     CurrentProgram                                    current_program;
     std::map<dealii::types::boundary_id, std::string> boundary_label;                    ///< column names of boundaries
@@ -118,13 +125,15 @@ namespace dendra
     LA::MPI::Vector                        deposit_indicator;
 
     bool         solve_electrostatics = false, solve_elasticity = false, solve_transport = false;
-    bool         solve_deposition         = false;
-    double       end_time                 = 1;
-    unsigned int coupling_max_iterations  = 1;    ///< staggered deposition-elasticity passes per step
-    double       coupling_tolerance       = 1e-4; ///< relative displacement change that ends them (-)
-    unsigned int last_coupling_iterations = 0;
-    unsigned int n_steps                  = 1;
-    bool         write_vtu                = true;
+    bool         solve_deposition          = false;
+    bool         solve_damage              = false;
+    unsigned int last_staggered_iterations = 0; ///< elasticity-damage passes of the last step
+    double       end_time                  = 1;
+    unsigned int coupling_max_iterations   = 1;    ///< staggered deposition-elasticity passes per step
+    double       coupling_tolerance        = 1e-4; ///< relative displacement change that ends them (-)
+    unsigned int last_coupling_iterations  = 0;
+    unsigned int n_steps                   = 1;
+    bool         write_vtu                 = true;
     std::set<dealii::types::material_id> summary_material_ids;
     std::string                          summary_material_names;
     /// Column label of each stress summary material, by id.

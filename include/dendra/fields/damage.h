@@ -47,6 +47,8 @@ namespace dendra
       Model                model                 = Model::at2;
       double               residual_stiffness    = 1e-6; ///< k in g(d) = (1 - d)^2 + k (-)
       unsigned int         active_set_iterations = 50;   ///< limit of the bound-constrained solve (-)
+      unsigned int         staggered_iterations  = 200;  ///< elasticity-damage passes per step, at most (-)
+      double               staggered_tolerance   = 1e-3; ///< largest change of d that ends them (-)
       LinearSolverSettings solver;                       ///< CG + AMG settings
 
       /// Declares subsection "Damage".
