@@ -24,6 +24,11 @@ BARE_WIDTH = 2e-6  # m: its Y extent
 PLATING_END = 8.35  # s: the programs' plating step
 
 
+def plating_end(times):
+    """Index of the row nearest to the end of plating."""
+    return min(range(len(times)), key=lambda k: abs(times[k] - PLATING_END))
+
+
 def bare_thickness_change(rows):
     """Thickness change of the bare film (%): its Li volume per width against the initial film."""
     return [100 * (v / BARE_WIDTH - BARE_FILM) / BARE_FILM for v in column(rows, "li_volume")]
@@ -31,14 +36,12 @@ def bare_thickness_change(rows):
 
 def summary(times, change):
     """(largest change, change at the end of plating, change at the end) (%)."""
-    plated = min(range(len(times)), key=lambda k: abs(times[k] - PLATING_END))
-    return max(change, key=abs), change[plated], change[-1]
+    return max(change, key=abs), change[plating_end(times)], change[-1]
 
 
 def inside_fraction(rows):
     """Fraction of the Li plated until the end of plating that lies inside the host."""
-    times = column(rows, "time")
-    k = min(range(len(times)), key=lambda j: abs(times[j] - PLATING_END))
+    k = plating_end(column(rows, "time"))
     inside, outside = column(rows, "li_volume_inside_host"), column(rows, "li_volume_outside_host")
     d_in, d_out = inside[k] - inside[0], outside[k] - outside[0]
     return d_in / (d_in + d_out)
@@ -46,7 +49,7 @@ def inside_fraction(rows):
 
 def picture(folder, times):
     """The Li phase of the rGO run at the end of plating, rasterised (rows top to bottom)."""
-    k = min(range(len(times)), key=lambda j: abs(times[j] - PLATING_END))
+    k = plating_end(times)
     pieces = vtu_tools.read_pvtu(os.path.join(folder, "solution", f"solution_{k + 1:04d}.pvtu"))
     return (vtu_tools.raster(pieces, "li_phase", (0, 0), (10e-6, 12.5e-6), 0.05e-6),
             vtu_tools.raster(pieces, "material_id", (0, 0), (10e-6, 12.5e-6), 0.05e-6))

@@ -268,13 +268,10 @@ namespace dendra
       {
         damage_field = std::make_unique<Damage<dim>>(tria, materials, damage_parameters);
         damage_field->setup_dofs();
-        const Damage<dim>           &damage = *damage_field;
-        std::set<types::material_id> damageable;
-        for (const auto &m : materials.all())
-          if (damage.damageable(m.id))
-            damageable.insert(m.id);
+        const Damage<dim> &damage = *damage_field;
         elasticity_field->set_damage({&damage.dof_handler(), &damage.solution(),
-                                      [&damage](const double d) { return damage.degradation(d); }, damageable});
+                                      [&damage](const double d) { return damage.degradation(d); },
+                                      damage.damageable_materials()});
         damage_field->set_driving_energy(elasticity_field->tensile_energy());
       }
     if (solve_transport)

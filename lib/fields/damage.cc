@@ -62,7 +62,10 @@ namespace dendra
                   "Damage/Residual stiffness = " + format_number(parameters.residual_stiffness) + " must be in [0, 1)");
     for (const auto &m : materials.all())
       if (m.fracture_energy > 0)
-        damageable_ids.insert(m.id);
+        {
+          damageable_ids.insert(m.id);
+          held_row_scale = std::max(held_row_scale, m.fracture_energy / m.damage_length);
+        }
   }
 
   template <int dim>
@@ -122,8 +125,18 @@ namespace dendra
   }
 
   template <int dim>
+  void Damage<dim>::evaluate_driving_energy(const Quadrature<dim> &quadrature)
+  {
+    Assert(driving_energy, ExcMessage("Damage needs set_driving_energy() before solve()."));
+    tensile_energy.assign(triangulation.n_active_cells(), {});
+    for (const auto &cell : triangulation.active_cell_iterators())
+      if (cell->is_locally_owned() && damageable(cell->material_id()))
+        driving_energy(cell, quadrature, tensile_energy[cell->active_cell_index()]);
+  }
+
+  template <int dim>
   void Damage<dim>::cell_system(const typename DoFHandler<dim>::active_cell_iterator &cell, FEValues<dim> &fe_values,
-                                std::vector<double> &psi, FullMatrix<double> &matrix, Vector<double> &rhs) const
+                                FullMatrix<double> &matrix, Vector<double> &rhs) const
   {
     // AT2: (G_c / l + 2 psi+) d - G_c l lap d = 2 psi+;
     // AT1: 2 psi+ d - (3 / 4) G_c l lap d = 2 psi+ - 3 G_c / (8 l).
@@ -133,8 +146,8 @@ namespace dendra
     const double    mass_term     = at1 ? 0.0 : Gc / l;
     const double    gradient_term = at1 ? 0.75 * Gc * l : Gc * l;
     const double    threshold     = at1 ? 3 * Gc / (8 * l) : 0.0;
+    const auto     &psi           = tensile_energy[cell->active_cell_index()];
     fe_values.reinit(cell);
-    driving_energy(cell, fe_values.get_quadrature(), psi);
     matrix = 0;
     rhs    = 0;
     for (const unsigned int q : fe_values.quadrature_point_indices())
@@ -155,7 +168,6 @@ namespace dendra
   template <int dim>
   void Damage<dim>::assemble(const AffineConstraints<double> &with_constraints)
   {
-    Assert(driving_energy, ExcMessage("Damage needs set_driving_energy() before solve()."));
     system_matrix = 0;
     system_rhs    = 0;
     FEValues<dim>                        fe_values(mapping, *fe, QGauss<dim>(fe->degree + 1),
@@ -163,26 +175,22 @@ namespace dendra
     const unsigned int                   n = fe->n_dofs_per_cell();
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n);
-    std::vector<double>                  psi(fe_values.n_quadrature_points);
     std::vector<types::global_dof_index> indices(n);
     // Cells that cannot damage contribute only a diagonal to their DoFs held
     // at d = 0, on the scale of G_c / l, so that those rows are not empty.
-    double scale = 0;
-    for (const auto id : damageable_ids)
-      scale = std::max(scale, materials.by_id(id).fracture_energy / materials.by_id(id).damage_length);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
           cell->get_dof_indices(indices);
           if (damageable(cell->material_id()))
-            cell_system(cell, fe_values, psi, cell_matrix, cell_rhs);
+            cell_system(cell, fe_values, cell_matrix, cell_rhs);
           else
             {
               cell_matrix = 0;
               cell_rhs    = 0;
               for (unsigned int i = 0; i < n; ++i)
                 if (with_constraints.is_constrained(indices[i]))
-                  cell_matrix(i, i) = scale * cell->measure() / n;
+                  cell_matrix(i, i) = held_row_scale * cell->measure() / n;
             }
           add_cell_contribution(with_constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
         }
@@ -199,13 +207,12 @@ namespace dendra
     const unsigned int                   n = fe->n_dofs_per_cell();
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n), cell_d(n), cell_lambda(n);
-    std::vector<double>                  psi(fe_values.n_quadrature_points);
     std::vector<types::global_dof_index> indices(n);
     LA::MPI::Vector                      lambda(locally_owned, communicator);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned() && damageable(cell->material_id()))
         {
-          cell_system(cell, fe_values, psi, cell_matrix, cell_rhs);
+          cell_system(cell, fe_values, cell_matrix, cell_rhs);
           cell->get_dof_values(d, cell_d);
           cell_matrix.vmult(cell_lambda, cell_d);
           cell_lambda -= cell_rhs;
@@ -225,6 +232,7 @@ namespace dendra
     Timer        timer;
     SolverReport report;
     this->make_constraints();
+    evaluate_driving_energy(QGauss<dim>(fe->degree + 1));
     LA::MPI::Vector d(locally_owned, communicator), start(locally_owned, communicator);
     LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
     LA::MPI::Vector active(locally_owned, communicator); // 1 where the bound is active

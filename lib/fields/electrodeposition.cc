@@ -432,12 +432,18 @@ namespace dendra
   }
 
   template <int dim>
+  std::set<types::material_id> Electrodeposition<dim>::host_ids() const
+  {
+    std::set<types::material_id> ids;
+    for (const auto &[id, host] : parameters.hosts)
+      ids.insert(id);
+    return ids;
+  }
+
+  template <int dim>
   void Electrodeposition<dim>::compute_surface_weights()
   {
-    std::set<types::material_id> host_ids;
-    for (const auto &[id, host] : parameters.hosts)
-      host_ids.insert(id);
-    surface = HostSurface<dim>(triangulation, host_ids);
+    surface = HostSurface<dim>(triangulation, host_ids());
     surface_weight.assign(triangulation.n_active_cells(), {});
     surface_material.assign(triangulation.n_active_cells(), numbers::invalid_material_id);
     if (surface.empty())
@@ -509,10 +515,7 @@ namespace dendra
     if (parameters.initial_phase_from_geometry && parameters.geometry_li_material != numbers::invalid_material_id)
       {
         // Li against everything but the hosts, whose xi = 1 continues the metal.
-        std::set<types::material_id> host_ids;
-        for (const auto &[id, host] : parameters.hosts)
-          host_ids.insert(id);
-        initial_li_surface = HostSurface<dim>(triangulation, {parameters.geometry_li_material}, host_ids);
+        initial_li_surface = HostSurface<dim>(triangulation, {parameters.geometry_li_material}, host_ids());
       }
     // The metal starts at the (first) electrode's potential.
     double metal_psi = 0;

@@ -85,6 +85,8 @@ namespace dendra
     double degradation(double d) const;
     /// True if cells of material @p id can damage (G_c > 0).
     bool damageable(dealii::types::material_id id) const { return damageable_ids.count(id) > 0; }
+    /// The materials that can damage.
+    const std::set<dealii::types::material_id> &damageable_materials() const { return damageable_ids; }
     /// Volume (area in 2D) of the damageable cells where d > @p threshold (m^3 or m^2).
     double damaged_measure(double threshold) const;
     /// Adds "damage" (-).
@@ -96,10 +98,12 @@ namespace dendra
 
   private:
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
-    /// The cell matrix and right-hand side of A d = b for the current psi+
-    /// (@p psi is scratch for its values at the quadrature points).
+    /// Evaluates psi+ at the quadrature points of the owned damageable cells
+    /// (it stays fixed while the active set changes).
+    void evaluate_driving_energy(const dealii::Quadrature<dim> &quadrature);
+    /// The cell matrix and right-hand side of A d = b for the stored psi+.
     void cell_system(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
-                     dealii::FEValues<dim> &fe_values, std::vector<double> &psi, dealii::FullMatrix<double> &matrix,
+                     dealii::FEValues<dim> &fe_values, dealii::FullMatrix<double> &matrix,
                      dealii::Vector<double> &rhs) const;
     /// Assembles A d = b for the current psi+ with @p with_constraints.
     void assemble(const dealii::AffineConstraints<double> &with_constraints);
@@ -119,10 +123,14 @@ namespace dendra
     using Field<dim>::system_rhs;
     using Field<dim>::locally_relevant_solution;
 
-    const MaterialLibrary                          &materials;
-    Parameters                                      parameters;
-    std::set<dealii::types::material_id>            damageable_ids;
-    EnergyCallback                                  driving_energy;
+    const MaterialLibrary               &materials;
+    Parameters                           parameters;
+    std::set<dealii::types::material_id> damageable_ids;
+    EnergyCallback                       driving_energy;
+    /// psi+ (J/m^3) per active cell index and quadrature point, of the current solve.
+    std::vector<std::vector<double>> tensile_energy;
+    /// Diagonal scale of the rows held at d = 0: the largest G_c / l (J/m^3).
+    double                                          held_row_scale = 0;
     std::function<bool(const dealii::Point<dim> &)> initial_crack;
     LA::MPI::Vector                                 lower_bound; ///< committed damage, with ghost values
     double                                          change = 0;

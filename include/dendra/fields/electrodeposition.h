@@ -251,6 +251,8 @@ namespace dendra
     /// DoFs, constraints and the linear system, without touching the state;
     /// the host surface and its kinetics weights.
     void setup_system();
+    /// Material ids of the conducting hosts.
+    std::set<dealii::types::material_id> host_ids() const;
     /// The weight 1 - d / delta (d the distance to the host surface) at the
     /// quadrature points of the cells within one interface thickness of it.
     void compute_surface_weights();
