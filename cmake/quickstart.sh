@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Quick start: installs dependencies, builds Dendra (Release, ccache) and then
-#   run   runs the main job: `dendra` on its built-in default input, on 2 MPI ranks
+#   run   runs the main job: the defect failure study (`dendra-defect-study` on its
+#         built-in default input) on 2 MPI ranks
 #   test  runs the whole test suite (ctest: unit, MPI and regression tests)
 # Environment: DENDRA_BUILD_DIR (default: build/ in the source tree).
 set -euo pipefail
@@ -21,6 +22,6 @@ cmake -S "$source_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build_dir" -j "$(nproc)"
 
 case "$what" in
-  run) mpirun -np 2 "$build_dir/bin/dendra" ;;
+  run) mpirun -np 2 "$build_dir/bin/dendra-defect-study" ;;
   test) cd "$build_dir" && ctest --output-on-failure -j "$(nproc)" ;;
 esac

@@ -25,6 +25,8 @@ namespace dendra
         const std::vector<std::string> args(argv + 1, argv + argc);
         dealii::ParameterHandler       prm;
         Simulator<2>::declare_parameters(prm);
+        if (info.declare_parameters)
+          info.declare_parameters(prm);
         if (!info.default_input.empty())
           read_parameter_string(prm, info.default_input);
         if (args.size() == 1 && (args[0] == "--help" || args[0] == "-h"))
@@ -59,7 +61,10 @@ namespace dendra
           read_parameter_file(prm, input);
         for (const auto &assignment : overrides)
           set_parameter(prm, assignment);
-        run_simulation(MPI_COMM_WORLD, prm);
+        if (info.run)
+          info.run(MPI_COMM_WORLD, prm);
+        else
+          run_simulation(MPI_COMM_WORLD, prm);
       }
     catch (const std::exception &error)
       {

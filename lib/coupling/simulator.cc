@@ -83,11 +83,20 @@ namespace dendra
     prm.declare_entry("Number of steps", "4", Patterns::Integer(1),
                       "Quasi-static steps t_k = k End time / N (-); not used with transport.");
     prm.leave_subsection();
-    prm.enter_subsection("Plating");
-    prm.declare_entry("Deposit volumetric eigenstrain", "0.02 * t", Patterns::Anything(),
-                      "Volumetric eigenstrain eps_v(t) (-) of the Li plated before the run (the filling "
-                      "of an interfacial defect): the added volume fraction pressurising it.");
+    prm.enter_subsection("Failure");
+    prm.declare_entry("Damage threshold", "0.95", Patterns::Double(0, 1),
+                      "Damage runs: d (-) above which the electrolyte counts as cracked.");
+    prm.declare_entry("Crack height fraction", "0.5", Patterns::Double(0, 1),
+                      "The cell fails when cracked electrolyte reaches this fraction (-) of the electrolyte "
+                      "thickness above the interface (the geometry's separator), in (0, 1].");
+    prm.declare_entry("Counter electrode", "electrolyte top", Patterns::Anything(),
+                      "Boundary (name or id) whose contact with cracked electrolyte fails the cell; empty: none.");
+    prm.declare_entry("Near-interface band", "1e-6", Patterns::Double(0),
+                      "Damage below this height above the interface (m) counts as near-interface "
+                      "(column damage_near_interface_fraction).");
+    prm.declare_entry("Stop at failure", "true", Patterns::Bool(), "End the run in the step the cell fails.");
     prm.leave_subsection();
+    DefectDeposit<dim>::Parameters::declare_parameters(prm);
     prm.enter_subsection("Postprocess");
     prm.declare_entry("Probe points", "", Patterns::Anything(),
                       "Points 'x, y[, z]; x, y[, z]' (m) where fields are written to probes.csv every step.");
@@ -95,6 +104,8 @@ namespace dendra
                       "Comma-separated materials over which stress extremes are reported; empty = all. With "
                       "more than one, statistics.csv also has each one's maximum principal and von Mises stress.");
     prm.declare_entry("Write vtu", "true", Patterns::Bool(), "Write solution/*.vtu every step.");
+    prm.declare_entry("Echo log", "true", Patterns::Bool(),
+                      "Print the run's log to the terminal as well as to log.txt.");
     prm.leave_subsection();
     declare_geometry_parameters(prm);
     MeshBuilder<dim>::declare_parameters(prm);
@@ -113,8 +124,6 @@ namespace dendra
     : communicator(communicator)
     , prm(prm)
     , tria(communicator, Triangulation<dim>::limit_level_difference_at_vertices)
-    , deposit_fe(0)
-    , deposit_dofs(tria)
   {
     materials.parse_parameters(prm);
     geometry = create_geometry<dim>(prm, materials);
@@ -144,10 +153,12 @@ namespace dendra
     if (solve_damage)
       damage_parameters.parse_parameters(prm);
 
-    prm.enter_subsection("Plating");
-    deposit_eigenstrain =
-      parse_function<dim>({prm.get("Deposit volumetric eigenstrain")}, "Plating/Deposit volumetric eigenstrain");
-    prm.leave_subsection();
+    deposit_parameters.parse_parameters(prm);
+    defect_deposit = std::make_unique<DefectDeposit<dim>>(tria, *geometry, deposit_parameters);
+    require_input(!defect_deposit->faradaic() || !(solve_transport || solve_deposition),
+                  "Plating/Deposit growth = faradaic is for quasi-static runs (no transport or deposition field)");
+    if (solve_damage)
+      parse_failure_criterion(boundary_names);
 
     prm.enter_subsection("Postprocess");
     probes = std::make_unique<Probes<dim>>(parse_points<dim>(prm.get("Probe points"), "Postprocess/Probe points"));
@@ -159,7 +170,8 @@ namespace dendra
           summary_material_ids.insert(id);
           summary_material_label[id] = column_name(name);
         }
-    write_vtu = prm.get_bool("Write vtu");
+    write_vtu           = prm.get_bool("Write vtu");
+    const bool echo_log = prm.get_bool("Echo log");
     prm.leave_subsection();
 
     if (solve_electrostatics)
@@ -230,6 +242,7 @@ namespace dendra
       boundary_label[id] = column_name(name);
 
     output = std::make_unique<OutputWriter>(prm.get("Output directory"), communicator);
+    output->set_echo(echo_log);
     output->write_parameters(prm);
   }
 
@@ -310,7 +323,7 @@ namespace dendra
         elasticity_field->set_plated_li(plated);
         deposition_field->set_stress_field(&elasticity_field->stress_dof_handler(), &elasticity_field->stress_fields());
       }
-    update_deposit_indicator();
+    update_deposit_region();
   }
 
   template <int dim>
@@ -352,23 +365,51 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::update_deposit_indicator()
+  void Simulator<dim>::update_deposit_region()
   {
-    deposit_dofs.distribute_dofs(deposit_fe);
-    const IndexSet owned = deposit_dofs.locally_owned_dofs();
-    IndexSet       relevant;
-    DoFTools::extract_locally_relevant_dofs(deposit_dofs, relevant);
-    LA::MPI::Vector                      values(owned, communicator);
-    std::vector<types::global_dof_index> index(1);
-    for (const auto &cell : deposit_dofs.active_cell_iterators())
-      if (cell->is_locally_owned())
-        {
-          cell->get_dof_indices(index);
-          values(index[0]) = geometry->in_initial_deposit(cell->center()) ? 1.0 : 0.0;
-        }
-    values.compress(VectorOperation::insert);
-    deposit_indicator.reinit(owned, relevant, communicator);
-    deposit_indicator = values;
+    if (!damage_field)
+      {
+        defect_deposit->update_region();
+        return;
+      }
+    const Vector<float> cell_damage = damage_field->cell_damage();
+    defect_deposit->update_region(&cell_damage, damage_field->damageable_materials());
+  }
+
+  template <int dim>
+  void Simulator<dim>::parse_failure_criterion(const BoundaryNames &boundary_names)
+  {
+    prm.enter_subsection("Failure");
+    failure.damage_threshold  = prm.get_double("Damage threshold");
+    failure.height_fraction   = prm.get_double("Crack height fraction");
+    failure.interface_band    = prm.get_double("Near-interface band");
+    failure.stop              = prm.get_bool("Stop at failure");
+    const std::string counter = prm.get("Counter electrode");
+    prm.leave_subsection();
+    require_input(failure.height_fraction > 0,
+                  "Failure/Crack height fraction = " + format_number(failure.height_fraction) + " must be > 0");
+    if (!counter.empty())
+      failure.counter_electrode =
+        parse_boundary_map(counter + ": 0", "Failure/Counter electrode", boundary_names).begin()->first;
+  }
+
+  template <int dim>
+  bool Simulator<dim>::failed() const
+  {
+    const double thickness = geometry->separator_thickness();
+    const auto   region    = damage_field->damaged_region(failure.damage_threshold);
+    if (thickness > 0 && region.measure > 0 && region.top >= failure.height_fraction * thickness)
+      return true;
+    if (failure.counter_electrode == numbers::invalid_boundary_id)
+      return false;
+    const Vector<float> cell_damage = damage_field->cell_damage();
+    bool                contact     = false;
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned() && cell->at_boundary() &&
+          cell_damage[cell->active_cell_index()] >= failure.damage_threshold)
+        for (const unsigned int f : cell->face_indices())
+          contact |= cell->at_boundary(f) && cell->face(f)->boundary_id() == failure.counter_electrode;
+    return Utilities::MPI::logical_or(contact, communicator);
   }
 
   template <int dim>
@@ -392,27 +433,40 @@ namespace dendra
     // damage of this step bounds that of later ones.
     const auto &p             = damage_parameters;
     last_staggered_iterations = 0;
-    while (true)
+    // The split is taken from the committed state of the last step (a lag
+    // of one step) so that the passes minimise one energy and converge.
+    elasticity_field->freeze_damage_split(true);
+    try
       {
-        solve_elasticity_at(time);
-        damage_field->solve();
-        ++last_staggered_iterations;
-        if (damage_field->last_change() < p.staggered_tolerance)
-          break;
-        AssertThrow(last_staggered_iterations < p.staggered_iterations,
-                    ExcMessage("the damage did not settle in Damage/Staggered iterations = " +
-                               std::to_string(p.staggered_iterations) + " passes (last change of d " +
-                               format_number(damage_field->last_change()) + ")"));
+        while (true)
+          {
+            solve_elasticity_at(time);
+            damage_field->solve();
+            ++last_staggered_iterations;
+            if (damage_field->last_change() < p.staggered_tolerance)
+              break;
+            AssertThrow(last_staggered_iterations < p.staggered_iterations,
+                        ExcMessage("the damage did not settle in Damage/Staggered iterations = " +
+                                   std::to_string(p.staggered_iterations) + " passes (last change of d " +
+                                   format_number(damage_field->last_change()) + ")"));
+          }
       }
+    catch (...)
+      {
+        elasticity_field->freeze_damage_split(false);
+        throw;
+      }
+    elasticity_field->freeze_damage_split(false);
     solve_elasticity_at(time); // the stress of the settled damage
     damage_field->commit();
+    update_deposit_region(); // Li follows into the cracks
   }
 
   template <int dim>
   void Simulator<dim>::solve_elasticity_at(const double time)
   {
-    deposit_eigenstrain->set_time(time);
-    elasticity_field->set_eigenstrain_field(deposit_dofs, deposit_indicator, deposit_eigenstrain->value(Point<dim>()));
+    elasticity_field->set_eigenstrain_field(defect_deposit->dof_handler(), defect_deposit->indicator(),
+                                            defect_deposit->eigenstrain(time));
     elasticity_field->set_time(time);
     last_elasticity_report = elasticity_field->solve();
   }
@@ -509,7 +563,7 @@ namespace dendra
     tria.execute_coarsening_and_refinement();
     for (Field<dim> *field : active_fields())
       field->finish_transfer();
-    update_deposit_indicator();
+    update_deposit_region();
     if (host_statistics)
       host_statistics->update_mesh();
   }
@@ -539,8 +593,23 @@ namespace dendra
         s.add_value("damage_dofs", "", damage_field->n_dofs());
         s.add_value("staggered_iterations", "", last_staggered_iterations);
         s.add_value("max_damage", "", damage_field->solution().linfty_norm());
-        s.add_value("damaged_" + std::string(dim == 2 ? "area" : "volume"), dim == 2 ? "m^2" : "m^3",
-                    damage_field->damaged_measure(0.95));
+        const auto region = damage_field->damaged_region(failure.damage_threshold, failure.interface_band);
+        const auto unit   = dim == 2 ? "m^2" : "m^3";
+        s.add_value("damaged_" + std::string(dim == 2 ? "area" : "volume"), unit, region.measure);
+        s.add_value("crack_top", "m", region.top);
+        s.add_value("damage_centroid_height", "m", region.centroid_height);
+        s.add_value("damage_near_interface_fraction", "",
+                    region.measure > 0 ? region.measure_below_band / region.measure : 0.0);
+        s.add_value("step_cuts", "", step_cuts);
+        s.add_value("failed", "", time_of_failure >= 0 ? 1 : 0);
+      }
+    if (elasticity_field)
+      {
+        s.add_value("deposit_eigenstrain", "", defect_deposit->eigenstrain(time));
+        s.add_value("plated_" + std::string(dim == 2 ? "area" : "volume"), dim == 2 ? "m^2" : "m^3",
+                    defect_deposit->plated_volume(time));
+        s.add_value("li_region_" + std::string(dim == 2 ? "area" : "volume"), dim == 2 ? "m^2" : "m^3",
+                    defect_deposit->region_measure());
       }
     s.end_row();
     output->write_statistics(s);
@@ -647,7 +716,7 @@ namespace dendra
     data_out.add_data_vector(material_id, "material_id");
     data_out.add_data_vector(subdomain, "subdomain");
     data_out.add_data_vector(li_indicator, "initial_li_indicator");
-    data_out.add_data_vector(deposit_dofs, deposit_indicator, "initial_deposit");
+    data_out.add_data_vector(defect_deposit->dof_handler(), defect_deposit->indicator(), "deposit");
     const unsigned int degree = std::max({electrostatics_parameters.degree, elasticity_parameters.degree,
                                           transport_parameters.degree, deposition_parameters.degree});
     data_out.build_patches(MappingQ<dim>(degree), degree);
@@ -681,6 +750,48 @@ namespace dendra
   }
 
   template <int dim>
+  void Simulator<dim>::advance_quasi_static(const double start, const double time)
+  {
+    // A failed staggered solve (a crack running in one step) is retried from
+    // the committed damage over half the remaining load increment, up to
+    // max_cuts times.
+    constexpr unsigned int max_cuts = 10;
+    step_cuts                       = 0;
+    for (double reached = start, target = time; reached < time;)
+      {
+        if (damage_field)
+          damage_field->set_time_step(target - reached);
+        try
+          {
+            for (unsigned int cycle = 0; cycle < mesh_builder.adaptive_cycles; ++cycle)
+              {
+                solve_fields(target);
+                adapt_mesh();
+              }
+            solve_fields(target);
+            defect_deposit->commit(target);
+            reached = target;
+            target  = time;
+          }
+        catch (const InputError &)
+          {
+            throw;
+          }
+        catch (const std::exception &e)
+          {
+            if (!damage_field || step_cuts == max_cuts)
+              throw std::runtime_error(
+                (step_cuts > 0 ? "after " + std::to_string(step_cuts) + " halvings of the step, " : std::string()) +
+                "at t = " + format_number(target) + " s: " + one_line_message(e));
+            damage_field->reset();
+            ++step_cuts;
+            target = reached + 0.5 * (target - reached);
+            output->log("  retrying with a step to t = " + format_number(target) + " s: " + one_line_message(e));
+          }
+      }
+  }
+
+  template <int dim>
   void Simulator<dim>::run_quasi_static()
   {
     for (unsigned int step = 1; step <= n_steps; ++step)
@@ -688,12 +799,7 @@ namespace dendra
         const double time = end_time * step / n_steps;
         try
           {
-            for (unsigned int cycle = 0; cycle < mesh_builder.adaptive_cycles; ++cycle)
-              {
-                solve_fields(time);
-                adapt_mesh();
-              }
-            solve_fields(time);
+            advance_quasi_static(end_time * (step - 1) / n_steps, time);
           }
         catch (const InputError &)
           {
@@ -706,6 +812,9 @@ namespace dendra
           }
         if (elasticity_field)
           elasticity_field->update_stress_output();
+        const bool fails_now = damage_field && time_of_failure < 0 && failed();
+        if (fails_now)
+          time_of_failure = time;
         record_step(step, time);
         write_output(step, time);
 
@@ -719,9 +828,20 @@ namespace dendra
         if (elasticity_field)
           progress << "  u: " << elasticity_field->n_dofs() << " dofs, " << last_elasticity_report.iterations
                    << " CG it";
+        if (damage_field)
+          progress << "  d: " << last_staggered_iterations << " staggered it";
         progress << "  elapsed " << std::setprecision(3) << elapsed << " s, ETA " << elapsed / step * (n_steps - step)
                  << " s";
         output->log(progress.str());
+        if (fails_now)
+          {
+            output->log("Failure at t = " + format_number(time) + " s: cracked electrolyte (d > " +
+                        format_number(failure.damage_threshold) +
+                        ") reaches the failure height or the counter "
+                        "electrode");
+            if (failure.stop)
+              break;
+          }
       }
   }
 

@@ -10,6 +10,7 @@
 #include <deal.II/lac/full_matrix.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace dendra
 {
@@ -24,6 +25,10 @@ namespace dendra
                       "elastic range up to sigma_c = sqrt(3 G_c E / (8 l))).");
     prm.declare_entry("Residual stiffness", "1e-6", Patterns::Double(0, 1),
                       "k in the degradation g(d) = (1 - d)^2 + k (-), in [0, 1): what a broken material keeps.");
+    prm.declare_entry("Viscosity", "0", Patterns::Double(0),
+                      "eta in the viscous regularisation eta dd/dt (Pa s = J s/m^3; Miehe et al. 2010), >= 0: "
+                      "damage relaxes over eta / (G_c / l) instead of jumping, which lets the staggered solve "
+                      "converge while a crack runs; 0 is rate independent.");
     prm.declare_entry("Active set iterations", "50", Patterns::Integer(1),
                       "Limit of the primal-dual active-set iterations that keep d >= its committed value (-).");
     prm.declare_entry("Staggered iterations", "200", Patterns::Integer(1),
@@ -42,6 +47,7 @@ namespace dendra
     prm.enter_subsection("Damage");
     model                 = prm.get("Model") == "AT1" ? Model::at1 : Model::at2;
     residual_stiffness    = prm.get_double("Residual stiffness");
+    viscosity             = prm.get_double("Viscosity");
     active_set_iterations = prm.get_integer("Active set iterations");
     staggered_iterations  = prm.get_integer("Staggered iterations");
     staggered_tolerance   = prm.get_double("Staggered tolerance");
@@ -147,7 +153,12 @@ namespace dendra
     const double    gradient_term = at1 ? 0.75 * Gc * l : Gc * l;
     const double    threshold     = at1 ? 3 * Gc / (8 * l) : 0.0;
     const auto     &psi           = tensile_energy[cell->active_cell_index()];
+    // Viscous regularisation: + eta / dt (d - d_n).
+    const double rate = time_step > 0 ? parameters.viscosity / time_step : 0.0;
     fe_values.reinit(cell);
+    std::vector<double> committed(fe_values.n_quadrature_points, 0.0);
+    if (rate > 0)
+      fe_values.get_function_values(lower_bound, committed);
     matrix = 0;
     rhs    = 0;
     for (const unsigned int q : fe_values.quadrature_point_indices())
@@ -156,11 +167,12 @@ namespace dendra
         for (unsigned int i = 0; i < matrix.m(); ++i)
           {
             const double v = fe_values.shape_value(i, q);
+            // The reaction term is lumped (sum_j phi_j = 1): with it the
+            // matrix is an M-matrix, for which the active set cannot cycle.
+            matrix(i, i) += (mass_term + driving + rate) * v * dx;
             for (unsigned int j = 0; j < matrix.n(); ++j)
-              matrix(i, j) += ((mass_term + driving) * v * fe_values.shape_value(j, q) +
-                               gradient_term * fe_values.shape_grad(i, q) * fe_values.shape_grad(j, q)) *
-                              dx;
-            rhs(i) += (driving - threshold) * v * dx;
+              matrix(i, j) += gradient_term * fe_values.shape_grad(i, q) * fe_values.shape_grad(j, q) * dx;
+            rhs(i) += (driving - threshold + rate * committed[q]) * v * dx;
           }
       }
   }
@@ -259,13 +271,19 @@ namespace dendra
         amg.initialize_scalar(system_matrix, parameters.solver);
         report.iterations += solve_cg(system_matrix, d, system_rhs, amg, parameters.solver, "Damage").iterations;
         bounded.distribute(d);
-        ghosted                       = d;
-        const LA::MPI::Vector lambda  = bound_multiplier(ghosted);
-        unsigned int          changed = 0;
+        ghosted                      = d;
+        const LA::MPI::Vector lambda = bound_multiplier(ghosted);
+        // The active set can cycle where the matrix is not an M-matrix (at
+        // hanging nodes): after half the allowed steps it may only grow, which
+        // ends the iteration with d >= d_n everywhere.
+        const bool   only_grow = iteration >= parameters.active_set_iterations / 2;
+        unsigned int changed   = 0;
         for (const auto i : locally_owned)
           {
-            const bool now =
+            bool now =
               !constraints.is_constrained(i) && lambda[i] + (lower_bound[i] - d[i]) * system_matrix.diag_element(i) > 0;
+            if (only_grow)
+              now = now || active[i] > 0.5;
             changed += (now != (active[i] > 0.5));
             active[i] = now ? 1.0 : 0.0;
           }
@@ -288,21 +306,69 @@ namespace dendra
   }
 
   template <int dim>
+  void Damage<dim>::reset()
+  {
+    locally_relevant_solution = lower_bound;
+  }
+
+  template <int dim>
   double Damage<dim>::damaged_measure(const double threshold) const
   {
-    const QGauss<dim>   quadrature(fe->degree + 1);
-    FEValues<dim>       fe_values(mapping, *fe, quadrature, update_values | update_JxW_values);
+    return damaged_region(threshold).measure;
+  }
+
+  template <int dim>
+  typename Damage<dim>::Region Damage<dim>::damaged_region(const double threshold, const double band) const
+  {
+    const QGauss<dim> quadrature(fe->degree + 1);
+    FEValues<dim>     fe_values(mapping, *fe, quadrature, update_values | update_quadrature_points | update_JxW_values);
     std::vector<double> d(quadrature.size());
-    double              measure = 0;
+    Region              region;
+    double              moment = 0;
+    region.top                 = -std::numeric_limits<double>::max();
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned() && damageable(cell->material_id()))
         {
           fe_values.reinit(cell);
           fe_values.get_function_values(locally_relevant_solution, d);
           for (const unsigned int q : fe_values.quadrature_point_indices())
-            measure += (d[q] > threshold ? fe_values.JxW(q) : 0.0);
+            if (d[q] > threshold)
+              {
+                const double height = fe_values.quadrature_point(q)[dim - 1], dx = fe_values.JxW(q);
+                region.measure += dx;
+                region.measure_below_band += (height < band ? dx : 0.0);
+                moment += height * dx;
+                region.top = std::max(region.top, height);
+              }
         }
-    return Utilities::MPI::sum(measure, communicator);
+    region.measure            = Utilities::MPI::sum(region.measure, communicator);
+    region.measure_below_band = Utilities::MPI::sum(region.measure_below_band, communicator);
+    moment                    = Utilities::MPI::sum(moment, communicator);
+    region.top                = Utilities::MPI::max(region.top, communicator);
+    region.centroid_height    = region.measure > 0 ? moment / region.measure : 0.0;
+    if (region.measure == 0)
+      region.top = 0;
+    return region;
+  }
+
+  template <int dim>
+  Vector<float> Damage<dim>::cell_damage() const
+  {
+    const QGauss<dim>   quadrature(fe->degree + 1);
+    FEValues<dim>       fe_values(mapping, *fe, quadrature, update_values | update_JxW_values);
+    std::vector<double> d(quadrature.size());
+    Vector<float>       mean(triangulation.n_active_cells());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (!cell->is_artificial())
+        {
+          fe_values.reinit(cell);
+          fe_values.get_function_values(locally_relevant_solution, d);
+          double integral = 0;
+          for (const unsigned int q : fe_values.quadrature_point_indices())
+            integral += d[q] * fe_values.JxW(q);
+          mean[cell->active_cell_index()] = integral / cell->measure();
+        }
+    return mean;
   }
 
   template <int dim>

@@ -85,6 +85,11 @@ namespace dendra
   {
     prm.enter_subsection("Elasticity");
     prm.declare_entry("Polynomial degree", "1", Patterns::Integer(1, 4), "Degree of the Lagrange elements for u (-).");
+    prm.declare_entry("Damage split", "volumetric-deviatoric", Patterns::Selection("volumetric-deviatoric|hybrid"),
+                      "With damage: volumetric-deviatoric degrades the stiffness only in volumetric tension "
+                      "(cracks carry compression; the stiffness depends on the strain, so a solve is a fixed-point "
+                      "step); hybrid degrades it all (linear, robust when cracks run; Ambati et al. 2015). Damage "
+                      "is driven by the tensile energy either way.");
     prm.declare_entry("Volumetric eigenstrain", "0", Patterns::Anything(),
                       "Volumetric eigenstrain eps_v(x, y, z, t) (-), the added volume fraction; "
                       "eps* = eps_v / 3 I. Adds to the plating eigenstrain of subsection Plating.");
@@ -125,7 +130,8 @@ namespace dendra
   void Elasticity<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names)
   {
     prm.enter_subsection("Elasticity");
-    degree = prm.get_integer("Polynomial degree");
+    degree        = prm.get_integer("Polynomial degree");
+    hybrid_damage = prm.get("Damage split") == "hybrid";
     volumetric_eigenstrain =
       parse_function<dim>({prm.get("Volumetric eigenstrain")}, "Elasticity/Volumetric eigenstrain");
     auto force = split_top_level(prm.get("Body force"), ',');
@@ -227,7 +233,7 @@ namespace dendra
           values[q] = f->value(points[q]);
       if (field_fe_values)
         {
-          field_fe_values->reinit(same_cell(cell, owner.eigenstrain_field_dofs));
+          field_fe_values->reinit(same_cell<dim>(cell, *owner.eigenstrain_field_dofs));
           field_fe_values->get_function_values(*owner.eigenstrain_field, field_values);
           for (unsigned int q = 0; q < values.size(); ++q)
             values[q] += owner.eigenstrain_field_scale * field_values[q];
@@ -239,7 +245,7 @@ namespace dendra
       damaged = damage_fe_values && owner.damage.damageable.count(cell->material_id()) > 0;
       if (damaged)
         {
-          damage_fe_values->reinit(same_cell(cell, owner.damage.dofs));
+          damage_fe_values->reinit(same_cell<dim>(cell, *owner.damage.dofs));
           damage_fe_values->get_function_values(*owner.damage.state, damage);
         }
     }
@@ -250,12 +256,6 @@ namespace dendra
     std::vector<double>                damage;          ///< d (-) per point, if damaged
 
   private:
-    typename DoFHandler<dim>::active_cell_iterator same_cell(const typename DoFHandler<dim>::active_cell_iterator &cell,
-                                                             const DoFHandler<dim> *other) const
-    {
-      return typename DoFHandler<dim>::active_cell_iterator(&owner.triangulation, cell->level(), cell->index(), other);
-    }
-
     /// h(xi) with xi clamped to [0, 1] (it overshoots slightly near the interface).
     static double li_fraction(const double xi) { return phase_interpolation(std::clamp(xi, 0.0, 1.0)); }
 
@@ -296,7 +296,7 @@ namespace dendra
           return;
         }
       const auto &p          = owner.parameters;
-      const auto  phase_cell = same_cell(cell, plated.dofs);
+      const auto  phase_cell = same_cell<dim>(cell, *plated.dofs);
       phase_fe_values->reinit(phase_cell);
       (*phase_fe_values)[FEValuesExtractors::Scalar(plated.component)].get_function_values(*plated.state, field_values);
       const double          plated_fraction = mean_plated_fraction(phase_cell);
@@ -330,10 +330,18 @@ namespace dendra
         // Plane strain: eps_zz = 0, so tr eps_e = tr eps - tr eps*.
         const double g = damage.degradation(point_data.damage[q]), mu = out.shear_modulus[q];
         const double bulk    = out.lame_lambda[q] + 2 * mu / 3;
-        const double tension = trace(strains[q]) - trace(point_data.eigenstrain[q]) > 0;
+        const bool   tension = parameters.hybrid_damage || trace(strains[q]) - trace(point_data.eigenstrain[q]) > 0;
         out.shear_modulus[q] = g * mu;
         out.lame_lambda[q]   = (tension ? g : 1.0) * bulk - 2 * g * mu / 3;
       }
+  }
+
+  template <int dim>
+  void Elasticity<dim>::freeze_damage_split(const bool freeze)
+  {
+    split_frozen = freeze;
+    if (freeze)
+      split_state = locally_relevant_solution;
   }
 
   template <int dim>
@@ -435,6 +443,7 @@ namespace dendra
   template <int dim>
   void Elasticity<dim>::setup_dofs()
   {
+    split_frozen      = false; // the frozen displacement lives on the old mesh
     const auto ids    = triangulation.get_boundary_ids();
     const auto exists = [&ids](const types::boundary_id id) {
       return std::find(ids.begin(), ids.end(), id) != ids.end();
@@ -493,7 +502,9 @@ namespace dendra
           materials.evaluate(point_data.inputs, out);
           if (point_data.damaged)
             {
-              fe_values[u].get_function_symmetric_gradients(locally_relevant_solution, current_strains);
+              // Tension or compression: from the frozen displacement if there is one.
+              fe_values[u].get_function_symmetric_gradients(split_frozen ? split_state : locally_relevant_solution,
+                                                            current_strains);
               apply_damage(current_strains, point_data, out);
             }
           for (const unsigned int q : fe_values.quadrature_point_indices())

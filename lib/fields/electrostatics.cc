@@ -96,6 +96,36 @@ namespace dendra
   }
 
   template <int dim>
+  void Electrostatics<dim>::set_damage(const DamageLink<dim> &link)
+  {
+    Assert(link.dofs != nullptr && link.state != nullptr && link.degradation,
+           ExcMessage("DamageLink needs DoFs, a state and g(d)."));
+    damage = link;
+  }
+
+  template <int dim>
+  std::unique_ptr<FEValues<dim>> Electrostatics<dim>::make_damage_values(const Quadrature<dim> &quadrature) const
+  {
+    if (damage.dofs == nullptr)
+      return nullptr;
+    return std::make_unique<FEValues<dim>>(mapping, damage.dofs->get_fe(), quadrature, update_values);
+  }
+
+  template <int dim>
+  void Electrostatics<dim>::conductivities(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                           FEValues<dim> *damage_values, std::vector<double> &sigma) const
+  {
+    std::fill(sigma.begin(), sigma.end(), conductivity_of(cell->material_id()));
+    if (damage_values == nullptr || damage.damageable.count(cell->material_id()) == 0)
+      return;
+    std::vector<double> d(sigma.size());
+    damage_values->reinit(same_cell<dim>(cell, *damage.dofs));
+    damage_values->get_function_values(*damage.state, d);
+    for (unsigned int q = 0; q < sigma.size(); ++q)
+      sigma[q] *= damage.degradation(d[q]);
+  }
+
+  template <int dim>
   void Electrostatics<dim>::setup_dofs()
   {
     const auto ids = triangulation.get_boundary_ids();
@@ -126,7 +156,7 @@ namespace dendra
     /// Local matrix and right-hand side of one cell, shared by assembly and
     /// the reaction (boundary current) computation.
     template <int dim>
-    void assemble_cell(const typename DoFHandler<dim>::active_cell_iterator &cell, const double sigma,
+    void assemble_cell(const typename DoFHandler<dim>::active_cell_iterator &cell, const std::vector<double> &sigma,
                        const typename Electrostatics<dim>::Parameters &parameters, FEValues<dim> &fe_values,
                        FEFaceValues<dim> &face_values, FullMatrix<double> &cell_matrix, Vector<double> &cell_rhs)
     {
@@ -142,7 +172,7 @@ namespace dendra
             {
               const auto grad_i = fe_values.shape_grad(i, q);
               for (unsigned int j = 0; j < n; ++j)
-                cell_matrix(i, j) += sigma * (grad_i * fe_values.shape_grad(j, q)) * dx;
+                cell_matrix(i, j) += sigma[q] * (grad_i * fe_values.shape_grad(j, q)) * dx;
               cell_rhs(i) += f * fe_values.shape_value(i, q) * dx;
             }
         }
@@ -204,11 +234,13 @@ namespace dendra
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
+    std::vector<double>                  sigma(quadrature.size());
+    const auto                           damage_values = make_damage_values(quadrature);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
-          assemble_cell<dim>(cell, conductivity_of(cell->material_id()), parameters, fe_values, face_values,
-                             cell_matrix, cell_rhs);
+          conductivities(cell, damage_values.get(), sigma);
+          assemble_cell<dim>(cell, sigma, parameters, fe_values, face_values, cell_matrix, cell_rhs);
           cell->get_dof_indices(indices);
           add_cell_contribution(constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
         }
@@ -254,6 +286,8 @@ namespace dendra
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n), cell_phi(n), cell_residual(n);
     std::vector<types::global_dof_index> indices(n);
+    std::vector<double>                  sigma(quadrature.size());
+    const auto                           damage_values = make_damage_values(quadrature);
     std::vector<double>                  phi_at_face(face_quadrature.size());
 
     // Residual of the unconstrained system: on Dirichlet DoFs it is the
@@ -263,8 +297,8 @@ namespace dendra
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
-          assemble_cell<dim>(cell, conductivity_of(cell->material_id()), parameters, fe_values, face_values,
-                             cell_matrix, cell_rhs);
+          conductivities(cell, damage_values.get(), sigma);
+          assemble_cell<dim>(cell, sigma, parameters, fe_values, face_values, cell_matrix, cell_rhs);
           cell->get_dof_values(locally_relevant_solution, cell_phi);
           cell_matrix.vmult(cell_residual, cell_phi);
           cell_residual -= cell_rhs;

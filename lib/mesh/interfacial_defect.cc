@@ -27,6 +27,9 @@ namespace dendra
                       "in 3D) or cone (= triangle in 2D).");
     prm.declare_entry("Defect width", "2e-6", Patterns::Double(),
                       "Opening width of the defect at the interface (m), in (0, W).");
+    prm.declare_entry("Defect size", "0", Patterns::Double(),
+                      "Area (2D, m^2) or volume (3D, m^3) of the defect; > 0 sets the opening width from it "
+                      "and the aspect ratio (shapes compared at equal size), 0 uses Defect width.");
     prm.declare_entry("Defect aspect ratio", "0.5", Patterns::Double(),
                       "Depth / opening width of the defect (-), > 0; depth must stay below H.");
     prm.declare_entry("Electrolyte material", "LLZO", Patterns::Selection(MaterialLibrary::pattern_names()),
@@ -46,11 +49,24 @@ namespace dendra
     electrode_thickness     = prm.get_double("Electrode thickness");
     width                   = prm.get_double("Defect width");
     aspect_ratio            = prm.get_double("Defect aspect ratio");
+    const double size       = prm.get_double("Defect size");
     shape_name              = prm.get("Defect shape");
     electrolyte_name        = prm.get("Electrolyte material");
     electrolyte_id          = materials.by_name(electrolyte_name, where + "Electrolyte material").id;
     electrode_id            = materials.by_name(prm.get("Electrode material"), where + "Electrode material").id;
     prm.leave_subsection();
+
+    if (shape_name == "semi-circle" || shape_name == "semi-sphere")
+      shape = Shape::semi_circle;
+    else if (shape_name == "triangle" || shape_name == "pyramid")
+      shape = Shape::triangle;
+    else if (shape_name == "rectangle" || shape_name == "cuboid")
+      shape = Shape::rectangle;
+    else
+      shape = Shape::cone;
+    require_input(size >= 0, where + "Defect size = " + format_number(size) + " must not be negative");
+    if (size > 0 && aspect_ratio > 0)
+      width = std::pow(size / (shape_factor() * aspect_ratio), 1.0 / dim);
 
     require_positive(where, {{"Electrolyte width", electrolyte_width},
                              {"Electrolyte thickness", electrolyte_thickness},
@@ -64,15 +80,25 @@ namespace dendra
       depth() < electrolyte_thickness,
       where + "Defect aspect ratio = " + format_number(aspect_ratio) + " gives depth " + format_number(depth()) +
         " m, which must be smaller than Electrolyte thickness = " + format_number(electrolyte_thickness) + " m");
+  }
 
-    if (shape_name == "semi-circle" || shape_name == "semi-sphere")
-      shape = Shape::semi_circle;
-    else if (shape_name == "triangle" || shape_name == "pyramid")
-      shape = Shape::triangle;
-    else if (shape_name == "rectangle" || shape_name == "cuboid")
-      shape = Shape::rectangle;
-    else
-      shape = Shape::cone;
+  template <int dim>
+  double InterfacialDefect<dim>::shape_factor() const
+  {
+    // size = factor x aspect ratio x width^dim: semi-ellipse pi/4, triangle
+    // 1/2, rectangle 1; semi-ellipsoid pi/6, pyramid 1/3, cuboid 1, cone pi/12.
+    switch (shape)
+      {
+      case Shape::semi_circle:
+        return dim == 2 ? numbers::PI / 4 : numbers::PI / 6;
+      case Shape::triangle:
+        return dim == 2 ? 0.5 : 1.0 / 3;
+      case Shape::rectangle:
+        return 1.0;
+      case Shape::cone:
+        return dim == 2 ? 0.5 : numbers::PI / 12;
+      }
+    return 1.0;
   }
 
   template <int dim>

@@ -21,6 +21,11 @@ namespace dendra
                       "interface to this size too (and at most to Maximum level).");
     prm.declare_entry("Maximum interface refinements", "10", Patterns::Integer(0, 20),
                       "Cap on the rounds of interface refinement (-).");
+    prm.declare_entry("Refinement box", "", Patterns::Anything(),
+                      "Corners 'x0, y0[, z0]; x1, y1[, z1]' (m) of a box refined to Box resolution when the "
+                      "mesh is built (e.g. where cracks will run); empty: none.");
+    prm.declare_entry("Box resolution", "0", Patterns::Double(0),
+                      "Largest cell edge in the Refinement box (m), > 0 when a box is given.");
     prm.declare_entry("Adaptive refinement cycles", "0", Patterns::Integer(0, 20),
                       "Solve-estimate-adapt cycles in each step before the final solve (-); the "
                       "indicator is the sum of the fields' Kelly indicators, each scaled to max 1.");
@@ -49,7 +54,14 @@ namespace dendra
     coarsen_fraction          = prm.get_double("Coarsening fraction");
     min_level                 = prm.get_integer("Minimum level");
     max_level                 = prm.get_integer("Maximum level");
+    box_resolution            = prm.get_double("Box resolution");
+    refinement_box            = parse_points<dim>(prm.get("Refinement box"), "Mesh refinement/Refinement box");
     prm.leave_subsection();
+    require_input(refinement_box.empty() || refinement_box.size() == 2,
+                  "Mesh refinement/Refinement box needs two corners 'x0, y0; x1, y1', got " +
+                    std::to_string(refinement_box.size()) + " points");
+    require_input(refinement_box.empty() || box_resolution > 0,
+                  "Mesh refinement/Box resolution must be > 0 when a Refinement box is given");
     require_input(refine_fraction + coarsen_fraction <= 1,
                   "Mesh refinement: Refinement fraction + Coarsening fraction = " +
                     format_number(refine_fraction + coarsen_fraction) + " must not exceed 1");
@@ -93,6 +105,7 @@ namespace dendra
     // refining their ancestors, and children inherit the ancestor's material:
     // classify again after every mesh change.
     tria.signals.post_distributed_refinement.connect([&geometry, &tria]() { assign_material_ids(geometry, tria); });
+    refine_box(tria);
     if (interface_resolution <= 0)
       return;
     for (unsigned int round = 0; round < max_interface_refinements; ++round)
@@ -109,6 +122,38 @@ namespace dendra
           break;
         tria.execute_coarsening_and_refinement();
         assign_material_ids(geometry, tria);
+      }
+  }
+
+  template <int dim>
+  void MeshBuilder<dim>::refine_box(parallel::distributed::Triangulation<dim> &tria) const
+  {
+    if (refinement_box.empty())
+      return;
+    const auto overlaps = [this](const typename Triangulation<dim>::active_cell_iterator &cell) {
+      const auto bounds = cell->bounding_box();
+      for (unsigned int d = 0; d < dim; ++d)
+        {
+          const double lo = std::min(refinement_box[0][d], refinement_box[1][d]);
+          const double hi = std::max(refinement_box[0][d], refinement_box[1][d]);
+          if (bounds.get_boundary_points().second[d] <= lo || bounds.get_boundary_points().first[d] >= hi)
+            return false;
+        }
+      return true;
+    };
+    for (unsigned int round = 0; round < 30; ++round)
+      {
+        unsigned int n_flagged = 0;
+        for (const auto &cell : tria.active_cell_iterators())
+          if (cell->is_locally_owned() && cell->minimum_vertex_distance() > box_resolution * (1 + 1e-10) &&
+              overlaps(cell))
+            {
+              cell->set_refine_flag();
+              ++n_flagged;
+            }
+        if (Utilities::MPI::sum(n_flagged, tria.get_communicator()) == 0)
+          break;
+        tria.execute_coarsening_and_refinement();
       }
   }
 

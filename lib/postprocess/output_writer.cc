@@ -96,7 +96,8 @@ namespace dendra
   {
     if (!is_root)
       return;
-    std::cout << text << std::endl;
+    if (echo)
+      std::cout << text << std::endl;
     log_file << text << std::endl;
   }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# expect_error.sh <dendra> <pattern> <args...>: passes if dendra exits non-zero
-# and prints exactly one line on stderr, "dendra: error: ..." matching <pattern>.
+# expect_error.sh <app> <pattern> <args...>: passes if the app exits non-zero
+# and prints exactly one line on stderr, "<app name>: error: ..." matching <pattern>.
 app=$1 pattern=$2
 shift 2
 work=$(mktemp -d)
@@ -11,5 +11,5 @@ lines=$(wc -l < stderr.txt)
 cat stderr.txt
 if [ "$status" -eq 0 ]; then echo "FAIL: exit code 0"; exit 1; fi
 if [ "$lines" -ne 1 ]; then echo "FAIL: $lines lines on stderr, expected 1"; exit 1; fi
-grep -q "^dendra: error: .*$pattern" stderr.txt || { echo "FAIL: message does not match '$pattern'"; exit 1; }
+grep -q "^$(basename "$app"): error: .*$pattern" stderr.txt || { echo "FAIL: message does not match '$pattern'"; exit 1; }
 echo "PASS"

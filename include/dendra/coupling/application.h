@@ -1,5 +1,9 @@
 #pragma once
 
+#include <deal.II/base/parameter_handler.h>
+
+#include <functional>
+#include <mpi.h>
 #include <string>
 
 namespace dendra
@@ -11,6 +15,10 @@ namespace dendra
     std::string name;          ///< executable name, for messages
     std::string description;   ///< what it runs without an input file, for --help
     std::string default_input; ///< parameter text read before the input file (the built-in default run)
+    /// Declares the application's own parameters besides the Simulator's (optional).
+    std::function<void(dealii::ParameterHandler &)> declare_parameters;
+    /// Runs the job described by the parameters (default: run_simulation()).
+    std::function<void(MPI_Comm, dealii::ParameterHandler &)> run;
   };
 
   /// The command line of every Dendra application:

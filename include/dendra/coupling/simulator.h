@@ -2,6 +2,7 @@
 
 #include <dendra/base/linear_algebra.h>
 #include <dendra/coupling/current_program.h>
+#include <dendra/coupling/defect_deposit.h>
 #include <dendra/coupling/time_stepping.h>
 #include <dendra/fields/damage.h>
 #include <dendra/fields/elasticity.h>
@@ -59,6 +60,21 @@ namespace dendra
     const Electrodeposition<dim> *deposition() const { return deposition_field.get(); }
     /// One row per step (see README for the columns).
     const StatisticsTable &statistics() const { return statistics_table; }
+    /// The plated Li of the initial deposit and the cracks it filled.
+    const DefectDeposit<dim> &deposit() const { return *defect_deposit; }
+    /// Time (s) at which the failure criterion (subsection Failure) first
+    /// held, or a negative number if it did not.
+    double failure_time() const { return time_of_failure; }
+
+    /// The failure criterion of damage runs (subsection "Failure").
+    struct FailureCriterion
+    {
+      double                     damage_threshold  = 0.95; ///< d (-) of a crack band
+      double                     height_fraction   = 0.5;  ///< band top / electrolyte thickness that fails the cell (-)
+      double                     interface_band    = 1e-6; ///< damage below this height (m) is near-interface
+      bool                       stop              = true; ///< end the run at failure
+      dealii::types::boundary_id counter_electrode = dealii::numbers::invalid_boundary_id; ///< contact fails
+    };
 
   private:
     void setup_fields();
@@ -85,8 +101,16 @@ namespace dendra
     /// The field the time loop advances: transport or deposition.
     TransientField<dim>      &transient_field();
     std::vector<Field<dim> *> active_fields();
-    void                      update_deposit_indicator();
-    void                      solve_fields(double time);
+    /// Re-marks the Li region after the mesh or the damage changed.
+    void update_deposit_region();
+    /// Reads subsection "Failure".
+    void parse_failure_criterion(const BoundaryNames &boundary_names);
+    /// True if the committed damage meets the failure criterion.
+    bool failed() const;
+    /// One quasi-static step from @p start to @p time (s); damage runs cut
+    /// the step into halves when the staggered solve fails.
+    void advance_quasi_static(double start, double time);
+    void solve_fields(double time);
     /// Solves elasticity at @p time with the eigenstrain of the initial deposit.
     void solve_elasticity_at(double time);
     /// Elasticity and damage at @p time, staggered until d settles; commits d.
@@ -118,11 +142,11 @@ namespace dendra
     std::map<dealii::types::boundary_id, std::string> boundary_label;                    ///< column names of boundaries
     dealii::types::boundary_id working_electrode = dealii::numbers::invalid_boundary_id; ///< follows the program
 
-    // Plating eigenstrain of the initial deposit (a cell-wise indicator field).
-    std::shared_ptr<dealii::Function<dim>> deposit_eigenstrain;
-    dealii::FE_DGQ<dim>                    deposit_fe;
-    dealii::DoFHandler<dim>                deposit_dofs;
-    LA::MPI::Vector                        deposit_indicator;
+    typename DefectDeposit<dim>::Parameters deposit_parameters;
+    std::unique_ptr<DefectDeposit<dim>>     defect_deposit; ///< plating eigenstrain of the initial deposit
+    FailureCriterion                        failure;
+    double                                  time_of_failure = -1;
+    unsigned int                            step_cuts       = 0; ///< halvings of the last quasi-static step
 
     bool         solve_electrostatics = false, solve_elasticity = false, solve_transport = false;
     bool         solve_deposition          = false;

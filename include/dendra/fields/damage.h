@@ -46,6 +46,7 @@ namespace dendra
     {
       Model                model                 = Model::at2;
       double               residual_stiffness    = 1e-6; ///< k in g(d) = (1 - d)^2 + k (-)
+      double               viscosity             = 0;    ///< eta of eta dd/dt (Pa s)
       unsigned int         active_set_iterations = 50;   ///< limit of the bound-constrained solve (-)
       unsigned int         staggered_iterations  = 200;  ///< elasticity-damage passes per step, at most (-)
       double               staggered_tolerance   = 1e-3; ///< largest change of d that ends them (-)
@@ -68,6 +69,8 @@ namespace dendra
     /// DoFs and d = 0 (or the lower bound where one was set); d = 0 is held
     /// where no cell around a DoF can damage.
     void setup_dofs() override;
+    /// Length of the load step since the last commit (s), for the viscosity.
+    void set_time_step(double dt) { time_step = dt; }
     /// Sets the source of the tensile elastic energy psi+.
     void set_driving_energy(const EnergyCallback &energy) { driving_energy = energy; }
     /// Fixes d = 1 at the DoFs whose support points satisfy @p in_crack: a
@@ -87,8 +90,23 @@ namespace dendra
     bool damageable(dealii::types::material_id id) const { return damageable_ids.count(id) > 0; }
     /// The materials that can damage.
     const std::set<dealii::types::material_id> &damageable_materials() const { return damageable_ids; }
+    /// Back to the committed damage (after a failed staggered solve).
+    void reset();
     /// Volume (area in 2D) of the damageable cells where d > @p threshold (m^3 or m^2).
     double damaged_measure(double threshold) const;
+    /// Where the damage is: the part of the damageable cells with d > a threshold.
+    struct Region
+    {
+      double measure            = 0; ///< volume (area in 2D) (m^3 or m^2)
+      double measure_below_band = 0; ///< of it, below the band height (m^3 or m^2)
+      double centroid_height    = 0; ///< mean last coordinate (m); 0 if empty
+      double top                = 0; ///< largest last coordinate (m); 0 if empty
+    };
+    /// The region with d > @p threshold; heights are the last coordinate
+    /// (y in 2D, z in 3D), and @p band (m) splits off the part below it.
+    Region damaged_region(double threshold, double band = 0) const;
+    /// Mean d (-) of every owned and ghost active cell, by active cell index.
+    dealii::Vector<float> cell_damage() const;
     /// Adds "damage" (-).
     void add_output(dealii::DataOut<dim> &data_out) const override;
     /// Stores the damage and its lower bound before the mesh changes.
@@ -133,7 +151,8 @@ namespace dendra
     double                                          held_row_scale = 0;
     std::function<bool(const dealii::Point<dim> &)> initial_crack;
     LA::MPI::Vector                                 lower_bound; ///< committed damage, with ghost values
-    double                                          change = 0;
+    double                                          change    = 0;
+    double                                          time_step = 0; ///< s, since the committed state
     /// Moves the damage and its bound across mesh changes.
     std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> damage_transfer;
   };

@@ -68,7 +68,9 @@ namespace dendra
       dealii::Tensor<1, dim> growth_direction;
       /// Phase field xi_ref(x) of stress-free Li (-); null: the initial phase.
       std::shared_ptr<dealii::Function<dim>> stress_free_phase;
-      LinearSolverSettings                   solver; ///< CG + AMG settings
+      /// With damage, degrade all of the stiffness (hybrid) instead of only its tensile part.
+      bool                 hybrid_damage = false;
+      LinearSolverSettings solver; ///< CG + AMG settings
 
       Parameters();
       /// Declares subsection "Elasticity".
@@ -117,22 +119,22 @@ namespace dendra
     /// Couples the field to plated Li (see PlatedLi); the vectors must stay alive.
     void set_plated_li(const PlatedLi &plated);
 
-    /// A damage field on the same mesh that degrades the stiffness of the
-    /// damageable materials with a volumetric-deviatoric split (Amor et al.
-    /// 2009): sigma = g(d) [K <tr eps>+ I + 2 mu dev eps] + K <tr eps>- I, so
-    /// cracks open under tension but carry compression.
-    struct DamageLink
-    {
-      const dealii::DoFHandler<dim>       *dofs  = nullptr; ///< DoFs of the damage field (scalar)
-      const LA::MPI::Vector               *state = nullptr; ///< d (-), with ghost values
-      std::function<double(double)>        degradation;     ///< g(d) (-)
-      std::set<dealii::types::material_id> damageable;      ///< materials that damage
-    };
+    /// The damage that degrades the stiffness of the damageable materials,
+    /// with a volumetric-deviatoric split (Amor et al. 2009): sigma = g(d)
+    /// [K <tr eps>+ I + 2 mu dev eps] + K <tr eps>- I, so cracks open under
+    /// tension but carry compression.
+    using DamageLink = dendra::DamageLink<dim>;
     /// Couples the field to damage (see DamageLink); the vectors must stay
     /// alive. Whether a point is in tension is read from the current
     /// displacement, so a solve after a change of d or of the load is one
     /// step of a fixed-point iteration (the staggered loop converges it).
     void set_damage(const DamageLink &link);
+    /// With @p freeze, later solves decide tension or compression (which part
+    /// of the stiffness damage degrades) from the current displacement
+    /// instead of their own: the stiffness stops depending on the solution,
+    /// so a staggered elasticity-damage loop minimises a fixed energy and
+    /// cannot cycle. false: back to the fixed-point form.
+    void freeze_damage_split(bool freeze);
     /// psi+ = K/2 <tr eps>+^2 + mu dev eps : dev eps (J/m^3) of the current
     /// displacement at the points of @p quadrature in @p cell, undegraded:
     /// the energy that drives damage. Returns a callable (cell, quadrature,
@@ -200,6 +202,8 @@ namespace dendra
     double                               eigenstrain_field_scale = 0;
     PlatedLi                             plated_li;
     DamageLink                           damage;
+    bool                                 split_frozen = false; ///< see freeze_damage_split()
+    LA::MPI::Vector                      split_state;          ///< the frozen displacement
 
     dealii::FESystem<dim>   stress_fe;
     dealii::DoFHandler<dim> stress_dofs;

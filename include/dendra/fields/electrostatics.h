@@ -7,6 +7,7 @@
 #include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/distributed/tria.h>
+#include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/vector.h>
 #include <deal.II/numerics/data_out.h>
 
@@ -86,10 +87,19 @@ namespace dendra
     /// (conservative), the data on current and Robin boundaries, 0 elsewhere.
     std::map<dealii::types::boundary_id, double> boundary_currents() const;
 
+    /// Damaged electrolyte conducts poorly: sigma = g(d) sigma_material in the
+    /// damageable materials of @p link (the vectors must stay alive).
+    void set_damage(const DamageLink<dim> &link);
+
   private:
     void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void   assemble_system();
     double conductivity_of(dealii::types::material_id id) const;
+    /// FEValues of the damage field at @p quadrature, or null without damage.
+    std::unique_ptr<dealii::FEValues<dim>> make_damage_values(const dealii::Quadrature<dim> &quadrature) const;
+    /// sigma (S/m) at the quadrature points of @p cell, degraded by damage.
+    void conductivities(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
+                        dealii::FEValues<dim> *damage_values, std::vector<double> &sigma) const;
 
     using Field<dim>::communicator;
     using Field<dim>::triangulation;
@@ -108,5 +118,6 @@ namespace dendra
     const MaterialLibrary            &materials;
     Parameters                        parameters;
     dealii::AffineConstraints<double> hanging_constraints; ///< hanging nodes only (for reactions)
+    DamageLink<dim>                   damage;              ///< no DoFs: undamaged
   };
 } // namespace dendra

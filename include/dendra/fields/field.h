@@ -13,11 +13,33 @@
 #include <deal.II/lac/vector.h>
 #include <deal.II/numerics/data_out.h>
 
+#include <functional>
 #include <memory>
+#include <set>
 #include <utility>
 
 namespace dendra
 {
+  /// A damage field on the same mesh, as other fields read it (they never
+  /// call the Damage field itself).
+  template <int dim>
+  struct DamageLink
+  {
+    const dealii::DoFHandler<dim>       *dofs  = nullptr; ///< DoFs of the damage field (scalar)
+    const LA::MPI::Vector               *state = nullptr; ///< d (-), with ghost values
+    std::function<double(double)>        degradation;     ///< g(d) (-)
+    std::set<dealii::types::material_id> damageable;      ///< materials that damage
+  };
+
+  /// The cell of @p dofs that is the same mesh cell as @p cell (both on one triangulation).
+  template <int dim>
+  typename dealii::DoFHandler<dim>::active_cell_iterator
+  same_cell(const typename dealii::Triangulation<dim>::active_cell_iterator &cell, const dealii::DoFHandler<dim> &dofs)
+  {
+    return typename dealii::DoFHandler<dim>::active_cell_iterator(&cell->get_triangulation(), cell->level(),
+                                                                  cell->index(), &dofs);
+  }
+
   /// One PDE with its own finite element, DoFHandler, constraints and vectors,
   /// and the lifecycle every field shares (deal.II step-40's verbs, Lethe's
   /// AuxiliaryPhysics): set up, solve at a time, estimate errors, transfer the

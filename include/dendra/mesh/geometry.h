@@ -49,6 +49,9 @@ namespace dendra
     /// Height of the host's envelope above the current collector (m): the
     /// electrode's thickness while all Li stays inside. Default: no host (0).
     virtual double host_height() const { return 0; }
+    /// Thickness (m) of the electrolyte above the interface at height 0
+    /// through which a filament must grow to short the cell; 0 if none.
+    virtual double separator_thickness() const { return 0; }
 
     /// Names of the regions of a conducting host's surface (tips, sides, ...),
     /// for currents per region; empty: no conducting host.

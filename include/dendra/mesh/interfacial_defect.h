@@ -2,6 +2,8 @@
 
 #include <dendra/mesh/geometry.h>
 
+#include <cmath>
+
 namespace dendra
 {
   /// Geometry "interfacial defect": a solid-electrolyte slab (height H) on a
@@ -40,12 +42,20 @@ namespace dendra
     bool in_initial_deposit(const dealii::Point<dim> &p) const override { return in_defect(p); }
     /// Defect depth = aspect ratio x width (m).
     double depth() const { return aspect_ratio * width; }
+    /// Defect opening width (m).
+    double opening_width() const { return width; }
+    /// Exact defect area (2D, m^2) or volume (3D, m^3).
+    double size() const { return shape_factor() * aspect_ratio * std::pow(width, dim); }
+    /// The electrolyte above the interface (m): a filament through it shorts the cell.
+    double separator_thickness() const override { return electrolyte_thickness; }
     /// Boundary id of the electrode's free face (bottom).
     static constexpr dealii::types::boundary_id bottom_id = slab_bottom_id<dim>;
     /// Boundary id of the electrolyte's free face (top).
     static constexpr dealii::types::boundary_id top_id = slab_top_id<dim>;
 
   private:
+    /// size / (aspect ratio x width^dim) of the shape (-).
+    double                     shape_factor() const;
     double                     electrolyte_width     = 0; ///< W (m), all horizontal directions
     double                     electrolyte_thickness = 0; ///< H (m)
     double                     electrode_thickness   = 0; ///< h (m)

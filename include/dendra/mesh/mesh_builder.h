@@ -6,6 +6,8 @@
 #include <deal.II/distributed/tria.h>
 #include <deal.II/lac/vector.h>
 
+#include <vector>
+
 namespace dendra
 {
   /// Builds the distributed mesh of a geometry (material ids, refinement at
@@ -45,17 +47,22 @@ namespace dendra
     unsigned int mark_for_refinement(dealii::parallel::distributed::Triangulation<dim> &tria,
                                      const dealii::Vector<float>                       &must_refine) const;
 
+    /// Refines the cells that overlap the refinement box until their edges
+    /// are at most the box resolution.
+    void refine_box(dealii::parallel::distributed::Triangulation<dim> &tria) const;
     /// True if @p cell is below the maximum level and coarser than the interface resolution.
     bool needs_refinement(const typename dealii::Triangulation<dim>::active_cell_iterator &cell) const;
 
-    unsigned int initial_global_refinement = 0;   ///< uniform refinements of the coarse mesh (-)
-    double       interface_resolution      = 0;   ///< cell size at material interfaces (m); 0 = off
-    unsigned int max_interface_refinements = 10;  ///< cap on interface refinement rounds (-)
-    unsigned int adaptive_cycles           = 0;   ///< solve-estimate-refine cycles per step (-)
-    unsigned int adaptation_interval       = 0;   ///< transient runs: accepted steps between adaptations (-), 0 = never
-    double       refine_fraction           = 0.3; ///< fraction of the error indicator refined (-)
-    double       coarsen_fraction          = 0.05; ///< fraction of the error indicator coarsened (-)
-    unsigned int min_level                 = 0;    ///< coarsest allowed level (-)
-    unsigned int max_level                 = 12;   ///< finest allowed level (-)
+    unsigned int                    initial_global_refinement = 0;  ///< uniform refinements of the coarse mesh (-)
+    double                          interface_resolution      = 0;  ///< cell size at material interfaces (m); 0 = off
+    unsigned int                    max_interface_refinements = 10; ///< cap on interface refinement rounds (-)
+    std::vector<dealii::Point<dim>> refinement_box;                 ///< two corners (m), or empty
+    double                          box_resolution  = 0;            ///< largest cell edge in the box (m)
+    unsigned int                    adaptive_cycles = 0;            ///< solve-estimate-refine cycles per step (-)
+    unsigned int adaptation_interval = 0;    ///< transient runs: accepted steps between adaptations (-), 0 = never
+    double       refine_fraction     = 0.3;  ///< fraction of the error indicator refined (-)
+    double       coarsen_fraction    = 0.05; ///< fraction of the error indicator coarsened (-)
+    unsigned int min_level           = 0;    ///< coarsest allowed level (-)
+    unsigned int max_level           = 12;   ///< finest allowed level (-)
   };
 } // namespace dendra

@@ -49,6 +49,8 @@ namespace dendra
     void write_parameters(const dealii::ParameterHandler &prm) const;
     /// Prints @p text on rank 0 to the terminal and appends it to log.txt.
     void log(const std::string &text);
+    /// Whether log() also prints to the terminal (default true).
+    void set_echo(const bool on) { echo = on; }
     /// Writes one vtu/pvtu set for @p time and updates solution.pvd.
     template <int dim>
     void write_solution(dealii::DataOut<dim> &data_out, double time, unsigned int step);
@@ -60,6 +62,7 @@ namespace dendra
     const std::string &directory() const { return output_directory; }
 
   private:
+    bool                                        echo = true; ///< log() prints to the terminal too
     std::string                                 output_directory;
     MPI_Comm                                    communicator;
     bool                                        is_root;

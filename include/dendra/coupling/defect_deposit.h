@@ -1,0 +1,94 @@
+#pragma once
+
+#include <dendra/base/linear_algebra.h>
+#include <dendra/mesh/geometry.h>
+
+#include <deal.II/base/function.h>
+#include <deal.II/base/parameter_handler.h>
+#include <deal.II/distributed/tria.h>
+#include <deal.II/dofs/dof_handler.h>
+#include <deal.II/fe/fe_dgq.h>
+#include <deal.II/lac/vector.h>
+
+#include <memory>
+#include <set>
+
+namespace dendra
+{
+  /// The Li plated before and during a run into a confined region of a solid
+  /// electrolyte: the filling of an interfacial defect, and the cracks it
+  /// opens. A cell-wise indicator marks the Li region R = initial deposit
+  /// plus the damageable cells whose mean damage exceeds the opening damage
+  /// (Li follows into a crack). The plated Li is a volumetric eigenstrain
+  /// eps_v spread over R: prescribed as a function of time, or Faradaic,
+  /// eps_v = V_plated / |R| with dV_plated/dt = i Omega_Li / F x (area of R
+  /// facing the electrolyte). Subsection "Plating".
+  template <int dim>
+  class DefectDeposit
+  {
+  public:
+    /// How the plated volume grows.
+    enum class Growth
+    {
+      prescribed, ///< eps_v(t) given by Deposit volumetric eigenstrain
+      faradaic    ///< eps_v from the current through the exposed surface of R
+    };
+    /// Parameters of subsection "Plating".
+    struct Parameters
+    {
+      Growth                                 growth = Growth::prescribed;
+      std::shared_ptr<dealii::Function<dim>> prescribed_eigenstrain; ///< eps_v(t) (-)
+      double current_density = 10;      ///< plating current density on the exposed surface (A/m^2)
+      double molar_volume    = 1.30e-5; ///< Omega_Li (m^3/mol)
+      double opening_damage  = 0.95;    ///< mean d (-) above which a damageable cell fills with Li
+      /// Declares subsection "Plating".
+      static void declare_parameters(dealii::ParameterHandler &prm);
+      /// Reads subsection "Plating".
+      void parse_parameters(dealii::ParameterHandler &prm);
+    };
+
+    /// The initial deposit of @p geometry on @p triangulation (kept by reference).
+    DefectDeposit(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const Geometry<dim> &geometry,
+                  const Parameters &parameters);
+
+    /// Marks R on the current mesh: the initial deposit, and with @p cell_damage
+    /// (mean d per active cell, see Damage::cell_damage()) the opened cells of
+    /// the @p damageable materials. Call after every mesh change and commit.
+    void update_region(const dealii::Vector<float>                *cell_damage = nullptr,
+                       const std::set<dealii::types::material_id> &damageable  = {});
+    /// eps_v (-) at time @p time (s), for the plated volume up to then.
+    double eigenstrain(double time) const;
+    /// Plated volume (m^3, m^2 in 2D) at @p time (s): the committed volume
+    /// plus the growth since the commit at the current exposed area.
+    double plated_volume(double time) const;
+    /// Accepts the state at @p time (s): the plated volume becomes the start of the next step.
+    void commit(double time);
+
+    /// DG0 DoFs of the indicator.
+    const dealii::DoFHandler<dim> &dof_handler() const { return dofs; }
+    /// 1 in R, 0 elsewhere (ghosted).
+    const LA::MPI::Vector &indicator() const { return in_region; }
+    /// |R| (m^3, m^2 in 2D).
+    double region_measure() const { return measure; }
+    /// Area (m^2, m in 2D) of the faces of R against material that is neither R nor the fill.
+    double exposed_area() const { return exposed; }
+    /// True if plating grows the volume (Faradaic).
+    bool faradaic() const { return parameters.growth == Growth::faradaic; }
+
+  private:
+    /// |R| and its exposed area on the current mesh.
+    void measure_region();
+
+    const dealii::parallel::distributed::Triangulation<dim> &triangulation;
+    const Geometry<dim>                                     &geometry;
+    Parameters                                               parameters;
+    dealii::FE_DGQ<dim>                                      fe;
+    dealii::DoFHandler<dim>                                  dofs;
+    LA::MPI::Vector                                          in_region;
+    dealii::types::material_id fill    = dealii::numbers::invalid_material_id; ///< material of the initial deposit
+    double                     measure = 0;
+    double                     exposed = 0;
+    double                     committed_volume = 0; ///< plated volume at committed_time (m^3 or m^2)
+    double                     committed_time   = 0; ///< s
+  };
+} // namespace dendra

@@ -1,0 +1,158 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/base/parameters.h>
+#include <dendra/coupling/defect_deposit.h>
+#include <dendra/kinetics/electrode_kinetics.h>
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/dofs/dof_tools.h>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  template <int dim>
+  void DefectDeposit<dim>::Parameters::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Plating");
+    prm.declare_entry("Deposit growth", "prescribed", Patterns::Selection("prescribed|faradaic"),
+                      "How the Li plated into the initial deposit (a defect's filling) and the cracks it "
+                      "opens grows: prescribed (Deposit volumetric eigenstrain) or faradaic (Plating current "
+                      "density on the deposit's surface facing the electrolyte, spread over the Li region).");
+    prm.declare_entry("Deposit volumetric eigenstrain", "0.02 * t", Patterns::Anything(),
+                      "Prescribed growth: volumetric eigenstrain eps_v(t) (-) of the Li plated before the run "
+                      "(the filling of an interfacial defect): the added volume fraction pressurising it.");
+    prm.declare_entry("Plating current density", "10", Patterns::Double(),
+                      "Faradaic growth: current density plating Li on the deposit's surface facing the "
+                      "electrolyte (A/m^2), > 0; 10 A/m^2 = 1 mA/cm^2.");
+    prm.declare_entry("Li molar volume", "1.30e-5", Patterns::Double(), "Omega_Li (m^3/mol), > 0.");
+    prm.declare_entry("Opening damage", "0.95", Patterns::Double(),
+                      "Runs with damage: electrolyte cells whose mean damage exceeds this (-), in (0, 1], "
+                      "fill with Li and join the deposit (a filament follows the crack).");
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  void DefectDeposit<dim>::Parameters::parse_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Plating");
+    growth = prm.get("Deposit growth") == "faradaic" ? Growth::faradaic : Growth::prescribed;
+    prescribed_eigenstrain =
+      parse_function<dim>({prm.get("Deposit volumetric eigenstrain")}, "Plating/Deposit volumetric eigenstrain");
+    current_density = prm.get_double("Plating current density");
+    molar_volume    = prm.get_double("Li molar volume");
+    opening_damage  = prm.get_double("Opening damage");
+    prm.leave_subsection();
+    require_positive("Plating/", {{"Plating current density", current_density}, {"Li molar volume", molar_volume}});
+    require_input(opening_damage > 0 && opening_damage <= 1,
+                  "Plating/Opening damage = " + format_number(opening_damage) + " must lie in (0, 1]");
+  }
+
+  template <int dim>
+  DefectDeposit<dim>::DefectDeposit(const parallel::distributed::Triangulation<dim> &triangulation,
+                                    const Geometry<dim> &geometry, const Parameters &parameters)
+    : triangulation(triangulation)
+    , geometry(geometry)
+    , parameters(parameters)
+    , fe(0)
+    , dofs(triangulation)
+  {}
+
+  template <int dim>
+  void DefectDeposit<dim>::update_region(const Vector<float>                *cell_damage,
+                                         const std::set<types::material_id> &damageable)
+  {
+    dofs.distribute_dofs(fe);
+    const IndexSet owned = dofs.locally_owned_dofs();
+    IndexSet       relevant;
+    DoFTools::extract_locally_relevant_dofs(dofs, relevant);
+    const MPI_Comm                       communicator = triangulation.get_communicator();
+    LA::MPI::Vector                      values(owned, communicator);
+    std::vector<types::global_dof_index> index(1);
+    unsigned int                         fill_id = 0;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          const bool initial = geometry.in_initial_deposit(cell->center());
+          const bool opened  = cell_damage != nullptr && damageable.count(cell->material_id()) > 0 &&
+                              (*cell_damage)[cell->active_cell_index()] >= parameters.opening_damage;
+          cell->get_dof_indices(index);
+          values(index[0]) = (initial || opened) ? 1.0 : 0.0;
+          if (initial)
+            fill_id = std::max<unsigned int>(fill_id, cell->material_id() + 1);
+        }
+    values.compress(VectorOperation::insert);
+    in_region.reinit(owned, relevant, communicator);
+    in_region = values;
+    fill_id   = Utilities::MPI::max(fill_id, communicator);
+    fill      = fill_id > 0 ? static_cast<types::material_id>(fill_id - 1) : numbers::invalid_material_id;
+    measure_region();
+  }
+
+  template <int dim>
+  void DefectDeposit<dim>::measure_region()
+  {
+    std::vector<types::global_dof_index> index(1);
+    const auto                           in_r = [&](const typename DoFHandler<dim>::active_cell_iterator &cell) {
+      cell->get_dof_indices(index);
+      return in_region[index[0]] > 0.5;
+    };
+    // Li plates where R meets the electrolyte: not on faces against R or
+    // against the fill material (the electrode the defect opens into).
+    const auto exposed_to = [&](const typename DoFHandler<dim>::active_cell_iterator &neighbor) {
+      return !in_r(neighbor) && neighbor->material_id() != fill;
+    };
+    double volume = 0, area = 0;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && in_r(cell))
+        {
+          volume += cell->measure();
+          for (const unsigned int f : cell->face_indices())
+            {
+              if (cell->at_boundary(f))
+                continue;
+              if (cell->face(f)->has_children())
+                {
+                  for (unsigned int sf = 0; sf < cell->face(f)->n_children(); ++sf)
+                    if (exposed_to(cell->neighbor_child_on_subface(f, sf)))
+                      area += cell->face(f)->child(sf)->measure();
+                }
+              else if (exposed_to(cell->neighbor(f)))
+                area += cell->face(f)->measure();
+            }
+        }
+    const MPI_Comm communicator = triangulation.get_communicator();
+    measure                     = Utilities::MPI::sum(volume, communicator);
+    exposed                     = Utilities::MPI::sum(area, communicator);
+  }
+
+  template <int dim>
+  double DefectDeposit<dim>::plated_volume(const double time) const
+  {
+    if (!faradaic())
+      return eigenstrain(time) * measure;
+    return committed_volume + parameters.current_density * parameters.molar_volume / constants::faraday * exposed *
+                                (time - committed_time);
+  }
+
+  template <int dim>
+  double DefectDeposit<dim>::eigenstrain(const double time) const
+  {
+    if (!faradaic())
+      {
+        parameters.prescribed_eigenstrain->set_time(time);
+        return parameters.prescribed_eigenstrain->value(Point<dim>());
+      }
+    return measure > 0 ? plated_volume(time) / measure : 0.0;
+  }
+
+  template <int dim>
+  void DefectDeposit<dim>::commit(const double time)
+  {
+    if (faradaic())
+      committed_volume = plated_volume(time);
+    committed_time = time;
+  }
+
+  template class DefectDeposit<2>;
+  template class DefectDeposit<3>;
+} // namespace dendra

@@ -1,0 +1,448 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/base/parameters.h>
+#include <dendra/coupling/defect_study.h>
+#include <dendra/coupling/simulator.h>
+#include <dendra/mesh/interfacial_defect.h>
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/base/timer.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  namespace
+  {
+    const char *result_header = "shape,aspect_ratio,defect_width[m],defect_depth[m],status,failure_time[s],"
+                                "peak_max_principal_stress[Pa],damage_onset_time[s],early_damaged_measure,"
+                                "damaged_measure,damage_centroid_depth[m],near_interface_fraction,"
+                                "classification,wall_time[s],fingerprint";
+
+    /// The statistics column @p name in @p row (NaN if absent).
+    double column(const StatisticsTable &table, const std::size_t row, const std::string &name)
+    {
+      return table.value(row, name);
+    }
+
+    /// Fills the measured part of @p result from a finished (or stopped) run.
+    template <int dim>
+    void measure(const Simulator<dim> &simulator, const double early_time, DefectCaseResult &result)
+    {
+      const StatisticsTable &s       = simulator.statistics();
+      const std::string      damaged = dim == 2 ? "damaged_area" : "damaged_volume";
+      for (std::size_t row = 0; row < s.n_rows(); ++row)
+        {
+          const double time = column(s, row, "time"), measure = column(s, row, damaged);
+          result.peak_stress = std::max(result.peak_stress, column(s, row, "max_principal_stress"));
+          if (result.onset_time < 0 && measure > 0)
+            result.onset_time = time;
+          if (time <= early_time * (1 + 1e-12))
+            result.early_damaged_measure = measure;
+        }
+      if (s.n_rows() > 0)
+        {
+          const std::size_t last = s.n_rows() - 1;
+          result.damaged_measure = column(s, last, damaged);
+          result.centroid_depth  = column(s, last, "damage_centroid_height");
+          result.near_interface  = column(s, last, "damage_near_interface_fraction");
+          result.classification  = result.damaged_measure <= 0    ? "none"
+                                   : result.near_interface >= 0.5 ? "near-interface"
+                                                                  : "bulk";
+        }
+      result.failure_time = simulator.failure_time();
+    }
+
+    /// Writes the mean damage and the Li region of every cell (centres) of
+    /// @p simulator to @p file, gathered on rank 0 of its communicator.
+    template <int dim>
+    void write_damage_map(const Simulator<dim> &simulator, MPI_Comm group, const std::string &file)
+    {
+      if (simulator.damage() == nullptr)
+        return;
+      const Vector<float>                  damage = simulator.damage()->cell_damage();
+      const auto                          &li     = simulator.deposit().indicator();
+      const auto                          &dofs   = simulator.deposit().dof_handler();
+      std::vector<double>                  local;
+      std::vector<types::global_dof_index> index(1);
+      for (const auto &cell : dofs.active_cell_iterators())
+        if (cell->is_locally_owned())
+          {
+            cell->get_dof_indices(index);
+            for (unsigned int d = 0; d < dim; ++d)
+              local.push_back(cell->center()[d]);
+            local.push_back(damage[cell->active_cell_index()]);
+            local.push_back(li[index[0]]);
+          }
+      const auto all = Utilities::MPI::gather(group, local, 0);
+      if (Utilities::MPI::this_mpi_process(group) != 0)
+        return;
+      std::ofstream out(file);
+      out << (dim == 2 ? "x[m],y[m]" : "x[m],y[m],z[m]") << ",damage,li\n" << std::setprecision(6);
+      for (const auto &part : all)
+        for (std::size_t i = 0; i < part.size(); i += dim + 2)
+          for (unsigned int k = 0; k < dim + 2; ++k)
+            out << part[i + k] << (k + 1 < dim + 2 ? "," : "\n");
+    }
+
+    /// Runs one case in @p dim on @p group and measures it.
+    template <int dim>
+    void run_case_in(MPI_Comm group, ParameterHandler &prm, const double early_time, const std::string &directory,
+                     DefectCaseResult &result)
+    {
+      MaterialLibrary materials;
+      materials.parse_parameters(prm);
+      const auto geometry = create_geometry<dim>(prm, materials);
+      const auto defect   = dynamic_cast<const InterfacialDefect<dim> *>(geometry.get());
+      require_input(defect != nullptr, "Geometry/Model name must be 'interfacial defect' in a defect study");
+      result.width = defect->opening_width();
+      result.depth = defect->depth();
+
+      Simulator<dim> simulator(group, prm);
+      try
+        {
+          simulator.run();
+          result.status = simulator.failure_time() >= 0 ? "failed" : "survived";
+        }
+      catch (const InputError &)
+        {
+          throw;
+        }
+      catch (const std::exception &error)
+        {
+          result.status = "gave up: " + one_line_message(error);
+        }
+      measure(simulator, early_time, result);
+      write_damage_map(simulator, group, directory + "/damage_map.csv");
+    }
+
+    /// @p text as a number, or an InputError naming @p parameter.
+    double parse_double(const std::string &text, const std::string &parameter)
+    {
+      std::size_t end   = 0;
+      double      value = 0;
+      try
+        {
+          value = std::stod(text, &end);
+        }
+      catch (const std::exception &)
+        {
+          end = 0;
+        }
+      require_input(end > 0 && text.find_first_not_of(" \t", end) == std::string::npos,
+                    parameter + ": '" + text + "' is not a number");
+      return value;
+    }
+
+    std::string csv_field(const std::string &text)
+    {
+      if (text.find_first_of(",\"") == std::string::npos)
+        return text;
+      std::string quoted = "\"";
+      for (const char c : text)
+        quoted += (c == '"' ? std::string("\"\"") : std::string(1, c));
+      return quoted + "\"";
+    }
+
+    /// Splits one CSV line (fields may be quoted).
+    std::vector<std::string> csv_fields(const std::string &line)
+    {
+      std::vector<std::string> fields(1);
+      bool                     quoted = false;
+      for (std::size_t i = 0; i < line.size(); ++i)
+        {
+          const char c = line[i];
+          if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+            fields.back() += '"', ++i;
+          else if (c == '"')
+            quoted = !quoted;
+          else if (c == ',' && !quoted)
+            fields.emplace_back();
+          else
+            fields.back() += c;
+        }
+      return fields;
+    }
+  } // namespace
+
+  namespace
+  {
+    void write_result_row(std::ostream &out, const DefectCaseResult &r)
+    {
+      out << std::setprecision(8) << r.shape << ',' << r.aspect_ratio << ',' << r.width << ',' << r.depth << ','
+          << csv_field(r.status) << ',' << r.failure_time << ',' << r.peak_stress << ',' << r.onset_time << ','
+          << r.early_damaged_measure << ',' << r.damaged_measure << ',' << r.centroid_depth << ',' << r.near_interface
+          << ',' << r.classification << ',' << r.wall_time << ',' << r.fingerprint << '\n';
+    }
+  } // namespace
+
+  void write_case_result(const std::string &file, const DefectCaseResult &r)
+  {
+    std::ofstream out(file);
+    out << result_header << '\n';
+    write_result_row(out, r);
+  }
+
+  bool read_case_result(const std::string &file, DefectCaseResult &r)
+  {
+    std::ifstream in(file);
+    std::string   header, line;
+    if (!std::getline(in, header) || header != result_header || !std::getline(in, line))
+      return false;
+    const auto f = csv_fields(line);
+    if (f.size() != 15)
+      return false;
+    try
+      {
+        r.shape                 = f[0];
+        r.aspect_ratio          = std::stod(f[1]);
+        r.width                 = std::stod(f[2]);
+        r.depth                 = std::stod(f[3]);
+        r.status                = f[4];
+        r.failure_time          = std::stod(f[5]);
+        r.peak_stress           = std::stod(f[6]);
+        r.onset_time            = std::stod(f[7]);
+        r.early_damaged_measure = std::stod(f[8]);
+        r.damaged_measure       = std::stod(f[9]);
+        r.centroid_depth        = std::stod(f[10]);
+        r.near_interface        = std::stod(f[11]);
+        r.classification        = f[12];
+        r.wall_time             = std::stod(f[13]);
+        r.fingerprint           = f[14];
+      }
+    catch (const std::exception &)
+      {
+        return false;
+      }
+    return true;
+  }
+
+  void DefectStudy::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Defect study");
+    prm.declare_entry("Shapes", "semi-circle, triangle, rectangle", Patterns::Anything(),
+                      "Comma-separated defect shapes (Geometry/Interfacial defect/Defect shape): semi-circle, "
+                      "triangle, rectangle, cone; in 3D semi-sphere, pyramid, cuboid, cone.");
+    prm.declare_entry("Aspect ratios", "0.2, 0.5, 1, 3, 5", Patterns::Anything(),
+                      "Comma-separated defect depth / width ratios (-), each > 0; every shape runs with each, at "
+                      "the equal area or volume Geometry/Interfacial defect/Defect size.");
+    prm.declare_entry("Ranks per case", "1", Patterns::Integer(1),
+                      "MPI ranks that run one case (-); the ranks form groups of this size that run cases "
+                      "concurrently. Must divide the number of ranks.");
+    prm.declare_entry("Early time", "60", Patterns::Double(0),
+                      "Time (s) at which the cracked area of every case is compared (column "
+                      "early_damaged_measure): damage accumulation in the initial stage.");
+    prm.declare_entry("Plot command", "", Patterns::Anything(),
+                      "Command run on rank 0 with the output directory appended, after results.csv is written "
+                      "(e.g. 'python3 plot_defect_study.py'); empty: no plots.");
+    prm.leave_subsection();
+  }
+
+  DefectStudy::DefectStudy(MPI_Comm world, ParameterHandler &prm)
+    : world(world)
+    , prm(prm)
+  {
+    dimension        = prm.get_integer("Dimension");
+    output_directory = prm.get("Output directory");
+    prm.enter_subsection("Defect study");
+    const std::string shape_list = prm.get("Shapes"), ratio_list = prm.get("Aspect ratios");
+    ranks_per_case = prm.get_integer("Ranks per case");
+    early_time     = prm.get_double("Early time");
+    plot_command   = prm.get("Plot command");
+    prm.leave_subsection();
+    for (const auto &shape : split_top_level(shape_list, ','))
+      if (!shape.empty())
+        shapes.push_back(shape);
+    for (const auto &text : split_top_level(ratio_list, ','))
+      if (!text.empty())
+        {
+          const double ratio = parse_double(text, "Defect study/Aspect ratios");
+          require_input(ratio > 0, "Defect study/Aspect ratios: " + text + " must be > 0");
+          aspect_ratios.push_back(ratio);
+        }
+    require_input(!shapes.empty() && !aspect_ratios.empty(),
+                  "Defect study: Shapes and Aspect ratios must each name at least one value");
+    const unsigned int n_ranks = Utilities::MPI::n_mpi_processes(world);
+    require_input(n_ranks % ranks_per_case == 0, "Defect study/Ranks per case = " + std::to_string(ranks_per_case) +
+                                                   " must divide the number of MPI ranks (" + std::to_string(n_ranks) +
+                                                   ")");
+    prm.enter_subsection("Simulation");
+    require_input(prm.get("Fields").find("damage") != std::string::npos,
+                  "Simulation/Fields must include damage (and elasticity) in a defect study");
+    prm.leave_subsection();
+  }
+
+  std::string DefectStudy::case_directory(const unsigned int index) const
+  {
+    const std::string &shape = shapes[index / aspect_ratios.size()];
+    std::ostringstream name;
+    name << output_directory << "/cases/" << shape << "_ar" << aspect_ratios[index % aspect_ratios.size()];
+    return name.str();
+  }
+
+  std::string DefectStudy::configure_case(const unsigned int index)
+  {
+    const std::string &shape = shapes[index / aspect_ratios.size()];
+    std::ostringstream ratio;
+    ratio << std::setprecision(12) << aspect_ratios[index % aspect_ratios.size()];
+    set_parameter(prm, "Geometry/Interfacial defect/Defect shape=" + shape);
+    set_parameter(prm, "Geometry/Interfacial defect/Defect aspect ratio=" + ratio.str());
+    set_parameter(prm, "Output directory=" + case_directory(index));
+    // The fingerprint covers every parameter but the study's own (changing
+    // the concurrency or the plots must not rerun finished cases).
+    std::ostringstream text;
+    prm.print_parameters(text, ParameterHandler::ShortPRM);
+    std::istringstream lines(text.str());
+    std::string        line, kept;
+    bool               in_study = false;
+    while (std::getline(lines, line))
+      {
+        if (line.find("subsection Defect study") != std::string::npos)
+          in_study = true;
+        if (!in_study)
+          kept += line + '\n';
+        else if (line.find("end") == 0)
+          in_study = false;
+      }
+    std::ostringstream hash;
+    hash << std::hex << std::hash<std::string>{}(kept);
+    return hash.str();
+  }
+
+  DefectCaseResult DefectStudy::run_case(const unsigned int index, MPI_Comm group)
+  {
+    DefectCaseResult result;
+    result.shape                = shapes[index / aspect_ratios.size()];
+    result.aspect_ratio         = aspect_ratios[index % aspect_ratios.size()];
+    result.fingerprint          = configure_case(index);
+    const std::string directory = case_directory(index);
+    DefectCaseResult  earlier;
+    if (read_case_result(directory + "/result.csv", earlier) && earlier.fingerprint == result.fingerprint &&
+        earlier.status.rfind("gave up", 0) != 0)
+      {
+        earlier.resumed = true; // done in an earlier run of the same sweep
+        return earlier;
+      }
+    Timer timer;
+    if (dimension == 2)
+      run_case_in<2>(group, prm, early_time, directory, result);
+    else
+      run_case_in<3>(group, prm, early_time, directory, result);
+    result.wall_time = timer.wall_time();
+    if (Utilities::MPI::this_mpi_process(group) == 0)
+      write_case_result(directory + "/result.csv", result);
+    return result;
+  }
+
+  void DefectStudy::validate_input(const unsigned int n_cases)
+  {
+    // On all ranks before any case runs: an input error inside one group
+    // would leave the others waiting. Every case's geometry is checked, and
+    // the rest once, by a Simulator that writes the input to the output directory.
+    MaterialLibrary materials;
+    materials.parse_parameters(prm);
+    for (unsigned int index = 0; index < n_cases; ++index)
+      {
+        configure_case(index);
+        if (dimension == 2)
+          create_geometry<2>(prm, materials);
+        else
+          create_geometry<3>(prm, materials);
+      }
+    set_parameter(prm, "Output directory=" + output_directory);
+    if (dimension == 2)
+      {
+        const Simulator<2> check(world, prm);
+      }
+    else
+      {
+        const Simulator<3> check(world, prm);
+      }
+  }
+
+  void DefectStudy::run()
+  {
+    const unsigned int rank     = Utilities::MPI::this_mpi_process(world);
+    const unsigned int n_groups = Utilities::MPI::n_mpi_processes(world) / ranks_per_case;
+    const unsigned int my_group = rank / ranks_per_case;
+    const unsigned int n_cases  = shapes.size() * aspect_ratios.size();
+    validate_input(n_cases);
+    MPI_Comm group;
+    MPI_Comm_split(world, my_group, rank, &group);
+    if (rank == 0)
+      std::cout << "Defect study: " << n_cases << " cases (" << shapes.size() << " shapes x " << aspect_ratios.size()
+                << " aspect ratios) in " << dimension << "D, " << n_groups << " at a time on " << ranks_per_case
+                << " rank(s) each; output in " << output_directory << "/" << std::endl;
+    for (unsigned int index = my_group; index < n_cases; index += n_groups)
+      {
+        const DefectCaseResult r = run_case(index, group);
+        if (Utilities::MPI::this_mpi_process(group) == 0)
+          {
+            std::ostringstream line;
+            line << "  " << r.shape << " aspect ratio " << r.aspect_ratio << ": " << r.status;
+            if (r.failure_time >= 0)
+              line << " at t = " << r.failure_time << " s";
+            line << " (" << std::setprecision(3) << r.wall_time << " s" << (r.resumed ? ", done earlier" : "") << ")\n";
+            std::cout << line.str() << std::flush;
+          }
+      }
+    MPI_Comm_free(&group);
+    MPI_Barrier(world);
+    if (rank != 0)
+      return;
+    std::vector<DefectCaseResult> results(n_cases);
+    for (unsigned int index = 0; index < n_cases; ++index)
+      AssertThrow(read_case_result(case_directory(index) + "/result.csv", results[index]),
+                  ExcMessage("the result of case " + case_directory(index) + " is missing"));
+    summarise(results);
+  }
+
+  void DefectStudy::summarise(const std::vector<DefectCaseResult> &results) const
+  {
+    {
+      std::ofstream out(output_directory + "/results.csv");
+      out << result_header << '\n';
+      for (const auto &r : results)
+        write_result_row(out, r);
+    }
+    const std::string  unit  = dimension == 2 ? "um^2" : "um^3";
+    const double       to_um = dimension == 2 ? 1e12 : 1e18;
+    std::ostringstream table;
+    table << "\n"
+          << std::left << std::setw(12) << "shape" << std::right << std::setw(7) << "AR" << std::setw(10) << "fail t[s]"
+          << std::setw(13) << "peak [MPa]" << std::setw(11) << "onset [s]" << std::setw(14) << ("early [" + unit + "]")
+          << std::setw(14) << ("damage [" + unit + "]") << std::setw(12) << "depth [um]"
+          << "  class\n";
+    for (const auto &r : results)
+      {
+        std::ostringstream failure;
+        if (r.failure_time >= 0)
+          failure << r.failure_time;
+        else
+          failure << (r.status == "survived" ? "> end" : "error");
+        table << std::left << std::setw(12) << r.shape << std::right << std::setw(7) << r.aspect_ratio << std::setw(10)
+              << failure.str() << std::setw(13) << std::fixed << std::setprecision(0) << r.peak_stress / 1e6
+              << std::setw(11) << std::setprecision(1) << r.onset_time << std::setw(14) << std::setprecision(2)
+              << r.early_damaged_measure * to_um << std::setw(14) << r.damaged_measure * to_um << std::setw(12)
+              << r.centroid_depth * 1e6 << "  " << r.classification << std::defaultfloat << std::setprecision(6)
+              << "\n";
+      }
+    std::cout << table.str() << "\nresults.csv written to " << output_directory << "/" << std::endl;
+    for (const auto &r : results)
+      if (r.status.rfind("gave up", 0) == 0)
+        std::cout << "  " << r.shape << " aspect ratio " << r.aspect_ratio << ": " << r.status << std::endl;
+    if (plot_command.empty())
+      return;
+    const std::string command = plot_command + " '" + output_directory + "'";
+    if (std::system(command.c_str()) != 0)
+      std::cerr << "dendra-defect-study: warning: the plots were not made: '" << command
+                << "' failed (results.csv is complete)" << std::endl;
+  }
+} // namespace dendra

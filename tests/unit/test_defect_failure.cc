@@ -1,0 +1,188 @@
+// The pieces of the defect failure loop: defects of equal size, the Li
+// region of a defect with the cracks it fills and its Faradaic eigenstrain,
+// the refinement box, and the ionic conductivity of damaged electrolyte.
+#include <dendra/base/parameters.h>
+#include <dendra/coupling/defect_deposit.h>
+#include <dendra/fields/electrostatics.h>
+#include <dendra/kinetics/electrode_kinetics.h>
+#include <dendra/materials/material_library.h>
+#include <dendra/mesh/interfacial_defect.h>
+#include <dendra/mesh/mesh_builder.h>
+
+#include <deal.II/base/mpi.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
+#include <deal.II/grid/grid_generator.h>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using namespace dealii;
+using namespace dendra;
+
+namespace
+{
+  /// An interfacial defect read from @p settings (lines of subsection Interfacial defect).
+  template <int dim>
+  InterfacialDefect<dim> make_defect(const std::string &settings)
+  {
+    ParameterHandler prm;
+    prm.enter_subsection("Geometry");
+    InterfacialDefect<dim>::declare_parameters(prm);
+    prm.leave_subsection();
+    read_parameter_string(prm, "subsection Geometry\nsubsection Interfacial defect\n" + settings + "\nend\nend\n");
+    InterfacialDefect<dim> defect;
+    prm.enter_subsection("Geometry");
+    defect.parse_parameters(prm, MaterialLibrary::defaults());
+    prm.leave_subsection();
+    return defect;
+  }
+
+  /// Faradaic plating at 10 A/m^2 with Omega = 1.3e-5 m^3/mol.
+  template <int dim>
+  typename DefectDeposit<dim>::Parameters faradaic_plating()
+  {
+    typename DefectDeposit<dim>::Parameters p;
+    p.growth          = DefectDeposit<dim>::Growth::faradaic;
+    p.current_density = 10;
+    p.molar_volume    = 1.3e-5;
+    p.opening_damage  = 0.95;
+    return p;
+  }
+} // namespace
+
+TEST_CASE("Defect size sets the opening width: every shape has the requested area or volume", "[failure]")
+{
+  for (const std::string shape : {"semi-circle", "triangle", "rectangle", "cone"})
+    for (const double ratio : {0.2, 1.0, 5.0})
+      {
+        INFO(shape << " aspect ratio " << ratio);
+        const auto flat = make_defect<2>("set Defect shape = " + shape + "\nset Defect size = 1.5e-12\n" +
+                                         "set Defect aspect ratio = " + std::to_string(ratio));
+        CHECK(flat.size() == Approx(1.5e-12).epsilon(1e-12));
+        CHECK(flat.depth() == Approx(ratio * flat.opening_width()).epsilon(1e-12));
+        const auto solid = make_defect<3>("set Defect shape = " + shape + "\nset Defect size = 2e-18\n" +
+                                          "set Defect aspect ratio = " + std::to_string(ratio));
+        CHECK(solid.size() == Approx(2e-18).epsilon(1e-12));
+      }
+  // The closed forms behind it: a semicircle of width 2 um and depth 1 um.
+  const auto semi =
+    make_defect<2>("set Defect size = " + std::to_string(numbers::PI / 2 * 1e-12) + "\nset Defect aspect ratio = 0.5");
+  CHECK(semi.opening_width() == Approx(2e-6).epsilon(1e-9));
+  CHECK_THROWS_WITH(make_defect<2>("set Defect size = -1e-12"), Catch::Contains("Defect size"));
+}
+
+TEST_CASE("The Li region of a defect: its area, its exposed surface, the cracks it fills and the Faradaic "
+          "eigenstrain",
+          "[failure]")
+{
+  // A 2 x 2 um rectangular defect on a mesh that resolves it exactly (0.5 um cells).
+  const auto     defect = make_defect<2>("set Defect shape = rectangle\nset Defect aspect ratio = 1");
+  MeshBuilder<2> builder;
+  builder.interface_resolution = 0.5e-6;
+  builder.refinement_box       = {Point<2>(-3e-6, 0), Point<2>(3e-6, 4e-6)};
+  builder.box_resolution       = 0.5e-6;
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  builder.build(defect, tria);
+
+  DefectDeposit<2> deposit(tria, defect, faradaic_plating<2>());
+  deposit.update_region();
+  CHECK(deposit.region_measure() == Approx(4e-12).epsilon(1e-12));
+  // Plating on the two sides and the top, not where the defect opens into the electrode.
+  CHECK(deposit.exposed_area() == Approx(6e-6).epsilon(1e-12));
+  const double rate = 10 * 1.3e-5 / constants::faraday; // m/s of Li per unit area
+  CHECK(deposit.eigenstrain(20) == Approx(rate * 6e-6 * 20 / 4e-12).epsilon(1e-12));
+  deposit.commit(20);
+
+  // Cracked LLZO right above the defect (one 2 x 0.5 um row) fills with Li.
+  Vector<float> damage(tria.n_active_cells());
+  for (const auto &cell : tria.active_cell_iterators())
+    if (!cell->is_artificial() && std::abs(cell->center()[0]) < 1e-6 && cell->center()[1] > 2e-6 &&
+        cell->center()[1] < 2.5e-6)
+      damage[cell->active_cell_index()] = 0.99;
+  const types::material_id llzo = MaterialLibrary::defaults().by_name("LLZO", "test").id;
+  deposit.update_region(&damage, {llzo});
+  CHECK(deposit.region_measure() == Approx(5e-12).epsilon(1e-12));
+  CHECK(deposit.exposed_area() == Approx(7e-6).epsilon(1e-12));
+  // The committed volume stays; growth continues over the larger surface.
+  const double plated = rate * 6e-6 * 20 + rate * 7e-6 * 10;
+  CHECK(deposit.plated_volume(30) == Approx(plated).epsilon(1e-12));
+  CHECK(deposit.eigenstrain(30) == Approx(plated / 5e-12).epsilon(1e-12));
+
+  // Below the opening damage nothing fills.
+  damage *= 0.9;
+  deposit.update_region(&damage, {llzo});
+  CHECK(deposit.region_measure() == Approx(4e-12).epsilon(1e-12));
+}
+
+TEST_CASE("The refinement box refines exactly the cells it overlaps", "[failure]")
+{
+  const auto     defect = make_defect<2>("set Defect shape = rectangle");
+  MeshBuilder<2> builder;
+  builder.interface_resolution = 0;
+  builder.refinement_box       = {Point<2>(-2e-6, 0), Point<2>(2e-6, 3e-6)};
+  builder.box_resolution       = 0.25e-6;
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  builder.build(defect, tria);
+  double inside = 0, largest_inside = 0, smallest_far = 1;
+  for (const auto &cell : tria.active_cell_iterators())
+    if (cell->is_locally_owned())
+      {
+        const Point<2> c = cell->center();
+        if (std::abs(c[0]) < 2e-6 && c[1] > 0 && c[1] < 3e-6)
+          {
+            inside += cell->measure();
+            largest_inside = std::max(largest_inside, cell->minimum_vertex_distance());
+          }
+        if (std::abs(c[0]) > 5e-6 || c[1] > 6e-6)
+          smallest_far = std::min(smallest_far, cell->minimum_vertex_distance());
+      }
+  CHECK(Utilities::MPI::sum(inside, MPI_COMM_WORLD) == Approx(12e-12).epsilon(1e-10));
+  CHECK(Utilities::MPI::max(largest_inside, MPI_COMM_WORLD) <= 0.25e-6 * (1 + 1e-9));
+  CHECK(Utilities::MPI::min(smallest_far, MPI_COMM_WORLD) >= 1e-6); // the far field stays coarse
+}
+
+TEST_CASE("Damaged electrolyte conducts ions as g(d) sigma", "[failure]")
+{
+  // A 4 x 1 LLZO bar between phi = 0 and 1 V, with d = 0.5 everywhere.
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  GridGenerator::subdivided_hyper_rectangle(tria, {8, 2}, Point<2>(), Point<2>(4, 1), true);
+  tria.refine_global(1);
+  const MaterialLibrary    materials = MaterialLibrary::defaults();
+  const types::material_id llzo      = materials.by_name("LLZO", "test").id;
+  for (const auto &cell : tria.active_cell_iterators())
+    cell->set_material_id(llzo);
+
+  Electrostatics<2>::Parameters p;
+  p.conductivity              = Electrostatics<2>::ConductivityKind::ionic;
+  p.dirichlet[0]              = std::make_shared<Functions::ConstantFunction<2>>(0.0);
+  p.dirichlet[1]              = std::make_shared<Functions::ConstantFunction<2>>(1.0);
+  p.solver.relative_tolerance = 1e-12;
+
+  DoFHandler<2> damage_dofs(tria);
+  FE_Q<2>       fe(1);
+  damage_dofs.distribute_dofs(fe);
+  IndexSet relevant;
+  DoFTools::extract_locally_relevant_dofs(damage_dofs, relevant);
+  LA::MPI::Vector owned(damage_dofs.locally_owned_dofs(), MPI_COMM_WORLD);
+  owned = 0.5;
+  LA::MPI::Vector damage(damage_dofs.locally_owned_dofs(), relevant, MPI_COMM_WORLD);
+  damage                 = owned;
+  const auto degradation = [](const double d) { return (1 - d) * (1 - d) + 1e-6; };
+
+  const auto current = [&](const std::set<types::material_id> &damageable) {
+    Electrostatics<2> field(tria, materials, p);
+    field.setup_dofs();
+    field.set_damage({&damage_dofs, &damage, degradation, damageable});
+    field.solve();
+    return std::abs(field.boundary_currents().at(1));
+  };
+  Electrostatics<2> intact(tria, materials, p);
+  intact.setup_dofs();
+  intact.solve();
+  const double sigma = materials.by_id(llzo).ionic_conductivity;
+  CHECK(std::abs(intact.boundary_currents().at(1)) == Approx(sigma * 1.0 / 4).epsilon(1e-9)); // sigma A dV / L
+  CHECK(current({llzo}) == Approx(degradation(0.5) * sigma / 4).epsilon(1e-9));
+  CHECK(current({}) == Approx(sigma / 4).epsilon(1e-9)); // a material that does not damage keeps sigma
+}
