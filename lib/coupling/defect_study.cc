@@ -92,6 +92,16 @@ namespace dendra
             out << part[i + k] << (k + 1 < dim + 2 ? "," : "\n");
     }
 
+    /// The case's geometry, which must be an interfacial defect (InputError otherwise).
+    template <int dim>
+    std::unique_ptr<Geometry<dim>> defect_geometry(ParameterHandler &prm, const MaterialLibrary &materials)
+    {
+      auto geometry = create_geometry<dim>(prm, materials);
+      require_input(dynamic_cast<const InterfacialDefect<dim> *>(geometry.get()) != nullptr,
+                    "Geometry/Model name must be 'interfacial defect' in a defect study");
+      return geometry;
+    }
+
     /// Runs one case in @p dim on @p group and measures it.
     template <int dim>
     void run_case_in(MPI_Comm group, ParameterHandler &prm, const double early_time, const std::string &directory,
@@ -99,11 +109,10 @@ namespace dendra
     {
       MaterialLibrary materials;
       materials.parse_parameters(prm);
-      const auto geometry = create_geometry<dim>(prm, materials);
+      const auto geometry = defect_geometry<dim>(prm, materials);
       const auto defect   = dynamic_cast<const InterfacialDefect<dim> *>(geometry.get());
-      require_input(defect != nullptr, "Geometry/Model name must be 'interfacial defect' in a defect study");
-      result.width = defect->opening_width();
-      result.depth = defect->depth();
+      result.width        = defect->opening_width();
+      result.depth        = defect->depth();
 
       Simulator<dim> simulator(group, prm);
       try
@@ -352,9 +361,9 @@ namespace dendra
       {
         configure_case(index);
         if (dimension == 2)
-          create_geometry<2>(prm, materials);
+          defect_geometry<2>(prm, materials);
         else
-          create_geometry<3>(prm, materials);
+          defect_geometry<3>(prm, materials);
       }
     set_parameter(prm, "Output directory=" + output_directory);
     if (dimension == 2)
