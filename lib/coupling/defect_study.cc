@@ -26,12 +26,6 @@ namespace dendra
                                 "damaged_measure,damage_centroid_depth[m],near_interface_fraction,"
                                 "classification,wall_time[s],fingerprint";
 
-    /// The statistics column @p name in @p row (NaN if absent).
-    double column(const StatisticsTable &table, const std::size_t row, const std::string &name)
-    {
-      return table.value(row, name);
-    }
-
     /// Fills the measured part of @p result from a finished (or stopped) run.
     template <int dim>
     void measure(const Simulator<dim> &simulator, const double early_time, DefectCaseResult &result)
@@ -40,8 +34,8 @@ namespace dendra
       const std::string      damaged = dim == 2 ? "damaged_area" : "damaged_volume";
       for (std::size_t row = 0; row < s.n_rows(); ++row)
         {
-          const double time = column(s, row, "time"), measure = column(s, row, damaged);
-          result.peak_stress = std::max(result.peak_stress, column(s, row, "max_principal_stress"));
+          const double time = s.value(row, "time"), measure = s.value(row, damaged);
+          result.peak_stress = std::max(result.peak_stress, s.value(row, "max_principal_stress"));
           if (result.onset_time < 0 && measure > 0)
             result.onset_time = time;
           if (time <= early_time * (1 + 1e-12))
@@ -50,9 +44,9 @@ namespace dendra
       if (s.n_rows() > 0)
         {
           const std::size_t last = s.n_rows() - 1;
-          result.damaged_measure = column(s, last, damaged);
-          result.centroid_depth  = column(s, last, "damage_centroid_height");
-          result.near_interface  = column(s, last, "damage_near_interface_fraction");
+          result.damaged_measure = s.value(last, damaged);
+          result.centroid_depth  = s.value(last, "damage_centroid_height");
+          result.near_interface  = s.value(last, "damage_near_interface_fraction");
           result.classification  = result.damaged_measure <= 0    ? "none"
                                    : result.near_interface >= 0.5 ? "near-interface"
                                                                   : "bulk";

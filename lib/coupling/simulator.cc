@@ -4,7 +4,6 @@
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/mpi.h>
-#include <deal.II/dofs/dof_tools.h>
 #include <deal.II/numerics/data_out.h>
 
 #include <iomanip>

@@ -19,7 +19,6 @@
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/base/timer.h>
 #include <deal.II/distributed/tria.h>
-#include <deal.II/fe/fe_dgq.h>
 
 #include <memory>
 #include <set>
