@@ -6,6 +6,8 @@
 #include <dendra/materials/material_library.h>
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature_lib.h>
+#include <deal.II/fe/fe_values.h>
 #include <deal.II/grid/grid_generator.h>
 
 #include <catch2/catch.hpp>
@@ -193,4 +195,105 @@ TEST_CASE("Damage does not heal when the load is removed", "[damage]")
   CHECK(damaged > 1e-14);
   CHECK(healed < 1e-8);
   CHECK(unloaded == Approx(damaged).epsilon(1e-10));
+}
+
+namespace
+{
+  /// Integrals of d and of d^2 over the plate (m^2), all ranks; exact for Q1 d.
+  std::pair<double, double> damage_integrals(const Damage<2> &damage)
+  {
+    const QGauss<2>     quadrature(2);
+    FEValues<2>         fe_values(damage.get_mapping(), damage.dof_handler().get_fe(), quadrature,
+                                  update_values | update_JxW_values);
+    std::vector<double> d(quadrature.size());
+    double              integral = 0, squares = 0;
+    for (const auto &cell : damage.dof_handler().active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          fe_values.reinit(cell);
+          fe_values.get_function_values(damage.solution(), d);
+          for (const unsigned int q : fe_values.quadrature_point_indices())
+            {
+              integral += d[q] * fe_values.JxW(q);
+              squares += d[q] * d[q] * fe_values.JxW(q);
+            }
+        }
+    return {Utilities::MPI::sum(integral, MPI_COMM_WORLD), Utilities::MPI::sum(squares, MPI_COMM_WORLD)};
+  }
+
+  /// Moves the plate's damage (and the elasticity) to the mesh the flags of
+  /// its triangulation describe.
+  void adapt(NotchedPlate &plate)
+  {
+    plate.tria.prepare_coarsening_and_refinement();
+    plate.damage.prepare_for_transfer();
+    plate.elasticity.prepare_for_transfer();
+    plate.tria.execute_coarsening_and_refinement();
+    plate.damage.finish_transfer();
+    plate.elasticity.finish_transfer();
+  }
+
+  /// Refines the plate's cells within 0.3 um of the notch tip once.
+  void refine_at_tip(NotchedPlate &plate)
+  {
+    const Point<2> tip(notch, height / 2);
+    for (const auto &cell : plate.tria.active_cell_iterators())
+      if (cell->is_locally_owned() && cell->center().distance(tip) < 0.3e-6)
+        cell->set_refine_flag();
+    adapt(plate);
+  }
+
+  /// Coarsens the cells of the finest level once.
+  void coarsen_finest(NotchedPlate &plate)
+  {
+    const int finest = static_cast<int>(plate.tria.n_global_levels()) - 1;
+    for (const auto &cell : plate.tria.active_cell_iterators())
+      if (cell->is_locally_owned() && cell->level() == finest)
+        cell->set_coarsen_flag();
+    adapt(plate);
+  }
+} // namespace
+
+TEST_CASE("Damage and its irreversibility bound move with the mesh", "[damage]")
+{
+  // AT2 damage around the notch tip at half the fracture stress, committed.
+  // The cells within 0.3 um of the tip are refined once; their neighbours
+  // are all of the same level, so no other cell changes. Q1 damage
+  // transfers exactly under refinement, so the integrals of d and d^2 are
+  // unchanged, and coarsening the same cells back restores the original
+  // mesh and damage. Refined again and unloaded, the damage must not heal,
+  // which holds only if the committed bound moved with the mesh too.
+  NotchedPlate plate(Damage<2>::Model::at2);
+  const auto   original_cells = plate.tria.n_global_active_cells();
+  plate.solve_at(0.5 * plate.predicted);
+  plate.damage.commit();
+  const auto [integral, squares] = damage_integrals(plate.damage);
+
+  refine_at_tip(plate);
+  const auto refined_cells                       = plate.tria.n_global_active_cells();
+  const auto [refined_integral, refined_squares] = damage_integrals(plate.damage);
+  coarsen_finest(plate);
+  const auto restored_cells                        = plate.tria.n_global_active_cells();
+  const auto [restored_integral, restored_squares] = damage_integrals(plate.damage);
+
+  refine_at_tip(plate);
+  const LA::MPI::Vector transferred = plate.damage.solution();
+  plate.solve_at(0);
+  LA::MPI::Vector difference(plate.damage.solution());
+  difference -= transferred;
+  const double healed = -difference.min();
+
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << "damage transfer: cells " << original_cells << " -> " << refined_cells << " -> " << restored_cells
+              << "; integral of d " << integral << " -> " << refined_integral << " -> " << restored_integral
+              << " m^2, of d^2 " << squares << " -> " << refined_squares << " -> " << restored_squares
+              << " m^2; unloaded on the refined mesh, largest decrease of d " << healed << std::endl;
+  REQUIRE(refined_cells > original_cells);
+  REQUIRE(integral > 1e-13);
+  CHECK(refined_integral == Approx(integral).epsilon(1e-12));
+  CHECK(refined_squares == Approx(squares).epsilon(1e-12));
+  CHECK(restored_cells == original_cells);
+  CHECK(restored_integral == Approx(integral).epsilon(1e-12));
+  CHECK(restored_squares == Approx(squares).epsilon(1e-12));
+  CHECK(healed < 1e-8);
 }
