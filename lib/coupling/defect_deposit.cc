@@ -28,6 +28,11 @@ namespace dendra
     prm.declare_entry("Opening damage", "0.95", Patterns::Double(),
                       "Runs with damage: electrolyte cells whose mean damage exceeds this (-), in (0, 1], "
                       "fill with Li and join the deposit (a filament follows the crack).");
+    prm.declare_entry("Region passes", "0", Patterns::Integer(0),
+                      "Runs with damage: 0 lets cells opened by the damage join the Li region once per "
+                      "load step, after it (explicit: the region lags a step); n > 0 lets them join within "
+                      "the step up to n times, each time settling the damage again for the region's new "
+                      "pressure (implicit; a step whose region still grows after n passes is halved) (-).");
     prm.leave_subsection();
   }
 
@@ -41,6 +46,7 @@ namespace dendra
     current_density = prm.get_double("Plating current density");
     molar_volume    = prm.get_double("Li molar volume");
     opening_damage  = prm.get_double("Opening damage");
+    region_passes   = prm.get_integer("Region passes");
     prm.leave_subsection();
     require_positive("Plating/", {{"Plating current density", current_density}, {"Li molar volume", molar_volume}});
     require_input(opening_damage > 0 && opening_damage <= 1,
@@ -73,10 +79,8 @@ namespace dendra
       if (cell->is_locally_owned())
         {
           const bool initial = geometry.in_initial_deposit(cell->center());
-          const bool opened  = cell_damage != nullptr && damageable.count(cell->material_id()) > 0 &&
-                              (*cell_damage)[cell->active_cell_index()] >= parameters.opening_damage;
           cell->get_dof_indices(index);
-          values(index[0]) = (initial || opened) ? 1.0 : 0.0;
+          values(index[0]) = (initial || opened(cell, cell_damage, damageable)) ? 1.0 : 0.0;
           if (initial)
             fill_id = std::max<unsigned int>(fill_id, cell->material_id() + 1);
         }
@@ -86,6 +90,38 @@ namespace dendra
     fill_id   = Utilities::MPI::max(fill_id, communicator);
     fill      = fill_id > 0 ? static_cast<types::material_id>(fill_id - 1) : numbers::invalid_material_id;
     measure_region();
+  }
+
+  template <int dim>
+  bool DefectDeposit<dim>::opened(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                  const Vector<float>                                  *cell_damage,
+                                  const std::set<types::material_id>                   &damageable) const
+  {
+    return cell_damage != nullptr && damageable.count(cell->material_id()) > 0 &&
+           (*cell_damage)[cell->active_cell_index()] >= parameters.opening_damage;
+  }
+
+  template <int dim>
+  bool DefectDeposit<dim>::grow_region(const Vector<float> &cell_damage, const std::set<types::material_id> &damageable)
+  {
+    LA::MPI::Vector                      values(dofs.locally_owned_dofs(), triangulation.get_communicator());
+    std::vector<types::global_dof_index> index(1);
+    bool                                 grew = false;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          cell->get_dof_indices(index);
+          const bool in_r  = in_region[index[0]] > 0.5;
+          const bool adds  = !in_r && opened(cell, &cell_damage, damageable);
+          values(index[0]) = (in_r || adds) ? 1.0 : 0.0;
+          grew |= adds;
+        }
+    values.compress(VectorOperation::insert);
+    if (!Utilities::MPI::logical_or(grew, triangulation.get_communicator()))
+      return false;
+    in_region = values;
+    measure_region();
+    return true;
   }
 
   template <int dim>

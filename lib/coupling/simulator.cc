@@ -428,12 +428,36 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::solve_fracture(const double time)
   {
-    // Alternate elasticity and damage until d settles, then commit it: the
-    // damage of this step bounds that of later ones.
-    const auto &p             = damage_parameters;
+    // Settle d for the current Li region; cells that crack meanwhile join
+    // the region (Li follows into them, which changes the plated volume and
+    // its pressure) and d is settled again, until the region stays. The
+    // region is thus implicit in the step rather than a step behind. Then
+    // commit d: the damage of this step bounds that of later ones.
     last_staggered_iterations = 0;
+    for (unsigned int pass = 1;; ++pass)
+      {
+        settle_damage(time);
+        if (defect_deposit->region_passes() == 0)
+          break; // the region follows after the commit, a step behind
+        const Vector<float> cell_damage = damage_field->cell_damage();
+        if (!defect_deposit->grow_region(cell_damage, damage_field->damageable_materials()))
+          break;
+        AssertThrow(pass < defect_deposit->region_passes(),
+                    ExcMessage("the Li region still grew into cracks after Plating/Region passes = " +
+                               std::to_string(defect_deposit->region_passes())));
+      }
+    solve_elasticity_at(time); // the stress of the settled damage
+    damage_field->commit();
+    update_deposit_region(); // the region of the committed damage
+  }
+
+  template <int dim>
+  void Simulator<dim>::settle_damage(const double time)
+  {
     // The split is taken from the committed state of the last step (a lag
     // of one step) so that the passes minimise one energy and converge.
+    const auto  &p      = damage_parameters;
+    unsigned int passes = 0;
     elasticity_field->freeze_damage_split(true);
     try
       {
@@ -441,10 +465,10 @@ namespace dendra
           {
             solve_elasticity_at(time);
             damage_field->solve();
-            ++last_staggered_iterations;
+            ++passes;
             if (damage_field->last_change() < p.staggered_tolerance)
               break;
-            AssertThrow(last_staggered_iterations < p.staggered_iterations,
+            AssertThrow(passes < p.staggered_iterations,
                         ExcMessage("the damage did not settle in Damage/Staggered iterations = " +
                                    std::to_string(p.staggered_iterations) + " passes (last change of d " +
                                    format_number(damage_field->last_change()) + ")"));
@@ -456,9 +480,7 @@ namespace dendra
         throw;
       }
     elasticity_field->freeze_damage_split(false);
-    solve_elasticity_at(time); // the stress of the settled damage
-    damage_field->commit();
-    update_deposit_region(); // Li follows into the cracks
+    last_staggered_iterations += passes;
   }
 
   template <int dim>
@@ -783,6 +805,7 @@ namespace dendra
                 (step_cuts > 0 ? "after " + std::to_string(step_cuts) + " halvings of the step, " : std::string()) +
                 "at t = " + format_number(target) + " s: " + one_line_message(e));
             damage_field->reset();
+            update_deposit_region(); // the region of the committed damage
             ++step_cuts;
             target = reached + 0.5 * (target - reached);
             output->log("  retrying with a step to t = " + format_number(target) + " s: " + one_line_message(e));

@@ -114,6 +114,29 @@ TEST_CASE("The Li region of a defect: its area, its exposed surface, the cracks 
   damage *= 0.9;
   deposit.update_region(&damage, {llzo});
   CHECK(deposit.region_measure() == Approx(4e-12).epsilon(1e-12));
+
+  // Within a step (grow_region) the region only grows: the cracked row
+  // joins, a second row above it joins later, and cells whose damage falls
+  // back below the opening damage stay. Nothing new: false, and R is unchanged.
+  const auto set_row = [&](const double bottom, const double d) {
+    for (const auto &cell : tria.active_cell_iterators())
+      if (!cell->is_artificial() && std::abs(cell->center()[0]) < 1e-6 && cell->center()[1] > bottom &&
+          cell->center()[1] < bottom + 0.5e-6)
+        damage[cell->active_cell_index()] = d;
+  };
+  set_row(2e-6, 0.99);
+  CHECK(deposit.grow_region(damage, {llzo}));
+  CHECK(deposit.region_measure() == Approx(5e-12).epsilon(1e-12));
+  set_row(2e-6, 0.5);
+  set_row(2.5e-6, 0.99);
+  CHECK(deposit.grow_region(damage, {llzo}));
+  CHECK(deposit.region_measure() == Approx(6e-12).epsilon(1e-12));
+  CHECK(deposit.exposed_area() == Approx(8e-6).epsilon(1e-12));
+  CHECK_FALSE(deposit.grow_region(damage, {llzo}));
+  CHECK(deposit.region_measure() == Approx(6e-12).epsilon(1e-12));
+  // A fresh update (after a commit or a mesh change) follows the damage again.
+  deposit.update_region(&damage, {llzo});
+  CHECK(deposit.region_measure() == Approx(5e-12).epsilon(1e-12));
 }
 
 TEST_CASE("The refinement box refines exactly the cells it overlaps", "[failure]")

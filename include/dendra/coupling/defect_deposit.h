@@ -38,9 +38,10 @@ namespace dendra
     {
       Growth                                 growth = Growth::prescribed;
       std::shared_ptr<dealii::Function<dim>> prescribed_eigenstrain; ///< eps_v(t) (-)
-      double current_density = 10;      ///< plating current density on the exposed surface (A/m^2)
-      double molar_volume    = 1.30e-5; ///< Omega_Li (m^3/mol)
-      double opening_damage  = 0.95;    ///< mean d (-) above which a damageable cell fills with Li
+      double       current_density = 10;      ///< plating current density on the exposed surface (A/m^2)
+      double       molar_volume    = 1.30e-5; ///< Omega_Li (m^3/mol)
+      double       opening_damage  = 0.95;    ///< mean d (-) above which a damageable cell fills with Li
+      unsigned int region_passes = 0; ///< times per load step that opened cells may join R (-); 0: once, after the step
       /// Declares subsection "Plating".
       static void declare_parameters(dealii::ParameterHandler &prm);
       /// Reads subsection "Plating".
@@ -56,6 +57,12 @@ namespace dendra
     /// the @p damageable materials. Call after every mesh change and commit.
     void update_region(const dealii::Vector<float>                *cell_damage = nullptr,
                        const std::set<dealii::types::material_id> &damageable  = {});
+    /// Adds to R the damageable cells that @p cell_damage opens, keeping the
+    /// cells already in R (within a load step R only grows, so the passes
+    /// that settle it end). True if R grew on any rank.
+    bool grow_region(const dealii::Vector<float> &cell_damage, const std::set<dealii::types::material_id> &damageable);
+    /// Times per load step that opened cells may join R (Plating/Region passes).
+    unsigned int region_passes() const { return parameters.region_passes; }
     /// eps_v (-) at time @p time (s), for the plated volume up to then.
     double eigenstrain(double time) const;
     /// Plated volume (m^3, m^2 in 2D) at @p time (s): the committed volume
@@ -76,6 +83,9 @@ namespace dendra
     bool faradaic() const { return parameters.growth == Growth::faradaic; }
 
   private:
+    /// True if the locally owned @p cell is opened by @p cell_damage.
+    bool opened(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
+                const dealii::Vector<float> *cell_damage, const std::set<dealii::types::material_id> &damageable) const;
     /// |R| and its exposed area on the current mesh.
     void measure_region();
 

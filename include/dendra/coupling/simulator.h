@@ -112,8 +112,10 @@ namespace dendra
     void solve_fields(double time);
     /// Solves elasticity at @p time with the eigenstrain of the initial deposit.
     void solve_elasticity_at(double time);
-    /// Elasticity and damage at @p time, staggered until d settles; commits d.
+    /// Elasticity and damage at @p time, staggered until d and the Li region settle; commits d.
     void solve_fracture(double time);
+    /// Elasticity and damage at @p time, staggered until d settles for the current Li region.
+    void settle_damage(double time);
     void adapt_mesh();
     void record_step(unsigned int step, double time);
     void record_probes(unsigned int step, double time);
