@@ -416,6 +416,68 @@ namespace dendra
     return run_krylov("CG", make, matrix, solution, rhs, preconditioner, settings, what);
   }
 
+  namespace
+  {
+    /// One AMG set-up and CG solve; the set-up time goes to the report.
+    SolverReport amg_cg(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, const LA::MPI::Vector &rhs,
+                        const LinearSolverSettings &settings, const std::string &what,
+                        const std::vector<LA::MPI::Vector> &near_null_space, const unsigned int block_size)
+    {
+      AMGPreconditioner amg;
+      Timer             timer;
+      if (near_null_space.empty())
+        amg.initialize_scalar(matrix, settings);
+      else
+        amg.initialize_system(matrix, near_null_space, block_size, settings);
+      const double setup_time = timer.wall_time();
+      SolverReport report     = solve_cg(matrix, solution, rhs, amg, settings, what);
+      report.amg_setup_time   = setup_time;
+      return report;
+    }
+  } // namespace
+
+  SolverReport solve_cg_with_amg(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution,
+                                 const LA::MPI::Vector &rhs, const LinearSolverSettings &settings,
+                                 const std::string &what, const std::vector<LA::MPI::Vector> &near_null_space,
+                                 const unsigned int block_size)
+  {
+    const LA::MPI::Vector guess = solution;
+    try
+      {
+        return amg_cg(matrix, solution, rhs, settings, what, near_null_space, block_size);
+      }
+    catch (const std::exception &)
+      {
+        // ML's V-cycle can break down (a NaN residual) on the damage matrices
+        // of strongly cracked 3D meshes, where BoomerAMG still converges.
+#ifndef DENDRA_USE_TRILINOS
+        if (settings.amg_type == "boomeramg")
+          throw;
+#endif
+      }
+    solution = guess;
+#ifdef DENDRA_USE_TRILINOS
+    // The Trilinos backend has only ML: fall back to a direct solve.
+    SolverReport report;
+    Timer        timer;
+    try
+      {
+        solve_direct(matrix, solution, rhs);
+      }
+    catch (const std::exception &)
+      {
+        throw std::runtime_error(what + ": CG with ML failed, and so did the sparse direct solve tried after it");
+      }
+    report.solve_time = timer.wall_time();
+    return report;
+#else
+    LinearSolverSettings fallback = settings;
+    fallback.amg_type             = "boomeramg";
+    return amg_cg(matrix, solution, rhs, fallback, what + " (BoomerAMG after " + settings.amg_type + " failed)",
+                  near_null_space, block_size);
+#endif
+  }
+
   LA::MPI::Vector scale_symmetrically(LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &rhs)
   {
     LA::MPI::Vector scaling(rhs);

@@ -68,34 +68,25 @@ namespace dendra
                                          const std::set<types::material_id> &damageable)
   {
     dofs.distribute_dofs(fe);
-    const IndexSet owned = dofs.locally_owned_dofs();
-    IndexSet       relevant;
+    IndexSet relevant;
     DoFTools::extract_locally_relevant_dofs(dofs, relevant);
-    const MPI_Comm                       communicator = triangulation.get_communicator();
-    LA::MPI::Vector                      values(owned, communicator);
-    std::vector<types::global_dof_index> index(1);
-    unsigned int                         fill_id = 0;
-    for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned())
-        {
-          const bool initial = geometry.in_initial_deposit(cell->center());
-          cell->get_dof_indices(index);
-          values(index[0]) = (initial || opened(cell, cell_damage, damageable)) ? 1.0 : 0.0;
-          if (initial)
-            fill_id = std::max<unsigned int>(fill_id, cell->material_id() + 1);
-        }
-    values.compress(VectorOperation::insert);
-    in_region.reinit(owned, relevant, communicator);
-    in_region = values;
-    fill_id   = Utilities::MPI::max(fill_id, communicator);
-    fill      = fill_id > 0 ? static_cast<types::material_id>(fill_id - 1) : numbers::invalid_material_id;
+    const MPI_Comm communicator = triangulation.get_communicator();
+    in_region.reinit(dofs.locally_owned_dofs(), relevant, communicator);
+    unsigned int fill_id = 0; // material of the initial deposit, plus one
+    mark_region([&](const CellIterator &cell) {
+      const bool initial = geometry.in_initial_deposit(cell->center());
+      if (initial)
+        fill_id = std::max<unsigned int>(fill_id, cell->material_id() + 1);
+      return initial || opened(cell, cell_damage, damageable);
+    });
+    fill_id = Utilities::MPI::max(fill_id, communicator);
+    fill    = fill_id > 0 ? static_cast<types::material_id>(fill_id - 1) : numbers::invalid_material_id;
     measure_region();
   }
 
   template <int dim>
-  bool DefectDeposit<dim>::opened(const typename DoFHandler<dim>::active_cell_iterator &cell,
-                                  const Vector<float>                                  *cell_damage,
-                                  const std::set<types::material_id>                   &damageable) const
+  bool DefectDeposit<dim>::opened(const CellIterator &cell, const Vector<float> *cell_damage,
+                                  const std::set<types::material_id> &damageable) const
   {
     return cell_damage != nullptr && damageable.count(cell->material_id()) > 0 &&
            (*cell_damage)[cell->active_cell_index()] >= parameters.opening_damage;
@@ -104,37 +95,42 @@ namespace dendra
   template <int dim>
   bool DefectDeposit<dim>::grow_region(const Vector<float> &cell_damage, const std::set<types::material_id> &damageable)
   {
-    LA::MPI::Vector                      values(dofs.locally_owned_dofs(), triangulation.get_communicator());
-    std::vector<types::global_dof_index> index(1);
-    bool                                 grew = false;
-    for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned())
-        {
-          cell->get_dof_indices(index);
-          const bool in_r  = in_region[index[0]] > 0.5;
-          const bool adds  = !in_r && opened(cell, &cell_damage, damageable);
-          values(index[0]) = (in_r || adds) ? 1.0 : 0.0;
-          grew |= adds;
-        }
-    values.compress(VectorOperation::insert);
+    bool grew = false;
+    mark_region([&](const CellIterator &cell) {
+      const bool adds = !in_r(cell) && opened(cell, &cell_damage, damageable);
+      grew |= adds;
+      return in_r(cell) || adds;
+    });
     if (!Utilities::MPI::logical_or(grew, triangulation.get_communicator()))
       return false;
-    in_region = values;
     measure_region();
     return true;
   }
 
   template <int dim>
+  bool DefectDeposit<dim>::in_r(const CellIterator &cell) const
+  {
+    return in_region[cell->dof_index(0)] > 0.5; // one DG0 DoF per cell
+  }
+
+  template <int dim>
+  void DefectDeposit<dim>::mark_region(const std::function<bool(const CellIterator &)> &in_new_region)
+  {
+    // Evaluate on all owned cells first: the predicate may read the old R.
+    LA::MPI::Vector values(dofs.locally_owned_dofs(), triangulation.get_communicator());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        values(cell->dof_index(0)) = in_new_region(cell) ? 1.0 : 0.0;
+    values.compress(VectorOperation::insert);
+    in_region = values;
+  }
+
+  template <int dim>
   void DefectDeposit<dim>::measure_region()
   {
-    std::vector<types::global_dof_index> index(1);
-    const auto                           in_r = [&](const typename DoFHandler<dim>::active_cell_iterator &cell) {
-      cell->get_dof_indices(index);
-      return in_region[index[0]] > 0.5;
-    };
     // Li plates where R meets the electrolyte: not on faces against R or
     // against the fill material (the electrode the defect opens into).
-    const auto exposed_to = [&](const typename DoFHandler<dim>::active_cell_iterator &neighbor) {
+    const auto exposed_to = [&](const CellIterator &neighbor) {
       return !in_r(neighbor) && neighbor->material_id() != fill;
     };
     double volume = 0, area = 0;

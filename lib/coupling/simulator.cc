@@ -434,18 +434,17 @@ namespace dendra
     // region is thus implicit in the step rather than a step behind. Then
     // commit d: the damage of this step bounds that of later ones.
     last_staggered_iterations = 0;
-    for (unsigned int pass = 1;; ++pass)
-      {
-        settle_damage(time);
-        if (defect_deposit->region_passes() == 0)
-          break; // the region follows after the commit, a step behind
-        const Vector<float> cell_damage = damage_field->cell_damage();
-        if (!defect_deposit->grow_region(cell_damage, damage_field->damageable_materials()))
-          break;
-        AssertThrow(pass < defect_deposit->region_passes(),
-                    ExcMessage("the Li region still grew into cracks after Plating/Region passes = " +
-                               std::to_string(defect_deposit->region_passes())));
-      }
+    settle_damage(time);
+    const unsigned int region_passes = defect_deposit->region_passes(); // 0: the region follows after the commit
+    if (region_passes > 0)
+      for (unsigned int pass = 1;
+           defect_deposit->grow_region(damage_field->cell_damage(), damage_field->damageable_materials()); ++pass)
+        {
+          AssertThrow(pass < region_passes,
+                      ExcMessage("the Li region still grew into cracks after Plating/Region passes = " +
+                                 std::to_string(region_passes)));
+          settle_damage(time);
+        }
     solve_elasticity_at(time); // the stress of the settled damage
     damage_field->commit();
     update_deposit_region(); // the region of the committed damage

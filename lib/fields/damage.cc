@@ -236,31 +236,6 @@ namespace dendra
   }
 
   template <int dim>
-  unsigned int Damage<dim>::solve_linear_system(LA::MPI::Vector &d)
-  {
-    const LA::MPI::Vector guess = d;
-    try
-      {
-        AMGPreconditioner amg;
-        amg.initialize_scalar(system_matrix, parameters.solver);
-        return solve_cg(system_matrix, d, system_rhs, amg, parameters.solver, "Damage").iterations;
-      }
-    catch (const std::exception &)
-      {
-        // ML's V-cycle can break down (a NaN residual) on damage matrices of
-        // strongly cracked 3D meshes; BoomerAMG is slower but robust there.
-        if (parameters.solver.amg_type == "boomeramg")
-          throw;
-      }
-    LinearSolverSettings fallback = parameters.solver;
-    fallback.amg_type             = "boomeramg";
-    d                             = guess;
-    AMGPreconditioner amg;
-    amg.initialize_scalar(system_matrix, fallback);
-    return solve_cg(system_matrix, d, system_rhs, amg, fallback, "Damage (BoomerAMG after ML failed)").iterations;
-  }
-
-  template <int dim>
   SolverReport Damage<dim>::solve()
   {
     // Primal-dual active set for min 1/2 d.A d - b.d subject to d >= d_n
@@ -292,7 +267,7 @@ namespace dendra
         bounded.merge(constraints, AffineConstraints<double>::left_object_wins);
         bounded.close();
         assemble(bounded);
-        report.iterations += solve_linear_system(d);
+        report.iterations += solve_cg_with_amg(system_matrix, d, system_rhs, parameters.solver, "Damage").iterations;
         bounded.distribute(d);
         ghosted                      = d;
         const LA::MPI::Vector lambda = bound_multiplier(ghosted);

@@ -567,16 +567,9 @@ namespace dendra
   {
     this->make_constraints(); // displacement data may depend on time
     assemble_system();
-    SolverReport      report;
-    AMGPreconditioner amg;
-    Timer             timer;
-    amg.initialize_system(system_matrix, rigid_body_modes(dofs, communicator), dim, parameters.solver);
-    report.amg_setup_time = timer.wall_time();
-
-    LA::MPI::Vector distributed(locally_owned, communicator);
-    const auto      cg = solve_cg(system_matrix, distributed, system_rhs, amg, parameters.solver, "Elasticity");
-    report.iterations  = cg.iterations;
-    report.solve_time  = cg.solve_time;
+    LA::MPI::Vector    distributed(locally_owned, communicator);
+    const SolverReport report = solve_cg_with_amg(system_matrix, distributed, system_rhs, parameters.solver,
+                                                  "Elasticity", rigid_body_modes(dofs, communicator), dim);
     constraints.distribute(distributed);
     locally_relevant_solution = distributed;
     return report;

@@ -256,16 +256,9 @@ namespace dendra
     assemble_system();
     const LA::MPI::Vector scaling = scale_symmetrically(system_matrix, system_rhs);
 
-    SolverReport      report;
-    AMGPreconditioner amg;
-    Timer             timer;
-    amg.initialize_scalar(system_matrix, parameters.solver);
-    report.amg_setup_time = timer.wall_time();
-
-    LA::MPI::Vector scaled_solution(locally_owned, communicator);
-    const auto      cg = solve_cg(system_matrix, scaled_solution, system_rhs, amg, parameters.solver, "Electrostatics");
-    report.iterations  = cg.iterations;
-    report.solve_time  = cg.solve_time;
+    LA::MPI::Vector    scaled_solution(locally_owned, communicator);
+    const SolverReport report =
+      solve_cg_with_amg(system_matrix, scaled_solution, system_rhs, parameters.solver, "Electrostatics");
 
     scaled_solution.scale(scaling);
     constraints.distribute(scaled_solution);

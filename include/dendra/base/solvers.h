@@ -104,6 +104,19 @@ namespace dendra
                         const AMGPreconditioner &preconditioner, const LinearSolverSettings &settings,
                         const std::string &what);
 
+  /// Solves A x = b by CG with algebraic multigrid set up here from
+  /// @p settings: for a scalar matrix if @p near_null_space is empty, else for
+  /// a system of @p block_size components with that near-null space. A solve
+  /// that fails (no convergence, or a V-cycle that breaks down with a NaN) is
+  /// repeated once from the same initial guess with a more robust method:
+  /// BoomerAMG after ML or GAMG (PETSc), a sparse direct solve after ML
+  /// (Trilinos). Throws std::runtime_error naming @p what if that fails too,
+  /// or at once if BoomerAMG itself failed.
+  SolverReport solve_cg_with_amg(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution,
+                                 const LA::MPI::Vector &rhs, const LinearSolverSettings &settings,
+                                 const std::string &what, const std::vector<LA::MPI::Vector> &near_null_space = {},
+                                 unsigned int block_size = 1);
+
   /// Solves A x = b by a sparse direct method (MUMPS through PETSc, Amesos
   /// with Trilinos).
   void solve_direct(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b);

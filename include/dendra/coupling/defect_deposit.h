@@ -10,6 +10,7 @@
 #include <deal.II/fe/fe_dgq.h>
 #include <deal.II/lac/vector.h>
 
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -83,9 +84,16 @@ namespace dendra
     bool faradaic() const { return parameters.growth == Growth::faradaic; }
 
   private:
+    using CellIterator = typename dealii::DoFHandler<dim>::active_cell_iterator;
+
     /// True if the locally owned @p cell is opened by @p cell_damage.
-    bool opened(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
-                const dealii::Vector<float> *cell_damage, const std::set<dealii::types::material_id> &damageable) const;
+    bool opened(const CellIterator &cell, const dealii::Vector<float> *cell_damage,
+                const std::set<dealii::types::material_id> &damageable) const;
+    /// True if the owned or ghost @p cell is in R.
+    bool in_r(const CellIterator &cell) const;
+    /// Sets R to the owned cells where @p in_new_region holds, evaluated
+    /// before R changes, and updates the ghosts (in_region must be sized).
+    void mark_region(const std::function<bool(const CellIterator &)> &in_new_region);
     /// |R| and its exposed area on the current mesh.
     void measure_region();
 

@@ -123,9 +123,6 @@ namespace dendra
     void cell_system(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
                      dealii::FEValues<dim> &fe_values, dealii::FullMatrix<double> &matrix,
                      dealii::Vector<double> &rhs) const;
-    /// Solves the assembled system for @p d (the initial guess) by AMG-CG,
-    /// falling back to BoomerAMG when the configured AMG fails; returns the iterations.
-    unsigned int solve_linear_system(LA::MPI::Vector &d);
     /// Assembles A d = b for the current psi+ with @p with_constraints.
     void assemble(const dealii::AffineConstraints<double> &with_constraints);
     /// lambda = A d - b without the bounds, at the ghosted @p d: positive

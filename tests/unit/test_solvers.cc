@@ -1,0 +1,133 @@
+// The shared solver layer: CG with AMG, and the retry with a more robust
+// method after a failed solve (solve_cg_with_amg).
+#include <dendra/base/solvers.h>
+
+#include <deal.II/base/index_set.h>
+#include <deal.II/base/mpi.h>
+#include <deal.II/lac/dynamic_sparsity_pattern.h>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using namespace dealii;
+using namespace dendra;
+
+namespace
+{
+  /// The 5-point Laplacian of an m x m grid with Dirichlet rows eliminated,
+  /// its rows split evenly over the ranks of MPI_COMM_WORLD, and a right-hand
+  /// side made from a known smooth solution.
+  struct GridLaplacian
+  {
+    explicit GridLaplacian(const unsigned int m)
+      : owned(m * m)
+    {
+      const unsigned int n = m * m, ranks = Utilities::MPI::n_mpi_processes(MPI_COMM_WORLD),
+                         rank = Utilities::MPI::this_mpi_process(MPI_COMM_WORLD);
+      owned.add_range(n * rank / ranks, n * (rank + 1) / ranks);
+      // Row i = m y + x couples to its neighbours in x and y on the grid.
+      const auto for_each_entry = [m](const types::global_dof_index i, const auto &add) {
+        const unsigned int x = i % m, y = i / m;
+        add(i, 4.0);
+        if (x > 0)
+          add(i - 1, -1.0);
+        if (x + 1 < m)
+          add(i + 1, -1.0);
+        if (y > 0)
+          add(i - m, -1.0);
+        if (y + 1 < m)
+          add(i + m, -1.0);
+      };
+      DynamicSparsityPattern pattern(n, n, owned);
+      for (const auto i : owned)
+        for_each_entry(i, [&](const types::global_dof_index j, double) { pattern.add(i, j); });
+      matrix.reinit(owned, owned, pattern, MPI_COMM_WORLD);
+      for (const auto i : owned)
+        for_each_entry(i, [&](const types::global_dof_index j, const double a) { matrix.set(i, j, a); });
+      matrix.compress(VectorOperation::insert);
+
+      exact.reinit(owned, MPI_COMM_WORLD);
+      rhs.reinit(owned, MPI_COMM_WORLD);
+      for (const auto i : owned)
+        exact(i) = std::sin(3.0 * (i % m) / m) * std::cos(2.0 * (i / m) / m);
+      exact.compress(VectorOperation::insert);
+      matrix.vmult(rhs, exact);
+    }
+
+    /// Relative max-norm error of @p x against the known solution.
+    double error(const LA::MPI::Vector &x) const
+    {
+      LA::MPI::Vector difference(x);
+      difference -= exact;
+      return difference.linfty_norm() / exact.linfty_norm();
+    }
+
+    IndexSet              owned;
+    LA::MPI::SparseMatrix matrix;
+    LA::MPI::Vector       exact, rhs;
+  };
+} // namespace
+
+TEST_CASE("CG with AMG solves a Poisson matrix and retries a failed solve", "[solvers]")
+{
+  const GridLaplacian  laplacian(60);
+  LinearSolverSettings settings;
+  settings.relative_tolerance = 1e-10;
+  // ML without prolongator smoothing (plain aggregation) is a weak
+  // preconditioner and BoomerAMG without aggressive coarsening a strong one,
+  // so some iteration limit stops ML short but not BoomerAMG.
+  settings.prolongator_damping          = 0.0;
+  settings.aggressive_coarsening_levels = 0;
+  LA::MPI::Vector x(laplacian.owned, MPI_COMM_WORLD);
+
+  // CG's residual reduction of 1e-10 on a condition number of about 1.5e3.
+  const double tolerance = 1e-6;
+  settings.amg_type      = "ml";
+  const unsigned int ml  = solve_cg_with_amg(laplacian.matrix, x, laplacian.rhs, settings, "Test").iterations;
+  CHECK(laplacian.error(x) < tolerance);
+  CHECK(ml > 1);
+
+#ifndef DENDRA_USE_TRILINOS
+  x                               = 0;
+  settings.amg_type               = "boomeramg";
+  const unsigned int boomeramg    = solve_cg_with_amg(laplacian.matrix, x, laplacian.rhs, settings, "Test").iterations;
+  const double       boomer_error = laplacian.error(x);
+  CHECK(boomer_error < tolerance);
+  INFO("CG iterations: ML " << ml << ", BoomerAMG " << boomeramg);
+  REQUIRE(boomeramg < ml);
+
+  SECTION("ML stopped short is repeated with BoomerAMG, which converges")
+  {
+    settings.amg_type         = "ml";
+    settings.max_iterations   = boomeramg;
+    x                         = 0;
+    const SolverReport report = solve_cg_with_amg(laplacian.matrix, x, laplacian.rhs, settings, "Test");
+    CHECK(report.iterations == boomeramg);
+    CHECK(laplacian.error(x) == Approx(boomer_error).epsilon(1e-6));
+  }
+  SECTION("a failed fallback names both methods")
+  {
+    settings.amg_type       = "ml";
+    settings.max_iterations = 1;
+    x                       = 0;
+    CHECK_THROWS_WITH(solve_cg_with_amg(laplacian.matrix, x, laplacian.rhs, settings, "Test system"),
+                      Catch::StartsWith("Test system (BoomerAMG after ml failed): CG did not converge"));
+  }
+  SECTION("a failed BoomerAMG solve is not repeated")
+  {
+    settings.max_iterations = 1;
+    x                       = 0;
+    CHECK_THROWS_WITH(solve_cg_with_amg(laplacian.matrix, x, laplacian.rhs, settings, "Test system"),
+                      Catch::StartsWith("Test system: CG did not converge"));
+  }
+#else
+  SECTION("ML stopped short is followed by a direct solve")
+  {
+    settings.max_iterations = 1;
+    x                       = 0;
+    solve_cg_with_amg(laplacian.matrix, x, laplacian.rhs, settings, "Test");
+    CHECK(laplacian.error(x) < 1e-12);
+  }
+#endif
+}
