@@ -10,10 +10,16 @@ each step); one more refinement level (box and interfaces); the same on 2
 ranks; load steps from 5 s down to 0.15625 s; and the region implicit in
 the step (Region passes = 20) at both resolutions. Prints a table and the
 relative changes.
-usage: verify.py <path to dendra-defect-study> [output folder]
+
+With --check-refinement it runs only the first two (the study's resolution
+and one more refinement level) and exits with 1 unless both fail and their
+failure times differ by at most 5 % (the ctest
+regression.defect_failure_refinement).
+usage: verify.py [--check-refinement] <path to dendra-defect-study> [output folder]
 """
 import csv
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -32,6 +38,7 @@ def run(app, folder, ranks, resolution, step, region_passes):
                "--set", f"Mesh refinement/Box resolution={resolution}",
                "--set", f"Mesh refinement/Interface resolution={resolution}",
                "--set", f"Plating/Region passes={region_passes}"]
+    shutil.rmtree(folder, ignore_errors=True)  # a resumed sweep would reuse old results
     start = time.time()
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
     with open(os.path.join(folder, "results.csv"), newline="") as f:
@@ -39,11 +46,30 @@ def run(app, folder, ranks, resolution, step, region_passes):
     return row, time.time() - start
 
 
+def check_refinement(app, out):
+    """The study's triangle of AR 3 at h = 0.25 and 0.125 um: 0 if the failure
+    times agree to 5 %, else 1."""
+    times = []
+    for label, h in (("study resolution", 2.5e-7), ("one more refinement", 1.25e-7)):
+        row, wall = run(app, os.path.join(out, label.replace(" ", "_")), 1, h, 1.25, 0)
+        times.append(float(row["failure_time[s]"]))
+        print(f"{label} (h {h * 1e6:g} um): failure at {times[-1]:g} s ({wall:.0f} s wall)", flush=True)
+    if min(times) < 0:
+        print("error: a case did not fail, so no failure time to compare")
+        return 1
+    change = abs(times[1] - times[0]) / times[0]
+    print(f"failure time change under one more refinement: {change * 100:.1f} % (limit 5 %)")
+    return 0 if change <= 0.05 else 1
+
+
 def main():
-    if len(sys.argv) < 2:
+    arguments = [a for a in sys.argv[1:] if a != "--check-refinement"]
+    if not arguments:
         sys.exit(__doc__)
-    app = os.path.abspath(sys.argv[1])
-    out = sys.argv[2] if len(sys.argv) > 2 else "defect-failure-verification"
+    app = os.path.abspath(arguments[0])
+    out = arguments[1] if len(arguments) > 1 else "defect-failure-verification"
+    if "--check-refinement" in sys.argv:
+        sys.exit(check_refinement(app, out))
     os.makedirs(out, exist_ok=True)
     # (label, ranks, h (m), load step (s), region passes); the first is the study's default.
     cases = [("h 0.25 um, dt 1.25 s", 1, 2.5e-7, 1.25, 0), ("h 0.125 um, dt 1.25 s", 1, 1.25e-7, 1.25, 0),
