@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Verification of the defect failure study (issue 6): the failure time of a
 study case under one more refinement level, on 1 and 2 ranks, and against
-the load step and the Li region's scheme (Plating/Region passes).
+the load step and the Li region's scheme (Coupling/Alternate minimisation/Region passes).
 
 The case is the study's triangle of aspect ratio 3 (the dendra-defect-study
 default input with that one case). Runs: the study's resolution (h = 0.25
@@ -37,7 +37,7 @@ def run(app, folder, ranks, resolution, step, region_passes):
                "--set", f"Simulation/Number of steps={round(end_time / step)}",
                "--set", f"Mesh refinement/Box resolution={resolution}",
                "--set", f"Mesh refinement/Interface resolution={resolution}",
-               "--set", f"Plating/Region passes={region_passes}"]
+               "--set", f"Coupling/Alternate minimisation/Region passes={region_passes}"]
     shutil.rmtree(folder, ignore_errors=True)  # a resumed sweep would reuse old results
     start = time.time()
     subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)

@@ -220,10 +220,21 @@ namespace dendra
   parse_boundary_functions<2>(const std::string &, unsigned int, const std::string &, const BoundaryNames &);
   template std::map<types::boundary_id, std::shared_ptr<Function<3>>>
   parse_boundary_functions<3>(const std::string &, unsigned int, const std::string &, const BoundaryNames &);
-  template Point<2>                           parse_point<2>(const std::string &, const std::string &);
-  template Point<3>                           parse_point<3>(const std::string &, const std::string &);
-  template std::vector<Point<2>>              parse_points<2>(const std::string &, const std::string &);
-  template std::vector<Point<3>>              parse_points<3>(const std::string &, const std::string &);
+  template Point<2>              parse_point<2>(const std::string &, const std::string &);
+  template Point<3>              parse_point<3>(const std::string &, const std::string &);
+  template std::vector<Point<2>> parse_points<2>(const std::string &, const std::string &);
+  template std::vector<Point<3>> parse_points<3>(const std::string &, const std::string &);
+  void declare_moved_entry(ParameterHandler &prm, const std::string &name, const std::string &new_location)
+  {
+    prm.declare_entry(name, "", Patterns::Anything(), "Moved to " + new_location + ": set it there.");
+  }
+
+  void check_moved_entry(const ParameterHandler &prm, const std::string &name, const std::string &where,
+                         const std::string &new_location)
+  {
+    require_input(prm.get(name).empty(), where + name + " has moved to " + new_location + ": set it there");
+  }
+
   std::vector<std::pair<std::string, double>> parse_named_values(const std::string &text, const std::string &parameter)
   {
     std::vector<std::pair<std::string, double>> result;

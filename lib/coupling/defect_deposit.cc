@@ -4,6 +4,7 @@
 #include <dendra/kinetics/electrode_kinetics.h>
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/base/quadrature.h>
 #include <deal.II/dofs/dof_tools.h>
 
 namespace dendra
@@ -28,11 +29,6 @@ namespace dendra
     prm.declare_entry("Opening damage", "0.95", Patterns::Double(),
                       "Runs with damage: electrolyte cells whose mean damage exceeds this (-), in (0, 1], "
                       "fill with Li and join the deposit (a filament follows the crack).");
-    prm.declare_entry("Region passes", "0", Patterns::Integer(0),
-                      "Runs with damage: 0 lets cells opened by the damage join the Li region once per "
-                      "load step, after it (explicit: the region lags a step); n > 0 lets them join within "
-                      "the step up to n times, each time settling the damage again for the region's new "
-                      "pressure (implicit; a step whose region still grows after n passes is halved) (-).");
     prm.leave_subsection();
   }
 
@@ -46,7 +42,6 @@ namespace dendra
     current_density = prm.get_double("Plating current density");
     molar_volume    = prm.get_double("Li molar volume");
     opening_damage  = prm.get_double("Opening damage");
-    region_passes   = prm.get_integer("Region passes");
     prm.leave_subsection();
     require_positive("Plating/", {{"Plating current density", current_density}, {"Li molar volume", molar_volume}});
     require_input(opening_damage > 0 && opening_damage <= 1,
@@ -64,20 +59,51 @@ namespace dendra
   {}
 
   template <int dim>
-  void DefectDeposit<dim>::update_region(const Vector<float>                *cell_damage,
-                                         const std::set<types::material_id> &damageable)
+  void DefectDeposit<dim>::provide_quantities(QuantityRegistry<dim> &registry) const
+  {
+    Quantity<dim> strain = make_fe_quantity<dim>(quantity_names::deposit_eigenstrain, "-", "plating", dofs, in_region);
+    // eps_v at the current time in R (the indicator is 1 there, 0 elsewhere).
+    const auto indicator  = strain.make_evaluator;
+    strain.make_evaluator = [this, indicator](const Quadrature<dim> &quadrature) {
+      const auto in_r = indicator(quadrature);
+      return CellEvaluator<dim>([this, in_r](const typename Triangulation<dim>::active_cell_iterator &cell,
+                                             std::vector<Vector<double>>                             &values) {
+        in_r(cell, values);
+        for (auto &v : values)
+          v[0] *= eigenstrain_at_set_time;
+      });
+    };
+    registry.provide(strain);
+  }
+
+  template <int dim>
+  void DefectDeposit<dim>::read_quantities(QuantityRegistry<dim> &registry)
+  {
+    damage = registry.find(quantity_names::damage, "plating");
+  }
+
+  template <int dim>
+  Vector<float> DefectDeposit<dim>::cell_damage() const
+  {
+    Assert(damage, ExcInternalError());
+    return cell_means(*damage, triangulation);
+  }
+
+  template <int dim>
+  void DefectDeposit<dim>::update_region()
   {
     dofs.distribute_dofs(fe);
     IndexSet relevant;
     DoFTools::extract_locally_relevant_dofs(dofs, relevant);
     const MPI_Comm communicator = triangulation.get_communicator();
     in_region.reinit(dofs.locally_owned_dofs(), relevant, communicator);
-    unsigned int fill_id = 0; // material of the initial deposit, plus one
+    unsigned int        fill_id = 0; // material of the initial deposit, plus one
+    const Vector<float> d       = damage ? cell_damage() : Vector<float>();
     mark_region([&](const CellIterator &cell) {
       const bool initial = geometry.in_initial_deposit(cell->center());
       if (initial)
         fill_id = std::max<unsigned int>(fill_id, cell->material_id() + 1);
-      return initial || opened(cell, cell_damage, damageable);
+      return initial || (damage && opened(cell, d));
     });
     fill_id = Utilities::MPI::max(fill_id, communicator);
     fill    = fill_id > 0 ? static_cast<types::material_id>(fill_id - 1) : numbers::invalid_material_id;
@@ -85,19 +111,20 @@ namespace dendra
   }
 
   template <int dim>
-  bool DefectDeposit<dim>::opened(const CellIterator &cell, const Vector<float> *cell_damage,
-                                  const std::set<types::material_id> &damageable) const
+  bool DefectDeposit<dim>::opened(const CellIterator &cell, const Vector<float> &cell_damage) const
   {
-    return cell_damage != nullptr && damageable.count(cell->material_id()) > 0 &&
-           (*cell_damage)[cell->active_cell_index()] >= parameters.opening_damage;
+    return cell_damage[cell->active_cell_index()] >= parameters.opening_damage;
   }
 
   template <int dim>
-  bool DefectDeposit<dim>::grow_region(const Vector<float> &cell_damage, const std::set<types::material_id> &damageable)
+  bool DefectDeposit<dim>::grow_region()
   {
-    bool grew = false;
+    if (!damage)
+      return false;
+    const Vector<float> d    = cell_damage();
+    bool                grew = false;
     mark_region([&](const CellIterator &cell) {
-      const bool adds = !in_r(cell) && opened(cell, &cell_damage, damageable);
+      const bool adds = !in_r(cell) && opened(cell, d);
       grew |= adds;
       return in_r(cell) || adds;
     });

@@ -42,6 +42,38 @@ namespace dendra
       const CurrentProgram &program;
     };
 
+    /// A CoupledGroup from callables (the Simulator's groups of fields).
+    class GroupOfCallbacks : public CoupledGroup
+    {
+    public:
+      std::function<void(unsigned int)>            sweep_fields;
+      std::function<LA::MPI::Vector()>             state;
+      std::function<void(const LA::MPI::Vector &)> set_state;
+
+      void            sweep(const unsigned int pass) override { sweep_fields(pass); }
+      LA::MPI::Vector interface_state() const override { return state(); }
+      void            set_interface_state(const LA::MPI::Vector &x) override { set_state(x); }
+    };
+
+    /// An IrreversibleStep from callables.
+    class StepOfCallbacks : public IrreversibleStep
+    {
+    public:
+      std::function<void(double, double)> solve;
+      std::function<void()>               back_to_committed;
+
+      void solve_to(const double start, const double target) override { solve(start, target); }
+      void reset() override { back_to_committed(); }
+    };
+
+    /// The owned entries of the ghosted @p state.
+    LA::MPI::Vector owned_copy(const LA::MPI::Vector &state)
+    {
+      LA::MPI::Vector owned(state.locally_owned_elements(), state.get_mpi_communicator());
+      owned = state;
+      return owned;
+    }
+
     template <int dim>
     std::string format_point(const Point<dim> &p, const double unit)
     {
@@ -73,12 +105,6 @@ namespace dendra
                       "quasi-static runs): phase-field fracture of the materials with a Fracture energy, "
                       "staggered with elasticity to convergence in every step (subsection Damage).");
     prm.declare_entry("End time", "1", Patterns::Double(0), "Time of the last step (s), > 0.");
-    prm.declare_entry("Coupling iterations", "1", Patterns::Integer(1),
-                      "Deposition with elasticity: staggered passes per time step (-). 1: the kinetics use the "
-                      "stress of the previous step; more: repeat the step with the new stress until the relative "
-                      "displacement change is below Coupling tolerance (else the step is cut).");
-    prm.declare_entry("Coupling tolerance", "1e-4", Patterns::Double(0),
-                      "Relative change of the displacement between staggered passes that ends them (-).");
     prm.declare_entry("Number of steps", "4", Patterns::Integer(1),
                       "Quasi-static steps t_k = k End time / N (-); not used with transport.");
     prm.leave_subsection();
@@ -116,6 +142,7 @@ namespace dendra
     Damage<dim>::Parameters::declare_parameters(prm);
     TimeStepController::declare_parameters(prm);
     CurrentProgram::declare_parameters(prm);
+    CouplingParameters::declare_parameters(prm);
   }
 
   template <int dim>
@@ -140,15 +167,14 @@ namespace dendra
     solve_damage             = fields.find("damage") != std::string::npos;
     end_time                 = prm.get_double("End time");
     n_steps                  = prm.get_integer("Number of steps");
-    coupling_max_iterations  = prm.get_integer("Coupling iterations");
-    coupling_tolerance       = prm.get_double("Coupling tolerance");
     prm.leave_subsection();
+    coupling.parse_parameters(prm);
     require_input(!(solve_transport && solve_deposition),
                   "Simulation/Fields: deposition solves its own Li+ transport; do not combine it with transport");
     require_input(end_time > 0, "Simulation/End time = " + format_number(end_time) + " s must be > 0");
-    require_input(!solve_damage || (solve_elasticity && !solve_transport && !solve_deposition),
-                  "Simulation/Fields: damage needs elasticity (which drives it) and runs quasi-statically; it does "
-                  "not combine with transport or deposition yet");
+    require_input(!solve_damage || (!solve_transport && !solve_deposition),
+                  "Simulation/Fields: damage runs quasi-statically; it does not combine with transport or "
+                  "deposition yet");
     if (solve_damage)
       damage_parameters.parse_parameters(prm);
 
@@ -280,11 +306,6 @@ namespace dendra
       {
         damage_field = std::make_unique<Damage<dim>>(tria, materials, damage_parameters);
         damage_field->setup_dofs();
-        const Damage<dim> &damage = *damage_field;
-        elasticity_field->set_damage({&damage.dof_handler(), &damage.solution(),
-                                      [&damage](const double d) { return damage.degradation(d); },
-                                      damage.damageable_materials()});
-        damage_field->set_driving_energy(elasticity_field->tensile_energy());
       }
     if (solve_transport)
       {
@@ -305,24 +326,24 @@ namespace dendra
       }
     if (host_statistics)
       host_statistics->update_mesh();
-    if (mechanically_coupled())
-      {
-        // Each field reads the other's state through these; solve_mechanics() refreshes the stress.
-        std::set<types::material_id> hosts;
-        for (const auto &[id, host] : deposition_parameters.hosts)
-          hosts.insert(id);
-        // Stress-free: the user's Stress-free phase, or else the initial state itself.
-        typename Elasticity<dim>::PlatedLi plated;
-        plated.dofs      = &deposition_field->dof_handler();
-        plated.state     = &deposition_field->solution();
-        plated.reference = elasticity_parameters.stress_free_phase;
-        plated.hosts     = hosts;
-        if (!plated.reference)
-          plated.reference_state = &deposition_field->initial_solution();
-        elasticity_field->set_plated_li(plated);
-        deposition_field->set_stress_field(&elasticity_field->stress_dof_handler(), &elasticity_field->stress_fields());
-      }
+    connect_quantities();
     update_deposit_region();
+  }
+
+  template <int dim>
+  void Simulator<dim>::connect_quantities()
+  {
+    // Every field provides, then every field reads: the order of the fields does not matter.
+    for (const Field<dim> *field : active_fields())
+      field->provide_quantities(quantities);
+    defect_deposit->provide_quantities(quantities);
+    for (Field<dim> *field : active_fields())
+      field->read_quantities(quantities);
+    defect_deposit->read_quantities(quantities);
+    std::string text = "Coupled quantities (reader <- quantity (provider)):";
+    for (const auto &line : quantities.connections())
+      text += "\n  " + line;
+    output->log(text);
   }
 
   template <int dim>
@@ -366,13 +387,7 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::update_deposit_region()
   {
-    if (!damage_field)
-      {
-        defect_deposit->update_region();
-        return;
-      }
-    const Vector<float> cell_damage = damage_field->cell_damage();
-    defect_deposit->update_region(&cell_damage, damage_field->damageable_materials());
+    defect_deposit->update_region();
   }
 
   template <int dim>
@@ -414,15 +429,16 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::solve_fields(const double time)
   {
+    // Mechanics first: electrostatics reads the damage of this step.
+    if (damage_field)
+      solve_fracture(time);
+    else if (elasticity_field && !mechanically_coupled()) // coupled: solved within the step
+      solve_elasticity_at(time);
     if (electrostatics_field)
       {
         electrostatics_field->set_time(time);
         last_electrostatics_report = electrostatics_field->solve();
       }
-    if (damage_field)
-      solve_fracture(time);
-    else if (elasticity_field && !mechanically_coupled()) // coupled: solved within the step
-      solve_elasticity_at(time);
   }
 
   template <int dim>
@@ -435,14 +451,13 @@ namespace dendra
     // commit d: the damage of this step bounds that of later ones.
     last_staggered_iterations = 0;
     settle_damage(time);
-    const unsigned int region_passes = defect_deposit->region_passes(); // 0: the region follows after the commit
+    const unsigned int region_passes = coupling.region_passes; // 0: the region follows after the commit
     if (region_passes > 0)
-      for (unsigned int pass = 1;
-           defect_deposit->grow_region(damage_field->cell_damage(), damage_field->damageable_materials()); ++pass)
+      for (unsigned int pass = 1; defect_deposit->grow_region(); ++pass)
         {
-          AssertThrow(pass < region_passes,
-                      ExcMessage("the Li region still grew into cracks after Plating/Region passes = " +
-                                 std::to_string(region_passes)));
+          AssertThrow(pass < region_passes, ExcMessage("the Li region still grew into cracks after Coupling/Alternate "
+                                                       "minimisation/Region passes = " +
+                                                       std::to_string(region_passes)));
           settle_damage(time);
         }
     solve_elasticity_at(time); // the stress of the settled damage
@@ -453,25 +468,20 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::settle_damage(const double time)
   {
-    // The split is taken from the committed state of the last step (a lag
-    // of one step) so that the passes minimise one energy and converge.
-    const auto  &p      = damage_parameters;
-    unsigned int passes = 0;
+    // Alternate minimisation: elasticity, then damage, until d settles. The
+    // split is taken from the committed state of the last step (a lag of one
+    // step) so that the passes minimise one energy and converge.
+    GroupOfCallbacks fracture;
+    fracture.sweep_fields = [&](unsigned int) {
+      solve_elasticity_at(time);
+      damage_field->solve();
+    };
+    fracture.state = [&]() { return owned_copy(damage_field->solution()); };
     elasticity_field->freeze_damage_split(true);
     try
       {
-        while (true)
-          {
-            solve_elasticity_at(time);
-            damage_field->solve();
-            ++passes;
-            if (damage_field->last_change() < p.staggered_tolerance)
-              break;
-            AssertThrow(passes < p.staggered_iterations,
-                        ExcMessage("the damage did not settle in Damage/Staggered iterations = " +
-                                   std::to_string(p.staggered_iterations) + " passes (last change of d " +
-                                   format_number(damage_field->last_change()) + ")"));
-          }
+        last_staggered_iterations +=
+          StaggeredIteration(coupling.alternate_minimisation).solve(fracture, "elasticity and damage").iterations;
       }
     catch (...)
       {
@@ -479,14 +489,12 @@ namespace dendra
         throw;
       }
     elasticity_field->freeze_damage_split(false);
-    last_staggered_iterations += passes;
   }
 
   template <int dim>
   void Simulator<dim>::solve_elasticity_at(const double time)
   {
-    elasticity_field->set_eigenstrain_field(defect_deposit->dof_handler(), defect_deposit->indicator(),
-                                            defect_deposit->eigenstrain(time));
+    defect_deposit->set_time(time);
     elasticity_field->set_time(time);
     last_elasticity_report = elasticity_field->solve();
   }
@@ -503,58 +511,45 @@ namespace dendra
   {
     TransientField<dim> &field      = transient_field();
     const double         start_time = field.current_time();
-    SolverReport         report     = field.advance(dt, order);
     last_coupling_iterations        = 1;
     if (!mechanically_coupled())
-      return report;
-    // Back to the start of the step: the phase field, then the stress it causes.
-    const auto undo = [&]() {
-      field.reject_step();
-      solve_mechanics(start_time);
-    };
-    const IndexSet &owned = elasticity_field->dof_handler().locally_owned_dofs();
-    LA::MPI::Vector previous(owned, communicator), change(owned, communicator);
-    for (unsigned int pass = 1;; ++pass)
-      {
-        previous = elasticity_field->solution();
-        try
-          {
-            solve_mechanics(field.current_time());
-          }
-        catch (...)
-          {
-            undo();
-            throw;
-          }
-        last_coupling_iterations = pass;
-        if (coupling_max_iterations == 1)
-          return report;
-        change = elasticity_field->solution();
-        change -= previous;
-        const double size     = elasticity_field->solution().l2_norm();
-        const double relative = (size > 0 ? change.l2_norm() / size : 0.0);
-        if (pass > 1 && relative <= coupling_tolerance)
-          return report;
-        if (pass == coupling_max_iterations)
-          {
-            undo();
-            throw std::runtime_error("deposition-elasticity coupling: relative displacement change " +
-                                     format_number(relative) + " after " + std::to_string(pass) +
-                                     " passes > Simulation/Coupling tolerance");
-          }
+      return field.advance(dt, order);
+    // Pass k advances the transient field with the stress of the last pass
+    // (the first: of the last step), then solves the mechanics it causes.
+    SolverReport     report;
+    GroupOfCallbacks mechanics;
+    mechanics.sweep_fields = [&](const unsigned int pass) {
+      if (pass > 1)
         field.reject_step();
-        try
-          {
-            const auto again = field.advance(dt, order);
-            report.iterations += again.iterations;
-            report.linear_iterations += again.linear_iterations;
-          }
-        catch (...)
-          {
-            solve_mechanics(start_time); // the phase field is back already
-            throw;
-          }
+      const auto advanced = field.advance(dt, order);
+      if (pass == 1)
+        report = advanced;
+      else
+        {
+          report.iterations += advanced.iterations;
+          report.linear_iterations += advanced.linear_iterations;
+        }
+      solve_mechanics(field.current_time());
+    };
+    mechanics.state     = [&]() { return owned_copy(elasticity_field->solution()); };
+    mechanics.set_state = [&](const LA::MPI::Vector &u) {
+      elasticity_field->set_solution(u);
+      elasticity_field->update_stress_output();
+    };
+    try
+      {
+        last_coupling_iterations =
+          StaggeredIteration(coupling.staggered).solve(mechanics, "coupling of deposition and elasticity").iterations;
       }
+    catch (...)
+      {
+        // Back to the start of the step: the phase field, then the stress it causes.
+        if (field.current_time() > start_time)
+          field.reject_step();
+        solve_mechanics(start_time);
+        throw;
+      }
+    return report;
   }
 
   template <int dim>
@@ -772,44 +767,26 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::advance_quasi_static(const double start, const double time)
   {
-    // A failed staggered solve (a crack running in one step) is retried from
-    // the committed damage over half the remaining load increment, up to
-    // max_cuts times.
-    constexpr unsigned int max_cuts = 10;
-    step_cuts                       = 0;
-    for (double reached = start, target = time; reached < time;)
-      {
-        if (damage_field)
-          damage_field->set_time_step(target - reached);
-        try
-          {
-            for (unsigned int cycle = 0; cycle < mesh_builder.adaptive_cycles; ++cycle)
-              {
-                solve_fields(target);
-                adapt_mesh();
-              }
-            solve_fields(target);
-            defect_deposit->commit(target);
-            reached = target;
-            target  = time;
-          }
-        catch (const InputError &)
-          {
-            throw;
-          }
-        catch (const std::exception &e)
-          {
-            if (!damage_field || step_cuts == max_cuts)
-              throw std::runtime_error(
-                (step_cuts > 0 ? "after " + std::to_string(step_cuts) + " halvings of the step, " : std::string()) +
-                "at t = " + format_number(target) + " s: " + one_line_message(e));
-            damage_field->reset();
-            update_deposit_region(); // the region of the committed damage
-            ++step_cuts;
-            target = reached + 0.5 * (target - reached);
-            output->log("  retrying with a step to t = " + format_number(target) + " s: " + one_line_message(e));
-          }
-      }
+    // With damage a failed staggered solve (a crack running in one step) is
+    // retried from the committed damage over half the remaining increment.
+    StepOfCallbacks step;
+    step.solve = [&](const double reached, const double target) {
+      if (damage_field)
+        damage_field->set_time_step(target - reached);
+      for (unsigned int cycle = 0; cycle < mesh_builder.adaptive_cycles; ++cycle)
+        {
+          solve_fields(target);
+          adapt_mesh();
+        }
+      solve_fields(target);
+      defect_deposit->commit(target);
+    };
+    step.back_to_committed = [&]() {
+      damage_field->reset();
+      update_deposit_region(); // the region of the committed damage
+    };
+    step_cuts = advance_with_step_halving(step, start, time, damage_field ? coupling.step_halvings : 0,
+                                          [&](const std::string &line) { output->log(line); });
   }
 
   template <int dim>

@@ -31,10 +31,6 @@ namespace dendra
                       "converge while a crack runs; 0 is rate independent.");
     prm.declare_entry("Active set iterations", "50", Patterns::Integer(1),
                       "Limit of the primal-dual active-set iterations that keep d >= its committed value (-).");
-    prm.declare_entry("Staggered iterations", "200", Patterns::Integer(1),
-                      "Elasticity-damage passes per step, at most (-); a crack that runs needs many.");
-    prm.declare_entry("Staggered tolerance", "1e-3", Patterns::Double(0),
-                      "Largest change of d between passes that ends them (-).");
     prm.enter_subsection("Linear solver");
     LinearSolverSettings::declare_parameters(prm, LinearSolverSettings());
     prm.leave_subsection();
@@ -49,8 +45,6 @@ namespace dendra
     residual_stiffness    = prm.get_double("Residual stiffness");
     viscosity             = prm.get_double("Viscosity");
     active_set_iterations = prm.get_integer("Active set iterations");
-    staggered_iterations  = prm.get_integer("Staggered iterations");
-    staggered_tolerance   = prm.get_double("Staggered tolerance");
     prm.enter_subsection("Linear solver");
     solver.parse_parameters(prm);
     prm.leave_subsection();
@@ -120,6 +114,28 @@ namespace dendra
   }
 
   template <int dim>
+  void Damage<dim>::provide_quantities(QuantityRegistry<dim> &registry) const
+  {
+    const auto held_at_zero = [this](const typename Triangulation<dim>::active_cell_iterator &cell, Vector<double> &d) {
+      if (!damageable(cell->material_id()))
+        d[0] = 0;
+    };
+    registry.provide(
+      make_fe_quantity<dim>(quantity_names::damage, "-", name(), dofs, locally_relevant_solution, 0, 1, held_at_zero));
+    const auto degrade = [this](const typename Triangulation<dim>::active_cell_iterator &cell, Vector<double> &g) {
+      g[0] = damageable(cell->material_id()) ? degradation(g[0]) : 1.0;
+    };
+    registry.provide(
+      make_fe_quantity<dim>(quantity_names::degradation, "-", name(), dofs, locally_relevant_solution, 0, 1, degrade));
+  }
+
+  template <int dim>
+  void Damage<dim>::read_quantities(QuantityRegistry<dim> &registry)
+  {
+    driving_energy = &registry.require(quantity_names::tensile_energy, name());
+  }
+
+  template <int dim>
   void Damage<dim>::setup_dofs()
   {
     Field<dim>::setup_dofs();
@@ -133,11 +149,19 @@ namespace dendra
   template <int dim>
   void Damage<dim>::evaluate_driving_energy(const Quadrature<dim> &quadrature)
   {
-    Assert(driving_energy, ExcMessage("Damage needs set_driving_energy() before solve()."));
+    Assert(driving_energy, ExcMessage("Damage needs read_quantities() before solve()."));
+    const auto                  energy_at = driving_energy->make_evaluator(quadrature);
+    std::vector<Vector<double>> values;
     tensile_energy.assign(triangulation.n_active_cells(), {});
     for (const auto &cell : triangulation.active_cell_iterators())
       if (cell->is_locally_owned() && damageable(cell->material_id()))
-        driving_energy(cell, quadrature, tensile_energy[cell->active_cell_index()]);
+        {
+          energy_at(cell, values);
+          auto &psi = tensile_energy[cell->active_cell_index()];
+          psi.resize(values.size());
+          for (unsigned int q = 0; q < values.size(); ++q)
+            psi[q] = values[q][0];
+        }
   }
 
   template <int dim>

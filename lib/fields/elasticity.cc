@@ -105,9 +105,7 @@ namespace dendra
     prm.declare_entry("Growth mode", "volumetric", Patterns::Selection("volumetric|directional"),
                       "volumetric: eps* = eps_g (h(xi) - h(xi_0)) I / 3; directional: eps_g (h(xi) - h(xi_0)) n n "
                       "with n the growth direction (the plated layer thickens along n only).");
-    prm.declare_entry("Stress-free phase", "", Patterns::Anything(),
-                      "xi_ref(x, y[, z]) (-): the Li that carries no growth eigenstrain; empty = the initial phase "
-                      "of the deposition run.");
+    declare_moved_entry(prm, "Stress-free phase", "Electrodeposition/Stress-free phase");
     prm.declare_entry("Growth direction", "", Patterns::Anything(),
                       "Growth direction n 'n_x, n_y[, n_z]' of the directional mode (-), normal to the electrode; "
                       "normalised on input; empty = +y in 2D, +z in 3D.");
@@ -154,10 +152,8 @@ namespace dendra
     if (!direction_text.empty())
       direction = parse_point<dim>(direction_text, "Elasticity/Plated lithium/Growth direction");
     require_input(direction.norm() > 0, "Elasticity/Plated lithium/Growth direction: must not be zero");
-    growth_direction              = direction / direction.norm();
-    const std::string stress_free = prm.get("Stress-free phase");
-    stress_free_phase =
-      stress_free.empty() ? nullptr : parse_function<dim>({stress_free}, "Elasticity/Plated lithium/Stress-free phase");
+    growth_direction = direction / direction.norm();
+    check_moved_entry(prm, "Stress-free phase", "Elasticity/Plated lithium/", "Electrodeposition/Stress-free phase");
     prm.leave_subsection();
     prm.enter_subsection("Boundary conditions");
     const std::string where = "Elasticity/Boundary conditions/";
@@ -188,8 +184,9 @@ namespace dendra
   }
 
   /// The data of the points of one cell: the eigenstrain (3x3) from the
-  /// parsed function (in the chosen materials), the coupled scalar field and
-  /// the plated Li, and the Li fraction h(xi) that mixes the moduli.
+  /// parsed function (in the chosen materials), the deposit's eigenstrain and
+  /// the plated Li, the Li fraction h(xi) that mixes the moduli, and the
+  /// damage degradation, all from the coupled quantities the field reads.
   template <int dim>
   class Elasticity<dim>::PointData
   {
@@ -198,28 +195,17 @@ namespace dendra
       : eigenstrain(quadrature.size())
       , owner(owner)
       , values(quadrature.size())
-      , field_values(quadrature.size())
     {
-      if (owner.eigenstrain_field_dofs != nullptr)
-        field_fe_values = std::make_unique<FEValues<dim>>(owner.mapping, owner.eigenstrain_field_dofs->get_fe(),
-                                                          quadrature, update_values);
-      if (owner.damage.dofs != nullptr)
-        {
-          damage_fe_values =
-            std::make_unique<FEValues<dim>>(owner.mapping, owner.damage.dofs->get_fe(), quadrature, update_values);
-          damage.resize(quadrature.size());
-        }
-      if (owner.plated_li.dofs != nullptr)
-        {
-          const auto &phase_fe = owner.plated_li.dofs->get_fe();
-          phase_fe_values      = std::make_unique<FEValues<dim>>(owner.mapping, phase_fe, quadrature, update_values);
-          average_fe_values =
-            std::make_unique<FEValues<dim>>(owner.mapping, phase_fe, QGauss<dim>(phase_fe.degree + 1),
-                                            update_values | update_quadrature_points | update_JxW_values);
-          average_values.resize(average_fe_values->n_quadrature_points);
-          reference_values.resize(average_fe_values->n_quadrature_points);
-          inputs.li_fraction.resize(quadrature.size());
-        }
+      const auto evaluator = [&quadrature](const Quantity<dim> *q) {
+        return q ? q->make_evaluator(quadrature) : CellEvaluator<dim>();
+      };
+      deposit_at     = evaluator(owner.deposit_eigenstrain);
+      li_phase_at    = evaluator(owner.li_phase);
+      plated_at      = evaluator(owner.plated_li);
+      degradation_at = evaluator(owner.degradation);
+      if (li_phase_at)
+        inputs.li_fraction.resize(quadrature.size());
+      degradation.resize(quadrature.size());
     }
 
     /// Fills eigenstrain and inputs (material id, Li fraction) for @p cell.
@@ -231,75 +217,48 @@ namespace dendra
       if (f && (owner.eigenstrain_ids.empty() || owner.eigenstrain_ids.count(cell->material_id())))
         for (unsigned int q = 0; q < values.size(); ++q)
           values[q] = f->value(points[q]);
-      if (field_fe_values)
+      if (deposit_at)
         {
-          field_fe_values->reinit(same_cell<dim>(cell, *owner.eigenstrain_field_dofs));
-          field_fe_values->get_function_values(*owner.eigenstrain_field, field_values);
+          deposit_at(cell, coupled);
           for (unsigned int q = 0; q < values.size(); ++q)
-            values[q] += owner.eigenstrain_field_scale * field_values[q];
+            values[q] += coupled[q][0];
         }
       for (unsigned int q = 0; q < values.size(); ++q)
         eigenstrain[q] = values[q] / 3 * unit_symmetric_tensor<3>();
-      if (phase_fe_values)
+      if (li_phase_at)
         add_plated_li(cell);
-      damaged = damage_fe_values && owner.damage.damageable.count(cell->material_id()) > 0;
-      if (damaged)
+      // Cells where g = 1 exactly (those that cannot damage) keep their stiffness.
+      damaged = false;
+      if (degradation_at)
         {
-          damage_fe_values->reinit(same_cell<dim>(cell, *owner.damage.dofs));
-          damage_fe_values->get_function_values(*owner.damage.state, damage);
+          degradation_at(cell, coupled);
+          for (unsigned int q = 0; q < degradation.size(); ++q)
+            {
+              degradation[q] = coupled[q][0];
+              damaged |= (degradation[q] != 1.0);
+            }
         }
     }
 
     std::vector<SymmetricTensor<2, 3>> eigenstrain;     ///< eps* (-) per point
     MaterialInputs                     inputs;          ///< for MaterialLibrary::evaluate()
-    bool                               damaged = false; ///< the cell can damage (and damage is coupled)
-    std::vector<double>                damage;          ///< d (-) per point, if damaged
+    bool                               damaged = false; ///< damage degrades the cell
+    std::vector<double>                degradation;     ///< g(d) (-) per point, if damaged
 
   private:
     /// h(xi) with xi clamped to [0, 1] (it overshoots slightly near the interface).
     static double li_fraction(const double xi) { return phase_interpolation(std::clamp(xi, 0.0, 1.0)); }
 
-    /// The mean of h(xi) - h(xi_ref) over @p cell. A reference state in the
-    /// phase field's own space makes the initial state exactly stress-free (a
-    /// function differs from its interpolant within the cells). The growth eigenstrain is
-    /// constant per cell: the strain of Q1 displacements cannot follow an
-    /// eigenstrain that changes within a cell, and the stresses that mismatch
-    /// leaves at the quadrature points would feed back into the kinetics.
-    double mean_plated_fraction(const typename DoFHandler<dim>::active_cell_iterator &cell)
-    {
-      const auto &plated = owner.plated_li;
-      average_fe_values->reinit(cell);
-      (*average_fe_values)[FEValuesExtractors::Scalar(plated.component)].get_function_values(*plated.state,
-                                                                                             average_values);
-      if (plated.reference_state)
-        (*average_fe_values)[FEValuesExtractors::Scalar(plated.component)].get_function_values(*plated.reference_state,
-                                                                                               reference_values);
-      double sum = 0, volume = 0;
-      for (unsigned int q = 0; q < average_values.size(); ++q)
-        {
-          const auto  &x   = average_fe_values->quadrature_point(q);
-          const double ref = plated.reference_state ? li_fraction(reference_values[q])
-                             : plated.reference     ? li_fraction(plated.reference->value(x))
-                                                    : 0.0;
-          sum += (li_fraction(average_values[q]) - ref) * average_fe_values->JxW(q);
-          volume += average_fe_values->JxW(q);
-        }
-      return sum / volume;
-    }
-
+    /// The growth eigenstrain of the plated Li, and the Li fraction of the moduli.
     void add_plated_li(const typename DoFHandler<dim>::active_cell_iterator &cell)
     {
-      const auto &plated = owner.plated_li;
-      if (plated.hosts.count(cell->material_id())) // the host holds xi = 1 but stays itself
-        {
-          std::fill(inputs.li_fraction.begin(), inputs.li_fraction.end(), 0.0);
-          return;
-        }
-      const auto &p          = owner.parameters;
-      const auto  phase_cell = same_cell<dim>(cell, *plated.dofs);
-      phase_fe_values->reinit(phase_cell);
-      (*phase_fe_values)[FEValuesExtractors::Scalar(plated.component)].get_function_values(*plated.state, field_values);
-      const double          plated_fraction = mean_plated_fraction(phase_cell);
+      li_phase_at(cell, coupled);
+      for (unsigned int q = 0; q < coupled.size(); ++q)
+        inputs.li_fraction[q] = li_fraction(coupled[q][0]);
+      if (!plated_at)
+        return;
+      plated_at(cell, coupled);
+      const auto           &p = owner.parameters;
       SymmetricTensor<2, 3> shape; // eps* per unit plated fraction
       if (p.growth_directional)
         for (unsigned int i = 0; i < dim; ++i)
@@ -307,16 +266,14 @@ namespace dendra
             shape[i][j] = p.growth_direction[i] * p.growth_direction[j];
       else
         shape = unit_symmetric_tensor<3>() / 3;
-      for (unsigned int q = 0; q < field_values.size(); ++q)
-        {
-          inputs.li_fraction[q] = li_fraction(field_values[q]);
-          eigenstrain[q] += p.growth_strain * plated_fraction * shape;
-        }
+      for (unsigned int q = 0; q < coupled.size(); ++q)
+        eigenstrain[q] += p.growth_strain * coupled[q][0] * shape;
     }
 
-    const Elasticity<dim>         &owner;
-    std::vector<double>            values, field_values, average_values, reference_values;
-    std::unique_ptr<FEValues<dim>> field_fe_values, phase_fe_values, average_fe_values, damage_fe_values;
+    const Elasticity<dim>      &owner;
+    std::vector<double>         values;
+    std::vector<Vector<double>> coupled;
+    CellEvaluator<dim>          deposit_at, li_phase_at, plated_at, degradation_at;
   };
 
   template <int dim>
@@ -328,7 +285,7 @@ namespace dendra
     for (unsigned int q = 0; q < strains.size(); ++q)
       {
         // Plane strain: eps_zz = 0, so tr eps_e = tr eps - tr eps*.
-        const double g = damage.degradation(point_data.damage[q]), mu = out.shear_modulus[q];
+        const double g = point_data.degradation[q], mu = out.shear_modulus[q];
         const double bulk    = out.lame_lambda[q] + 2 * mu / 3;
         const bool   tension = parameters.hybrid_damage || trace(strains[q]) - trace(point_data.eigenstrain[q]) > 0;
         out.shear_modulus[q] = g * mu;
@@ -345,61 +302,6 @@ namespace dendra
   }
 
   template <int dim>
-  void Elasticity<dim>::set_damage(const DamageLink &link)
-  {
-    Assert(link.dofs != nullptr && link.state != nullptr && link.degradation,
-           ExcMessage("DamageLink needs DoFs, a state and g(d)."));
-    damage = link;
-  }
-
-  template <int dim>
-  std::function<void(const typename Triangulation<dim>::active_cell_iterator &, const Quadrature<dim> &,
-                     std::vector<double> &)>
-  Elasticity<dim>::tensile_energy() const
-  {
-    // Scratch data for one quadrature rule, made at the first call.
-    struct Scratch
-    {
-      std::unique_ptr<FEValues<dim>>       fe_values;
-      std::unique_ptr<PointData>           point_data;
-      std::vector<SymmetricTensor<2, dim>> strains;
-      MaterialOutputs                      out;
-    };
-    auto scratch = std::make_shared<Scratch>();
-    return [this, scratch](const typename Triangulation<dim>::active_cell_iterator &cell,
-                           const Quadrature<dim> &quadrature, std::vector<double> &psi) {
-      auto &s = *scratch;
-      if (!s.fe_values || s.fe_values->n_quadrature_points != quadrature.size())
-        {
-          s.fe_values =
-            std::make_unique<FEValues<dim>>(mapping, *fe, quadrature, update_gradients | update_quadrature_points);
-          s.point_data = std::make_unique<PointData>(*this, quadrature);
-          s.strains.resize(quadrature.size());
-          s.out.resize(quadrature.size());
-        }
-      const typename DoFHandler<dim>::active_cell_iterator dof_cell(&triangulation, cell->level(), cell->index(),
-                                                                    &dofs);
-      s.fe_values->reinit(dof_cell);
-      (*s.fe_values)[FEValuesExtractors::Vector(0)].get_function_symmetric_gradients(locally_relevant_solution,
-                                                                                     s.strains);
-      s.point_data->evaluate(dof_cell, s.fe_values->get_quadrature_points());
-      materials.evaluate(s.point_data->inputs, s.out);
-      psi.resize(quadrature.size());
-      for (unsigned int q = 0; q < quadrature.size(); ++q)
-        {
-          SymmetricTensor<2, 3> elastic = -s.point_data->eigenstrain[q];
-          for (unsigned int i = 0; i < dim; ++i)
-            for (unsigned int j = i; j < dim; ++j)
-              elastic[i][j] += s.strains[q][i][j];
-          const double mu = s.out.shear_modulus[q], bulk = s.out.lame_lambda[q] + 2 * mu / 3;
-          const double tr  = std::max(trace(elastic), 0.0);
-          const auto   dev = deviator(elastic);
-          psi[q]           = 0.5 * bulk * tr * tr + mu * (dev * dev);
-        }
-    };
-  }
-
-  template <int dim>
   Elasticity<dim>::Elasticity(const parallel::distributed::Triangulation<dim> &tria, const MaterialLibrary &materials,
                               const Parameters &parameters)
     : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree), dim))
@@ -413,21 +315,64 @@ namespace dendra
   }
 
   template <int dim>
-  void Elasticity<dim>::set_eigenstrain_field(const DoFHandler<dim> &field_dofs, const LA::MPI::Vector &field,
-                                              const double volumetric_strain_per_unit)
+  void Elasticity<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
-    Assert(field_dofs.get_fe().n_components() == 1, ExcMessage("The eigenstrain field must be scalar."));
-    eigenstrain_field_dofs  = &field_dofs;
-    eigenstrain_field       = &field;
-    eigenstrain_field_scale = volumetric_strain_per_unit;
+    deposit_eigenstrain = registry.find(quantity_names::deposit_eigenstrain, name());
+    li_phase            = registry.find(quantity_names::li_phase, name());
+    plated_li           = li_phase ? registry.find(quantity_names::plated_li, name()) : nullptr;
+    degradation         = registry.find(quantity_names::degradation, name());
   }
 
   template <int dim>
-  void Elasticity<dim>::set_plated_li(const PlatedLi &plated)
+  void Elasticity<dim>::provide_quantities(QuantityRegistry<dim> &registry) const
   {
-    Assert(plated.dofs != nullptr && plated.state != nullptr, ExcMessage("PlatedLi needs DoFs and a state."));
-    Assert(plated.component < plated.dofs->get_fe().n_components(), ExcIndexRange(plated.component, 0, 1));
-    plated_li = plated;
+    Quantity<dim> energy;
+    energy.name     = quantity_names::tensile_energy;
+    energy.unit     = "J/m^3";
+    energy.provider = name();
+    // psi+ = K/2 <tr eps>+^2 + mu dev eps : dev eps of the current
+    // displacement, undegraded; each evaluator has its own scratch data.
+    energy.make_evaluator = [this](const Quadrature<dim> &quadrature) {
+      auto fe_values =
+        std::make_shared<FEValues<dim>>(mapping, *fe, quadrature, update_gradients | update_quadrature_points);
+      auto point_data = std::make_shared<PointData>(*this, quadrature);
+      auto strains    = std::make_shared<std::vector<SymmetricTensor<2, dim>>>(quadrature.size());
+      auto out        = std::make_shared<MaterialOutputs>();
+      out->resize(quadrature.size());
+      return CellEvaluator<dim>(
+        [this, fe_values, point_data, strains, out](const typename Triangulation<dim>::active_cell_iterator &cell,
+                                                    std::vector<Vector<double>>                             &psi) {
+          const auto dof_cell = same_cell<dim>(cell, dofs);
+          fe_values->reinit(dof_cell);
+          (*fe_values)[FEValuesExtractors::Vector(0)].get_function_symmetric_gradients(locally_relevant_solution,
+                                                                                       *strains);
+          point_data->evaluate(dof_cell, fe_values->get_quadrature_points());
+          materials.evaluate(point_data->inputs, *out);
+          psi.resize(strains->size());
+          for (unsigned int q = 0; q < strains->size(); ++q)
+            {
+              SymmetricTensor<2, 3> elastic = -point_data->eigenstrain[q];
+              for (unsigned int i = 0; i < dim; ++i)
+                for (unsigned int j = i; j < dim; ++j)
+                  elastic[i][j] += (*strains)[q][i][j];
+              const double mu = out->shear_modulus[q], bulk = out->lame_lambda[q] + 2 * mu / 3;
+              const double tr  = std::max(trace(elastic), 0.0);
+              const auto   dev = deviator(elastic);
+              psi[q].reinit(1);
+              psi[q][0] = 0.5 * bulk * tr * tr + mu * (dev * dev);
+            }
+        });
+    };
+    registry.provide(energy);
+    // The stress output fields xx, yy, zz, xy[, xz, yz] as six components.
+    const auto full_tensor = [](const typename Triangulation<dim>::active_cell_iterator &, Vector<double> &v) {
+      Vector<double> six(6);
+      for (unsigned int c = 0; c < v.size(); ++c)
+        six[c] = v[c];
+      v = six;
+    };
+    registry.provide(make_fe_quantity<dim>(quantity_names::stress, "Pa", name(), stress_dofs, stress_output, 3,
+                                           dim == 2 ? 4 : 6, full_tensor));
   }
 
   template <int dim>

@@ -1,5 +1,4 @@
 #include <dendra/base/exceptions.h>
-#include <dendra/fields/elasticity.h>
 #include <dendra/fields/electrodeposition.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>
@@ -157,6 +156,9 @@ namespace dendra
     prm.declare_entry("Stress coupling", "hydrostatic", Patterns::Selection("hydrostatic|monroe-newman"),
                       "Mechanical term of the overpotential when elasticity is solved too: hydrostatic "
                       "eta_mech = -Omega_Li sigma_h / F; monroe-newman: normal-stress form (README, Deposition runs).");
+    prm.declare_entry("Stress-free phase", "", Patterns::Anything(),
+                      "xi_ref(x, y[, z]) (-): the Li that carries no growth eigenstrain when elasticity is solved "
+                      "too (the plated Li is h(xi) - h(xi_ref)); empty = the initial phase.");
     prm.declare_entry("Electrolyte Li+ molar volume", "0", Patterns::Double(0),
                       "Partial molar volume of Li+ in the electrolyte V_Li+ (m^3/mol), monroe-newman coupling only.");
     prm.declare_entry("Initial phase", "0", Patterns::Anything(),
@@ -236,7 +238,10 @@ namespace dendra
     noise_seed               = prm.get_integer("Noise seed");
     stress_coupling =
       prm.get("Stress coupling") == "hydrostatic" ? StressCoupling::hydrostatic : StressCoupling::monroe_newman;
-    electrolyte_li_volume       = prm.get_double("Electrolyte Li+ molar volume");
+    electrolyte_li_volume         = prm.get_double("Electrolyte Li+ molar volume");
+    const std::string stress_free = prm.get("Stress-free phase");
+    stress_free_phase =
+      stress_free.empty() ? nullptr : parse_function<dim>({stress_free}, "Electrodeposition/Stress-free phase");
     initial_phase_from_geometry = Utilities::trim(prm.get("Initial phase")) == "geometry";
     initial_phase               = initial_phase_from_geometry
                                     ? nullptr
@@ -760,12 +765,68 @@ namespace dendra
   }
 
   template <int dim>
-  void Electrodeposition<dim>::set_stress_field(const DoFHandler<dim> *new_stress_dofs,
-                                                const LA::MPI::Vector *new_stress)
+  void Electrodeposition<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
-    Assert((new_stress_dofs == nullptr) == (new_stress == nullptr), ExcMessage("Give both or neither."));
-    stress_dofs = new_stress_dofs;
-    stress      = new_stress;
+    stress = registry.find(quantity_names::stress, name());
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::provide_quantities(QuantityRegistry<dim> &registry) const
+  {
+    // Hosts hold xi = 1 but are not Li.
+    const auto without_hosts = [this](const typename Triangulation<dim>::active_cell_iterator &cell,
+                                      Vector<double>                                          &xi) {
+      if (is_host_cell(cell))
+        xi[0] = 0;
+    };
+    registry.provide(make_fe_quantity<dim>(quantity_names::li_phase, "-", name(), dofs, locally_relevant_solution, 0, 1,
+                                           without_hosts));
+    Quantity<dim> plated;
+    plated.name           = quantity_names::plated_li;
+    plated.unit           = "-";
+    plated.provider       = name();
+    plated.make_evaluator = [this](const Quadrature<dim> &quadrature) {
+      auto cell_values = std::make_shared<FEValues<dim>>(mapping, *fe, QGauss<dim>(fe->degree + 1),
+                                                         update_values | update_quadrature_points | update_JxW_values);
+      return CellEvaluator<dim>([this, cell_values, n_points = quadrature.size()](
+                                  const typename Triangulation<dim>::active_cell_iterator &cell,
+                                  std::vector<Vector<double>>                             &values) {
+        const double plated = is_host_cell(cell) ? 0.0 : mean_plated_fraction(same_cell<dim>(cell, dofs), *cell_values);
+        values.assign(n_points, Vector<double>(1));
+        for (auto &v : values)
+          v[0] = plated;
+      });
+    };
+    registry.provide(plated);
+  }
+
+  template <int dim>
+  double Electrodeposition<dim>::mean_plated_fraction(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                                      FEValues<dim> &fe_values) const
+  {
+    // The mean of h(xi) - h(xi_ref) over the cell. A reference state in the
+    // phase field's own space makes the initial state exactly stress-free (a
+    // function differs from its interpolant within the cells). The growth
+    // eigenstrain is constant per cell: the strain of Q1 displacements cannot
+    // follow an eigenstrain that changes within a cell, and the stresses that
+    // mismatch leaves at the quadrature points would feed back into the kinetics.
+    const auto li_fraction = [](const double xi) { return phase_interpolation(std::clamp(xi, 0.0, 1.0)); };
+    fe_values.reinit(cell);
+    const FEValuesExtractors::Scalar xi(0);
+    std::vector<double>              current(fe_values.n_quadrature_points), reference(current.size());
+    fe_values[xi].get_function_values(locally_relevant_solution, current);
+    const auto &stress_free_phase = parameters.stress_free_phase;
+    if (!stress_free_phase)
+      fe_values[xi].get_function_values(initial_state, reference);
+    double sum = 0, volume = 0;
+    for (unsigned int q = 0; q < current.size(); ++q)
+      {
+        const double ref = stress_free_phase ? li_fraction(stress_free_phase->value(fe_values.quadrature_point(q)))
+                                             : li_fraction(reference[q]);
+        sum += (li_fraction(current[q]) - ref) * fe_values.JxW(q);
+        volume += fe_values.JxW(q);
+      }
+    return sum / volume;
   }
 
   template <int dim>
@@ -828,13 +889,8 @@ namespace dendra
     Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
     Scratch                              scratch(*fe, quadrature.size());
-    std::unique_ptr<FEValues<dim>>       stress_values;
+    const CellEvaluator<dim>             stress_at = stress ? stress->make_evaluator(quadrature) : CellEvaluator<dim>();
     std::vector<Vector<double>>          stress_at_points;
-    if (stress != nullptr)
-      {
-        stress_values = std::make_unique<FEValues<dim>>(mapping, stress_dofs->get_fe(), quadrature, update_values);
-        stress_at_points.resize(quadrature.size(), Vector<double>(stress_dofs->get_fe().n_components()));
-      }
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
@@ -843,16 +899,13 @@ namespace dendra
           fe_values.reinit(cell);
           scratch.read(fe_values, state, history.history_term());
           set_host_data(cell, scratch);
-          if (stress_values)
+          if (stress_at)
             {
-              stress_values->reinit(typename DoFHandler<dim>::active_cell_iterator(&triangulation, cell->level(),
-                                                                                   cell->index(), stress_dofs));
-              stress_values->get_function_values(*stress, stress_at_points);
+              stress_at(cell, stress_at_points);
               for (unsigned int q = 0; q < quadrature.size(); ++q)
-                scratch.mechanical[q] =
-                  mechanical_overpotential(Elasticity<dim>::stress_from_output(stress_at_points[q]),
-                                           scratch.gradients[q][0]) /
-                  thermal_voltage();
+                scratch.mechanical[q] = mechanical_overpotential(symmetric_tensor_from_components(stress_at_points[q]),
+                                                                 scratch.gradients[q][0]) /
+                                        thermal_voltage();
             }
           cell_terms(fe_values, scratch, matrix != nullptr, cell_matrix, cell_rhs);
           if (with_currents)

@@ -96,33 +96,29 @@ namespace dendra
   }
 
   template <int dim>
-  void Electrostatics<dim>::set_damage(const DamageLink<dim> &link)
+  void Electrostatics<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
-    Assert(link.dofs != nullptr && link.state != nullptr && link.degradation,
-           ExcMessage("DamageLink needs DoFs, a state and g(d)."));
-    damage = link;
+    // The conductivity is damage-dependent: cracked electrolyte conducts g(d) sigma.
+    degradation = registry.find(quantity_names::degradation, name());
   }
 
   template <int dim>
-  std::unique_ptr<FEValues<dim>> Electrostatics<dim>::make_damage_values(const Quadrature<dim> &quadrature) const
+  CellEvaluator<dim> Electrostatics<dim>::make_degradation_evaluator(const Quadrature<dim> &quadrature) const
   {
-    if (damage.dofs == nullptr)
-      return nullptr;
-    return std::make_unique<FEValues<dim>>(mapping, damage.dofs->get_fe(), quadrature, update_values);
+    return degradation ? degradation->make_evaluator(quadrature) : CellEvaluator<dim>();
   }
 
   template <int dim>
   void Electrostatics<dim>::conductivities(const typename DoFHandler<dim>::active_cell_iterator &cell,
-                                           FEValues<dim> *damage_values, std::vector<double> &sigma) const
+                                           const CellEvaluator<dim> &degradation_at, std::vector<double> &sigma) const
   {
     std::fill(sigma.begin(), sigma.end(), conductivity_of(cell->material_id()));
-    if (damage_values == nullptr || damage.damageable.count(cell->material_id()) == 0)
+    if (!degradation_at)
       return;
-    std::vector<double> d(sigma.size());
-    damage_values->reinit(same_cell<dim>(cell, *damage.dofs));
-    damage_values->get_function_values(*damage.state, d);
+    std::vector<Vector<double>> g;
+    degradation_at(cell, g);
     for (unsigned int q = 0; q < sigma.size(); ++q)
-      sigma[q] *= damage.degradation(d[q]);
+      sigma[q] *= g[q][0];
   }
 
   template <int dim>
@@ -235,11 +231,11 @@ namespace dendra
     Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
     std::vector<double>                  sigma(quadrature.size());
-    const auto                           damage_values = make_damage_values(quadrature);
+    const auto                           degradation_at = make_degradation_evaluator(quadrature);
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
-          conductivities(cell, damage_values.get(), sigma);
+          conductivities(cell, degradation_at, sigma);
           assemble_cell<dim>(cell, sigma, parameters, fe_values, face_values, cell_matrix, cell_rhs);
           cell->get_dof_indices(indices);
           add_cell_contribution(constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
@@ -280,7 +276,7 @@ namespace dendra
     Vector<double>                       cell_rhs(n), cell_phi(n), cell_residual(n);
     std::vector<types::global_dof_index> indices(n);
     std::vector<double>                  sigma(quadrature.size());
-    const auto                           damage_values = make_damage_values(quadrature);
+    const auto                           degradation_at = make_degradation_evaluator(quadrature);
     std::vector<double>                  phi_at_face(face_quadrature.size());
 
     // Residual of the unconstrained system: on Dirichlet DoFs it is the
@@ -290,7 +286,7 @@ namespace dendra
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
-          conductivities(cell, damage_values.get(), sigma);
+          conductivities(cell, degradation_at, sigma);
           assemble_cell<dim>(cell, sigma, parameters, fe_values, face_values, cell_matrix, cell_rhs);
           cell->get_dof_values(locally_relevant_solution, cell_phi);
           cell_matrix.vmult(cell_residual, cell_phi);

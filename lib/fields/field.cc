@@ -24,6 +24,23 @@ namespace dendra
   Field<dim>::~Field() = default;
 
   template <int dim>
+  void Field<dim>::provide_quantities(QuantityRegistry<dim> &) const
+  {}
+
+  template <int dim>
+  void Field<dim>::read_quantities(QuantityRegistry<dim> &)
+  {}
+
+  template <int dim>
+  void Field<dim>::set_solution(const LA::MPI::Vector &owned)
+  {
+    LA::MPI::Vector distributed(locally_owned, communicator);
+    distributed = owned;
+    constraints.distribute(distributed);
+    locally_relevant_solution = distributed;
+  }
+
+  template <int dim>
   void Field<dim>::set_time(const double t)
   {
     time = t;

@@ -111,10 +111,12 @@ namespace
       damage.set_initial_crack(
         [](const Point<2> &p) { return p[0] <= notch * (1 + 1e-9) && std::abs(p[1] - height / 2) < 1e-12; });
       damage.setup_dofs();
-      elasticity.set_damage(
-        {&damage.dof_handler(), &damage.solution(), [this](const double d) { return damage.degradation(d); }, {3}});
       elasticity.setup_dofs();
-      damage.set_driving_energy(elasticity.tensile_energy());
+      // The two fields meet only through their coupled quantities.
+      damage.provide_quantities(quantities);
+      elasticity.provide_quantities(quantities);
+      damage.read_quantities(quantities);
+      elasticity.read_quantities(quantities);
     }
 
     /// Staggered solves at traction @p sigma (Pa) until d changes by less
@@ -136,6 +138,7 @@ namespace
     parallel::distributed::Triangulation<2> tria;
     Elasticity<2>                           elasticity;
     Damage<2>                               damage;
+    QuantityRegistry<2>                     quantities;
     double                                  predicted = 0; ///< LEFM fracture stress (Pa)
   };
 } // namespace

@@ -16,10 +16,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_helpers.h"
+
 #include <cmath>
 
 using namespace dealii;
 using namespace dendra;
+using namespace dendra::testing;
 
 namespace
 {
@@ -96,13 +99,17 @@ TEST_CASE("The Li region of a defect: its area, its exposed surface, the cracks 
   deposit.commit(20);
 
   // Cracked LLZO right above the defect (one 2 x 0.5 um row) fills with Li.
+  // The deposit reads the damage as a coupled quantity, here cell by cell.
   Vector<float> damage(tria.n_active_cells());
   for (const auto &cell : tria.active_cell_iterators())
     if (!cell->is_artificial() && std::abs(cell->center()[0]) < 1e-6 && cell->center()[1] > 2e-6 &&
         cell->center()[1] < 2.5e-6)
       damage[cell->active_cell_index()] = 0.99;
-  const types::material_id llzo = MaterialLibrary::defaults().by_name("LLZO", "test").id;
-  deposit.update_region(&damage, {llzo});
+  QuantityRegistry<2> quantities;
+  quantities.provide(
+    cellwise_quantity<2>(quantity_names::damage, [&](const auto &cell) { return damage[cell->active_cell_index()]; }));
+  deposit.read_quantities(quantities);
+  deposit.update_region();
   CHECK(deposit.region_measure() == Approx(5e-12).epsilon(1e-12));
   CHECK(deposit.exposed_area() == Approx(7e-6).epsilon(1e-12));
   // The committed volume stays; growth continues over the larger surface.
@@ -112,7 +119,7 @@ TEST_CASE("The Li region of a defect: its area, its exposed surface, the cracks 
 
   // Below the opening damage nothing fills.
   damage *= 0.9;
-  deposit.update_region(&damage, {llzo});
+  deposit.update_region();
   CHECK(deposit.region_measure() == Approx(4e-12).epsilon(1e-12));
 
   // Within a step (grow_region) the region only grows: the cracked row
@@ -125,17 +132,17 @@ TEST_CASE("The Li region of a defect: its area, its exposed surface, the cracks 
         damage[cell->active_cell_index()] = d;
   };
   set_row(2e-6, 0.99);
-  CHECK(deposit.grow_region(damage, {llzo}));
+  CHECK(deposit.grow_region());
   CHECK(deposit.region_measure() == Approx(5e-12).epsilon(1e-12));
   set_row(2e-6, 0.5);
   set_row(2.5e-6, 0.99);
-  CHECK(deposit.grow_region(damage, {llzo}));
+  CHECK(deposit.grow_region());
   CHECK(deposit.region_measure() == Approx(6e-12).epsilon(1e-12));
   CHECK(deposit.exposed_area() == Approx(8e-6).epsilon(1e-12));
-  CHECK_FALSE(deposit.grow_region(damage, {llzo}));
+  CHECK_FALSE(deposit.grow_region());
   CHECK(deposit.region_measure() == Approx(6e-12).epsilon(1e-12));
   // A fresh update (after a commit or a mesh change) follows the damage again.
-  deposit.update_region(&damage, {llzo});
+  deposit.update_region();
   CHECK(deposit.region_measure() == Approx(5e-12).epsilon(1e-12));
 }
 
@@ -194,10 +201,17 @@ TEST_CASE("Damaged electrolyte conducts ions as g(d) sigma", "[failure]")
   damage                 = owned;
   const auto degradation = [](const double d) { return (1 - d) * (1 - d) + 1e-6; };
 
+  // The field reads g(d) as the coupled quantity a damage field provides:
+  // g(d) in the damageable materials, 1 elsewhere.
   const auto current = [&](const std::set<types::material_id> &damageable) {
-    Electrostatics<2> field(tria, materials, p);
+    Electrostatics<2>   field(tria, materials, p);
+    QuantityRegistry<2> quantities;
+    quantities.provide(make_fe_quantity<2>(quantity_names::degradation, "-", "damage", damage_dofs, damage, 0, 1,
+                                           [&](const auto &cell, Vector<double> &g) {
+                                             g[0] = damageable.count(cell->material_id()) ? degradation(g[0]) : 1.0;
+                                           }));
+    field.read_quantities(quantities);
     field.setup_dofs();
-    field.set_damage({&damage_dofs, &damage, degradation, damageable});
     field.solve();
     return std::abs(field.boundary_currents().at(1));
   };

@@ -4,6 +4,7 @@
 #include <dendra/base/solvers.h>
 #include <dendra/fields/elasticity.h>
 #include <dendra/materials/material_library.h>
+#include <dendra/materials/phase_interpolation.h>
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature_lib.h>
@@ -456,8 +457,11 @@ TEST_CASE("An eigenstrain FE field acts like the same eigenstrain function", "[e
   indicator.compress(VectorOperation::insert);
   LA::MPI::Vector ghosted(dofs.locally_owned_dofs(), relevant, MPI_COMM_WORLD);
   ghosted = indicator;
-  Elasticity<dim> b(tria, library, p);
-  b.set_eigenstrain_field(dofs, ghosted, 0.03);
+  Elasticity<dim>       b(tria, library, p);
+  QuantityRegistry<dim> quantities;
+  quantities.provide(make_fe_quantity<dim>(quantity_names::deposit_eigenstrain, "-", "test", dofs, ghosted, 0, 1,
+                                           [](const auto &, Vector<double> &v) { v[0] *= 0.03; }));
+  b.read_quantities(quantities);
   b.setup_dofs();
   b.solve();
 
@@ -501,8 +505,12 @@ TEST_CASE("Plated Li carries the growth eigenstrain and Li's moduli", "[elastici
     p.growth_strain      = 0.04;
     p.growth_directional = directional;
     p.growth_direction   = Tensor<1, dim>({0.0, 0.0, 1.0});
-    Elasticity<dim> field(tria, library, p);
-    field.set_plated_li({&phase_dofs, &phase, 0, constant<dim>({xi_ref}), {}, nullptr});
+    Elasticity<dim>       field(tria, library, p);
+    QuantityRegistry<dim> quantities;
+    quantities.provide(make_fe_quantity<dim>(quantity_names::li_phase, "-", "test", phase_dofs, phase));
+    quantities.provide(cellwise_quantity<dim>(
+      quantity_names::plated_li, [&](const auto &) { return phase_interpolation(xi) - phase_interpolation(xi_ref); }));
+    field.read_quantities(quantities);
     field.setup_dofs();
     field.solve();
     SymmetricTensor<2, 3> stress;

@@ -2,17 +2,42 @@
 
 // Exact solutions and small helpers shared by the unit tests.
 
+#include <dendra/core/quantities.h>
+
 #include <deal.II/base/function.h>
 #include <deal.II/base/point.h>
 #include <deal.II/base/tensor.h>
 
 #include <cmath>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace dendra::testing
 {
   using namespace dealii;
+
+  /// A scalar coupled quantity @p name with the value @p value(cell) at every point of a cell.
+  template <int dim>
+  Quantity<dim>
+  cellwise_quantity(const std::string                                                               &name,
+                    std::function<double(const typename Triangulation<dim>::active_cell_iterator &)> value)
+  {
+    Quantity<dim> q;
+    q.name           = name;
+    q.unit           = "-";
+    q.provider       = "test";
+    q.make_evaluator = [value](const Quadrature<dim> &quadrature) {
+      return CellEvaluator<dim>(
+        [value, n = quadrature.size()](const typename Triangulation<dim>::active_cell_iterator &cell,
+                                       std::vector<Vector<double>>                             &values) {
+          values.assign(n, Vector<double>(1));
+          for (auto &v : values)
+            v[0] = value(cell);
+        });
+    };
+    return q;
+  }
 
   /// Observed convergence rate between two (h, error) pairs.
   inline double rate(const double h_coarse, const double e_coarse, const double h_fine, const double e_fine)

@@ -63,6 +63,16 @@ namespace dendra
   void require_positive(const std::string &where, const std::vector<std::pair<std::string, double>> &values,
                         const std::string &unit = "");
 
+  /// Declares @p name as an entry that has moved to @p new_location (e.g.
+  /// "Materials/LLZO/Ionic conductivity"): empty by default, and an
+  /// InputError naming the new location if set (see check_moved_entry()).
+  void declare_moved_entry(dealii::ParameterHandler &prm, const std::string &name, const std::string &new_location);
+
+  /// InputError "<where><name> has moved to <new_location>" if the moved
+  /// entry @p name of the current subsection was set.
+  void check_moved_entry(const dealii::ParameterHandler &prm, const std::string &name, const std::string &where,
+                         const std::string &new_location);
+
   /// Parses an ordered list 'name: number; name: number; ...' (empty text: none);
   /// InputError naming @p parameter on a malformed entry or number.
   std::vector<std::pair<std::string, double>> parse_named_values(const std::string &text, const std::string &parameter);

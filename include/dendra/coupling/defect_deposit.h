@@ -1,6 +1,7 @@
 #pragma once
 
 #include <dendra/base/linear_algebra.h>
+#include <dendra/core/quantities.h>
 #include <dendra/mesh/geometry.h>
 
 #include <deal.II/base/function.h>
@@ -39,10 +40,9 @@ namespace dendra
     {
       Growth                                 growth = Growth::prescribed;
       std::shared_ptr<dealii::Function<dim>> prescribed_eigenstrain; ///< eps_v(t) (-)
-      double       current_density = 10;      ///< plating current density on the exposed surface (A/m^2)
-      double       molar_volume    = 1.30e-5; ///< Omega_Li (m^3/mol)
-      double       opening_damage  = 0.95;    ///< mean d (-) above which a damageable cell fills with Li
-      unsigned int region_passes = 0; ///< times per load step that opened cells may join R (-); 0: once, after the step
+      double current_density = 10;      ///< plating current density on the exposed surface (A/m^2)
+      double molar_volume    = 1.30e-5; ///< Omega_Li (m^3/mol)
+      double opening_damage  = 0.95;    ///< mean d (-) above which a damageable cell fills with Li
       /// Declares subsection "Plating".
       static void declare_parameters(dealii::ParameterHandler &prm);
       /// Reads subsection "Plating".
@@ -53,17 +53,23 @@ namespace dendra
     DefectDeposit(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const Geometry<dim> &geometry,
                   const Parameters &parameters);
 
-    /// Marks R on the current mesh: the initial deposit, and with @p cell_damage
-    /// (mean d per active cell, see Damage::cell_damage()) the opened cells of
-    /// the @p damageable materials. Call after every mesh change and commit.
-    void update_region(const dealii::Vector<float>                *cell_damage = nullptr,
-                       const std::set<dealii::types::material_id> &damageable  = {});
-    /// Adds to R the damageable cells that @p cell_damage opens, keeping the
-    /// cells already in R (within a load step R only grows, so the passes
-    /// that settle it end). True if R grew on any rank.
-    bool grow_region(const dealii::Vector<float> &cell_damage, const std::set<dealii::types::material_id> &damageable);
-    /// Times per load step that opened cells may join R (Plating/Region passes).
-    unsigned int region_passes() const { return parameters.region_passes; }
+    /// Provides the "deposit volumetric eigenstrain": eps_v of the last
+    /// set_time() in R, 0 elsewhere. eps_v stays that of set_time() when R
+    /// grows afterwards (until the next set_time()).
+    void provide_quantities(QuantityRegistry<dim> &registry) const;
+    /// Reads the "damage" (if a field provides it): cracked cells join R.
+    void read_quantities(QuantityRegistry<dim> &registry);
+    /// Sets the time (s) of the provided eigenstrain.
+    void set_time(double t) { eigenstrain_at_set_time = eigenstrain(t); }
+
+    /// Marks R on the current mesh: the initial deposit, and, with damage,
+    /// the cells whose mean damage reaches the opening damage. Call after
+    /// every mesh change and commit.
+    void update_region();
+    /// Adds to R the cells the damage opens, keeping the cells already in R
+    /// (within a load step R only grows, so the passes that settle it end).
+    /// True if R grew on any rank; false without damage.
+    bool grow_region();
     /// eps_v (-) at time @p time (s), for the plated volume up to then.
     double eigenstrain(double time) const;
     /// Plated volume (m^3, m^2 in 2D) at @p time (s): the committed volume
@@ -86,9 +92,10 @@ namespace dendra
   private:
     using CellIterator = typename dealii::DoFHandler<dim>::active_cell_iterator;
 
-    /// True if the locally owned @p cell is opened by @p cell_damage.
-    bool opened(const CellIterator &cell, const dealii::Vector<float> *cell_damage,
-                const std::set<dealii::types::material_id> &damageable) const;
+    /// True if the locally owned @p cell is opened by @p cell_damage (mean d per active cell).
+    bool opened(const CellIterator &cell, const dealii::Vector<float> &cell_damage) const;
+    /// The mean damage of every owned and ghost cell (0 where it cannot damage).
+    dealii::Vector<float> cell_damage() const;
     /// True if the owned or ghost @p cell is in R.
     bool in_r(const CellIterator &cell) const;
     /// Sets R to the owned cells where @p in_new_region holds, evaluated
@@ -106,7 +113,9 @@ namespace dendra
     dealii::types::material_id fill    = dealii::numbers::invalid_material_id; ///< material of the initial deposit
     double                     measure = 0;
     double                     exposed = 0;
-    double                     committed_volume = 0; ///< plated volume at committed_time (m^3 or m^2)
-    double                     committed_time   = 0; ///< s
+    double                     committed_volume        = 0;       ///< plated volume at committed_time (m^3 or m^2)
+    double                     committed_time          = 0;       ///< s
+    double                     eigenstrain_at_set_time = 0;       ///< eps_v (-) provided, see set_time()
+    const Quantity<dim>       *damage                  = nullptr; ///< "damage" (-); null: none
   };
 } // namespace dendra

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <dendra/base/linear_algebra.h>
+#include <dendra/core/coupling_schemes.h>
 #include <dendra/coupling/current_program.h>
 #include <dendra/coupling/defect_deposit.h>
 #include <dendra/coupling/time_stepping.h>
@@ -77,6 +78,8 @@ namespace dendra
 
   private:
     void setup_fields();
+    /// Every field provides its coupled quantities, then reads those it needs.
+    void connect_quantities();
     /// Area of boundary @p id (m^2, or m in 2D).
     double boundary_area(dealii::types::boundary_id id) const;
     void   run_quasi_static();
@@ -145,20 +148,20 @@ namespace dendra
 
     typename DefectDeposit<dim>::Parameters deposit_parameters;
     std::unique_ptr<DefectDeposit<dim>>     defect_deposit; ///< plating eigenstrain of the initial deposit
+    QuantityRegistry<dim>                   quantities;     ///< who provides which coupled quantity
     FailureCriterion                        failure;
     double                                  time_of_failure = -1;
     unsigned int                            step_cuts       = 0; ///< halvings of the last quasi-static step
 
-    bool         solve_electrostatics = false, solve_elasticity = false, solve_transport = false;
-    bool         solve_deposition          = false;
-    bool         solve_damage              = false;
-    unsigned int last_staggered_iterations = 0; ///< elasticity-damage passes of the last step
-    double       end_time                  = 1;
-    unsigned int coupling_max_iterations   = 1;    ///< staggered deposition-elasticity passes per step
-    double       coupling_tolerance        = 1e-4; ///< relative displacement change that ends them (-)
-    unsigned int last_coupling_iterations  = 0;
-    unsigned int n_steps                   = 1;
-    bool         write_vtu                 = true;
+    bool               solve_electrostatics = false, solve_elasticity = false, solve_transport = false;
+    bool               solve_deposition          = false;
+    bool               solve_damage              = false;
+    unsigned int       last_staggered_iterations = 0; ///< elasticity-damage passes of the last step
+    double             end_time                  = 1;
+    CouplingParameters coupling; ///< subsection Coupling
+    unsigned int       last_coupling_iterations = 0;
+    unsigned int       n_steps                  = 1;
+    bool               write_vtu                = true;
     std::set<dealii::types::material_id> summary_material_ids;
     std::string                          summary_material_names;
     /// Column label of each stress summary material, by id.

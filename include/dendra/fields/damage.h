@@ -28,8 +28,8 @@ namespace dendra
   /// set), with g(d) = (1 - d)^2 + k and, for AT2, w = d^2, c_w = 2 (no elastic
   /// threshold), for AT1, w = d, c_w = 8/3 (a threshold stress). G_c (J/m^2)
   /// and l (m) are material properties; materials with G_c = 0 do not damage.
-  /// The tensile energy psi+ (J/m^3) comes from elasticity through a callback,
-  /// so the fields stay independent; staggering them is the Simulator's job.
+  /// The tensile energy psi+ (J/m^3) is a coupled quantity that elasticity
+  /// provides, so the fields stay independent; staggering them is the Simulator's job.
   template <int dim>
   class Damage : public Field<dim>
   {
@@ -48,8 +48,6 @@ namespace dendra
       double               residual_stiffness    = 1e-6; ///< k in g(d) = (1 - d)^2 + k (-)
       double               viscosity             = 0;    ///< eta of eta dd/dt (Pa s)
       unsigned int         active_set_iterations = 50;   ///< limit of the bound-constrained solve (-)
-      unsigned int         staggered_iterations  = 200;  ///< elasticity-damage passes per step, at most (-)
-      double               staggered_tolerance   = 1e-3; ///< largest change of d that ends them (-)
       LinearSolverSettings solver;                       ///< CG + AMG settings
 
       /// Declares subsection "Damage".
@@ -57,10 +55,6 @@ namespace dendra
       /// Reads subsection "Damage".
       void parse_parameters(dealii::ParameterHandler &prm);
     };
-
-    /// psi+ (J/m^3) at the quadrature points of a cell: (cell, quadrature, values).
-    using EnergyCallback = std::function<void(const typename dealii::Triangulation<dim>::active_cell_iterator &,
-                                              const dealii::Quadrature<dim> &, std::vector<double> &)>;
 
     /// A field on @p triangulation; G_c and l from @p materials (kept by reference).
     Damage(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const MaterialLibrary &materials,
@@ -71,8 +65,13 @@ namespace dendra
     void setup_dofs() override;
     /// Length of the load step since the last commit (s), for the viscosity.
     void set_time_step(double dt) { time_step = dt; }
-    /// Sets the source of the tensile elastic energy psi+.
-    void set_driving_energy(const EnergyCallback &energy) { driving_energy = energy; }
+    /// "damage".
+    std::string name() const override { return "damage"; }
+    /// Provides "damage" (d in the damageable materials, 0 elsewhere) and
+    /// "damage degradation" (g(d) there, 1 elsewhere).
+    void provide_quantities(QuantityRegistry<dim> &registry) const override;
+    /// Reads the "tensile elastic energy" psi+ that drives the damage (required).
+    void read_quantities(QuantityRegistry<dim> &registry) override;
     /// Fixes d = 1 at the DoFs whose support points satisfy @p in_crack: a
     /// pre-existing crack (notch). Call before setup_dofs().
     void set_initial_crack(const std::function<bool(const dealii::Point<dim> &)> &in_crack);
@@ -144,7 +143,7 @@ namespace dendra
     const MaterialLibrary               &materials;
     Parameters                           parameters;
     std::set<dealii::types::material_id> damageable_ids;
-    EnergyCallback                       driving_energy;
+    const Quantity<dim>                 *driving_energy = nullptr; ///< psi+ (J/m^3)
     /// psi+ (J/m^3) per active cell index and quadrature point, of the current solve.
     std::vector<std::vector<double>> tensile_energy;
     /// Diagonal scale of the rows held at d = 0: the largest G_c / l (J/m^3).

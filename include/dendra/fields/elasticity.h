@@ -28,7 +28,7 @@ namespace dendra
   /// Linear elasticity with an eigenstrain: div sigma = 0,
   /// sigma = C(x) : (eps(u) - eps*), eps* = (eps_v / 3) I with eps_v the
   /// volumetric eigenstrain (added volume fraction), plus the growth
-  /// eigenstrain of plated Li (set_plated_li()). Plane strain in 2D
+  /// eigenstrain of plated Li (read_quantities()). Plane strain in 2D
   /// (eps_zz = 0; the eigenstrain acts in z too, so sigma_zz != 0). Solved by CG
   /// with AMG whose near-null space holds all rigid-body modes.
   template <int dim>
@@ -58,7 +58,7 @@ namespace dendra
       std::shared_ptr<dealii::Function<dim>> volumetric_eigenstrain;
       /// Material names in which eps_v acts; empty = everywhere.
       std::vector<std::string> eigenstrain_materials;
-      /// Growth eigenstrain eps_g of plated Li (set_plated_li()): the volume
+      /// Growth eigenstrain eps_g of plated Li (the "plated li fraction"): the volume
       /// added per volume of plated metal (-).
       double growth_strain = 1;
       /// Growth eigenstrain eps_g n (x) n along growth_direction instead of
@@ -66,8 +66,6 @@ namespace dendra
       bool growth_directional = false;
       /// Unit growth direction n of the directional mode (-), normal to the electrode.
       dealii::Tensor<1, dim> growth_direction;
-      /// Phase field xi_ref(x) of stress-free Li (-); null: the initial phase.
-      std::shared_ptr<dealii::Function<dim>> stress_free_phase;
       /// With damage, degrade all of the stiffness (hybrid) instead of only its tensile part.
       bool                 hybrid_damage = false;
       LinearSolverSettings solver; ///< CG + AMG settings
@@ -101,53 +99,27 @@ namespace dendra
     Elasticity(const dealii::parallel::distributed::Triangulation<dim> &, const MaterialLibrary &&,
                const Parameters &) = delete;
 
-    /// Li metal described by a phase field xi (1 = metal) of another module:
-    /// the moduli are mixed with Li metal's by h(xi), and the plated amount
-    /// h(xi) - h(xi_ref) carries the growth eigenstrain of the parameters.
-    struct PlatedLi
-    {
-      const dealii::DoFHandler<dim>         *dofs      = nullptr; ///< DoFs of the phase-field module (same mesh)
-      const LA::MPI::Vector                 *state     = nullptr; ///< its solution, with ghost values
-      unsigned int                           component = 0;       ///< the component that holds xi
-      std::shared_ptr<dealii::Function<dim>> reference;           ///< stress-free Li xi_ref(x) (-); null = none
-      std::set<dealii::types::material_id>   hosts;               ///< conducting hosts: xi = 1 there, but no Li (-)
-      /// Stress-free Li as a state on @p dofs (with ghost values), read like
-      /// @p state; takes the place of @p reference when set.
-      const LA::MPI::Vector *reference_state = nullptr;
-    };
-
-    /// Couples the field to plated Li (see PlatedLi); the vectors must stay alive.
-    void set_plated_li(const PlatedLi &plated);
-
-    /// The damage that degrades the stiffness of the damageable materials,
-    /// with a volumetric-deviatoric split (Amor et al. 2009): sigma = g(d)
-    /// [K <tr eps>+ I + 2 mu dev eps] + K <tr eps>- I, so cracks open under
-    /// tension but carry compression.
-    using DamageLink = dendra::DamageLink<dim>;
-    /// Couples the field to damage (see DamageLink); the vectors must stay
-    /// alive. Whether a point is in tension is read from the current
-    /// displacement, so a solve after a change of d or of the load is one
-    /// step of a fixed-point iteration (the staggered loop converges it).
-    void set_damage(const DamageLink &link);
+    /// "elasticity".
+    std::string name() const override { return "elasticity"; }
+    /// Provides the "tensile elastic energy" psi+ (J/m^3) that drives damage
+    /// and the "stress" (Pa) of the last update_stress_output().
+    void provide_quantities(QuantityRegistry<dim> &registry) const override;
+    /// Reads what strains or softens the solid, where a field provides it:
+    /// the "damage degradation" (volumetric-deviatoric split, Amor et al.
+    /// 2009: sigma = g(d) [K <tr eps>+ I + 2 mu dev eps] + K <tr eps>- I, so
+    /// cracks open under tension but carry compression); the "li phase" xi,
+    /// which mixes the moduli with Li metal's by h(xi), with the "plated li
+    /// fraction", which carries the growth eigenstrain; the "deposit
+    /// volumetric eigenstrain" of Li plated into a defect. Whether a point
+    /// is in tension is read from the current displacement, so a solve after
+    /// a change of d or of the load is one step of a fixed-point iteration.
+    void read_quantities(QuantityRegistry<dim> &registry) override;
     /// With @p freeze, later solves decide tension or compression (which part
     /// of the stiffness damage degrades) from the current displacement
     /// instead of their own: the stiffness stops depending on the solution,
     /// so a staggered elasticity-damage loop minimises a fixed energy and
     /// cannot cycle. false: back to the fixed-point form.
     void freeze_damage_split(bool freeze);
-    /// psi+ = K/2 <tr eps>+^2 + mu dev eps : dev eps (J/m^3) of the current
-    /// displacement at the points of @p quadrature in @p cell, undegraded:
-    /// the energy that drives damage. Returns a callable (cell, quadrature,
-    /// values) with its own scratch data.
-    std::function<void(const typename dealii::Triangulation<dim>::active_cell_iterator &,
-                       const dealii::Quadrature<dim> &, std::vector<double> &)>
-    tensile_energy() const;
-
-    /// Adds eps_v = @p volumetric_strain_per_unit x (a scalar FE field of another
-    /// module, on the same mesh, with ghost values) to the eigenstrain.
-    void set_eigenstrain_field(const dealii::DoFHandler<dim> &field_dofs, const LA::MPI::Vector &field,
-                               double volumetric_strain_per_unit);
-
     /// Checks the boundary ids, then sets up DoFs, constraints and the system.
     void setup_dofs() override;
     /// Assembles and solves; returns iteration count and timings.
@@ -197,13 +169,12 @@ namespace dendra
     const MaterialLibrary               &materials;
     Parameters                           parameters;
     std::set<dealii::types::material_id> eigenstrain_ids;
-    const dealii::DoFHandler<dim>       *eigenstrain_field_dofs  = nullptr;
-    const LA::MPI::Vector               *eigenstrain_field       = nullptr;
-    double                               eigenstrain_field_scale = 0;
-    PlatedLi                             plated_li;
-    DamageLink                           damage;
-    bool                                 split_frozen = false; ///< see freeze_damage_split()
-    LA::MPI::Vector                      split_state;          ///< the frozen displacement
+    const Quantity<dim>                 *deposit_eigenstrain = nullptr; ///< eps_v (-) of Li in a defect
+    const Quantity<dim>                 *li_phase            = nullptr; ///< xi (-)
+    const Quantity<dim>                 *plated_li           = nullptr; ///< h(xi) - h(xi_ref) per cell (-)
+    const Quantity<dim>                 *degradation         = nullptr; ///< g(d) (-)
+    bool                                 split_frozen        = false;   ///< see freeze_damage_split()
+    LA::MPI::Vector                      split_state;                   ///< the frozen displacement
 
     dealii::FESystem<dim>   stress_fe;
     dealii::DoFHandler<dim> stress_dofs;

@@ -143,8 +143,10 @@ namespace dendra
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> current_density;
       /// Conducting hosts by cell material id (from Host materials).
       std::map<dealii::types::material_id, HostMaterial> hosts;
-      /// How a stress field (set_stress_field()) enters the overpotential.
+      /// How the "stress" quantity, if read, enters the overpotential.
       StressCoupling stress_coupling = StressCoupling::hydrostatic;
+      /// Phase field xi_ref(x) of stress-free Li (-); null: the initial state.
+      std::shared_ptr<dealii::Function<dim>> stress_free_phase;
       /// Partial molar volume of Li+ in the electrolyte, V_Li+ (m^3/mol), of
       /// the Monroe-Newman form.
       double         electrolyte_li_volume = 0;
@@ -193,10 +195,15 @@ namespace dendra
     /// Interpolates the stored states to the new mesh.
     void finish_transfer() override;
 
-    /// The stress (Pa) for the mechanical overpotential: a field on the same
-    /// mesh with the components of Elasticity::stress_field_names(), read at
-    /// every assembly (so it may change between steps). Null: no stress.
-    void set_stress_field(const dealii::DoFHandler<dim> *stress_dofs, const LA::MPI::Vector *stress);
+    /// "deposition".
+    std::string name() const override { return "deposition"; }
+    /// Provides the "li phase" xi (0 in hosts) and the "plated li fraction",
+    /// the cell mean of h(xi) - h(xi_ref) with xi_ref the Stress-free phase
+    /// or else the initial state (0 in hosts).
+    void provide_quantities(QuantityRegistry<dim> &registry) const override;
+    /// Reads the "stress" (Pa) for the mechanical overpotential, if a field
+    /// provides it; it is read at every assembly (so it may change between steps).
+    void read_quantities(QuantityRegistry<dim> &registry) override;
 
     /// The initial phase field xi_0 (-): Initial phase, and on hosts the film
     /// that wets them (valid while this field lives).
@@ -325,7 +332,10 @@ namespace dendra
     std::vector<std::vector<double>> surface_weight;
     /// Per active cell: the host material of the surface next to it.
     std::vector<dealii::types::material_id> surface_material;
-    const dealii::DoFHandler<dim>          *stress_dofs = nullptr;
-    const LA::MPI::Vector                  *stress      = nullptr;
+    const Quantity<dim>                    *stress = nullptr; ///< "stress" (Pa); null: none
+    /// The mean of h(xi) - h(xi_ref) (-) over @p cell, with @p fe_values of
+    /// this field's element (values, points and JxW).
+    double mean_plated_fraction(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
+                                dealii::FEValues<dim>                                        &fe_values) const;
   };
 } // namespace dendra

@@ -87,19 +87,21 @@ namespace dendra
     /// (conservative), the data on current and Robin boundaries, 0 elsewhere.
     std::map<dealii::types::boundary_id, double> boundary_currents() const;
 
-    /// Damaged electrolyte conducts poorly: sigma = g(d) sigma_material in the
-    /// damageable materials of @p link (the vectors must stay alive).
-    void set_damage(const DamageLink<dim> &link);
+    /// "electrostatics".
+    std::string name() const override { return "electrostatics"; }
+    /// Reads the damage degradation g(d) if a field provides it: damaged
+    /// electrolyte conducts g(d) sigma (the conductivity is damage-dependent).
+    void read_quantities(QuantityRegistry<dim> &registry) override;
 
   private:
     void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void   assemble_system();
     double conductivity_of(dealii::types::material_id id) const;
-    /// FEValues of the damage field at @p quadrature, or null without damage.
-    std::unique_ptr<dealii::FEValues<dim>> make_damage_values(const dealii::Quadrature<dim> &quadrature) const;
-    /// sigma (S/m) at the quadrature points of @p cell, degraded by damage.
+    /// The degradation g(d) at the points of @p quadrature; empty without damage.
+    CellEvaluator<dim> make_degradation_evaluator(const dealii::Quadrature<dim> &quadrature) const;
+    /// sigma (S/m) at the quadrature points of @p cell, degraded by @p degradation_at if given.
     void conductivities(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
-                        dealii::FEValues<dim> *damage_values, std::vector<double> &sigma) const;
+                        const CellEvaluator<dim> &degradation_at, std::vector<double> &sigma) const;
 
     using Field<dim>::communicator;
     using Field<dim>::triangulation;
@@ -117,7 +119,7 @@ namespace dendra
 
     const MaterialLibrary            &materials;
     Parameters                        parameters;
-    dealii::AffineConstraints<double> hanging_constraints; ///< hanging nodes only (for reactions)
-    DamageLink<dim>                   damage;              ///< no DoFs: undamaged
+    dealii::AffineConstraints<double> hanging_constraints;   ///< hanging nodes only (for reactions)
+    const Quantity<dim>              *degradation = nullptr; ///< g(d) (-); null: undamaged
   };
 } // namespace dendra

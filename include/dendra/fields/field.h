@@ -2,6 +2,7 @@
 
 #include <dendra/base/linear_algebra.h>
 #include <dendra/base/solvers.h>
+#include <dendra/core/quantities.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/distributed/solution_transfer.h>
@@ -15,22 +16,10 @@
 
 #include <functional>
 #include <memory>
-#include <set>
 #include <utility>
 
 namespace dendra
 {
-  /// A damage field on the same mesh, as other fields read it (they never
-  /// call the Damage field itself).
-  template <int dim>
-  struct DamageLink
-  {
-    const dealii::DoFHandler<dim>       *dofs  = nullptr; ///< DoFs of the damage field (scalar)
-    const LA::MPI::Vector               *state = nullptr; ///< d (-), with ghost values
-    std::function<double(double)>        degradation;     ///< g(d) (-)
-    std::set<dealii::types::material_id> damageable;      ///< materials that damage
-  };
-
   /// The cell of @p dofs that is the same mesh cell as @p cell (both on one triangulation).
   template <int dim>
   typename dealii::DoFHandler<dim>::active_cell_iterator
@@ -56,6 +45,14 @@ namespace dendra
     virtual SolverReport solve() = 0;
     /// Adds the field's output to @p data_out.
     virtual void add_output(dealii::DataOut<dim> &data_out) const = 0;
+    /// The field's name in Simulation/Fields (and in messages about its couplings).
+    virtual std::string name() const = 0;
+    /// Adds the coupled quantities this field provides to @p registry (none by default).
+    virtual void provide_quantities(QuantityRegistry<dim> &registry) const;
+    /// Reads the coupled quantities this field needs from @p registry (none by
+    /// default); a missing required one is an InputError. Call once, after all
+    /// fields have provided theirs.
+    virtual void read_quantities(QuantityRegistry<dim> &registry);
 
     /// Sets the time t (s) at which data are evaluated.
     void set_time(double time);
@@ -70,6 +67,9 @@ namespace dendra
 
     /// The solution with ghost values.
     const LA::MPI::Vector &solution() const { return locally_relevant_solution; }
+    /// Replaces the solution by @p owned (owned entries; the constraints are
+    /// applied): a coupling scheme's relaxed iterate.
+    void set_solution(const LA::MPI::Vector &owned);
     /// The DoF handler of the solution.
     const dealii::DoFHandler<dim> &dof_handler() const { return dofs; }
     /// The (isoparametric) mapping used for this field.

@@ -135,6 +135,8 @@ namespace dendra
     /// Adds "concentration" (salt, mol/m^3), "electrolyte_potential" (phi, V)
     /// and "reference_potential" (Phi, V).
     void add_output(dealii::DataOut<dim> &data_out) const override;
+    /// "transport".
+    std::string name() const override { return "transport"; }
 
     /// Smallest salt concentration on boundary @p id (mol/m^3), from the nodal
     /// values; c0 on single-ion conductors.

@@ -1,0 +1,115 @@
+#pragma once
+
+#include <dendra/base/linear_algebra.h>
+
+#include <deal.II/base/parameter_handler.h>
+
+#include <functional>
+#include <string>
+
+namespace dendra
+{
+  /// Fields solved in turn within a step whose coupling passes through one
+  /// interface state x (the displacement of deposition with elasticity, the
+  /// damage of elasticity with damage): one sweep maps x to G(x). What a
+  /// coupling scheme iterates on; it never sees the fields themselves.
+  class CoupledGroup
+  {
+  public:
+    virtual ~CoupledGroup() = default;
+    /// Solves the group's fields once, in order, from the current interface
+    /// state; @p pass counts from 1 within the step.
+    virtual void sweep(unsigned int pass) = 0;
+    /// The interface state x (owned entries).
+    virtual LA::MPI::Vector interface_state() const = 0;
+    /// Replaces the interface state by a relaxed iterate (fields that derive
+    /// data from it, such as a stress, update them).
+    virtual void set_interface_state(const LA::MPI::Vector &x) = 0;
+  };
+
+  /// A fixed-point iteration x_{k+1} = x_k + w_k (G(x_k) - x_k) over the
+  /// sweeps of a CoupledGroup: plain (w = 1) or with Aitken's dynamic
+  /// relaxation w_k = -w_{k-1} r_{k-1}.(r_k - r_{k-1}) / |r_k - r_{k-1}|^2,
+  /// r_k = G(x_k) - x_k (Irons and Tuck 1969; Kuettler and Wall 2008).
+  class StaggeredIteration
+  {
+  public:
+    /// How the change between sweeps is measured.
+    enum class Norm
+    {
+      relative_l2, ///< |r| / |G(x)| (-)
+      max_abs      ///< max |r_i| (in the unit of x)
+    };
+    /// Settings; @p parameter names the entries in error messages.
+    struct Settings
+    {
+      unsigned int max_iterations     = 1;    ///< sweeps per step; 1 = one lagged pass, no check (-)
+      unsigned int min_iterations     = 1;    ///< sweeps before the change may end them (-)
+      double       tolerance          = 1e-4; ///< change that ends the sweeps (in the unit of the norm)
+      Norm         norm               = Norm::relative_l2;
+      bool         aitken             = false;                ///< Aitken relaxation instead of w = 1
+      double       initial_relaxation = 1;                    ///< w_1 of Aitken (-), in (0, 1]
+      std::string  parameter          = "Coupling/Staggered"; ///< where the settings come from
+    };
+    /// The outcome of solve().
+    struct Report
+    {
+      unsigned int iterations = 0; ///< sweeps made
+      double       change     = 0; ///< change of the last sweep (unit of the norm)
+    };
+
+    /// An iteration with @p settings.
+    explicit StaggeredIteration(const Settings &settings);
+    /// Sweeps @p group until the change is at most the tolerance; throws
+    /// std::runtime_error naming @p what and the change if it is not reached
+    /// within the maximum (the group is left at its last sweep).
+    Report solve(CoupledGroup &group, const std::string &what) const;
+
+  private:
+    Settings settings;
+  };
+
+  /// A quasi-static load step of fields with an irreversible state (damage):
+  /// what the fracture scheme drives through step halvings.
+  class IrreversibleStep
+  {
+  public:
+    virtual ~IrreversibleStep() = default;
+    /// Solves from the committed state at @p start to @p target (s) and
+    /// commits; throws if it fails, with the state then undefined.
+    virtual void solve_to(double start, double target) = 0;
+    /// Back to the committed state (after a failed solve_to()).
+    virtual void reset() = 0;
+  };
+
+  /// Advances an IrreversibleStep from @p start to @p end (s): a failed step
+  /// is retried from the committed state over half the remaining increment,
+  /// up to @p max_halvings times (then a std::runtime_error names the time
+  /// and the last failure). InputErrors pass through. @p log gets one line
+  /// per retry. Returns the number of halvings.
+  unsigned int advance_with_step_halving(IrreversibleStep &step, double start, double end, unsigned int max_halvings,
+                                         const std::function<void(const std::string &)> &log);
+
+  /// The settings of subsection "Coupling": one place for every scheme
+  /// that couples fields within a step. Its schemes are named objects:
+  /// "staggered" (fields in turn, fixed point with optional Aitken
+  /// relaxation) for transient fields with elasticity, "alternate
+  /// minimisation" (elasticity and damage staggered to convergence, the Li
+  /// region's passes, step halving) for fracture.
+  struct CouplingParameters
+  {
+    std::string                  scheme          = "staggered";              ///< Coupling/Scheme
+    std::string                  fracture_scheme = "alternate minimisation"; ///< Coupling/Fracture scheme
+    StaggeredIteration::Settings staggered;                                  ///< Coupling/Staggered
+    StaggeredIteration::Settings alternate_minimisation;                     ///< Coupling/Alternate minimisation
+    unsigned int                 step_halvings = 10; ///< failed load steps halved at most this often (-)
+    unsigned int                 region_passes = 0;  ///< Li region passes per load step (-); 0: after it
+
+    CouplingParameters();
+    /// Declares subsection "Coupling".
+    static void declare_parameters(dealii::ParameterHandler &prm);
+    /// Reads subsection "Coupling"; an entry set at its old place is an
+    /// InputError naming the new one.
+    void parse_parameters(dealii::ParameterHandler &prm);
+  };
+} // namespace dendra

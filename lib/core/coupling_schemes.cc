@@ -1,0 +1,207 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/base/parameters.h>
+#include <dendra/core/coupling_schemes.h>
+
+#include <cmath>
+#include <stdexcept>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  StaggeredIteration::StaggeredIteration(const Settings &settings)
+    : settings(settings)
+  {}
+
+  StaggeredIteration::Report StaggeredIteration::solve(CoupledGroup &group, const std::string &what) const
+  {
+    Report          report;
+    LA::MPI::Vector x = group.interface_state();
+    LA::MPI::Vector previous_residual(x); // of the last pass, for Aitken
+    double          relaxation = settings.initial_relaxation;
+    for (unsigned int pass = 1;; ++pass)
+      {
+        group.sweep(pass);
+        report.iterations = pass;
+        if (settings.max_iterations == 1)
+          return report; // one lagged pass: nothing to compare
+        const LA::MPI::Vector swept = group.interface_state();
+        LA::MPI::Vector       residual(swept);
+        residual -= x;
+        if (settings.norm == Norm::max_abs)
+          report.change = residual.linfty_norm();
+        else
+          {
+            const double size = swept.l2_norm();
+            report.change     = size > 0 ? residual.l2_norm() / size : 0.0;
+          }
+        if (pass >= settings.min_iterations && report.change <= settings.tolerance)
+          return report;
+        if (pass == settings.max_iterations)
+          throw std::runtime_error(what + ": change " + format_number(report.change) + " after " +
+                                   std::to_string(pass) + " passes > " + settings.parameter + "/Tolerance");
+        if (!settings.aitken)
+          {
+            x = swept;
+            continue;
+          }
+        if (pass > 1)
+          {
+            // Aitken: the secant of the last two residuals along their difference.
+            LA::MPI::Vector difference = residual;
+            difference -= previous_residual;
+            const double squared = difference * difference;
+            if (squared > 0)
+              relaxation = -relaxation * (previous_residual * difference) / squared;
+          }
+        x.add(relaxation, residual);
+        group.set_interface_state(x);
+        previous_residual = residual;
+      }
+  }
+
+  unsigned int advance_with_step_halving(IrreversibleStep &step, const double start, const double end,
+                                         const unsigned int                              max_halvings,
+                                         const std::function<void(const std::string &)> &log)
+  {
+    unsigned int halvings = 0;
+    for (double reached = start, target = end; reached < end;)
+      try
+        {
+          step.solve_to(reached, target);
+          reached = target;
+          target  = end;
+        }
+      catch (const InputError &)
+        {
+          throw;
+        }
+      catch (const std::exception &e)
+        {
+          if (halvings == max_halvings)
+            throw std::runtime_error(
+              (halvings > 0 ? "after " + std::to_string(halvings) + " halvings of the step, " : std::string()) +
+              "at t = " + format_number(target) + " s: " + one_line_message(e));
+          step.reset();
+          ++halvings;
+          target = reached + 0.5 * (target - reached);
+          if (log)
+            log("  retrying with a step to t = " + format_number(target) + " s: " + one_line_message(e));
+        }
+    return halvings;
+  }
+
+  CouplingParameters::CouplingParameters()
+  {
+    staggered.parameter                   = "Coupling/Staggered";
+    staggered.min_iterations              = 2; // the first pass starts from the last step's state
+    alternate_minimisation.parameter      = "Coupling/Alternate minimisation";
+    alternate_minimisation.max_iterations = 200;
+    alternate_minimisation.tolerance      = 1e-3;
+    alternate_minimisation.norm           = StaggeredIteration::Norm::max_abs;
+  }
+
+  namespace
+  {
+    /// Old homes of the Coupling entries: (subsection path, entry, new location).
+    struct MovedEntry
+    {
+      std::vector<std::string> path;
+      std::string              name, new_location;
+    };
+    const std::vector<MovedEntry> &moved_entries()
+    {
+      static const std::vector<MovedEntry> entries = {
+        {{"Simulation"}, "Coupling iterations", "Coupling/Staggered/Iterations"},
+        {{"Simulation"}, "Coupling tolerance", "Coupling/Staggered/Tolerance"},
+        {{"Damage"}, "Staggered iterations", "Coupling/Alternate minimisation/Iterations"},
+        {{"Damage"}, "Staggered tolerance", "Coupling/Alternate minimisation/Tolerance"},
+        {{"Plating"}, "Region passes", "Coupling/Alternate minimisation/Region passes"}};
+      return entries;
+    }
+  } // namespace
+
+  void CouplingParameters::declare_parameters(ParameterHandler &prm)
+  {
+    prm.enter_subsection("Coupling");
+    prm.declare_entry("Scheme", "staggered", Patterns::Selection("staggered"),
+                      "How a transient field (deposition, transport) and the quasi-static fields that read its "
+                      "state (elasticity) are solved within a time step: staggered = in turn, as a fixed-point "
+                      "iteration (subsection Staggered).");
+    prm.declare_entry("Fracture scheme", "alternate minimisation", Patterns::Selection("alternate minimisation"),
+                      "How elasticity and damage are solved within a load step: alternate minimisation = "
+                      "staggered to convergence with the tension/compression split frozen, the Li region's "
+                      "passes, and step halving (subsection Alternate minimisation).");
+    prm.enter_subsection("Staggered");
+    prm.declare_entry("Iterations", "1", Patterns::Integer(1),
+                      "Passes per time step (-). 1: the transient field uses the coupled state of the last step "
+                      "(explicit); more: repeat the step with the new state until the relative change of the "
+                      "interface state (the displacement) is below Tolerance, else the step is cut.");
+    prm.declare_entry("Tolerance", "1e-4", Patterns::Double(0),
+                      "Relative change of the interface state between passes that ends them (-).");
+    prm.declare_entry("Relaxation", "none", Patterns::Selection("none|aitken"),
+                      "none: each pass starts from the last one's state; aitken: from a relaxed state, with "
+                      "Aitken's dynamic relaxation factor (fewer passes for strongly coupled fields).");
+    prm.declare_entry("Initial relaxation", "1", Patterns::Double(0, 1),
+                      "Aitken: relaxation factor of the first pass (-), in (0, 1].");
+    prm.leave_subsection();
+    prm.enter_subsection("Alternate minimisation");
+    prm.declare_entry("Iterations", "200", Patterns::Integer(1),
+                      "Elasticity-damage passes per load step, at most (-).");
+    prm.declare_entry("Tolerance", "1e-3", Patterns::Double(0),
+                      "Largest change of the damage d between passes that ends them (-).");
+    prm.declare_entry("Step halvings", "10", Patterns::Integer(0),
+                      "A load step whose passes fail is retried from the committed damage over half the "
+                      "remaining increment, at most this often (-).");
+    prm.declare_entry("Region passes", "0", Patterns::Integer(0),
+                      "Runs with a Li deposit: 0 lets cells opened by the damage join the Li region once per "
+                      "load step, after it (explicit: the region lags a step); n > 0 lets them join within "
+                      "the step up to n times, each time settling the damage again for the region's new "
+                      "pressure (implicit; a step whose region still grows after n passes is halved) (-).");
+    prm.leave_subsection();
+    prm.leave_subsection();
+    for (const auto &moved : moved_entries())
+      {
+        for (const auto &s : moved.path)
+          prm.enter_subsection(s);
+        declare_moved_entry(prm, moved.name, moved.new_location);
+        for (std::size_t i = 0; i < moved.path.size(); ++i)
+          prm.leave_subsection();
+      }
+  }
+
+  void CouplingParameters::parse_parameters(ParameterHandler &prm)
+  {
+    for (const auto &moved : moved_entries())
+      {
+        std::string where;
+        for (const auto &s : moved.path)
+          {
+            prm.enter_subsection(s);
+            where += s + "/";
+          }
+        check_moved_entry(prm, moved.name, where, moved.new_location);
+        for (std::size_t i = 0; i < moved.path.size(); ++i)
+          prm.leave_subsection();
+      }
+    prm.enter_subsection("Coupling");
+    scheme          = prm.get("Scheme");
+    fracture_scheme = prm.get("Fracture scheme");
+    prm.enter_subsection("Staggered");
+    staggered.max_iterations     = prm.get_integer("Iterations");
+    staggered.tolerance          = prm.get_double("Tolerance");
+    staggered.aitken             = prm.get("Relaxation") == "aitken";
+    staggered.initial_relaxation = prm.get_double("Initial relaxation");
+    prm.leave_subsection();
+    prm.enter_subsection("Alternate minimisation");
+    alternate_minimisation.max_iterations = prm.get_integer("Iterations");
+    alternate_minimisation.tolerance      = prm.get_double("Tolerance");
+    step_halvings                         = prm.get_integer("Step halvings");
+    region_passes                         = prm.get_integer("Region passes");
+    prm.leave_subsection();
+    prm.leave_subsection();
+    require_input(staggered.initial_relaxation > 0,
+                  "Coupling/Staggered/Initial relaxation = " + format_number(staggered.initial_relaxation) +
+                    " must lie in (0, 1]");
+  }
+} // namespace dendra

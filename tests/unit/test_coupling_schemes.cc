@@ -1,0 +1,166 @@
+// Coupling schemes on problems with known answers: the staggered fixed
+// point on two linear fields with a known contraction factor (plain and with
+// Aitken relaxation), and step halving of an irreversible load step.
+
+#include <dendra/base/exceptions.h>
+#include <dendra/core/coupling_schemes.h>
+
+#include <deal.II/base/index_set.h>
+#include <deal.II/base/mpi.h>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+using namespace dealii;
+using namespace dendra;
+
+namespace
+{
+  /// Two linear fields solved in turn: u = a v + b, then v = c u + d. The
+  /// interface state is v; a sweep maps it to G(v) = c (a v + b) + d, a
+  /// contraction with factor a c towards v* = (c b + d) / (1 - a c).
+  class LinearPair : public CoupledGroup
+  {
+  public:
+    LinearPair(const double a, const double b, const double c, const double d, const double v0)
+      : a(a)
+      , b(b)
+      , c(c)
+      , d(d)
+      , v(v0)
+    {}
+    void sweep(const unsigned int) override
+    {
+      u = a * v + b;
+      v = c * u + d;
+      ++sweeps;
+    }
+    LA::MPI::Vector interface_state() const override
+    {
+      // One entry, owned by rank 0 (the test may run on more ranks).
+      IndexSet owned(1);
+      if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        owned.add_index(0);
+      LA::MPI::Vector x(owned, MPI_COMM_WORLD);
+      if (owned.n_elements() > 0)
+        x(0) = v;
+      x.compress(VectorOperation::insert);
+      return x;
+    }
+    void set_interface_state(const LA::MPI::Vector &x) override
+    {
+      double value = 0;
+      if (x.locally_owned_elements().n_elements() > 0)
+        value = x(0);
+      v = Utilities::MPI::sum(value, MPI_COMM_WORLD);
+    }
+    double solution() const { return (c * b + d) / (1 - a * c); }
+
+    double       a, b, c, d, u = 0, v;
+    unsigned int sweeps = 0;
+  };
+
+  /// Sweeps the plain iteration needs: the first k >= 2 whose relative change
+  /// |G(v_k-1) - v_k-1| / |G(v_k-1)| is at most tol, with v_k - v* = (ac)^k (v_0 - v*).
+  unsigned int predicted_sweeps(const LinearPair &pair, const double v0, const double tol)
+  {
+    const double q = pair.a * pair.c, e0 = v0 - pair.solution();
+    for (unsigned int k = 1;; ++k)
+      {
+        const double before = std::pow(q, k - 1) * e0, after = std::pow(q, k) * e0;
+        if (k >= 2 && std::abs(after - before) / std::abs(pair.solution() + after) <= tol)
+          return k;
+      }
+  }
+} // namespace
+
+TEST_CASE("Staggered fixed point: sweeps against the contraction factor, and Aitken's", "[coupling]")
+{
+  StaggeredIteration::Settings settings;
+  settings.max_iterations = 200;
+  settings.min_iterations = 2;
+  settings.tolerance      = 1e-10;
+  for (const double factor : {0.5, 0.9, -0.8})
+    {
+      INFO("contraction factor " << factor);
+      const double v0 = 0;
+      LinearPair   plain(factor / 2, 1.0, 2.0, 3.0, v0); // a c = factor
+      const auto   report = StaggeredIteration(settings).solve(plain, "test pair");
+      CHECK(report.iterations == predicted_sweeps(plain, v0, 1e-10));
+      CHECK(plain.v == Approx(plain.solution()).epsilon(1e-9));
+
+      // Aitken on a linear fixed point with a scalar interface: w_2 =
+      // 1 / (1 - a c) lands on v* after the second sweep; the third confirms it.
+      settings.aitken = true;
+      LinearPair relaxed(factor / 2, 1.0, 2.0, 3.0, v0);
+      const auto fast = StaggeredIteration(settings).solve(relaxed, "test pair");
+      settings.aitken = false;
+      CHECK(fast.iterations == 3);
+      CHECK(relaxed.v == Approx(relaxed.solution()).epsilon(1e-12));
+      CHECK(fast.iterations < report.iterations);
+    }
+
+  // One pass: the coupling is lagged, nothing is compared.
+  StaggeredIteration::Settings once;
+  LinearPair                   lagged(0.45, 1.0, 2.0, 3.0, 0.0);
+  CHECK(StaggeredIteration(once).solve(lagged, "test pair").iterations == 1);
+  CHECK(lagged.sweeps == 1);
+
+  // Too few passes: the error names the group, the change and the entry.
+  settings.max_iterations = 5;
+  LinearPair slow(0.45, 1.0, 2.0, 3.0, 0.0);
+  CHECK_THROWS_WITH(StaggeredIteration(settings).solve(slow, "test pair"),
+                    Catch::Contains("test pair: change") && Catch::Contains("after 5 passes") &&
+                      Catch::Contains("Coupling/Staggered/Tolerance"));
+}
+
+TEST_CASE("Step halving: the retries of a load step that fails above a largest increment", "[coupling]")
+{
+  // Solves fail when the increment exceeds 0.3: from 0 to 1 the scheme tries
+  // 1 (fails), 0.5 (fails), 0.25; then 1 (fails), 0.625 (fails), 0.4375; then
+  // 1 (fails), 0.71875; then 1.
+  class Step : public IrreversibleStep
+  {
+  public:
+    void solve_to(const double start, const double target) override
+    {
+      calls.emplace_back(start, target);
+      if (target - start > 0.3)
+        throw std::runtime_error("too large");
+    }
+    void                                   reset() override { ++resets; }
+    std::vector<std::pair<double, double>> calls;
+    unsigned int                           resets = 0;
+  } step;
+  std::vector<std::string> log;
+  const unsigned int       halvings =
+    advance_with_step_halving(step, 0, 1, 10, [&](const std::string &line) { log.push_back(line); });
+  const std::vector<std::pair<double, double>> expected = {{0, 1},      {0, 0.5},          {0, 0.25},
+                                                           {0.25, 1},   {0.25, 0.625},     {0.25, 0.4375},
+                                                           {0.4375, 1}, {0.4375, 0.71875}, {0.71875, 1}};
+  CHECK(halvings == 5);
+  CHECK(step.resets == 5);
+  CHECK(log.size() == 5);
+  REQUIRE(step.calls.size() == expected.size());
+  for (unsigned int i = 0; i < expected.size(); ++i)
+    {
+      CHECK(step.calls[i].first == expected[i].first);
+      CHECK(step.calls[i].second == expected[i].second);
+    }
+
+  // Fewer halvings allowed: the error says how many and where.
+  Step again;
+  CHECK_THROWS_WITH(advance_with_step_halving(again, 0, 1, 4, {}),
+                    Catch::Contains("after 4 halvings of the step, at t = 1 s: too large"));
+  // Input errors are not retried.
+  class Bad : public IrreversibleStep
+  {
+  public:
+    void solve_to(double, double) override { throw InputError("Somewhere/Entry: wrong"); }
+    void reset() override { FAIL("an input error must not be retried"); }
+  } bad;
+  CHECK_THROWS_AS(advance_with_step_halving(bad, 0, 1, 10, {}), InputError);
+}
