@@ -43,6 +43,10 @@ subsection Plating
   set Plating current density = 10         # A/m^2 = 1 mA/cm^2
 end
 
+subsection Checkpoint
+  set Interval = 10   # steps: a killed study continues each case from its last checkpoint
+end
+
 subsection Damage
   set Model              = AT1    # an elastic range before damage starts
   set Viscosity          = 1.25e8 # Pa s: damage relaxes over 10 s, so cracks run over steps

@@ -29,6 +29,20 @@ namespace dendra
 {
   using namespace dealii;
 
+  // ML draws the start vectors of its eigenvalue estimates from one
+  // process-wide random sequence, so an AMG set-up depended on how many came
+  // before it in the process: a run resumed from a checkpoint computed
+  // slightly differently from an uninterrupted one. Every set-up now starts
+  // the sequence from the same seed (any in [1, 2^31 - 2]).
+  extern "C" void ML_set_random_seed(int seed);
+  namespace
+  {
+    void restart_ml_random_sequence()
+    {
+      ML_set_random_seed(314159);
+    }
+  } // namespace
+
   void LinearSolverSettings::declare_parameters(ParameterHandler &prm)
   {
     declare_parameters(prm, LinearSolverSettings());
@@ -96,6 +110,7 @@ namespace dendra
           list.set("null space: dimension", static_cast<int>(modes.size()));
           list.set("null space: vectors", null_space->Values());
         }
+      restart_ml_random_sequence();
       amg.initialize(matrix, list);
     }
   };
@@ -168,6 +183,7 @@ namespace dendra
             set_option("pc_hypre_boomeramg_grid_sweeps_all", sweeps);
           }
         check(PCSetFromOptions(pc));
+        restart_ml_random_sequence();
         check(PCSetUp(pc));
       }
 
@@ -242,6 +258,7 @@ namespace dendra
             set_option(prefix + "mg_levels_ksp_max_it", std::to_string(settings.smoother_sweeps));
           }
         check(PCSetFromOptions(pc));
+        restart_ml_random_sequence();
         check(PCSetUp(pc));
       }
 

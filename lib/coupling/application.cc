@@ -1,5 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
+#include <dendra/core/checkpoint.h>
 #include <dendra/coupling/application.h>
 #include <dendra/coupling/simulator.h>
 
@@ -15,10 +16,11 @@ namespace dendra
     dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
     const bool                               root = dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0;
     const std::string                        usage =
-      "Usage: " + info.name + " [input.prm] [--set 'Subsection/Entry=value' ...]\n       " + info.name +
+      "Usage: " + info.name + " [input.prm] [--set 'Subsection/Entry=value' ...] [--resume]\n       " + info.name +
       " --print-parameters   print all parameters with documentation (a valid .prm)\n       " + info.name +
       " --help               show this message\n"
-      "--set overrides one parameter after the input file, e.g. --set 'Simulation/End time=0.1'.\n" +
+      "--set overrides one parameter after the input file, e.g. --set 'Simulation/End time=0.1'.\n"
+      "--resume continues from the last checkpoint in the output directory (subsection Checkpoint).\n" +
       info.description + "Run in parallel with mpirun -np N " + info.name + " ...\n";
     try
       {
@@ -45,7 +47,9 @@ namespace dendra
         std::vector<std::string> overrides;
         std::string              input;
         for (unsigned int k = 0; k < args.size(); ++k)
-          if (args[k] == "--set")
+          if (args[k] == "--resume")
+            overrides.push_back("Checkpoint/Resume=true");
+          else if (args[k] == "--set")
             {
               require_input(k + 1 < args.size(), "--set needs 'Subsection/Entry=value'");
               overrides.push_back(args[++k]);
@@ -54,7 +58,8 @@ namespace dendra
             {
               require_input(input.empty() && args[k].rfind("-", 0) != 0,
                             "unexpected command line argument '" + args[k] + "'; usage: " + info.name +
-                              " [input.prm] [--set 'Subsection/Entry=value' ...] | --print-parameters | --help");
+                              " [input.prm] [--set 'Subsection/Entry=value' ...] [--resume] | --print-parameters | "
+                              "--help");
               input = args[k];
             }
         if (!input.empty())
@@ -65,6 +70,13 @@ namespace dendra
           info.run(MPI_COMM_WORLD, prm);
         else
           run_simulation(MPI_COMM_WORLD, prm);
+      }
+    catch (const TerminatedBySignal &stop)
+      {
+        // Not an error: the run saved itself (see Checkpoint/Interval).
+        if (root)
+          std::cerr << info.name << ": " << stop.what() << std::endl;
+        return 128 + stop.signal_number();
       }
     catch (const std::exception &error)
       {

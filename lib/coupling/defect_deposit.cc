@@ -7,6 +7,10 @@
 #include <deal.II/base/quadrature.h>
 #include <deal.II/dofs/dof_tools.h>
 
+#include <iomanip>
+#include <istream>
+#include <ostream>
+
 namespace dendra
 {
   using namespace dealii;
@@ -210,6 +214,21 @@ namespace dendra
     if (faradaic())
       committed_volume = plated_volume(time);
     committed_time = time;
+  }
+
+  template <int dim>
+  void DefectDeposit<dim>::save_state(std::ostream &out) const
+  {
+    out << "deposit " << std::setprecision(17) << committed_volume << ' ' << committed_time << ' '
+        << eigenstrain_at_set_time;
+  }
+
+  template <int dim>
+  void DefectDeposit<dim>::load_state(std::istream &in)
+  {
+    std::string word;
+    in >> word >> committed_volume >> committed_time >> eigenstrain_at_set_time;
+    AssertThrow(word == "deposit", ExcMessage("a checkpoint's deposit state is damaged"));
   }
 
   template class DefectDeposit<2>;

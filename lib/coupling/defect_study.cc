@@ -1,5 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
+#include <dendra/core/checkpoint.h>
 #include <dendra/coupling/defect_study.h>
 #include <dendra/coupling/simulator.h>
 #include <dendra/mesh/interfacial_defect.h>
@@ -9,6 +10,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iomanip>
@@ -30,23 +32,21 @@ namespace dendra
     template <int dim>
     void measure(const Simulator<dim> &simulator, const double early_time, DefectCaseResult &result)
     {
-      const StatisticsTable &s       = simulator.statistics();
-      const std::string      damaged = dim == 2 ? "damaged_area" : "damaged_volume";
-      for (std::size_t row = 0; row < s.n_rows(); ++row)
+      const auto &history = simulator.damage_history();
+      for (const auto &record : history)
         {
-          const double time = s.value(row, "time"), measure = s.value(row, damaged);
-          result.peak_stress = std::max(result.peak_stress, s.value(row, "max_principal_stress"));
-          if (result.onset_time < 0 && measure > 0)
-            result.onset_time = time;
-          if (time <= early_time * (1 + 1e-12))
-            result.early_damaged_measure = measure;
+          result.peak_stress = std::max(result.peak_stress, record.peak_principal);
+          if (result.onset_time < 0 && record.damaged_measure > 0)
+            result.onset_time = record.time;
+          if (record.time <= early_time * (1 + 1e-12))
+            result.early_damaged_measure = record.damaged_measure;
         }
-      if (s.n_rows() > 0)
+      if (!history.empty())
         {
-          const std::size_t last = s.n_rows() - 1;
-          result.damaged_measure = s.value(last, damaged);
-          result.centroid_depth  = s.value(last, "damage_centroid_height");
-          result.near_interface  = s.value(last, "damage_near_interface_fraction");
+          const auto &last       = history.back();
+          result.damaged_measure = last.damaged_measure;
+          result.centroid_depth  = last.centroid_height;
+          result.near_interface  = last.damaged_measure > 0 ? last.measure_below_band / last.damaged_measure : 0.0;
           result.classification  = result.damaged_measure <= 0    ? "none"
                                    : result.near_interface >= 0.5 ? "near-interface"
                                                                   : "bulk";
@@ -117,6 +117,10 @@ namespace dendra
       catch (const InputError &)
         {
           throw;
+        }
+      catch (const TerminatedBySignal &)
+        {
+          throw; // the case saved itself: the next run of the study resumes it
         }
       catch (const std::exception &error)
         {
@@ -299,7 +303,9 @@ namespace dendra
     set_parameter(prm, "Geometry/Interfacial defect/Defect aspect ratio=" + ratio.str());
     set_parameter(prm, "Output directory=" + case_directory(index));
     // The fingerprint covers every parameter but the study's own (changing
-    // the concurrency or the plots must not rerun finished cases).
+    // the concurrency or the plots must not rerun finished cases) and the
+    // resume flag (set per case).
+    set_parameter(prm, "Checkpoint/Resume=false");
     std::ostringstream text;
     prm.print_parameters(text, ParameterHandler::ShortPRM);
     std::istringstream lines(text.str());
@@ -333,6 +339,20 @@ namespace dendra
         earlier.resumed = true; // done in an earlier run of the same sweep
         return earlier;
       }
+    // A case interrupted after a checkpoint of the same parameters continues
+    // from that checkpoint; any other case starts afresh.
+    const std::string stamp = directory + "/checkpoint_fingerprint.txt";
+    std::string       stamped;
+    std::ifstream(stamp) >> stamped;
+    const bool resume = stamped == result.fingerprint && Checkpointer(directory, group).exists();
+    set_parameter(prm, std::string("Checkpoint/Resume=") + (resume ? "true" : "false"));
+    if (!resume && Utilities::MPI::this_mpi_process(group) == 0)
+      {
+        std::filesystem::create_directories(directory);
+        std::filesystem::remove_all(directory + "/checkpoint");
+        std::ofstream(stamp) << result.fingerprint << '\n';
+      }
+    MPI_Barrier(group);
     Timer timer;
     if (dimension == 2)
       run_case_in<2>(group, prm, early_time, directory, result);

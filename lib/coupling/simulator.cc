@@ -1,5 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
+#include <dendra/core/checkpoint.h>
 #include <dendra/coupling/simulator.h>
 
 #include <deal.II/base/function.h>
@@ -143,6 +144,7 @@ namespace dendra
     TimeStepController::declare_parameters(prm);
     CurrentProgram::declare_parameters(prm);
     CouplingParameters::declare_parameters(prm);
+    CheckpointParameters::declare_parameters(prm);
   }
 
   template <int dim>
@@ -266,7 +268,11 @@ namespace dendra
     for (const auto &[id, name] : geometry->boundary_names())
       boundary_label[id] = column_name(name);
 
-    output = std::make_unique<OutputWriter>(prm.get("Output directory"), communicator);
+    checkpoint.parse_parameters(prm);
+    require_input(!(solve_transport || solve_deposition) || (checkpoint.interval == 0 && !checkpoint.resume),
+                  "Checkpoint: transient runs (transport, deposition) cannot be checkpointed yet; set "
+                  "Checkpoint/Interval = 0 and do not --resume them");
+    output = std::make_unique<OutputWriter>(prm.get("Output directory"), communicator, checkpoint.resume);
     output->set_echo(echo_log);
     output->write_parameters(prm);
   }
@@ -601,22 +607,32 @@ namespace dendra
           s.add_value("current_" + column_name(names.count(id) ? names.at(id) : std::to_string(id)), current_unit,
                       current);
       }
+    typename Elasticity<dim>::StressSummary stress;
     if (elasticity_field)
-      add_elasticity_columns();
+      stress = add_elasticity_columns();
     if (damage_field)
       {
         s.add_value("damage_dofs", "", damage_field->n_dofs());
         s.add_value("staggered_iterations", "", last_staggered_iterations);
         s.add_value("max_damage", "", damage_field->solution().linfty_norm());
-        const auto region = damage_field->damaged_region(failure.damage_threshold, failure.interface_band);
-        const auto unit   = dim == 2 ? "m^2" : "m^3";
-        s.add_value("damaged_" + std::string(dim == 2 ? "area" : "volume"), unit, region.measure);
-        s.add_value("crack_top", "m", region.top);
-        s.add_value("damage_centroid_height", "m", region.centroid_height);
+        const auto   region = damage_field->damaged_region(failure.damage_threshold, failure.interface_band);
+        DamageRecord record;
+        record.time               = time;
+        record.damaged_measure    = region.measure;
+        record.measure_below_band = region.measure_below_band;
+        record.crack_top          = region.top;
+        record.centroid_height    = region.centroid_height;
+        record.peak_principal     = stress.max_principal;
+        record.failed             = time_of_failure >= 0;
+        damage_records.push_back(record);
+        const auto unit = dim == 2 ? "m^2" : "m^3";
+        s.add_value("damaged_" + std::string(dim == 2 ? "area" : "volume"), unit, record.damaged_measure);
+        s.add_value("crack_top", "m", record.crack_top);
+        s.add_value("damage_centroid_height", "m", record.centroid_height);
         s.add_value("damage_near_interface_fraction", "",
-                    region.measure > 0 ? region.measure_below_band / region.measure : 0.0);
+                    record.damaged_measure > 0 ? record.measure_below_band / record.damaged_measure : 0.0);
         s.add_value("step_cuts", "", step_cuts);
-        s.add_value("failed", "", time_of_failure >= 0 ? 1 : 0);
+        s.add_value("failed", "", record.failed ? 1 : 0);
       }
     if (elasticity_field)
       {
@@ -632,7 +648,7 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::add_elasticity_columns()
+  typename Elasticity<dim>::StressSummary Simulator<dim>::add_elasticity_columns()
   {
     auto &s = statistics_table;
     s.add_value("elasticity_dofs", "", elasticity_field->n_dofs());
@@ -653,6 +669,7 @@ namespace dendra
           s.add_value("max_principal_stress_" + label, "Pa", own.max_principal);
           s.add_value("max_von_mises_stress_" + label, "Pa", own.max_von_mises);
         }
+    return summary;
   }
 
   template <int dim>
@@ -747,8 +764,26 @@ namespace dendra
            << "Geometry: " << geometry->description();
     output->log(banner.str());
 
-    mesh_builder.build(*geometry, tria);
-    setup_fields();
+    catch_termination_signals();
+    const Checkpointer checkpoints(output->directory(), communicator);
+    unsigned int       first_step = 1;
+    if (checkpoint.resume)
+      {
+        std::string run_state;
+        mesh_builder.load(*geometry, tria, [&]() { run_state = checkpoints.load(tria); });
+        setup_fields();
+        for (Field<dim> *field : active_fields())
+          field->deserialize();
+        first_step = restore_run_state(run_state) + 1;
+        update_deposit_region();
+        output->log("Resumed from " + checkpoints.directory() + " after step " + std::to_string(first_step - 1));
+      }
+    else
+      {
+        mesh_builder.build(*geometry, tria);
+        mesh_builder.renumber_cells_as_loaded(*geometry, tria, output->directory());
+        setup_fields();
+      }
     output->log("Mesh: " + std::to_string(tria.n_global_active_cells()) + " cells");
 
     if (active_fields().empty())
@@ -760,8 +795,63 @@ namespace dendra
     else if (transport_field || deposition_field)
       run_transient();
     else
-      run_quasi_static();
+      run_quasi_static(first_step);
     report_summary();
+  }
+
+  template <int dim>
+  void Simulator<dim>::save_checkpoint(const unsigned int step, const double time)
+  {
+    // The run's own state, exactly (17 digits); the fields attach theirs to the mesh.
+    std::ostringstream state;
+    state << std::setprecision(17) << "dendra-checkpoint 1\nstep " << step << "\ntime " << time << "\ntime_of_failure "
+          << time_of_failure << "\n";
+    defect_deposit->save_state(state);
+    state << "\ndamage_records " << damage_records.size() << "\n";
+    for (const auto &r : damage_records)
+      state << r.time << ' ' << r.damaged_measure << ' ' << r.measure_below_band << ' ' << r.crack_top << ' '
+            << r.centroid_height << ' ' << r.peak_principal << ' ' << r.failed << "\n";
+    state << "solution_records " << output->solution_records().size() << "\n";
+    for (const auto &[t, file] : output->solution_records())
+      state << t << ' ' << file << "\n";
+    statistics_table.save(state);
+    probe_table.save(state);
+    const Checkpointer checkpoints(output->directory(), communicator);
+    checkpoints.save(
+      tria,
+      [this]() {
+        for (Field<dim> *field : active_fields())
+          field->prepare_for_serialization();
+      },
+      state.str());
+  }
+
+  template <int dim>
+  unsigned int Simulator<dim>::restore_run_state(const std::string &text)
+  {
+    std::istringstream in(text);
+    std::string        word;
+    unsigned int       version = 0, step = 0;
+    double             time = 0;
+    std::size_t        n    = 0;
+    in >> word >> version;
+    require_input(word == "dendra-checkpoint" && version == 1, "--resume: the checkpoint is not one of this version");
+    in >> word >> step >> word >> time >> word >> time_of_failure;
+    defect_deposit->load_state(in);
+    in >> word >> n;
+    damage_records.resize(n);
+    for (auto &r : damage_records)
+      in >> r.time >> r.damaged_measure >> r.measure_below_band >> r.crack_top >> r.centroid_height >>
+        r.peak_principal >> r.failed;
+    in >> word >> n;
+    std::vector<std::pair<double, std::string>> records(n);
+    for (auto &[t, file] : records)
+      in >> t >> file;
+    output->resume(records);
+    statistics_table.load(in);
+    probe_table.load(in);
+    AssertThrow(static_cast<bool>(in), ExcMessage("the checkpoint's run state is damaged"));
+    return step;
   }
 
   template <int dim>
@@ -790,9 +880,9 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::run_quasi_static()
+  void Simulator<dim>::run_quasi_static(const unsigned int first_step)
   {
-    for (unsigned int step = 1; step <= n_steps; ++step)
+    for (unsigned int step = first_step; step <= n_steps; ++step)
       {
         const double time = end_time * step / n_steps;
         try
@@ -831,6 +921,13 @@ namespace dendra
         progress << "  elapsed " << std::setprecision(3) << elapsed << " s, ETA " << elapsed / step * (n_steps - step)
                  << " s";
         output->log(progress.str());
+        const int signal = termination_requested(communicator);
+        if (signal != 0 || (checkpoint.interval > 0 && step % checkpoint.interval == 0))
+          save_checkpoint(step, time);
+        if (signal != 0)
+          throw TerminatedBySignal(signal, "stopped by signal " + std::to_string(signal) + " after step " +
+                                             std::to_string(step) + " (t = " + format_number(time) +
+                                             " s); checkpoint written, continue with --resume");
         if (fails_now)
           {
             output->log("Failure at t = " + format_number(time) + " s: cracked electrolyte (d > " +
@@ -914,6 +1011,10 @@ namespace dendra
                  << elapsed / time * (end_time - time) << " s";
         output->log(progress.str());
         rejected = 0;
+        if (const int signal = termination_requested(communicator))
+          throw TerminatedBySignal(signal, "stopped by signal " + std::to_string(signal) + " after step " +
+                                             std::to_string(step) + " (t = " + format_number(time) +
+                                             " s); transient runs write no checkpoint yet");
         // A jump of the current starts a new boundary layer: start small again.
         dt = restart ? time_stepper.initial_dt : decision.next_dt;
       }

@@ -400,26 +400,17 @@ namespace dendra
   }
 
   template <int dim>
-  void Damage<dim>::prepare_for_transfer()
+  std::vector<const LA::MPI::Vector *> Damage<dim>::state_vectors() const
   {
-    damage_transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
-    damage_transfer->prepare_for_coarsening_and_refinement(
-      std::vector<const LA::MPI::Vector *>{&locally_relevant_solution, &lower_bound});
+    return {&locally_relevant_solution, &lower_bound};
   }
 
   template <int dim>
-  void Damage<dim>::finish_transfer()
+  void Damage<dim>::restore_state(std::vector<LA::MPI::Vector> &state)
   {
-    Field<dim>::setup_dofs();
-    LA::MPI::Vector                damage(locally_owned, communicator), bound(locally_owned, communicator);
-    std::vector<LA::MPI::Vector *> both{&damage, &bound};
-    damage_transfer->interpolate(both);
-    damage_transfer.reset();
-    constraints.distribute(damage);
-    constraints.distribute(bound);
-    locally_relevant_solution = damage;
+    locally_relevant_solution = state[0];
     lower_bound.reinit(locally_owned, locally_relevant, communicator);
-    lower_bound = bound;
+    lower_bound = state[1];
   }
 
   template class Damage<2>;

@@ -258,7 +258,7 @@ namespace dendra
                                               "up '" +
                                                 name + "' in");
           const Material &m = materials->by_name(name, "Electrodeposition/Host materials");
-          hosts[m.id]       = {m.electronic_conductivity, m.exchange_current_factor, m.nucleation_overpotential};
+          hosts[m.id]       = {m.electronic_conductivity, {m.exchange_current_factor, m.nucleation_overpotential}};
         }
     prm.enter_subsection("Boundary conditions");
     const std::string where = "Electrodeposition/Boundary conditions/";
@@ -348,7 +348,20 @@ namespace dendra
     , output_units(std::make_unique<DepositionUnits<dim>>(parameters.bulk_concentration,
                                                           constants::gas * parameters.temperature / constants::faraday))
   {
-    const std::string where = "Electrodeposition/";
+    // Chen et al.'s reaction rate is the Butler-Volmer bracket with the
+    // concentration on the plating branch: unit i0 (L_eta scales it) and the
+    // scaled concentration u = c / c0.
+    reaction.i0_ref                  = 1;
+    reaction.c_ref                   = 1;
+    reaction.alpha_a                 = (1 - parameters.transfer_coefficient) * parameters.charge_number;
+    reaction.alpha_c                 = parameters.transfer_coefficient * parameters.charge_number;
+    reaction.temperature             = parameters.temperature;
+    reaction.concentration           = ElectrodeKinetics::ConcentrationDependence::cathodic_branch;
+    mechanical.form                  = parameters.stress_coupling;
+    mechanical.molar_volume          = parameters.molar_volume;
+    mechanical.electrolyte_li_volume = parameters.electrolyte_li_volume;
+    mechanical.charge_number         = parameters.charge_number;
+    const std::string where          = "Electrodeposition/";
     require_positive(where, {{"Interface energy", parameters.interface_energy},
                              {"Interface thickness", parameters.interface_thickness},
                              {"Interface mobility", parameters.interface_mobility},
@@ -376,8 +389,8 @@ namespace dendra
       {
         const std::string what = where + "Host materials: material id " + std::to_string(id) + " ";
         require_input(host.conductivity > 0, what + "needs an Electronic conductivity > 0 S/m");
-        require_input(host.exchange_current_factor > 0, what + "needs an Exchange current factor > 0");
-        require_input(host.nucleation_overpotential >= 0, what + "needs a Nucleation overpotential >= 0 V");
+        require_input(host.surface.exchange_current_factor > 0, what + "needs an Exchange current factor > 0");
+        require_input(host.surface.nucleation_overpotential >= 0, what + "needs a Nucleation overpotential >= 0 V");
       }
     require_input(!parameters.electrode_potential.empty() || !parameters.reservoir.empty(),
                   where + "Boundary conditions: name an Electrode potential or a Reservoir; otherwise phi is "
@@ -624,8 +637,7 @@ namespace dendra
     std::vector<double>         mechanical;                  ///< F eta_mech / (R T) (-)
     double                      host_conductivity = -1;      ///< sigma_e of a host cell (S/m); < 0: not a host cell
     const std::vector<double>  *surface_weight    = nullptr; ///< host surface weight per point (-); null: none
-    double                      reaction_factor   = 1;       ///< exchange current factor of the nearby host surface (-)
-    double                      nucleation_psi    = 0;       ///< its nucleation overpotential F eta_n / (R T) (-)
+    SurfaceKinetics             surface;                     ///< kinetics of the nearby host surface
     std::vector<std::vector<Tensor<1, dim>>> gradients;
     std::vector<unsigned int>                component;
     std::vector<double>                      shape;
@@ -640,14 +652,7 @@ namespace dendra
     scratch.host_conductivity = host != parameters.hosts.end() ? host->second.conductivity : -1.0;
     const auto index          = cell->active_cell_index();
     scratch.surface_weight    = surface_weight[index].empty() ? nullptr : &surface_weight[index];
-    scratch.reaction_factor   = 1;
-    scratch.nucleation_psi    = 0;
-    if (scratch.surface_weight)
-      {
-        const auto &surface_host = parameters.hosts.at(surface_material[index]);
-        scratch.reaction_factor  = surface_host.exchange_current_factor;
-        scratch.nucleation_psi   = surface_host.nucleation_overpotential / thermal_voltage();
-      }
+    scratch.surface = scratch.surface_weight ? parameters.hosts.at(surface_material[index]).surface : SurfaceKinetics();
   }
 
   template <int dim>
@@ -659,7 +664,7 @@ namespace dendra
     // the charge balance is divided by n F c_s, so that its conductivity
     // becomes a "potential diffusivity" D_psi = sigma R T / (n F^2 c_s) (m^2/s).
     const auto  &p = parameters;
-    const double n = p.charge_number, alpha = p.transfer_coefficient;
+    const double n = p.charge_number, volts = thermal_voltage();
     const double c_s         = 1 / p.molar_volume;
     const double W           = p.barrier_height();
     const double psi_eq      = p.equilibrium_potential / thermal_voltage();
@@ -685,13 +690,15 @@ namespace dendra
         const double dDpsi = host ? 0.0 : psi_scale * (p.metal_conductivity - p.electrolyte_conductivity) * dh;
         // Next to a host surface: its exchange current and nucleation overpotential.
         const double w     = s.surface_weight ? (*s.surface_weight)[q] : 0.0;
-        const double L_eta = p.reaction_constant * (1 + (s.reaction_factor - 1) * w);
+        const double L_eta = p.reaction_constant * s.surface.exchange_scale(w);
         const double dg = 2 * W * xi * (1 - xi) * (1 - 2 * xi), d2g = 2 * W * (1 - 6 * xi + 6 * xi * xi);
-        const double eta = psi - psi_eq + s.nucleation_psi * w + s.mechanical[q];
-        const double Ea = std::exp((1 - alpha) * n * eta), Ec = std::exp(-alpha * n * eta);
-        const double bv      = Ea - u * Ec; // Butler-Volmer bracket (-)
-        const auto   q_xi    = gradient_energy.flux(grad_xi);
-        const auto   li_flux = grad_u + n * u * grad_psi; // -(Li+ flux) / (D c0)
+        // The Butler-Volmer bracket (-) of the shared kinetics, in volts there.
+        const double eta_volts = (psi - psi_eq + s.mechanical[q]) * volts + s.surface.overpotential_shift(w);
+        const double bv        = reaction.current_density(eta_volts, u);
+        const double dbv_du    = reaction.d_current_d_c(eta_volts, u);
+        const double dbv_dpsi  = reaction.d_current_d_eta(eta_volts, u) * volts;
+        const auto   q_xi      = gradient_energy.flux(grad_xi);
+        const auto   li_flux   = grad_u + n * u * grad_psi; // -(Li+ flux) / (D c0)
         // Noise on the interface only: weight 16 xi^2 (1 - xi)^2, 1 at xi = 1/2.
         const double zeta  = p.noise_amplitude > 0 ? p.noise_amplitude * lattice_noise(fe_values.quadrature_point(q),
                                                                                        p.noise_length, p.noise_seed)
@@ -735,10 +742,10 @@ namespace dendra
                             p.interface_mobility * (dq_xi * grad_phi) * grad_v;
                     break;
                   case 1: // d / du
-                    entry = -L_eta * dh * Ec * phi * v;
+                    entry = L_eta * dh * dbv_du * phi * v;
                     break;
                   case 2: // d / dpsi
-                    entry = L_eta * dh * ((1 - alpha) * n * Ea + alpha * n * u * Ec) * phi * v;
+                    entry = L_eta * dh * dbv_dpsi * phi * v;
                     break;
                   case 3: // Li+ row, d / d xi
                     entry = single_ion ? 0.0 : consumption * a0_dt * phi * v + dD * phi * (li_flux * grad_v);
@@ -830,30 +837,6 @@ namespace dendra
   }
 
   template <int dim>
-  double Electrodeposition<dim>::mechanical_overpotential(const SymmetricTensor<2, 3> &sigma,
-                                                          const Tensor<1, dim>        &grad_xi) const
-  {
-    const double omega = parameters.molar_volume, faraday = constants::faraday * parameters.charge_number;
-    const double hydrostatic = trace(sigma) / 3;
-    if (parameters.stress_coupling == StressCoupling::hydrostatic)
-      return -omega * hydrostatic / faraday;
-    // Li joins the metal against the normal stress of the interface (its
-    // normal n = grad xi / |grad xi|), Li+ leaves the electrolyte with its
-    // partial molar volume: eta_mech = (-Omega sigma_nn + V_Li+ sigma_h) / (n F).
-    // Away from the interface (grad xi = 0) the reaction vanishes; sigma_h stands in.
-    double     normal_stress = hydrostatic;
-    const auto norm          = grad_xi.norm();
-    if (norm > 0)
-      {
-        normal_stress = 0;
-        for (unsigned int i = 0; i < dim; ++i)
-          for (unsigned int j = 0; j < dim; ++j)
-            normal_stress += grad_xi[i] * sigma[i][j] * grad_xi[j] / (norm * norm);
-      }
-    return (-omega * normal_stress + parameters.electrolyte_li_volume * hydrostatic) / faraday;
-  }
-
-  template <int dim>
   void Electrodeposition<dim>::boundary_terms(const FEFaceValues<dim> &face_values, const Function<dim> &current,
                                               Vector<double> &rhs) const
   {
@@ -903,9 +886,13 @@ namespace dendra
             {
               stress_at(cell, stress_at_points);
               for (unsigned int q = 0; q < quadrature.size(); ++q)
-                scratch.mechanical[q] = mechanical_overpotential(symmetric_tensor_from_components(stress_at_points[q]),
-                                                                 scratch.gradients[q][0]) /
-                                        thermal_voltage();
+                {
+                  Tensor<1, 3> normal; // along grad xi
+                  for (unsigned int d = 0; d < dim; ++d)
+                    normal[d] = scratch.gradients[q][0][d];
+                  scratch.mechanical[q] =
+                    mechanical(symmetric_tensor_from_components(stress_at_points[q]), normal) / thermal_voltage();
+                }
             }
           cell_terms(fe_values, scratch, matrix != nullptr, cell_matrix, cell_rhs);
           if (with_currents)
@@ -1227,18 +1214,16 @@ namespace dendra
   }
 
   template <int dim>
-  void Electrodeposition<dim>::prepare_for_transfer()
+  std::vector<const LA::MPI::Vector *> Electrodeposition<dim>::state_vectors() const
   {
-    this->prepare_history_transfer(history, {&initial_state});
+    auto vectors = history.states_to_transfer();
+    vectors.push_back(&initial_state);
+    return vectors;
   }
 
   template <int dim>
-  void Electrodeposition<dim>::finish_transfer()
+  void Electrodeposition<dim>::restore_state(std::vector<LA::MPI::Vector> &states)
   {
-    setup_system();
-    auto states = this->finish_history_transfer();
-    for (auto &s : states)
-      constraints.distribute(s);
     history.restore_transferred(states, locally_owned, locally_relevant, communicator);
     locally_relevant_solution = history.state(0);
     initial_state.reinit(locally_owned, locally_relevant, communicator);

@@ -112,21 +112,67 @@ namespace dendra
   }
 
   template <int dim>
+  std::vector<const LA::MPI::Vector *> Field<dim>::state_vectors() const
+  {
+    return {&locally_relevant_solution};
+  }
+
+  template <int dim>
+  void Field<dim>::restore_state(std::vector<LA::MPI::Vector> &state)
+  {
+    locally_relevant_solution = state[0];
+  }
+
+  template <int dim>
   void Field<dim>::prepare_for_transfer()
   {
-    transfer = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
-    transfer->prepare_for_coarsening_and_refinement(locally_relevant_solution);
+    before_transfer();
+    const auto vectors = state_vectors();
+    n_state_vectors    = vectors.size();
+    transfer           = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    transfer->prepare_for_coarsening_and_refinement(vectors);
   }
 
   template <int dim>
   void Field<dim>::finish_transfer()
   {
-    setup_dofs();
-    LA::MPI::Vector interpolated(locally_owned, communicator);
-    transfer->interpolate(interpolated);
-    constraints.distribute(interpolated);
-    locally_relevant_solution = interpolated;
+    finish_state_transfer([this](std::vector<LA::MPI::Vector *> &state) { transfer->interpolate(state); });
+  }
+
+  template <int dim>
+  void Field<dim>::prepare_for_serialization()
+  {
+    // SolutionTransfer keeps pointers to the vectors until the triangulation is saved.
+    const auto vectors = state_vectors();
+    n_state_vectors    = vectors.size();
+    transfer           = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    transfer->prepare_for_serialization(vectors);
+  }
+
+  template <int dim>
+  void Field<dim>::deserialize()
+  {
+    n_state_vectors = state_vectors().size();
+    transfer        = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    finish_state_transfer([this](std::vector<LA::MPI::Vector *> &state) { transfer->deserialize(state); });
+  }
+
+  template <int dim>
+  void Field<dim>::finish_state_transfer(const std::function<void(std::vector<LA::MPI::Vector *> &)> &read)
+  {
+    setup_on_new_mesh();
+    std::vector<LA::MPI::Vector>   state(n_state_vectors);
+    std::vector<LA::MPI::Vector *> pointers;
+    for (auto &v : state)
+      {
+        v.reinit(locally_owned, communicator);
+        pointers.push_back(&v);
+      }
+    read(pointers);
     transfer.reset();
+    for (auto &v : state)
+      constraints.distribute(v);
+    restore_state(state);
   }
 
   template class Field<2>;

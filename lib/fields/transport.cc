@@ -1116,26 +1116,27 @@ namespace dendra
   }
 
   template <int dim>
-  void Transport<dim>::prepare_for_transfer()
+  std::vector<const LA::MPI::Vector *> Transport<dim>::state_vectors() const
+  {
+    return history.states_to_transfer();
+  }
+
+  template <int dim>
+  void Transport<dim>::before_transfer()
   {
     const auto states = history.states_to_transfer();
     for (unsigned int k = 0; k < 3; ++k)
       for (unsigned int species = 0; species < n_species(); ++species)
         salt_before_transfer[k][species] = salt_integral(*states[k], species);
-    this->prepare_history_transfer(history);
   }
 
   template <int dim>
-  void Transport<dim>::finish_transfer()
+  void Transport<dim>::restore_state(std::vector<LA::MPI::Vector> &states)
   {
-    setup_system(); // keeps the galvanostatic potentials and the step history
-    auto states = this->finish_history_transfer();
+    // Interpolation changes the salt content: restore it (transport conserves it).
     for (unsigned int k = 0; k < 3; ++k)
-      {
-        constraints.distribute(states[k]);
-        for (unsigned int species = 0; species < n_species(); ++species)
-          restore_salt(states[k], salt_before_transfer[k][species], species);
-      }
+      for (unsigned int species = 0; species < n_species(); ++species)
+        restore_salt(states[k], salt_before_transfer[k][species], species);
     history.restore_transferred(states, locally_owned, locally_relevant, communicator);
     locally_relevant_solution.reinit(locally_owned, locally_relevant, communicator);
     locally_relevant_solution = history.state(0);

@@ -26,6 +26,11 @@ namespace dendra
                       "Concentration c_ref at which i0 = i0_ref (mol/m^3), > 0.");
     prm.declare_entry("Concentration exponent", "0.5", Patterns::Double(0),
                       "i0 = i0_ref (c / c_ref)^exponent (-); 0 makes i0 constant (solid electrolytes).");
+    prm.declare_entry("Concentration dependence", "exchange current",
+                      Patterns::Selection("exchange current|cathodic branch"),
+                      "exchange current: i0 = i0_ref (c / c_ref)^exponent scales both branches; cathodic branch: "
+                      "only the plating branch scales with c / c_ref, i = i0_ref [exp(alpha_a f eta) - (c / c_ref) "
+                      "exp(-alpha_c f eta)] (Chen et al. 2015).");
     prm.declare_entry("Anodic transfer coefficient", "0.5", Patterns::Double(0, 1), "alpha_a (-), in (0, 1].");
     prm.declare_entry("Cathodic transfer coefficient", "0.5", Patterns::Double(0, 1), "alpha_c (-), in (0, 1].");
     prm.declare_entry("Equilibrium potential", "0", Patterns::Double(), "U0 of the Li/Li+ reaction (V).");
@@ -44,13 +49,16 @@ namespace dendra
       kinetics = std::make_unique<Tafel>();
     else
       kinetics = std::make_unique<LinearKinetics>();
-    kinetics->i0_ref      = prm.get_double("Exchange current density");
-    kinetics->c_ref       = prm.get_double("Reference concentration");
-    kinetics->c_exponent  = prm.get_double("Concentration exponent");
-    kinetics->alpha_a     = prm.get_double("Anodic transfer coefficient");
-    kinetics->alpha_c     = prm.get_double("Cathodic transfer coefficient");
-    kinetics->equilibrium = prm.get_double("Equilibrium potential");
-    kinetics->temperature = prm.get_double("Temperature");
+    kinetics->i0_ref        = prm.get_double("Exchange current density");
+    kinetics->c_ref         = prm.get_double("Reference concentration");
+    kinetics->c_exponent    = prm.get_double("Concentration exponent");
+    kinetics->alpha_a       = prm.get_double("Anodic transfer coefficient");
+    kinetics->alpha_c       = prm.get_double("Cathodic transfer coefficient");
+    kinetics->equilibrium   = prm.get_double("Equilibrium potential");
+    kinetics->temperature   = prm.get_double("Temperature");
+    kinetics->concentration = prm.get("Concentration dependence") == "cathodic branch"
+                                ? ElectrodeKinetics::ConcentrationDependence::cathodic_branch
+                                : ElectrodeKinetics::ConcentrationDependence::exchange_current;
     prm.leave_subsection();
     require_positive("Kinetics/", {{"Exchange current density", kinetics->i0_ref},
                                    {"Reference concentration", kinetics->c_ref},
@@ -74,53 +82,96 @@ namespace dendra
     return c_exponent * exchange_current_density(c) / c;
   }
 
+  ElectrodeKinetics::BranchFactors ElectrodeKinetics::branch_factors(const double c) const
+  {
+    BranchFactors factors;
+    if (concentration == ConcentrationDependence::exchange_current)
+      {
+        factors.anodic = factors.cathodic = exchange_current_density(c);
+        factors.d_anodic_d_c = factors.d_cathodic_d_c = d_exchange_current_density_d_c(c);
+      }
+    else
+      {
+        factors.anodic         = i0_ref;
+        factors.cathodic       = i0_ref * c / c_ref;
+        factors.d_cathodic_d_c = i0_ref / c_ref;
+      }
+    return factors;
+  }
+
   double ButlerVolmer::current_density(const double eta, const double c) const
   {
-    return exchange_current_density(c) * (std::exp(alpha_a * f() * eta) - std::exp(-alpha_c * f() * eta));
+    const auto b = branch_factors(c);
+    return b.anodic * std::exp(alpha_a * f() * eta) - b.cathodic * std::exp(-alpha_c * f() * eta);
   }
 
   double ButlerVolmer::d_current_d_eta(const double eta, const double c) const
   {
-    return exchange_current_density(c) * f() *
-           (alpha_a * std::exp(alpha_a * f() * eta) + alpha_c * std::exp(-alpha_c * f() * eta));
+    const auto b = branch_factors(c);
+    return f() *
+           (b.anodic * alpha_a * std::exp(alpha_a * f() * eta) + b.cathodic * alpha_c * std::exp(-alpha_c * f() * eta));
   }
 
   double ButlerVolmer::d_current_d_c(const double eta, const double c) const
   {
-    return d_exchange_current_density_d_c(c) * (std::exp(alpha_a * f() * eta) - std::exp(-alpha_c * f() * eta));
+    const auto b = branch_factors(c);
+    return b.d_anodic_d_c * std::exp(alpha_a * f() * eta) - b.d_cathodic_d_c * std::exp(-alpha_c * f() * eta);
   }
 
   double Tafel::current_density(const double eta, const double c) const
   {
-    const double i0 = exchange_current_density(c);
-    return eta >= 0 ? i0 * std::exp(alpha_a * f() * eta) : -i0 * std::exp(-alpha_c * f() * eta);
+    const auto b = branch_factors(c);
+    return eta >= 0 ? b.anodic * std::exp(alpha_a * f() * eta) : -b.cathodic * std::exp(-alpha_c * f() * eta);
   }
 
   double Tafel::d_current_d_eta(const double eta, const double c) const
   {
-    const double i0 = exchange_current_density(c);
-    return eta >= 0 ? i0 * alpha_a * f() * std::exp(alpha_a * f() * eta)
-                    : i0 * alpha_c * f() * std::exp(-alpha_c * f() * eta);
+    const auto b = branch_factors(c);
+    return eta >= 0 ? b.anodic * alpha_a * f() * std::exp(alpha_a * f() * eta)
+                    : b.cathodic * alpha_c * f() * std::exp(-alpha_c * f() * eta);
   }
 
   double Tafel::d_current_d_c(const double eta, const double c) const
   {
-    const double di0 = d_exchange_current_density_d_c(c);
-    return eta >= 0 ? di0 * std::exp(alpha_a * f() * eta) : -di0 * std::exp(-alpha_c * f() * eta);
+    const auto b = branch_factors(c);
+    return eta >= 0 ? b.d_anodic_d_c * std::exp(alpha_a * f() * eta)
+                    : -b.d_cathodic_d_c * std::exp(-alpha_c * f() * eta);
   }
 
   double LinearKinetics::current_density(const double eta, const double c) const
   {
-    return exchange_current_density(c) * (alpha_a + alpha_c) * f() * eta;
+    const auto b = branch_factors(c);
+    return (b.anodic - b.cathodic) + (b.anodic * alpha_a + b.cathodic * alpha_c) * f() * eta;
   }
 
   double LinearKinetics::d_current_d_eta(const double, const double c) const
   {
-    return exchange_current_density(c) * (alpha_a + alpha_c) * f();
+    const auto b = branch_factors(c);
+    return (b.anodic * alpha_a + b.cathodic * alpha_c) * f();
   }
 
   double LinearKinetics::d_current_d_c(const double eta, const double c) const
   {
-    return d_exchange_current_density_d_c(c) * (alpha_a + alpha_c) * f() * eta;
+    const auto b = branch_factors(c);
+    return (b.d_anodic_d_c - b.d_cathodic_d_c) + (b.d_anodic_d_c * alpha_a + b.d_cathodic_d_c * alpha_c) * f() * eta;
+  }
+
+  double MechanicalOverpotential::operator()(const SymmetricTensor<2, 3> &sigma, const Tensor<1, 3> &normal) const
+  {
+    const double faraday     = constants::faraday * charge_number;
+    const double hydrostatic = trace(sigma) / 3;
+    if (form == Form::hydrostatic)
+      return -molar_volume * hydrostatic / faraday;
+    // Away from a surface (no normal) the reaction vanishes; sigma_h stands in.
+    double       normal_stress = hydrostatic;
+    const double norm          = normal.norm();
+    if (norm > 0)
+      {
+        normal_stress = 0;
+        for (unsigned int i = 0; i < 3; ++i)
+          for (unsigned int j = 0; j < 3; ++j)
+            normal_stress += normal[i] * sigma[i][j] * normal[j] / (norm * norm);
+      }
+    return (-molar_volume * normal_stress + electrolyte_li_volume * hydrostatic) / faraday;
   }
 } // namespace dendra

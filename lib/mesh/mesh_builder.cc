@@ -5,6 +5,8 @@
 #include <deal.II/base/mpi.h>
 #include <deal.II/distributed/grid_refinement.h>
 
+#include <filesystem>
+
 namespace dendra
 {
   using namespace dealii;
@@ -94,6 +96,28 @@ namespace dendra
   }
 
   template <int dim>
+  void MeshBuilder<dim>::renumber_cells_as_loaded(const Geometry<dim>                       &geometry,
+                                                  parallel::distributed::Triangulation<dim> &tria,
+                                                  const std::string                         &directory) const
+  {
+    // A checkpoint's mesh comes back from p4est with its cells numbered level
+    // by level, while refinement rounds number them in the order the rounds
+    // made them. Loading the built mesh once gives the run the order of a
+    // loaded one, so that a resumed run repeats the floating-point operations
+    // (assembly sums, DoF numbering) of an uninterrupted one exactly.
+    const MPI_Comm    communicator = tria.get_communicator();
+    const std::string file         = directory + "/.mesh-in-order";
+    tria.save(file);
+    tria.signals.post_distributed_refinement.disconnect_all_slots(); // build()'s classification; load() renews it
+    tria.clear();
+    load(geometry, tria, [&]() { tria.load(file); });
+    MPI_Barrier(communicator);
+    if (Utilities::MPI::this_mpi_process(communicator) == 0)
+      for (const std::string suffix : {"", "_fixed.data", "_variable.data", ".info"})
+        std::filesystem::remove(file + suffix);
+  }
+
+  template <int dim>
   void MeshBuilder<dim>::build(const Geometry<dim> &geometry, parallel::distributed::Triangulation<dim> &tria) const
   {
     geometry.create_coarse_mesh(tria);
@@ -123,6 +147,18 @@ namespace dendra
         tria.execute_coarsening_and_refinement();
         assign_material_ids(geometry, tria);
       }
+  }
+
+  template <int dim>
+  void MeshBuilder<dim>::load(const Geometry<dim> &geometry, parallel::distributed::Triangulation<dim> &tria,
+                              const std::function<void()> &load_mesh) const
+  {
+    geometry.create_coarse_mesh(tria);
+    load_mesh();
+    if (!geometry.classifies_cells())
+      return;
+    assign_material_ids(geometry, tria);
+    tria.signals.post_distributed_refinement.connect([&geometry, &tria]() { assign_material_ids(geometry, tria); });
   }
 
   template <int dim>

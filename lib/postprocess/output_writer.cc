@@ -47,6 +47,43 @@ namespace dendra
       }
   }
 
+  void StatisticsTable::save(std::ostream &out) const
+  {
+    out << columns.size() << '\n';
+    for (const auto &c : columns)
+      out << c << '\n';
+    out << rows.size() << '\n' << std::setprecision(17);
+    for (const auto &row : rows)
+      {
+        out << row.size();
+        for (const auto &[c, v] : row)
+          out << ' ' << c << ' ' << v;
+        out << '\n';
+      }
+  }
+
+  void StatisticsTable::load(std::istream &in)
+  {
+    std::size_t n = 0;
+    in >> n;
+    in.ignore();
+    columns.assign(n, "");
+    for (auto &c : columns)
+      std::getline(in, c);
+    in >> n;
+    rows.assign(n, {});
+    for (auto &row : rows)
+      {
+        std::size_t entries = 0;
+        in >> entries;
+        row.resize(entries);
+        for (auto &[c, v] : row)
+          in >> c >> v;
+      }
+    current.clear();
+    AssertThrow(static_cast<bool>(in), ExcMessage("a checkpoint's statistics table is damaged"));
+  }
+
   double StatisticsTable::last(const std::string &name) const
   {
     return rows.empty() ? std::numeric_limits<double>::quiet_NaN() : value(rows.size() - 1, name);
@@ -62,7 +99,7 @@ namespace dendra
     return std::numeric_limits<double>::quiet_NaN();
   }
 
-  OutputWriter::OutputWriter(const std::string &directory, MPI_Comm communicator)
+  OutputWriter::OutputWriter(const std::string &directory, MPI_Comm communicator, const bool resumed)
     : output_directory(directory)
     , communicator(communicator)
     , is_root(Utilities::MPI::this_mpi_process(communicator) == 0)
@@ -75,12 +112,17 @@ namespace dendra
         ok = !error;
         if (ok)
           {
-            log_file.open(directory + "/log.txt");
+            log_file.open(directory + "/log.txt", resumed ? std::ios::app : std::ios::trunc);
             ok = static_cast<bool>(log_file);
           }
       }
     ok = Utilities::MPI::min(ok, communicator);
     require_input(ok, "Output directory: cannot create '" + directory + "' or write into it");
+  }
+
+  void OutputWriter::resume(const std::vector<std::pair<double, std::string>> &records)
+  {
+    pvd_records = records;
   }
 
   void OutputWriter::write_parameters(const ParameterHandler &prm) const

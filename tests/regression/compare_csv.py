@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Compares two statistics.csv files column by column with tolerances.
 
-Usage: compare_csv.py expected.csv actual.csv [--rtol 1e-6] [--atol 1e-12]
+Usage: compare_csv.py expected.csv actual.csv [--rtol 1e-6] [--atol 1e-12] [--noise-floor 1e-7]
 Columns about run time or effort (wall_time, *_iterations) are not compared:
 they depend on the machine and the rank count. Values are compared with the
 relative tolerance, and absolutely down to a noise floor of 1e-7 times the
@@ -29,6 +29,10 @@ def main():
     parser.add_argument("actual")
     parser.add_argument("--rtol", type=float, default=1e-6)
     parser.add_argument("--atol", type=float, default=1e-12)
+    parser.add_argument("--magnitude", action="append", default=[],
+                        help="compare the absolute value of this column (a coordinate across a symmetry plane)")
+    parser.add_argument("--noise-floor", type=float, default=NOISE_FLOOR,
+                        help="absolute tolerance relative to the column's largest magnitude")
     args = parser.parse_args()
     expected, actual = read(args.expected), read(args.actual)
     if len(expected) != len(actual):
@@ -48,7 +52,9 @@ def main():
                 failures += 1
                 continue
             x, y = float(value), float(a[column])
-            floor = max(args.atol, NOISE_FLOOR * scale[column])
+            if column.split("[")[0] in args.magnitude:
+                x, y = abs(x), abs(y)
+            floor = max(args.atol, args.noise_floor * scale[column])
             if not math.isclose(x, y, rel_tol=args.rtol, abs_tol=floor):
                 print(f"row {i}: {column}: expected {x!r}, got {y!r}")
                 failures += 1

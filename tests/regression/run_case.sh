@@ -10,4 +10,5 @@ if [ "$input" = "-" ]; then
 else
   "$mpiexec" -np "$ranks" "$app" "$input"
 fi
-python3 "$(dirname "$0")/compare_csv.py" "$expected" "$output/statistics.csv"
+# DENDRA_COMPARE_OPTIONS: extra options of compare_csv.py (e.g. --magnitude COLUMN).
+python3 "$(dirname "$0")/compare_csv.py" "$expected" "$output/statistics.csv" ${DENDRA_COMPARE_OPTIONS:-}

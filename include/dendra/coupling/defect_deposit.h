@@ -12,6 +12,7 @@
 #include <deal.II/lac/vector.h>
 
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <set>
 
@@ -77,6 +78,10 @@ namespace dendra
     double plated_volume(double time) const;
     /// Accepts the state at @p time (s): the plated volume becomes the start of the next step.
     void commit(double time);
+    /// Writes the plated volume's state exactly, for a checkpoint (R follows from the damage).
+    void save_state(std::ostream &out) const;
+    /// Reads what save_state() wrote.
+    void load_state(std::istream &in);
 
     /// DG0 DoFs of the indicator.
     const dealii::DoFHandler<dim> &dof_handler() const { return dofs; }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <dendra/base/linear_algebra.h>
+#include <dendra/core/checkpoint.h>
 #include <dendra/core/coupling_schemes.h>
 #include <dendra/coupling/current_program.h>
 #include <dendra/coupling/defect_deposit.h>
@@ -66,6 +67,21 @@ namespace dendra
     /// held, or a negative number if it did not.
     double failure_time() const { return time_of_failure; }
 
+    /// Where the damage is after one step of a damage run: the typed
+    /// counterpart of the damage columns of statistics.csv, for studies.
+    struct DamageRecord
+    {
+      double time               = 0;     ///< s
+      double damaged_measure    = 0;     ///< cracked (d > Failure/Damage threshold) area or volume (m^2 or m^3)
+      double measure_below_band = 0;     ///< of it, below Failure/Near-interface band (m^2 or m^3)
+      double crack_top          = 0;     ///< highest cracked point (m)
+      double centroid_height    = 0;     ///< height of the cracked region's centroid (m)
+      double peak_principal     = 0;     ///< largest max principal stress in the summary materials (Pa)
+      bool   failed             = false; ///< the failure criterion held at or before this step
+    };
+    /// One DamageRecord per step of a damage run (empty otherwise).
+    const std::vector<DamageRecord> &damage_history() const { return damage_records; }
+
     /// The failure criterion of damage runs (subsection "Failure").
     struct FailureCriterion
     {
@@ -82,13 +98,18 @@ namespace dendra
     void connect_quantities();
     /// Area of boundary @p id (m^2, or m in 2D).
     double boundary_area(dealii::types::boundary_id id) const;
-    void   run_quasi_static();
-    void   run_transient();
-    void   report_summary();
-    void   record_transport(const SolverReport &newton, unsigned int rejected, double dt);
-    void   record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
+    /// Quasi-static steps from @p first_step on (later than 1 when resumed).
+    void run_quasi_static(unsigned int first_step);
+    /// Writes a checkpoint after @p step at @p time (s): mesh, fields, the run's state.
+    void save_checkpoint(unsigned int step, double time);
+    /// Reads the run's state written by save_checkpoint(); returns its step.
+    unsigned int restore_run_state(const std::string &text);
+    void         run_transient();
+    void         report_summary();
+    void         record_transport(const SolverReport &newton, unsigned int rejected, double dt);
+    void         record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
     /// The stress columns of the elasticity field.
-    void add_elasticity_columns();
+    typename Elasticity<dim>::StressSummary add_elasticity_columns();
     /// Deposition and elasticity both solved: plated Li strains the solid, its stress the kinetics.
     bool mechanically_coupled() const { return deposition_field && elasticity_field; }
     /// One step of the transient field; with mechanical coupling, staggered
@@ -151,17 +172,19 @@ namespace dendra
     QuantityRegistry<dim>                   quantities;     ///< who provides which coupled quantity
     FailureCriterion                        failure;
     double                                  time_of_failure = -1;
-    unsigned int                            step_cuts       = 0; ///< halvings of the last quasi-static step
+    std::vector<DamageRecord>               damage_records; ///< see damage_history()
+    unsigned int                            step_cuts = 0;  ///< halvings of the last quasi-static step
 
-    bool               solve_electrostatics = false, solve_elasticity = false, solve_transport = false;
-    bool               solve_deposition          = false;
-    bool               solve_damage              = false;
-    unsigned int       last_staggered_iterations = 0; ///< elasticity-damage passes of the last step
-    double             end_time                  = 1;
-    CouplingParameters coupling; ///< subsection Coupling
-    unsigned int       last_coupling_iterations = 0;
-    unsigned int       n_steps                  = 1;
-    bool               write_vtu                = true;
+    bool                 solve_electrostatics = false, solve_elasticity = false, solve_transport = false;
+    bool                 solve_deposition          = false;
+    bool                 solve_damage              = false;
+    unsigned int         last_staggered_iterations = 0; ///< elasticity-damage passes of the last step
+    double               end_time                  = 1;
+    CouplingParameters   coupling;   ///< subsection Coupling
+    CheckpointParameters checkpoint; ///< subsection Checkpoint
+    unsigned int         last_coupling_iterations = 0;
+    unsigned int         n_steps                  = 1;
+    bool                 write_vtu                = true;
     std::set<dealii::types::material_id> summary_material_ids;
     std::string                          summary_material_names;
     /// Column label of each stress summary material, by id.

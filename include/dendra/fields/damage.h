@@ -108,13 +108,15 @@ namespace dendra
     dealii::Vector<float> cell_damage() const;
     /// Adds "damage" (-).
     void add_output(dealii::DataOut<dim> &data_out) const override;
-    /// Stores the damage and its lower bound before the mesh changes.
-    void prepare_for_transfer() override;
-    /// Interpolates them to the new mesh.
-    void finish_transfer() override;
 
   private:
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
+    /// The damage and its lower bound (the committed damage) move with the mesh.
+    std::vector<const LA::MPI::Vector *> state_vectors() const override;
+    /// The DoFs on a new mesh, without resetting d.
+    void setup_on_new_mesh() override { Field<dim>::setup_dofs(); }
+    /// Takes over d and its bound.
+    void restore_state(std::vector<LA::MPI::Vector> &state) override;
     /// Evaluates psi+ at the quadrature points of the owned damageable cells
     /// (it stays fixed while the active set changes).
     void evaluate_driving_energy(const dealii::Quadrature<dim> &quadrature);
@@ -152,7 +154,5 @@ namespace dendra
     LA::MPI::Vector                                 lower_bound; ///< committed damage, with ghost values
     double                                          change    = 0;
     double                                          time_step = 0; ///< s, since the committed state
-    /// Moves the damage and its bound across mesh changes.
-    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> damage_transfer;
   };
 } // namespace dendra

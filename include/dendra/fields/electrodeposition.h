@@ -4,6 +4,7 @@
 #include <dendra/coupling/bdf_history.h>
 #include <dendra/coupling/newton.h>
 #include <dendra/fields/transient_field.h>
+#include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/mesh/host_surface.h>
 
 #include <deal.II/base/function.h>
@@ -62,15 +63,9 @@ namespace dendra
   class Electrodeposition : public TransientField<dim>
   {
   public:
-    /// The mechanical term of the overpotential (PHYSICS.md Section 2).
-    enum class StressCoupling
-    {
-      /// eta_mech = -Omega_Li sigma_h / F, sigma_h the local hydrostatic stress.
-      hydrostatic,
-      /// Monroe-Newman type: the normal stress of the interface instead of
-      /// sigma_h, weighted by Omega_Li and V_Li+ (see README, Deposition runs).
-      monroe_newman
-    };
+    /// The mechanical term of the overpotential (PHYSICS.md Section 2), from
+    /// the shared kinetics: hydrostatic or Monroe-Newman type.
+    using StressCoupling = MechanicalOverpotential::Form;
 
     /// How Li+ moves in the electrolyte phase.
     enum class LiTransport
@@ -91,9 +86,8 @@ namespace dendra
     /// kinetics take its exchange current and nucleation overpotential.
     struct HostMaterial
     {
-      double conductivity             = 0; ///< electronic conductivity sigma_e (S/m), > 0
-      double exchange_current_factor  = 1; ///< L_eta on its surface relative to Li on Li (-), > 0
-      double nucleation_overpotential = 0; ///< shift of the local equilibrium potential on its surface (V), >= 0
+      double          conductivity = 0; ///< electronic conductivity sigma_e (S/m), > 0
+      SurfaceKinetics surface;          ///< L_eta factor and nucleation overpotential on its surface
     };
 
     /// Model data and boundary conditions (subsection "Electrodeposition").
@@ -190,10 +184,6 @@ namespace dendra
     std::pair<double, unsigned int> local_error_estimate() const override { return last_error; }
     /// Adds "li_phase" (xi), "concentration" (mol/m^3) and "potential" (V).
     void add_output(dealii::DataOut<dim> &data_out) const override;
-    /// Stores the state and its history before the mesh changes.
-    void prepare_for_transfer() override;
-    /// Interpolates the stored states to the new mesh.
-    void finish_transfer() override;
 
     /// "deposition".
     std::string name() const override { return "deposition"; }
@@ -258,6 +248,12 @@ namespace dendra
     /// DoFs, constraints and the linear system, without touching the state;
     /// the host surface and its kinetics weights.
     void setup_system();
+    /// The state, its history and the initial state (the stress-free reference) move with the mesh.
+    std::vector<const LA::MPI::Vector *> state_vectors() const override;
+    /// The system on a new mesh, keeping the state.
+    void setup_on_new_mesh() override { setup_system(); }
+    /// Takes over the interpolated states.
+    void restore_state(std::vector<LA::MPI::Vector> &states) override;
     /// Material ids of the conducting hosts.
     std::set<dealii::types::material_id> host_ids() const;
     /// The weight 1 - d / delta (d the distance to the host surface) at the
@@ -284,10 +280,6 @@ namespace dendra
     /// The cell terms at the quadrature points of one cell.
     void cell_terms(const dealii::FEValues<dim> &fe_values, Scratch &scratch, bool with_jacobian,
                     dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
-    /// eta_mech (V) of the stress @p sigma (Pa) at a point where the phase
-    /// field has gradient @p grad_xi (1/m), for the chosen stress coupling.
-    double mechanical_overpotential(const dealii::SymmetricTensor<2, 3> &sigma,
-                                    const dealii::Tensor<1, dim>        &grad_xi) const;
     /// Solves the last Jacobian for a Newton update to the relative residual
     /// @p forcing by preconditioned GMRES on the symmetrically scaled system (a
     /// direct solve if its true residual falls short); a new preconditioner if
@@ -333,6 +325,8 @@ namespace dendra
     /// Per active cell: the host material of the surface next to it.
     std::vector<dealii::types::material_id> surface_material;
     const Quantity<dim>                    *stress = nullptr; ///< "stress" (Pa); null: none
+    ButlerVolmer                            reaction;         ///< the rate bracket of the phase field (-)
+    MechanicalOverpotential                 mechanical;       ///< eta_mech of the stress (V)
     /// The mean of h(xi) - h(xi_ref) (-) over @p cell, with @p fe_values of
     /// this field's element (values, points and JxW).
     double mean_plated_fraction(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,

@@ -60,10 +60,17 @@ namespace dendra
     std::pair<double, double> compute_errors(const dealii::Function<dim> &exact) const;
     /// Kelly error indicator per active cell.
     void estimate_error(dealii::Vector<float> &indicators) const;
-    /// Stores the solution before the mesh changes.
-    virtual void prepare_for_transfer();
-    /// Sets up the DoFs on the new mesh and interpolates the stored solution.
-    virtual void finish_transfer();
+    /// Stores the field's state (state_vectors()) before the mesh changes:
+    /// one mechanism for every field.
+    void prepare_for_transfer();
+    /// Sets up the field on the new mesh and interpolates its stored state.
+    void finish_transfer();
+    /// Attaches the field's state to the triangulation for a checkpoint
+    /// (call before Triangulation::save()).
+    void prepare_for_serialization();
+    /// Sets up the field on a triangulation just loaded from a checkpoint and
+    /// reads its state (the fields must attach in the same order as saved).
+    void deserialize();
 
     /// The solution with ghost values.
     const LA::MPI::Vector &solution() const { return locally_relevant_solution; }
@@ -96,6 +103,18 @@ namespace dendra
     /// Adds the field's Dirichlet conditions (at the current time) to @p constraints.
     virtual void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) = 0;
 
+    /// The ghosted vectors on this field's DoFs that are its state: they move
+    /// with the mesh and go into checkpoints. Default: the solution.
+    virtual std::vector<const LA::MPI::Vector *> state_vectors() const;
+    /// Called before the state is stored for a mesh change (default: nothing).
+    virtual void before_transfer() {}
+    /// Sets up DoFs, constraints and the system on a new mesh, keeping the
+    /// field's other data (default: setup_dofs()).
+    virtual void setup_on_new_mesh() { setup_dofs(); }
+    /// Takes over the state on the new mesh: owned vectors in the order of
+    /// state_vectors(), constraints applied. Default: the solution.
+    virtual void restore_state(std::vector<LA::MPI::Vector> &state);
+
     MPI_Comm                                                 communicator;
     const dealii::parallel::distributed::Triangulation<dim> &triangulation;
     std::unique_ptr<dealii::FiniteElement<dim>>              fe;
@@ -110,6 +129,10 @@ namespace dendra
     double                                                   last_assembly_time = 0;
 
   private:
+    /// Interpolates the stored state onto the new DoFs (by @p read) and restores it.
+    void finish_state_transfer(const std::function<void(std::vector<LA::MPI::Vector *> &)> &read);
+
     std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> transfer;
+    std::size_t n_state_vectors = 0; ///< vectors stored by the last prepare_*
   };
 } // namespace dendra

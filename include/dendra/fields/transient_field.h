@@ -39,37 +39,5 @@ namespace dendra
     {
       throw std::logic_error("a transient field is advanced in time: call advance(dt, order)");
     }
-
-  protected:
-    /// Stores the three states of @p history, and the ghosted vectors
-    /// @p others of the same DoFs, before the mesh changes.
-    void prepare_history_transfer(const BdfHistory &history, const std::vector<const LA::MPI::Vector *> &others = {})
-    {
-      auto vectors = history.states_to_transfer();
-      vectors.insert(vectors.end(), others.begin(), others.end());
-      n_transferred = vectors.size();
-      history_transfer =
-        std::make_unique<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(this->dofs);
-      history_transfer->prepare_for_coarsening_and_refinement(vectors);
-    }
-    /// The stored vectors on the new mesh, the history's three states first
-    /// (owned vectors, constraints not yet applied); call after setup of the new DoFs.
-    std::vector<LA::MPI::Vector> finish_history_transfer()
-    {
-      std::vector<LA::MPI::Vector>   states(n_transferred);
-      std::vector<LA::MPI::Vector *> pointers;
-      for (auto &s : states)
-        {
-          s.reinit(this->locally_owned, this->communicator);
-          pointers.push_back(&s);
-        }
-      history_transfer->interpolate(pointers);
-      history_transfer.reset();
-      return states;
-    }
-
-  private:
-    std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> history_transfer;
-    std::size_t n_transferred = 0; ///< vectors in history_transfer
   };
 } // namespace dendra

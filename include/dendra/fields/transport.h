@@ -116,13 +116,6 @@ namespace dendra
     /// solves as SolverReport::linear_iterations. Throws std::runtime_error if Newton fails;
     /// the state is then unchanged, so the step can be retried.
     SolverReport advance(double dt, unsigned int order) override;
-    /// Stores the state and its history (BDF2, error estimates) and the salt
-    /// content of each, before the mesh changes.
-    void prepare_for_transfer() override;
-    /// Interpolates the stored states to the new mesh and restores each one's
-    /// salt content exactly (to round-off) by a uniform shift of c; the last
-    /// step can no longer be rejected.
-    void finish_transfer() override;
     /// Undoes the last advance() (e.g. when its error estimate is too large).
     void reject_step() override;
     /// Marks the current state as a restart point: the next steps do not look
@@ -243,6 +236,16 @@ namespace dendra
     void reset_history(const LA::MPI::Vector &state);
     /// DoFs, constraints, blocks and the linear system, without touching the state.
     void setup_system();
+    /// The state and its history (BDF2, error estimates) move with the mesh.
+    std::vector<const LA::MPI::Vector *> state_vectors() const override;
+    /// Records the salt content of each state before the mesh changes.
+    void before_transfer() override;
+    /// The system on a new mesh, keeping the galvanostatic potentials and the step history.
+    void setup_on_new_mesh() override { setup_system(); }
+    /// Takes over the interpolated states, each with its salt content restored
+    /// exactly (to round-off) by a uniform shift of c; the last step can no
+    /// longer be rejected.
+    void restore_state(std::vector<LA::MPI::Vector> &states) override;
     /// GMRES solve with the Newton matrix to the relative @p tolerance; returns the iterations.
     unsigned int solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b, double tolerance) const;
     /// True if boundary @p id carries an electrode current.

@@ -6,6 +6,8 @@
 #include <deal.II/distributed/tria.h>
 #include <deal.II/lac/vector.h>
 
+#include <functional>
+#include <string>
 #include <vector>
 
 namespace dendra
@@ -26,6 +28,19 @@ namespace dendra
     /// interface resolution. Cells are classified again after every later
     /// mesh change of @p tria, so @p geometry must outlive it.
     void build(const Geometry<dim> &geometry, dealii::parallel::distributed::Triangulation<dim> &tria) const;
+    /// Saves the built mesh to @p directory and loads it back: its cells are
+    /// then numbered as a checkpoint's mesh will be, so that a resumed run
+    /// computes exactly as an uninterrupted one. Call right after build(),
+    /// before any DoFHandler uses @p tria. Collective.
+    void renumber_cells_as_loaded(const Geometry<dim>                               &geometry,
+                                  dealii::parallel::distributed::Triangulation<dim> &tria,
+                                  const std::string                                 &directory) const;
+
+    /// The mesh of a checkpoint: the geometry's coarse mesh, then @p load_mesh
+    /// (which calls Triangulation::load()), then the material classification
+    /// as build() keeps it.
+    void load(const Geometry<dim> &geometry, dealii::parallel::distributed::Triangulation<dim> &tria,
+              const std::function<void()> &load_mesh) const;
 
     /// Sets the material id of every cell (all levels) from the geometry, by cell centre.
     static void assign_material_ids(const Geometry<dim> &geometry, dealii::Triangulation<dim> &tria);

@@ -30,6 +30,10 @@ namespace dendra
     double value(std::size_t row, const std::string &name) const;
     /// Number of closed rows.
     std::size_t n_rows() const { return rows.size(); }
+    /// Writes the table exactly (all digits) for a checkpoint.
+    void save(std::ostream &out) const;
+    /// Reads a table written by save(), replacing this one.
+    void load(std::istream &in);
 
   private:
     std::vector<std::string>                                 columns;
@@ -43,7 +47,8 @@ namespace dendra
   {
   public:
     /// Creates @p directory (and solution/) on rank 0; InputError if impossible.
-    OutputWriter(const std::string &directory, MPI_Comm communicator);
+    /// A @p resumed run appends to its log.txt instead of starting it anew.
+    OutputWriter(const std::string &directory, MPI_Comm communicator, bool resumed = false);
 
     /// Writes the parsed parameters as a valid .prm file.
     void write_parameters(const dealii::ParameterHandler &prm) const;
@@ -60,6 +65,10 @@ namespace dendra
     void write_probes(const StatisticsTable &table) const;
     /// The output directory.
     const std::string &directory() const { return output_directory; }
+    /// The solution files written so far, (time, file), for a checkpoint.
+    const std::vector<std::pair<double, std::string>> &solution_records() const { return pvd_records; }
+    /// Continues a resumed run: the solution files written before its checkpoint.
+    void resume(const std::vector<std::pair<double, std::string>> &records);
 
   private:
     bool                                        echo = true; ///< log() prints to the terminal too
