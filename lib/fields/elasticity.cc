@@ -52,7 +52,7 @@ namespace dendra
     constexpr unsigned int n_stress_outputs = 3 + (dim == 2 ? 4 : 6);
 
     /// The stress output fields at a point, in the order of
-    /// stress_field_names(); stress_from_output() reads them back.
+    /// stress_field_names().
     template <int dim>
     std::array<double, n_stress_outputs<dim>> stress_output_values(const SymmetricTensor<2, 3> &s)
     {
@@ -681,24 +681,6 @@ namespace dendra
     if (dim == 3)
       names.insert(names.end(), {"stress_xz", "stress_yz"});
     return names;
-  }
-
-  template <int dim>
-  SymmetricTensor<2, 3> Elasticity<dim>::stress_from_output(const Vector<double> &v)
-  {
-    // The inverse of stress_output_values() for the components.
-    AssertDimension(v.size(), n_stress_outputs<dim>);
-    SymmetricTensor<2, 3> s;
-    s[0][0] = v[3];
-    s[1][1] = v[4];
-    s[2][2] = v[5];
-    s[0][1] = v[6];
-    if (dim == 3)
-      {
-        s[0][2] = v[7];
-        s[1][2] = v[8];
-      }
-    return s;
   }
 
   template class Elasticity<2>;

@@ -127,10 +127,7 @@ namespace dendra
   void Field<dim>::prepare_for_transfer()
   {
     before_transfer();
-    const auto vectors = state_vectors();
-    n_state_vectors    = vectors.size();
-    transfer           = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
-    transfer->prepare_for_coarsening_and_refinement(vectors);
+    transfer->prepare_for_coarsening_and_refinement(begin_state_transfer());
   }
 
   template <int dim>
@@ -143,18 +140,23 @@ namespace dendra
   void Field<dim>::prepare_for_serialization()
   {
     // SolutionTransfer keeps pointers to the vectors until the triangulation is saved.
-    const auto vectors = state_vectors();
-    n_state_vectors    = vectors.size();
-    transfer           = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
-    transfer->prepare_for_serialization(vectors);
+    transfer->prepare_for_serialization(begin_state_transfer());
   }
 
   template <int dim>
   void Field<dim>::deserialize()
   {
-    n_state_vectors = state_vectors().size();
-    transfer        = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    begin_state_transfer();
     finish_state_transfer([this](std::vector<LA::MPI::Vector *> &state) { transfer->deserialize(state); });
+  }
+
+  template <int dim>
+  std::vector<const LA::MPI::Vector *> Field<dim>::begin_state_transfer()
+  {
+    const auto vectors = state_vectors();
+    n_state_vectors    = vectors.size();
+    transfer           = std::make_unique<parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>>(dofs);
+    return vectors;
   }
 
   template <int dim>

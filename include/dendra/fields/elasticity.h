@@ -140,8 +140,6 @@ namespace dendra
     const LA::MPI::Vector &stress_fields() const { return stress_output; }
     /// Names of the stress output fields, in component order.
     static std::vector<std::string> stress_field_names();
-    /// The full 3x3 stress (Pa) from the values of the stress output fields at a point.
-    static dealii::SymmetricTensor<2, 3> stress_from_output(const dealii::Vector<double> &values);
 
   private:
     class PointData;

@@ -129,6 +129,8 @@ namespace dendra
     double                                                   last_assembly_time = 0;
 
   private:
+    /// A new SolutionTransfer on the current DoFs; returns the state vectors it will move.
+    std::vector<const LA::MPI::Vector *> begin_state_transfer();
     /// Interpolates the stored state onto the new DoFs (by @p read) and restores it.
     void finish_state_transfer(const std::function<void(std::vector<LA::MPI::Vector *> &)> &read);
 

@@ -1,12 +1,8 @@
 #pragma once
 
 #include <dendra/base/solvers.h>
-#include <dendra/coupling/bdf_history.h>
 #include <dendra/fields/field.h>
 
-#include <deal.II/distributed/solution_transfer.h>
-
-#include <memory>
 #include <stdexcept>
 #include <utility>
 #include <vector>
