@@ -127,7 +127,9 @@ namespace dendra
   void Field<dim>::prepare_for_transfer()
   {
     before_transfer();
-    transfer->prepare_for_coarsening_and_refinement(begin_state_transfer());
+    // Two statements: in a->f(g()) C++17 reads the pointer a before g() replaces it.
+    const auto vectors = begin_state_transfer();
+    transfer->prepare_for_coarsening_and_refinement(vectors);
   }
 
   template <int dim>
@@ -140,7 +142,8 @@ namespace dendra
   void Field<dim>::prepare_for_serialization()
   {
     // SolutionTransfer keeps pointers to the vectors until the triangulation is saved.
-    transfer->prepare_for_serialization(begin_state_transfer());
+    const auto vectors = begin_state_transfer();
+    transfer->prepare_for_serialization(vectors);
   }
 
   template <int dim>
