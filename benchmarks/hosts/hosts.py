@@ -89,7 +89,7 @@ def tip_focusing(app, ranks, out):
             rows = run(app, ranks, os.path.join(out, f"focus-{name}-{sigma:g}"),
                        settings + extra + [f"Simulation/End time={FOCUS_TIME}",
                                            f"Current program/Steps=plate {CURRENT} {FOCUS_TIME}",
-                                           f"Electrodeposition/Electrolyte conductivity={sigma}"])
+                                           f"Materials/Liquid electrolyte/Ionic conductivity={sigma}"])
             j = {r: time_average(rows, "plating_current_density_" + r) for r in ("tip", "side", "base", "bottom")}
             ratio = j["tip"] / j["base"]
             bottom = j["tip"] / j["bottom"] if j["bottom"] > 0 else float("nan")

@@ -29,7 +29,7 @@ namespace dendra
     prm.declare_entry("Plating current density", "10", Patterns::Double(),
                       "Faradaic growth: current density plating Li on the deposit's surface facing the "
                       "electrolyte (A/m^2), > 0; 10 A/m^2 = 1 mA/cm^2.");
-    prm.declare_entry("Li molar volume", "1.30e-5", Patterns::Double(), "Omega_Li (m^3/mol), > 0.");
+    declare_moved_entry(prm, "Li molar volume", "Materials/Li metal/Molar volume");
     prm.declare_entry("Opening damage", "0.95", Patterns::Double(),
                       "Runs with damage: electrolyte cells whose mean damage exceeds this (-), in (0, 1], "
                       "fill with Li and join the deposit (a filament follows the crack).");
@@ -37,17 +37,18 @@ namespace dendra
   }
 
   template <int dim>
-  void DefectDeposit<dim>::Parameters::parse_parameters(ParameterHandler &prm)
+  void DefectDeposit<dim>::Parameters::parse_parameters(ParameterHandler &prm, const MaterialLibrary &materials)
   {
     prm.enter_subsection("Plating");
+    check_moved_entry(prm, "Li molar volume", "Plating/", "Materials/Li metal/Molar volume");
     growth = prm.get("Deposit growth") == "faradaic" ? Growth::faradaic : Growth::prescribed;
     prescribed_eigenstrain =
       parse_function<dim>({prm.get("Deposit volumetric eigenstrain")}, "Plating/Deposit volumetric eigenstrain");
     current_density = prm.get_double("Plating current density");
-    molar_volume    = prm.get_double("Li molar volume");
+    molar_volume    = materials.by_name("Li metal", "Plating").molar_volume;
     opening_damage  = prm.get_double("Opening damage");
     prm.leave_subsection();
-    require_positive("Plating/", {{"Plating current density", current_density}, {"Li molar volume", molar_volume}});
+    require_positive("Plating/", {{"Plating current density", current_density}});
     require_input(opening_damage > 0 && opening_damage <= 1,
                   "Plating/Opening damage = " + format_number(opening_damage) + " must lie in (0, 1]");
   }

@@ -180,7 +180,7 @@ namespace dendra
     if (solve_damage)
       damage_parameters.parse_parameters(prm);
 
-    deposit_parameters.parse_parameters(prm);
+    deposit_parameters.parse_parameters(prm, materials);
     defect_deposit = std::make_unique<DefectDeposit<dim>>(tria, *geometry, deposit_parameters);
     require_input(!defect_deposit->faradaic() || !(solve_transport || solve_deposition),
                   "Plating/Deposit growth = faradaic is for quasi-static runs (no transport or deposition field)");
@@ -230,7 +230,7 @@ namespace dendra
       }
     if (solve_deposition)
       {
-        deposition_parameters.parse_parameters(prm, boundary_names, &materials);
+        deposition_parameters.parse_parameters(prm, boundary_names, materials);
         if (deposition_parameters.initial_phase_from_geometry)
           {
             const Geometry<dim> &shape          = *geometry;

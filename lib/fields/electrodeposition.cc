@@ -127,16 +127,16 @@ namespace dendra
     prm.declare_entry("Transfer coefficient", "0.5", Patterns::Double(0, 1), "alpha (-), in (0, 1).");
     prm.declare_entry("Charge number", "1", Patterns::Double(0), "n (-), > 0; 1 for Li.");
     prm.declare_entry("Equilibrium potential", "0", Patterns::Double(), "U0 (V): eta = phi - U0.");
-    prm.declare_entry("Li molar volume", "1.30e-5", Patterns::Double(0),
-                      "Omega_Li (m^3/mol), > 0; the molar density of Li metal is c_s = 1 / Omega_Li.");
-    prm.declare_entry("Bulk concentration", "1000", Patterns::Double(0),
-                      "c0, the initial and reservoir Li+ concentration (mol/m^3), > 0.");
     prm.declare_entry("Metal diffusivity", "7.5e-13", Patterns::Double(0), "D_s of Li+ in the metal phase (m^2/s).");
     prm.declare_entry("Electrolyte diffusivity", "3.197e-10", Patterns::Double(0),
                       "D_l of Li+ in the electrolyte (m^2/s), > 0.");
-    prm.declare_entry("Metal conductivity", "1e7", Patterns::Double(0), "sigma_s (S/m), > 0.");
-    prm.declare_entry("Electrolyte conductivity", "1.19", Patterns::Double(0), "sigma_l (S/m), > 0.");
-    prm.declare_entry("Temperature", "298.15", Patterns::Double(0), "T (K), > 0.");
+    prm.declare_entry("Electrolyte material", "Liquid electrolyte", Patterns::Anything(),
+                      "The material (subsection Materials) of the electrolyte phase: its Ionic conductivity is "
+                      "sigma_l. The metal phase conducts with Materials/Li metal/Electronic conductivity (sigma_s), "
+                      "and Li metal's Molar volume gives c_s; c0 and T are Conditions/Bulk concentration and "
+                      "Conditions/Temperature.");
+    for (const auto &[name, home] : moved_entries())
+      declare_moved_entry(prm, name, home);
     prm.declare_entry("Noise amplitude", "0", Patterns::Double(0),
                       "A (1/s): adds A zeta 16 xi^2 (1 - xi)^2 to dxi/dt, zeta uniform in [-1, 1] on a lattice of "
                       "Noise length, fixed in time (a heterogeneous surface the front runs through); seeds side "
@@ -198,6 +198,16 @@ namespace dendra
   }
 
   template <int dim>
+  std::vector<std::pair<std::string, std::string>> Electrodeposition<dim>::Parameters::moved_entries()
+  {
+    return {{"Li molar volume", "Materials/Li metal/Molar volume"},
+            {"Bulk concentration", "Conditions/Bulk concentration"},
+            {"Metal conductivity", "Materials/Li metal/Electronic conductivity"},
+            {"Electrolyte conductivity", "Materials/<Electrolyte material>/Ionic conductivity"},
+            {"Temperature", "Conditions/Temperature"}};
+  }
+
+  template <int dim>
   LinearSolverSettings Electrodeposition<dim>::Parameters::default_linear_solver()
   {
     LinearSolverSettings settings;
@@ -212,30 +222,37 @@ namespace dendra
 
   template <int dim>
   void Electrodeposition<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names,
-                                                            const MaterialLibrary *materials)
+                                                            const MaterialLibrary &materials)
   {
     prm.enter_subsection("Electrodeposition");
-    degree                   = prm.get_integer("Polynomial degree");
-    interface_energy         = prm.get_double("Interface energy");
-    interface_thickness      = prm.get_double("Interface thickness");
-    anisotropy_strength      = prm.get_double("Anisotropy strength");
-    anisotropy_mode          = prm.get_double("Anisotropy mode");
-    anisotropy_angle         = prm.get_double("Anisotropy angle");
-    interface_mobility       = prm.get_double("Interface mobility");
-    reaction_constant        = prm.get_double("Reaction constant");
-    transfer_coefficient     = prm.get_double("Transfer coefficient");
-    charge_number            = prm.get_double("Charge number");
-    equilibrium_potential    = prm.get_double("Equilibrium potential");
-    molar_volume             = prm.get_double("Li molar volume");
-    bulk_concentration       = prm.get_double("Bulk concentration");
-    metal_diffusivity        = prm.get_double("Metal diffusivity");
-    electrolyte_diffusivity  = prm.get_double("Electrolyte diffusivity");
-    metal_conductivity       = prm.get_double("Metal conductivity");
-    electrolyte_conductivity = prm.get_double("Electrolyte conductivity");
-    temperature              = prm.get_double("Temperature");
-    noise_amplitude          = prm.get_double("Noise amplitude");
-    noise_length             = prm.get_double("Noise length");
-    noise_seed               = prm.get_integer("Noise seed");
+    degree                = prm.get_integer("Polynomial degree");
+    interface_energy      = prm.get_double("Interface energy");
+    interface_thickness   = prm.get_double("Interface thickness");
+    anisotropy_strength   = prm.get_double("Anisotropy strength");
+    anisotropy_mode       = prm.get_double("Anisotropy mode");
+    anisotropy_angle      = prm.get_double("Anisotropy angle");
+    interface_mobility    = prm.get_double("Interface mobility");
+    reaction_constant     = prm.get_double("Reaction constant");
+    transfer_coefficient  = prm.get_double("Transfer coefficient");
+    charge_number         = prm.get_double("Charge number");
+    equilibrium_potential = prm.get_double("Equilibrium potential");
+    for (const auto &[name, home] : moved_entries())
+      check_moved_entry(prm, name, "Electrodeposition/", home);
+    metal_diffusivity       = prm.get_double("Metal diffusivity");
+    electrolyte_diffusivity = prm.get_double("Electrolyte diffusivity");
+    const Material &li      = materials.by_name("Li metal", "Electrodeposition");
+    const Material &electrolyte =
+      materials.by_name(Utilities::trim(prm.get("Electrolyte material")), "Electrodeposition/Electrolyte material");
+    molar_volume             = li.molar_volume;
+    metal_conductivity       = li.electronic_conductivity;
+    electrolyte_conductivity = electrolyte.ionic_conductivity;
+    require_input(electrolyte_conductivity > 0, "Electrodeposition/Electrolyte material: '" + electrolyte.name +
+                                                  "' has Ionic conductivity 0; set it in subsection Materials");
+    bulk_concentration = materials.conditions().bulk_concentration;
+    temperature        = materials.conditions().temperature;
+    noise_amplitude    = prm.get_double("Noise amplitude");
+    noise_length       = prm.get_double("Noise length");
+    noise_seed         = prm.get_integer("Noise seed");
     stress_coupling =
       prm.get("Stress coupling") == "hydrostatic" ? StressCoupling::hydrostatic : StressCoupling::monroe_newman;
     electrolyte_li_volume         = prm.get_double("Electrolyte Li+ molar volume");
@@ -246,18 +263,13 @@ namespace dendra
     initial_phase               = initial_phase_from_geometry
                                     ? nullptr
                                     : parse_function<dim>({prm.get("Initial phase")}, "Electrodeposition/Initial phase");
-    geometry_li_material        = initial_phase_from_geometry && materials != nullptr
-                                    ? materials->by_name("Li metal", "Electrodeposition/Initial phase").id
-                                    : numbers::invalid_material_id;
+    geometry_li_material        = initial_phase_from_geometry ? li.id : numbers::invalid_material_id;
     li_transport = prm.get("Li+ transport") == "single-ion" ? LiTransport::single_ion : LiTransport::nernst_planck;
     hosts.clear();
     for (const auto &name : split_top_level(prm.get("Host materials"), ','))
       if (!name.empty())
         {
-          require_input(materials != nullptr, "Electrodeposition/Host materials: no material library to look "
-                                              "up '" +
-                                                name + "' in");
-          const Material &m = materials->by_name(name, "Electrodeposition/Host materials");
+          const Material &m = materials.by_name(name, "Electrodeposition/Host materials");
           hosts[m.id]       = {m.electronic_conductivity, {m.exchange_current_factor, m.nucleation_overpotential}};
         }
     prm.enter_subsection("Boundary conditions");
@@ -367,13 +379,13 @@ namespace dendra
                              {"Interface mobility", parameters.interface_mobility},
                              {"Reaction constant", parameters.reaction_constant},
                              {"Charge number", parameters.charge_number},
-                             {"Li molar volume", parameters.molar_volume},
-                             {"Bulk concentration", parameters.bulk_concentration},
                              {"Electrolyte diffusivity", parameters.electrolyte_diffusivity},
-                             {"Metal conductivity", parameters.metal_conductivity},
-                             {"Electrolyte conductivity", parameters.electrolyte_conductivity},
-                             {"Temperature", parameters.temperature},
                              {"Noise length", parameters.noise_length}});
+    require_positive("", {{"Materials/Li metal/Molar volume", parameters.molar_volume},
+                          {"Materials/Li metal/Electronic conductivity", parameters.metal_conductivity},
+                          {"the electrolyte's Ionic conductivity", parameters.electrolyte_conductivity},
+                          {"Conditions/Bulk concentration", parameters.bulk_concentration},
+                          {"Conditions/Temperature", parameters.temperature}});
     require_input(parameters.metal_diffusivity >= 0, where + "Metal diffusivity must be >= 0");
     require_input(parameters.noise_amplitude >= 0, where + "Noise amplitude must be >= 0");
     require_input(parameters.transfer_coefficient > 0 && parameters.transfer_coefficient < 1,

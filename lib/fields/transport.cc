@@ -165,9 +165,8 @@ namespace dendra
     prm.declare_entry("Anion valence", "-1", Patterns::Double(), "z- (-), < 0.");
     prm.declare_entry("Cation diffusivity", "1e-10", Patterns::Double(0), "D+ (m^2/s), > 0.");
     prm.declare_entry("Anion diffusivity", "3e-10", Patterns::Double(0), "D- (m^2/s), > 0.");
-    prm.declare_entry("Bulk concentration", "1000", Patterns::Double(0),
-                      "Initial and reservoir cation concentration c0 (mol/m^3), > 0.");
-    prm.declare_entry("Temperature", "298.15", Patterns::Double(0), "T (K), > 0.");
+    declare_moved_entry(prm, "Bulk concentration", "Conditions/Bulk concentration");
+    declare_moved_entry(prm, "Temperature", "Conditions/Temperature");
     prm.enter_subsection("Boundary conditions");
     prm.declare_entry("Reservoir", "", Patterns::Anything(),
                       "Comma-separated boundaries (ids or names) held at c = c0 and phi = 0.");
@@ -218,8 +217,10 @@ namespace dendra
     anion_valence      = prm.get_double("Anion valence");
     cation_diffusivity = prm.get_double("Cation diffusivity");
     anion_diffusivity  = prm.get_double("Anion diffusivity");
-    bulk_concentration = prm.get_double("Bulk concentration");
-    temperature        = prm.get_double("Temperature");
+    check_moved_entry(prm, "Bulk concentration", "Transport/", "Conditions/Bulk concentration");
+    check_moved_entry(prm, "Temperature", "Transport/", "Conditions/Temperature");
+    bulk_concentration = materials.conditions().bulk_concentration;
+    temperature        = materials.conditions().temperature;
     prm.enter_subsection("Boundary conditions");
     const std::string where = "Transport/Boundary conditions/";
     reservoir.clear();
@@ -253,12 +254,10 @@ namespace dendra
     newton_tolerance      = prm.get_double("Newton tolerance");
     maximum_forcing       = prm.get_double("Maximum forcing term");
     prm.leave_subsection();
-    kinetics = ElectrodeKinetics::create(prm);
+    kinetics = ElectrodeKinetics::create(prm, temperature);
     require_positive("Transport/", {{"Cation valence", cation_valence},
                                     {"Cation diffusivity", cation_diffusivity},
-                                    {"Anion diffusivity", anion_diffusivity},
-                                    {"Bulk concentration", bulk_concentration},
-                                    {"Temperature", temperature}});
+                                    {"Anion diffusivity", anion_diffusivity}});
     require_input(anion_valence < 0, "Transport/Anion valence = " + format_number(anion_valence) + " must be < 0");
   }
 

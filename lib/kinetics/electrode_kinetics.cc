@@ -34,13 +34,14 @@ namespace dendra
     prm.declare_entry("Anodic transfer coefficient", "0.5", Patterns::Double(0, 1), "alpha_a (-), in (0, 1].");
     prm.declare_entry("Cathodic transfer coefficient", "0.5", Patterns::Double(0, 1), "alpha_c (-), in (0, 1].");
     prm.declare_entry("Equilibrium potential", "0", Patterns::Double(), "U0 of the Li/Li+ reaction (V).");
-    prm.declare_entry("Temperature", "298.15", Patterns::Double(0), "Absolute temperature T (K), > 0.");
+    declare_moved_entry(prm, "Temperature", "Conditions/Temperature");
     prm.leave_subsection();
   }
 
-  std::unique_ptr<ElectrodeKinetics> ElectrodeKinetics::create(ParameterHandler &prm)
+  std::unique_ptr<ElectrodeKinetics> ElectrodeKinetics::create(ParameterHandler &prm, const double temperature)
   {
     prm.enter_subsection("Kinetics");
+    check_moved_entry(prm, "Temperature", "Kinetics/", "Conditions/Temperature");
     const std::string                  law = prm.get("Law");
     std::unique_ptr<ElectrodeKinetics> kinetics;
     if (law == "butler-volmer")
@@ -55,7 +56,7 @@ namespace dendra
     kinetics->alpha_a       = prm.get_double("Anodic transfer coefficient");
     kinetics->alpha_c       = prm.get_double("Cathodic transfer coefficient");
     kinetics->equilibrium   = prm.get_double("Equilibrium potential");
-    kinetics->temperature   = prm.get_double("Temperature");
+    kinetics->temperature   = temperature;
     kinetics->concentration = prm.get("Concentration dependence") == "cathodic branch"
                                 ? ElectrodeKinetics::ConcentrationDependence::cathodic_branch
                                 : ElectrodeKinetics::ConcentrationDependence::exchange_current;

@@ -35,12 +35,13 @@ namespace dendra
       static const std::vector<Material> defaults = {
         // Li nucleates on bare Cu at about 30 mV (lithiophobic), on
         // lithiophilic (sparked) rGO at almost none.
-        {"Li metal", 1, 4.9e9, 0.42, 1.1e7, 0.0},
+        {"Li metal", 1, 4.9e9, 0.42, 1.1e7, 0.0, 1.0, 0.0, 0.0, 0.0, 1.30e-5},
         {"Cu", 2, 120e9, 0.34, 5.96e7, 0.0, 1.0, 0.03},
         // LLZO: K_IC = 1.0 MPa m^1/2 (1.0-1.25 typ.) gives G_c = K_IC^2 (1 - nu^2) / E = 6.2 J/m^2.
         {"LLZO", 3, 150e9, 0.257, 1e-6, 0.05, 1.0, 0.0, 6.23, 0.5e-6},
         {"rGO", 4, 30e9, 0.2, 1e4, 0.0, 1.0, 0.0},
-        {"Liquid electrolyte", 5, 0.0, 0.0, 0.0, 1.0},
+        // 1 M LiPF6 in carbonates (Chen et al. 2015's sigma_l).
+        {"Liquid electrolyte", 5, 0.0, 0.0, 0.0, 1.19},
         {"Polymer electrolyte", 6, 2.7e6, 0.33, 0.0, 1e-2},
         // The skeleton of porous LLZO: LLZO's bulk values, its own id so that
         // hosts can tell the porous layer from the dense one.
@@ -87,8 +88,19 @@ namespace dendra
         prm.declare_entry("Damage length scale", format_number(m.damage_length), Patterns::Double(),
                           "Phase-field length scale l (m), > 0 where Fracture energy > 0: the half-width of the "
                           "diffuse crack; cells there should be smaller than l / 2.");
+        prm.declare_entry("Molar volume", format_number(m.molar_volume), Patterns::Double(),
+                          "Molar volume Omega (m^3/mol), >= 0; Li metal's is the volume of plated Li per mole "
+                          "(its molar density c_s = 1 / Omega), > 0.");
         prm.leave_subsection();
       }
+    prm.leave_subsection();
+    const OperatingConditions defaults;
+    prm.enter_subsection("Conditions");
+    prm.declare_entry("Temperature", format_number(defaults.temperature), Patterns::Double(),
+                      "Absolute temperature T (K), > 0, of every field and of the kinetics.");
+    prm.declare_entry("Bulk concentration", format_number(defaults.bulk_concentration), Patterns::Double(),
+                      "c0, the Li+ (salt) concentration of the bulk electrolyte (mol/m^3), > 0: the initial "
+                      "and reservoir concentration of transport and deposition runs.");
     prm.leave_subsection();
   }
 
@@ -110,6 +122,7 @@ namespace dendra
         m.nucleation_overpotential = prm.get_double("Nucleation overpotential");
         m.fracture_energy          = prm.get_double("Fracture energy");
         m.damage_length            = prm.get_double("Damage length scale");
+        m.molar_volume             = prm.get_double("Molar volume");
         prm.leave_subsection();
         const std::string where = "Materials/" + m.name + "/";
         require_input(m.young_modulus >= 0, where + "Young's modulus = " + format_number(m.young_modulus) +
@@ -133,12 +146,21 @@ namespace dendra
         require_input(m.fracture_energy == 0 || m.damage_length > 0,
                       where + "Damage length scale = " + format_number(m.damage_length) +
                         " m must be > 0 where Fracture energy > 0");
+        require_input(m.molar_volume >= 0 && (m.name != "Li metal" || m.molar_volume > 0),
+                      where + "Molar volume = " + format_number(m.molar_volume) + " m^3/mol must be " +
+                        (m.name == "Li metal" ? "> 0" : ">= 0"));
         require_input(materials.count(m.id) == 0, where + "Material id = " + std::to_string(m.id) +
                                                     " is already used by " +
                                                     (materials.count(m.id) ? materials.at(m.id).name : ""));
         materials[m.id] = m;
       }
     prm.leave_subsection();
+    prm.enter_subsection("Conditions");
+    operating_conditions.temperature        = prm.get_double("Temperature");
+    operating_conditions.bulk_concentration = prm.get_double("Bulk concentration");
+    prm.leave_subsection();
+    require_positive("Conditions/", {{"Temperature", operating_conditions.temperature},
+                                     {"Bulk concentration", operating_conditions.bulk_concentration}});
   }
 
   MaterialLibrary MaterialLibrary::defaults()

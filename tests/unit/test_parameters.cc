@@ -84,6 +84,56 @@ TEST_CASE("Bad input gives one-line errors that name the parameter", "[parameter
     }
 }
 
+TEST_CASE("Shared constants have one home; their old entries name it", "[parameters]")
+{
+  const std::vector<std::pair<std::string, std::string>> moved = {
+    {"subsection Transport\nset Temperature = 300\nend\n", "Conditions/Temperature"},
+    {"subsection Transport\nset Bulk concentration = 10\nend\n", "Conditions/Bulk concentration"},
+    {"subsection Kinetics\nset Temperature = 300\nend\n", "Conditions/Temperature"},
+    {"subsection Electrodeposition\nset Temperature = 300\nend\n", "Conditions/Temperature"},
+    {"subsection Electrodeposition\nset Li molar volume = 1e-5\nend\n", "Materials/Li metal/Molar volume"},
+    {"subsection Electrodeposition\nset Metal conductivity = 1e7\nend\n", "Materials/Li metal/Electronic conductivity"},
+    {"subsection Electrodeposition\nset Electrolyte conductivity = 1\nend\n",
+     "Materials/<Electrolyte material>/Ionic conductivity"},
+    {"subsection Plating\nset Li molar volume = 1e-5\nend\n", "Materials/Li metal/Molar volume"},
+  };
+  for (const auto &[text, home] : moved)
+    {
+      const std::string fields =
+        text.find("Transport") != std::string::npos || text.find("Kinetics") != std::string::npos ? "transport"
+        : text.find("Electrodeposition") != std::string::npos                                     ? "deposition"
+                                                                                                  : "elasticity";
+      const std::string message = error_of("subsection Simulation\nset Fields = " + fields + "\nend\n" + text);
+      INFO("input:\n" << text << "message: " << message);
+      CHECK(message.find("has moved to " + home) != std::string::npos);
+    }
+
+  // The one home reaches every reader.
+  ParameterHandler prm;
+  Simulator<2>::declare_parameters(prm);
+  read_parameter_string(prm, "subsection Conditions\nset Temperature = 310\nset Bulk concentration = 500\nend\n"
+                             "subsection Materials\nsubsection Li metal\nset Molar volume = 1.2e-5\n"
+                             "set Electronic conductivity = 2e7\nend\nsubsection LLZO\nset Ionic conductivity = "
+                             "0.07\nend\nend\nsubsection Electrodeposition\nset Electrolyte material = LLZO\nend\n");
+  MaterialLibrary materials;
+  materials.parse_parameters(prm);
+  Electrodeposition<2>::Parameters deposition;
+  deposition.parse_parameters(prm, {}, materials);
+  CHECK(deposition.temperature == 310);
+  CHECK(deposition.bulk_concentration == 500);
+  CHECK(deposition.molar_volume == 1.2e-5);
+  CHECK(deposition.metal_conductivity == 2e7);
+  CHECK(deposition.electrolyte_conductivity == 0.07);
+  Transport<2>::Parameters transport;
+  transport.parse_parameters(prm, {}, materials);
+  CHECK(transport.temperature == 310);
+  CHECK(transport.bulk_concentration == 500);
+  CHECK(transport.kinetics->temperature == 310);
+  DefectDeposit<2>::Parameters plating;
+  plating.parse_parameters(prm, materials);
+  CHECK(plating.molar_volume == 1.2e-5);
+}
+
 TEST_CASE("A missing parameter file is reported by name", "[parameters]")
 {
   ParameterHandler prm;

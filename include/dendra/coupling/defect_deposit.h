@@ -2,6 +2,7 @@
 
 #include <dendra/base/linear_algebra.h>
 #include <dendra/core/quantities.h>
+#include <dendra/materials/material_library.h>
 #include <dendra/mesh/geometry.h>
 
 #include <deal.II/base/function.h>
@@ -42,12 +43,12 @@ namespace dendra
       Growth                                 growth = Growth::prescribed;
       std::shared_ptr<dealii::Function<dim>> prescribed_eigenstrain; ///< eps_v(t) (-)
       double current_density = 10;      ///< plating current density on the exposed surface (A/m^2)
-      double molar_volume    = 1.30e-5; ///< Omega_Li (m^3/mol)
+      double molar_volume    = 1.30e-5; ///< Omega_Li (m^3/mol), from Materials/Li metal/Molar volume
       double opening_damage  = 0.95;    ///< mean d (-) above which a damageable cell fills with Li
       /// Declares subsection "Plating".
       static void declare_parameters(dealii::ParameterHandler &prm);
-      /// Reads subsection "Plating".
-      void parse_parameters(dealii::ParameterHandler &prm);
+      /// Reads subsection "Plating"; Omega_Li is Li metal's Molar volume in @p materials.
+      void parse_parameters(dealii::ParameterHandler &prm, const MaterialLibrary &materials);
     };
 
     /// The initial deposit of @p geometry on @p triangulation (kept by reference).

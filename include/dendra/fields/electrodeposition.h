@@ -93,24 +93,29 @@ namespace dendra
     /// Model data and boundary conditions (subsection "Electrodeposition").
     struct Parameters
     {
-      unsigned int degree                   = 1;       ///< polynomial degree of xi, c, phi (-)
-      double       interface_energy         = 0.556;   ///< gamma (J/m^2)
-      double       interface_thickness      = 1.5e-6;  ///< delta: W = 12 gamma / delta, kappa0 = 3 gamma delta / 2 (m)
-      double       anisotropy_strength      = 0.044;   ///< delta_a (-), in [0, 1)
-      double       anisotropy_mode          = 4;       ///< omega (-); 3D: cubic, must be 4
-      double       anisotropy_angle         = 0;       ///< theta0 (rad), 2D only
-      double       interface_mobility       = 2.5e-6;  ///< L_sigma (m^3/(J s))
-      double       reaction_constant        = 1.81e-3; ///< L_eta (1/s)
-      double       transfer_coefficient     = 0.5;     ///< alpha (-), in (0, 1)
-      double       charge_number            = 1;       ///< n (-)
-      double       equilibrium_potential    = 0;       ///< U0 (V)
-      double       molar_volume             = 1.30e-5; ///< Omega_Li (m^3/mol); c_s = 1 / Omega_Li
-      double       bulk_concentration       = 1000;    ///< c0, initial and reservoir Li+ concentration (mol/m^3)
-      double       metal_diffusivity        = 7.5e-13; ///< D_s (m^2/s)
-      double       electrolyte_diffusivity  = 3.197e-10; ///< D_l (m^2/s)
-      double       metal_conductivity       = 1e7;       ///< sigma_s (S/m)
-      double       electrolyte_conductivity = 1.19;      ///< sigma_l (S/m)
-      double       temperature              = 298.15;    ///< T (K)
+      unsigned int degree                = 1;       ///< polynomial degree of xi, c, phi (-)
+      double       interface_energy      = 0.556;   ///< gamma (J/m^2)
+      double       interface_thickness   = 1.5e-6;  ///< delta: W = 12 gamma / delta, kappa0 = 3 gamma delta / 2 (m)
+      double       anisotropy_strength   = 0.044;   ///< delta_a (-), in [0, 1)
+      double       anisotropy_mode       = 4;       ///< omega (-); 3D: cubic, must be 4
+      double       anisotropy_angle      = 0;       ///< theta0 (rad), 2D only
+      double       interface_mobility    = 2.5e-6;  ///< L_sigma (m^3/(J s))
+      double       reaction_constant     = 1.81e-3; ///< L_eta (1/s)
+      double       transfer_coefficient  = 0.5;     ///< alpha (-), in (0, 1)
+      double       charge_number         = 1;       ///< n (-)
+      double       equilibrium_potential = 0;       ///< U0 (V)
+      /// Omega_Li (m^3/mol); c_s = 1 / Omega_Li (parsed from Materials/Li metal/Molar volume)
+      double molar_volume = 1.30e-5;
+      /// c0, initial and reservoir Li+ concentration (mol/m^3) (parsed from Conditions/Bulk concentration)
+      double bulk_concentration      = 1000;
+      double metal_diffusivity       = 7.5e-13;   ///< D_s (m^2/s)
+      double electrolyte_diffusivity = 3.197e-10; ///< D_l (m^2/s)
+      /// sigma_s (S/m) (parsed from Materials/Li metal/Electronic conductivity)
+      double metal_conductivity = 1.1e7;
+      /// sigma_l (S/m) (parsed from the Ionic conductivity of the Electrolyte material)
+      double electrolyte_conductivity = 1.19;
+      /// T (K) (parsed from Conditions/Temperature)
+      double temperature = 298.15;
       /// Amplitude A of the interface noise A zeta(x) 16 xi^2 (1 - xi)^2
       /// added to dxi/dt (1/s), zeta(x) in [-1, 1] frozen in time; 0: none.
       /// It seeds side branches and tip splits.
@@ -156,9 +161,11 @@ namespace dendra
       /// Defaults of the iterative solver's GMRES and AMG settings.
       static LinearSolverSettings default_linear_solver();
       /// Reads subsection "Electrodeposition"; boundaries may be named by
-      /// @p names; Host materials need @p materials.
-      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {},
-                            const MaterialLibrary *materials = nullptr);
+      /// @p names; material data, temperature and c0 come from @p materials.
+      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names,
+                            const MaterialLibrary &materials);
+      /// Entries that moved out of the subsection, with their new homes.
+      static std::vector<std::pair<std::string, std::string>> moved_entries();
       /// Double-well height W = 12 gamma / delta (J/m^3).
       double barrier_height() const { return 12 * interface_energy / interface_thickness; }
       /// Gradient-energy coefficient kappa0 = 3 gamma delta / 2 (J/m).

@@ -74,8 +74,9 @@ namespace dendra
 
     /// Declares the parameters shared by all laws (subsection "Kinetics").
     static void declare_parameters(dealii::ParameterHandler &prm);
-    /// Creates the law named in subsection "Kinetics" and reads its parameters.
-    static std::unique_ptr<ElectrodeKinetics> create(dealii::ParameterHandler &prm);
+    /// Creates the law named in subsection "Kinetics" and reads its parameters;
+    /// @p temperature (K, > 0) is the run's (Conditions/Temperature).
+    static std::unique_ptr<ElectrodeKinetics> create(dealii::ParameterHandler &prm, double temperature = 298.15);
 
     /// Current density (A/m^2) at overpotential @p eta (V) and surface concentration @p c (mol/m^3).
     virtual double current_density(double eta, double c) const = 0;

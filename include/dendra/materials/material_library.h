@@ -30,6 +30,9 @@ namespace dendra
     /// Phase-field length scale l (m), > 0 where G_c > 0: the width of the
     /// diffuse crack, to be resolved by about four cells.
     double damage_length = 0;
+    /// Molar volume Omega (m^3/mol); used for Li metal: the volume of a mole of
+    /// plated Li, c_s = 1 / Omega its molar density. 0 where unused.
+    double molar_volume = 0;
 
     /// Shear modulus mu = E / (2 (1 + nu)) (Pa).
     double shear_modulus() const;
@@ -37,6 +40,13 @@ namespace dendra
     double lame_lambda() const;
     /// Bulk modulus K = E / (3 (1 - 2 nu)) (Pa).
     double bulk_modulus() const;
+  };
+
+  /// The operating conditions every field shares (subsection "Conditions").
+  struct OperatingConditions
+  {
+    double temperature        = 298.15; ///< T (K), > 0
+    double bulk_concentration = 1000;   ///< c0, the salt (Li+) concentration of the bulk electrolyte (mol/m^3), > 0
   };
 
   /// What MaterialLibrary::evaluate() needs at the quadrature points of one cell.
@@ -58,14 +68,16 @@ namespace dendra
     void resize(unsigned int n_points);
   };
 
-  /// The materials of a simulation, keyed by material id and by name; every
-  /// value can be overridden in the "Materials" subsection.
+  /// The materials of a simulation, keyed by material id and by name, and the
+  /// operating conditions: the one home of every material property, the
+  /// temperature and the bulk concentration. Every value can be overridden in
+  /// the subsections "Materials" and "Conditions".
   class MaterialLibrary
   {
   public:
-    /// Declares subsection "Materials" with one subsection per known material.
+    /// Declares subsection "Materials" with one subsection per known material, and subsection "Conditions".
     static void declare_parameters(dealii::ParameterHandler &prm);
-    /// Reads and validates all materials (positive moduli, -1 < nu < 0.5, ...).
+    /// Reads and validates all materials (positive moduli, -1 < nu < 0.5, ...) and the conditions.
     void parse_parameters(dealii::ParameterHandler &prm);
 
     /// The library with the defaults of PHYSICS.md Section 6 (no parameter file needed).
@@ -79,6 +91,10 @@ namespace dendra
     std::vector<Material> all() const;
     /// Adds or replaces a material (programmatic use and tests).
     void set(const Material &material);
+    /// Temperature and bulk concentration of the run.
+    const OperatingConditions &conditions() const { return operating_conditions; }
+    /// Replaces the operating conditions (programmatic use and tests).
+    void set_conditions(const OperatingConditions &conditions) { operating_conditions = conditions; }
     /// "Li metal|Cu|LLZO|..." for parameter patterns.
     static std::string pattern_names();
 
@@ -88,5 +104,6 @@ namespace dendra
 
   private:
     std::map<dealii::types::material_id, Material> materials;
+    OperatingConditions                            operating_conditions;
   };
 } // namespace dendra
