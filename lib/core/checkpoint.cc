@@ -18,7 +18,8 @@ namespace dendra
     prm.declare_entry("Interval", "0", Patterns::Integer(0),
                       "Steps between checkpoints in <Output directory>/checkpoint/ (-); 0: none. A run also "
                       "writes one when it gets SIGTERM or SIGINT, at the end of its step, and then exits with "
-                      "128 + the signal (143 for SIGTERM, 130 for SIGINT). Quasi-static runs only.");
+                      "128 + the signal (143 for SIGTERM, 130 for SIGINT). A checkpoint holds the mesh, every field "
+                      "with its BDF history, the time step and the statistics so far.");
     prm.declare_entry("Resume", "false", Patterns::Bool(),
                       "Continue from the last checkpoint in the output directory (the command-line flag "
                       "--resume sets it); the output written up to that checkpoint is kept.");

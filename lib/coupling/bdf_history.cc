@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iomanip>
+#include <istream>
+#include <ostream>
 
 namespace dendra
 {
@@ -123,5 +126,15 @@ namespace dendra
     combined.reinit(owned, relevant, communicator);
     combined      = transferred[0];
     undo_possible = false;
+  }
+
+  void BdfHistory::save(std::ostream &out) const
+  {
+    out << std::setprecision(17) << past_dt[0] << ' ' << past_dt[1] << ' ' << valid << ' ' << dt << '\n';
+  }
+
+  void BdfHistory::load(std::istream &in)
+  {
+    in >> past_dt[0] >> past_dt[1] >> valid >> dt;
   }
 } // namespace dendra

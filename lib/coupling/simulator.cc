@@ -269,16 +269,13 @@ namespace dendra
       boundary_label[id] = column_name(name);
 
     checkpoint.parse_parameters(prm);
-    require_input(!(solve_transport || solve_deposition) || (checkpoint.interval == 0 && !checkpoint.resume),
-                  "Checkpoint: transient runs (transport, deposition) cannot be checkpointed yet; set "
-                  "Checkpoint/Interval = 0 and do not --resume them");
     output = std::make_unique<OutputWriter>(prm.get("Output directory"), communicator, checkpoint.resume);
     output->set_echo(echo_log);
     output->write_parameters(prm);
   }
 
   template <int dim>
-  void Simulator<dim>::setup_fields()
+  void Simulator<dim>::setup_fields(const bool resumed)
   {
     if (solve_deposition)
       {
@@ -287,8 +284,9 @@ namespace dendra
         host_statistics = std::make_unique<HostStatistics<dim>>(*geometry, *deposition_field);
         if (!host_statistics->active())
           host_statistics.reset();
-        // Adaptive runs start with the initial interface at the finest level.
-        while (mesh_builder.adaptation_interval > 0)
+        // Adaptive runs start with the initial interface at the finest level
+        // (a loaded mesh is already adapted).
+        while (mesh_builder.adaptation_interval > 0 && !resumed)
           {
             Vector<float> interface;
             deposition_field->interface_cells(interface, 2);
@@ -766,23 +764,28 @@ namespace dendra
 
     catch_termination_signals();
     const Checkpointer checkpoints(output->directory(), communicator);
-    unsigned int       first_step = 1;
+    LoopState          start;
+    start.next_dt = time_stepper.initial_dt;
     if (checkpoint.resume)
       {
         std::string run_state;
         mesh_builder.load(*geometry, tria, [&]() { run_state = checkpoints.load(tria); });
-        setup_fields();
+        setup_fields(true);
+        start = restore_run_state(run_state); // the fields' times first: their constraints
         for (Field<dim> *field : active_fields())
           field->deserialize();
-        first_step = restore_run_state(run_state) + 1;
+        if (host_statistics)
+          host_statistics->update_mesh();
+        if (elasticity_field)
+          elasticity_field->update_stress_output(); // the stress the kinetics read
         update_deposit_region();
-        output->log("Resumed from " + checkpoints.directory() + " after step " + std::to_string(first_step - 1));
+        output->log("Resumed from " + checkpoints.directory() + " after step " + std::to_string(start.step));
       }
     else
       {
         mesh_builder.build(*geometry, tria);
         mesh_builder.renumber_cells_as_loaded(*geometry, tria, output->directory());
-        setup_fields();
+        setup_fields(false);
       }
     output->log("Mesh: " + std::to_string(tria.n_global_active_cells()) + " cells");
 
@@ -793,19 +796,24 @@ namespace dendra
         output->log("Simulation/Fields is empty: mesh written, nothing solved");
       }
     else if (transport_field || deposition_field)
-      run_transient();
+      run_transient(start);
     else
-      run_quasi_static(first_step);
+      run_quasi_static(start.step + 1);
     report_summary();
   }
 
   template <int dim>
-  void Simulator<dim>::save_checkpoint(const unsigned int step, const double time)
+  void Simulator<dim>::save_checkpoint(const LoopState &loop)
   {
-    // The run's own state, exactly (17 digits); the fields attach theirs to the mesh.
+    // The run's own state, exactly (17 digits); the fields attach their vectors to the mesh.
     std::ostringstream state;
-    state << std::setprecision(17) << "dendra-checkpoint 1\nstep " << step << "\ntime " << time << "\ntime_of_failure "
-          << time_of_failure << "\n";
+    state << std::setprecision(17) << "dendra-checkpoint 2\nstep " << loop.step << "\ntime " << loop.time
+          << "\nnext_dt " << loop.next_dt << "\nrestart " << loop.restart << "\ntime_of_failure " << time_of_failure
+          << "\n";
+    for (const Field<dim> *field : active_fields())
+      field->save_state(state);
+    if (host_statistics)
+      host_statistics->save_state(state);
     defect_deposit->save_state(state);
     state << "\ndamage_records " << damage_records.size() << "\n";
     for (const auto &r : damage_records)
@@ -827,16 +835,21 @@ namespace dendra
   }
 
   template <int dim>
-  unsigned int Simulator<dim>::restore_run_state(const std::string &text)
+  typename Simulator<dim>::LoopState Simulator<dim>::restore_run_state(const std::string &text)
   {
     std::istringstream in(text);
     std::string        word;
-    unsigned int       version = 0, step = 0;
-    double             time = 0;
-    std::size_t        n    = 0;
+    unsigned int       version = 0;
+    std::size_t        n       = 0;
+    LoopState          loop;
     in >> word >> version;
-    require_input(word == "dendra-checkpoint" && version == 1, "--resume: the checkpoint is not one of this version");
-    in >> word >> step >> word >> time >> word >> time_of_failure;
+    require_input(word == "dendra-checkpoint" && version == 2, "--resume: the checkpoint is not one of this version");
+    in >> word >> loop.step >> word >> loop.time >> word >> loop.next_dt >> word >> loop.restart >> word >>
+      time_of_failure;
+    for (Field<dim> *field : active_fields())
+      field->load_state(in);
+    if (host_statistics)
+      host_statistics->load_state(in);
     defect_deposit->load_state(in);
     in >> word >> n;
     damage_records.resize(n);
@@ -851,7 +864,19 @@ namespace dendra
     statistics_table.load(in);
     probe_table.load(in);
     AssertThrow(static_cast<bool>(in), ExcMessage("the checkpoint's run state is damaged"));
-    return step;
+    return loop;
+  }
+
+  template <int dim>
+  void Simulator<dim>::checkpoint_if_due(const LoopState &loop)
+  {
+    const int signal = termination_requested(communicator);
+    if (signal != 0 || (checkpoint.interval > 0 && loop.step % checkpoint.interval == 0))
+      save_checkpoint(loop);
+    if (signal != 0)
+      throw TerminatedBySignal(signal, "stopped by signal " + std::to_string(signal) + " after step " +
+                                         std::to_string(loop.step) + " (t = " + format_number(loop.time) +
+                                         " s); checkpoint written, continue with --resume");
   }
 
   template <int dim>
@@ -921,13 +946,10 @@ namespace dendra
         progress << "  elapsed " << std::setprecision(3) << elapsed << " s, ETA " << elapsed / step * (n_steps - step)
                  << " s";
         output->log(progress.str());
-        const int signal = termination_requested(communicator);
-        if (signal != 0 || (checkpoint.interval > 0 && step % checkpoint.interval == 0))
-          save_checkpoint(step, time);
-        if (signal != 0)
-          throw TerminatedBySignal(signal, "stopped by signal " + std::to_string(signal) + " after step " +
-                                             std::to_string(step) + " (t = " + format_number(time) +
-                                             " s); checkpoint written, continue with --resume");
+        LoopState done;
+        done.step = step;
+        done.time = time;
+        checkpoint_if_due(done);
         if (fails_now)
           {
             output->log("Failure at t = " + format_number(time) + " s: cracked electrolyte (d > " +
@@ -941,14 +963,14 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::run_transient()
+  void Simulator<dim>::run_transient(const LoopState start)
   {
     TransientField<dim> &field = transient_field();
-    double               time = 0, dt = time_stepper.initial_dt;
-    if (mechanically_coupled())
+    double               time = start.time, dt = start.next_dt;
+    if (mechanically_coupled() && start.step == 0)
       solve_mechanics(time); // stack pressure acts from the first step
-    unsigned int step = 0, rejected = 0;
-    bool         restart = true; // BDF1 after a jump of the applied current
+    unsigned int step = start.step, rejected = 0;
+    bool         restart = start.restart; // BDF1 after a jump of the applied current
     while (time < end_time * (1 - 1e-12))
       {
         dt                       = std::min(dt, end_time - time);
@@ -1011,12 +1033,9 @@ namespace dendra
                  << elapsed / time * (end_time - time) << " s";
         output->log(progress.str());
         rejected = 0;
-        if (const int signal = termination_requested(communicator))
-          throw TerminatedBySignal(signal, "stopped by signal " + std::to_string(signal) + " after step " +
-                                             std::to_string(step) + " (t = " + format_number(time) +
-                                             " s); transient runs write no checkpoint yet");
         // A jump of the current starts a new boundary layer: start small again.
         dt = restart ? time_stepper.initial_dt : decision.next_dt;
+        checkpoint_if_due({step, time, dt, restart});
       }
   }
 

@@ -406,7 +406,7 @@ namespace dendra
   }
 
   template <int dim>
-  void Damage<dim>::restore_state(std::vector<LA::MPI::Vector> &state)
+  void Damage<dim>::restore_state(std::vector<LA::MPI::Vector> &state, typename Field<dim>::StateSource)
   {
     locally_relevant_solution = state[0];
     lower_bound.reinit(locally_owned, locally_relevant, communicator);

@@ -1226,6 +1226,22 @@ namespace dendra
   }
 
   template <int dim>
+  void Electrodeposition<dim>::save_state(std::ostream &out) const
+  {
+    Field<dim>::save_state(out);
+    history.save(out);
+    out << direct_fallbacks << '\n';
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::load_state(std::istream &in)
+  {
+    Field<dim>::load_state(in);
+    history.load(in);
+    in >> direct_fallbacks;
+  }
+
+  template <int dim>
   std::vector<const LA::MPI::Vector *> Electrodeposition<dim>::state_vectors() const
   {
     auto vectors = history.states_to_transfer();
@@ -1234,7 +1250,7 @@ namespace dendra
   }
 
   template <int dim>
-  void Electrodeposition<dim>::restore_state(std::vector<LA::MPI::Vector> &states)
+  void Electrodeposition<dim>::restore_state(std::vector<LA::MPI::Vector> &states, typename Field<dim>::StateSource)
   {
     history.restore_transferred(states, locally_owned, locally_relevant, communicator);
     locally_relevant_solution = history.state(0);

@@ -7,6 +7,10 @@
 #include <deal.II/numerics/error_estimator.h>
 #include <deal.II/numerics/vector_tools.h>
 
+#include <iomanip>
+#include <istream>
+#include <ostream>
+
 namespace dendra
 {
   using namespace dealii;
@@ -118,7 +122,7 @@ namespace dendra
   }
 
   template <int dim>
-  void Field<dim>::restore_state(std::vector<LA::MPI::Vector> &state)
+  void Field<dim>::restore_state(std::vector<LA::MPI::Vector> &state, StateSource)
   {
     locally_relevant_solution = state[0];
   }
@@ -135,7 +139,8 @@ namespace dendra
   template <int dim>
   void Field<dim>::finish_transfer()
   {
-    finish_state_transfer([this](std::vector<LA::MPI::Vector *> &state) { transfer->interpolate(state); });
+    finish_state_transfer([this](std::vector<LA::MPI::Vector *> &state) { transfer->interpolate(state); },
+                          StateSource::mesh_change);
   }
 
   template <int dim>
@@ -150,7 +155,20 @@ namespace dendra
   void Field<dim>::deserialize()
   {
     begin_state_transfer();
-    finish_state_transfer([this](std::vector<LA::MPI::Vector *> &state) { transfer->deserialize(state); });
+    finish_state_transfer([this](std::vector<LA::MPI::Vector *> &state) { transfer->deserialize(state); },
+                          StateSource::checkpoint);
+  }
+
+  template <int dim>
+  void Field<dim>::save_state(std::ostream &out) const
+  {
+    out << std::setprecision(17) << time << '\n';
+  }
+
+  template <int dim>
+  void Field<dim>::load_state(std::istream &in)
+  {
+    in >> time;
   }
 
   template <int dim>
@@ -163,7 +181,8 @@ namespace dendra
   }
 
   template <int dim>
-  void Field<dim>::finish_state_transfer(const std::function<void(std::vector<LA::MPI::Vector *> &)> &read)
+  void Field<dim>::finish_state_transfer(const std::function<void(std::vector<LA::MPI::Vector *> &)> &read,
+                                         const StateSource                                            source)
   {
     setup_on_new_mesh();
     std::vector<LA::MPI::Vector>   state(n_state_vectors);
@@ -175,9 +194,12 @@ namespace dendra
       }
     read(pointers);
     transfer.reset();
-    for (auto &v : state)
-      constraints.distribute(v);
-    restore_state(state);
+    // Interpolated states get consistent hanging nodes; a checkpoint's are
+    // used exactly as saved (distribute() again would change them by round-off).
+    if (source == StateSource::mesh_change)
+      for (auto &v : state)
+        constraints.distribute(v);
+    restore_state(state, source);
   }
 
   template class Field<2>;

@@ -21,6 +21,7 @@
 #endif
 
 #include <cmath>
+#include <iomanip>
 #include <sstream>
 
 namespace dendra
@@ -1121,6 +1122,33 @@ namespace dendra
   }
 
   template <int dim>
+  void Transport<dim>::save_state(std::ostream &out) const
+  {
+    Field<dim>::save_state(out);
+    history.save(out);
+    out << galvanostatic_potential.size() << '\n';
+    for (const auto &[id, potential] : galvanostatic_potential)
+      out << id << ' ' << std::setprecision(17) << potential << '\n';
+  }
+
+  template <int dim>
+  void Transport<dim>::load_state(std::istream &in)
+  {
+    Field<dim>::load_state(in);
+    history.load(in);
+    std::size_t n = 0;
+    in >> n;
+    galvanostatic_potential.clear();
+    for (std::size_t k = 0; k < n; ++k)
+      {
+        types::boundary_id id        = 0;
+        double             potential = 0;
+        in >> id >> potential;
+        galvanostatic_potential[id] = potential;
+      }
+  }
+
+  template <int dim>
   void Transport<dim>::before_transfer()
   {
     const auto states = history.states_to_transfer();
@@ -1130,12 +1158,15 @@ namespace dendra
   }
 
   template <int dim>
-  void Transport<dim>::restore_state(std::vector<LA::MPI::Vector> &states)
+  void Transport<dim>::restore_state(std::vector<LA::MPI::Vector>          &states,
+                                     const typename Field<dim>::StateSource source)
   {
-    // Interpolation changes the salt content: restore it (transport conserves it).
-    for (unsigned int k = 0; k < 3; ++k)
-      for (unsigned int species = 0; species < n_species(); ++species)
-        restore_salt(states[k], salt_before_transfer[k][species], species);
+    // Interpolation changes the salt content: restore it (transport conserves
+    // it). A checkpoint's states are read unchanged.
+    if (source == Field<dim>::StateSource::mesh_change)
+      for (unsigned int k = 0; k < 3; ++k)
+        for (unsigned int species = 0; species < n_species(); ++species)
+          restore_salt(states[k], salt_before_transfer[k][species], species);
     history.restore_transferred(states, locally_owned, locally_relevant, communicator);
     locally_relevant_solution.reinit(locally_owned, locally_relevant, communicator);
     locally_relevant_solution = history.state(0);

@@ -5,6 +5,9 @@
 #include <deal.II/grid/grid_tools.h>
 
 #include <cmath>
+#include <iomanip>
+#include <istream>
+#include <ostream>
 
 namespace dendra
 {
@@ -53,6 +56,18 @@ namespace dendra
     const std::vector<double> local_area = region_area;
     Utilities::MPI::sum(ArrayView<const double>(local_area), tria.get_communicator(), ArrayView<double>(region_area));
     previous_volume = region_volumes();
+  }
+
+  template <int dim>
+  void HostStatistics<dim>::save_state(std::ostream &out) const
+  {
+    out << std::setprecision(17) << initial_thickness << '\n';
+  }
+
+  template <int dim>
+  void HostStatistics<dim>::load_state(std::istream &in)
+  {
+    in >> initial_thickness;
   }
 
   template <int dim>

@@ -6,6 +6,7 @@
 #include <deal.II/base/index_set.h>
 
 #include <array>
+#include <iosfwd>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,12 @@ namespace dendra
     /// ghost layout; keeps the step sizes; the last step can no longer be rejected.
     void restore_transferred(const std::vector<LA::MPI::Vector> &transferred, const dealii::IndexSet &owned,
                              const dealii::IndexSet &relevant, MPI_Comm communicator);
+
+    /// Writes the step sizes and the number of usable steps (the states go
+    /// through states_to_transfer()) for a checkpoint.
+    void save(std::ostream &out) const;
+    /// Reads what save() wrote.
+    void load(std::istream &in);
 
   private:
     std::array<LA::MPI::Vector, 3> states;          ///< u^n, u^{n-1}, u^{n-2}

@@ -93,21 +93,38 @@ namespace dendra
     };
 
   private:
-    void setup_fields();
+    /// Where the step loop stands after a step: with the fields, what a
+    /// checkpoint holds.
+    struct LoopState
+    {
+      unsigned int step    = 0;    ///< steps done (-)
+      double       time    = 0;    ///< s
+      double       next_dt = 0;    ///< transient runs: the next step's size (s)
+      bool         restart = true; ///< transient runs: the next step starts BDF afresh (after a jump of the current)
+    };
+
+    /// Creates and sets up the active fields on the mesh; @p resumed: the
+    /// mesh was loaded from a checkpoint (no initial refinement).
+    void setup_fields(bool resumed);
     /// Every field provides its coupled quantities, then reads those it needs.
     void connect_quantities();
     /// Area of boundary @p id (m^2, or m in 2D).
     double boundary_area(dealii::types::boundary_id id) const;
     /// Quasi-static steps from @p first_step on (later than 1 when resumed).
     void run_quasi_static(unsigned int first_step);
-    /// Writes a checkpoint after @p step at @p time (s): mesh, fields, the run's state.
-    void save_checkpoint(unsigned int step, double time);
-    /// Reads the run's state written by save_checkpoint(); returns its step.
-    unsigned int restore_run_state(const std::string &text);
-    void         run_transient();
-    void         report_summary();
-    void         record_transport(const SolverReport &newton, unsigned int rejected, double dt);
-    void         record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
+    /// Writes a checkpoint at @p loop: mesh, fields, the run's state.
+    void save_checkpoint(const LoopState &loop);
+    /// Reads the run's and the fields' scalar state written by
+    /// save_checkpoint() (before the fields' vectors are deserialized).
+    LoopState restore_run_state(const std::string &text);
+    /// Writes a checkpoint if one is due after @p loop or a signal asked for
+    /// one; then throws TerminatedBySignal if so.
+    void checkpoint_if_due(const LoopState &loop);
+    /// Implicit time steps from @p start (the initial state, or a checkpoint's).
+    void run_transient(LoopState start);
+    void report_summary();
+    void record_transport(const SolverReport &newton, unsigned int rejected, double dt);
+    void record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
     /// The stress columns of the elasticity field.
     typename Elasticity<dim>::StressSummary add_elasticity_columns();
     /// Deposition and elasticity both solved: plated Li strains the solid, its stress the kinetics.

@@ -116,7 +116,7 @@ namespace dendra
     /// The DoFs on a new mesh, without resetting d.
     void setup_on_new_mesh() override { Field<dim>::setup_dofs(); }
     /// Takes over d and its bound.
-    void restore_state(std::vector<LA::MPI::Vector> &state) override;
+    void restore_state(std::vector<LA::MPI::Vector> &state, typename Field<dim>::StateSource source) override;
     /// Evaluates psi+ at the quadrature points of the owned damageable cells
     /// (it stays fixed while the active set changes).
     void evaluate_driving_energy(const dealii::Quadrature<dim> &quadrature);

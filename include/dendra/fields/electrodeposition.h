@@ -257,10 +257,14 @@ namespace dendra
     void setup_system();
     /// The state, its history and the initial state (the stress-free reference) move with the mesh.
     std::vector<const LA::MPI::Vector *> state_vectors() const override;
+    /// The time, the BDF step sizes and the count of direct fallbacks.
+    void save_state(std::ostream &out) const override;
+    /// Reads what save_state() wrote.
+    void load_state(std::istream &in) override;
     /// The system on a new mesh, keeping the state.
     void setup_on_new_mesh() override { setup_system(); }
     /// Takes over the interpolated states.
-    void restore_state(std::vector<LA::MPI::Vector> &states) override;
+    void restore_state(std::vector<LA::MPI::Vector> &states, typename Field<dim>::StateSource source) override;
     /// Material ids of the conducting hosts.
     std::set<dealii::types::material_id> host_ids() const;
     /// The weight 1 - d / delta (d the distance to the host surface) at the

@@ -15,6 +15,7 @@
 #include <deal.II/numerics/data_out.h>
 
 #include <functional>
+#include <iosfwd>
 #include <memory>
 #include <utility>
 
@@ -70,7 +71,14 @@ namespace dendra
     void prepare_for_serialization();
     /// Sets up the field on a triangulation just loaded from a checkpoint and
     /// reads its state (the fields must attach in the same order as saved).
+    /// Call load_state() first: the constraints are those of the saved time.
     void deserialize();
+    /// Writes the field's scalar state for a checkpoint (default: its time;
+    /// transient fields add their BDF step sizes); vectors go through
+    /// prepare_for_serialization().
+    virtual void save_state(std::ostream &out) const;
+    /// Reads what save_state() wrote.
+    virtual void load_state(std::istream &in);
 
     /// The solution with ghost values.
     const LA::MPI::Vector &solution() const { return locally_relevant_solution; }
@@ -111,9 +119,16 @@ namespace dendra
     /// Sets up DoFs, constraints and the system on a new mesh, keeping the
     /// field's other data (default: setup_dofs()).
     virtual void setup_on_new_mesh() { setup_dofs(); }
+    /// Where restored state comes from: interpolated across a mesh change, or
+    /// read unchanged from a checkpoint.
+    enum class StateSource
+    {
+      mesh_change,
+      checkpoint
+    };
     /// Takes over the state on the new mesh: owned vectors in the order of
     /// state_vectors(), constraints applied. Default: the solution.
-    virtual void restore_state(std::vector<LA::MPI::Vector> &state);
+    virtual void restore_state(std::vector<LA::MPI::Vector> &state, StateSource source);
 
     MPI_Comm                                                 communicator;
     const dealii::parallel::distributed::Triangulation<dim> &triangulation;
@@ -132,7 +147,7 @@ namespace dendra
     /// A new SolutionTransfer on the current DoFs; returns the state vectors it will move.
     std::vector<const LA::MPI::Vector *> begin_state_transfer();
     /// Interpolates the stored state onto the new DoFs (by @p read) and restores it.
-    void finish_state_transfer(const std::function<void(std::vector<LA::MPI::Vector *> &)> &read);
+    void finish_state_transfer(const std::function<void(std::vector<LA::MPI::Vector *> &)> &read, StateSource source);
 
     std::unique_ptr<dealii::parallel::distributed::SolutionTransfer<dim, LA::MPI::Vector>> transfer;
     std::size_t n_state_vectors = 0; ///< vectors stored by the last prepare_*

@@ -238,6 +238,10 @@ namespace dendra
     void setup_system();
     /// The state and its history (BDF2, error estimates) move with the mesh.
     std::vector<const LA::MPI::Vector *> state_vectors() const override;
+    /// The time, the BDF step sizes and the galvanostatic electrode potentials.
+    void save_state(std::ostream &out) const override;
+    /// Reads what save_state() wrote.
+    void load_state(std::istream &in) override;
     /// Records the salt content of each state before the mesh changes.
     void before_transfer() override;
     /// The system on a new mesh, keeping the galvanostatic potentials and the step history.
@@ -245,7 +249,7 @@ namespace dendra
     /// Takes over the interpolated states, each with its salt content restored
     /// exactly (to round-off) by a uniform shift of c; the last step can no
     /// longer be rejected.
-    void restore_state(std::vector<LA::MPI::Vector> &states) override;
+    void restore_state(std::vector<LA::MPI::Vector> &states, typename Field<dim>::StateSource source) override;
     /// GMRES solve with the Newton matrix to the relative @p tolerance; returns the iterations.
     unsigned int solve_linear(LA::MPI::Vector &x, const LA::MPI::Vector &b, double tolerance) const;
     /// True if boundary @p id carries an electrode current.

@@ -4,6 +4,7 @@
 #include <dendra/mesh/geometry.h>
 #include <dendra/postprocess/output_writer.h>
 
+#include <iosfwd>
 #include <vector>
 
 namespace dendra
@@ -30,6 +31,11 @@ namespace dendra
     void add_columns(StatisticsTable &table, double dt);
     /// Electrode thickness: host height plus the Li outside the host per projected area (m).
     double electrode_thickness() const;
+    /// Writes the initial thickness for a checkpoint (the rest follows from
+    /// the deposition state by update_mesh()).
+    void save_state(std::ostream &out) const;
+    /// Reads what save_state() wrote.
+    void load_state(std::istream &in);
 
   private:
     /// Li volume nearest to each surface region (m^3, or m^2 in 2D).
