@@ -102,9 +102,10 @@ namespace dendra
                       "transport) the run is transient (subsection Time stepping); otherwise Number of steps "
                       "quasi-static steps. Deposition with elasticity: plated Li strains the solid "
                       "(Elasticity/Plated lithium) and its stress enters the kinetics "
-                      "(Electrodeposition/Stress coupling), staggered per step. Damage (with elasticity, "
-                      "quasi-static runs): phase-field fracture of the materials with a Fracture energy, "
-                      "staggered with elasticity to convergence in every step (subsection Damage).");
+                      "(Electrodeposition/Stress coupling), staggered per step; transport with elasticity: the "
+                      "stress enters the electrode kinetics (Transport/Stress coupling). Damage (with elasticity): "
+                      "phase-field fracture of the materials with a Fracture energy, staggered with elasticity to "
+                      "convergence in every step, in transient runs at every accepted time (subsection Damage).");
     prm.declare_entry("End time", "1", Patterns::Double(0), "Time of the last step (s), > 0.");
     prm.declare_entry("Number of steps", "4", Patterns::Integer(1),
                       "Quasi-static steps t_k = k End time / N (-); not used with transport.");
@@ -174,9 +175,6 @@ namespace dendra
     require_input(!(solve_transport && solve_deposition),
                   "Simulation/Fields: deposition solves its own Li+ transport; do not combine it with transport");
     require_input(end_time > 0, "Simulation/End time = " + format_number(end_time) + " s must be > 0");
-    require_input(!solve_damage || (!solve_transport && !solve_deposition),
-                  "Simulation/Fields: damage runs quasi-statically; it does not combine with transport or "
-                  "deposition yet");
     if (solve_damage)
       damage_parameters.parse_parameters(prm);
 
@@ -284,17 +282,6 @@ namespace dendra
         host_statistics = std::make_unique<HostStatistics<dim>>(*geometry, *deposition_field);
         if (!host_statistics->active())
           host_statistics.reset();
-        // Adaptive runs start with the initial interface at the finest level
-        // (a loaded mesh is already adapted).
-        while (mesh_builder.adaptation_interval > 0 && !resumed)
-          {
-            Vector<float> interface;
-            deposition_field->interface_cells(interface, 2);
-            if (mesh_builder.mark_for_refinement(tria, interface) == 0)
-              break;
-            tria.execute_coarsening_and_refinement();
-            deposition_field->setup_dofs();
-          }
       }
     if (solve_electrostatics)
       {
@@ -327,6 +314,20 @@ namespace dendra
         auto &current = static_cast<ProgramCurrent<dim> &>(
           *deposition_parameters.current_density.at(deposition_parameters.reservoir[0]));
         current.area = -boundary_area(working_electrode) / boundary_area(deposition_parameters.reservoir[0]);
+      }
+    // Adaptive runs start with the cells the fields keep refined (an initial
+    // interface) at the finest level; a loaded mesh is already adapted.
+    while (mesh_builder.adaptation_interval > 0 && !resumed)
+      {
+        Vector<float> keep(tria.n_active_cells()), field_keep;
+        for (const Field<dim> *field : active_fields())
+          if (field->cells_to_keep_refined(field_keep))
+            keep += field_keep;
+        if (mesh_builder.mark_for_refinement(tria, keep) == 0)
+          break;
+        tria.execute_coarsening_and_refinement();
+        for (Field<dim> *field : active_fields())
+          field->setup_dofs(); // the initial state on the finer mesh
       }
     if (host_statistics)
       host_statistics->update_mesh();
@@ -542,8 +543,9 @@ namespace dendra
     };
     try
       {
-        last_coupling_iterations =
-          StaggeredIteration(coupling.staggered).solve(mechanics, "coupling of deposition and elasticity").iterations;
+        last_coupling_iterations = StaggeredIteration(coupling.staggered)
+                                     .solve(mechanics, "coupling of " + field.name() + " and elasticity")
+                                     .iterations;
       }
     catch (...)
       {
@@ -570,12 +572,16 @@ namespace dendra
         field->estimate_error(field_indicators);
         add_scaled(field_indicators);
       }
-    // The diffuse interface of a deposition run, with two rings of cells
-    // around it (the front moves between adaptations), stays at the finest level.
-    Vector<float> interface;
-    if (deposition_field)
-      deposition_field->interface_cells(interface, 2);
-    mesh_builder.mark_for_adaptation(tria, indicators, deposition_field ? &interface : nullptr);
+    // Cells a field keeps at the finest level (a diffuse interface) stay there.
+    Vector<float> keep(tria.n_active_cells()), field_keep;
+    bool          any_kept = false;
+    for (const Field<dim> *field : active_fields())
+      if (field->cells_to_keep_refined(field_keep))
+        {
+          any_kept = true;
+          keep += field_keep;
+        }
+    mesh_builder.mark_for_adaptation(tria, indicators, any_kept ? &keep : nullptr);
     tria.prepare_coarsening_and_refinement();
     for (Field<dim> *field : active_fields())
       field->prepare_for_transfer();
@@ -609,29 +615,7 @@ namespace dendra
     if (elasticity_field)
       stress = add_elasticity_columns();
     if (damage_field)
-      {
-        s.add_value("damage_dofs", "", damage_field->n_dofs());
-        s.add_value("staggered_iterations", "", last_staggered_iterations);
-        s.add_value("max_damage", "", damage_field->solution().linfty_norm());
-        const auto   region = damage_field->damaged_region(failure.damage_threshold, failure.interface_band);
-        DamageRecord record;
-        record.time               = time;
-        record.damaged_measure    = region.measure;
-        record.measure_below_band = region.measure_below_band;
-        record.crack_top          = region.top;
-        record.centroid_height    = region.centroid_height;
-        record.peak_principal     = stress.max_principal;
-        record.failed             = time_of_failure >= 0;
-        damage_records.push_back(record);
-        const auto unit = dim == 2 ? "m^2" : "m^3";
-        s.add_value("damaged_" + std::string(dim == 2 ? "area" : "volume"), unit, record.damaged_measure);
-        s.add_value("crack_top", "m", record.crack_top);
-        s.add_value("damage_centroid_height", "m", record.centroid_height);
-        s.add_value("damage_near_interface_fraction", "",
-                    record.damaged_measure > 0 ? record.measure_below_band / record.damaged_measure : 0.0);
-        s.add_value("step_cuts", "", step_cuts);
-        s.add_value("failed", "", record.failed ? 1 : 0);
-      }
+      add_damage_columns(time, stress.max_principal);
     if (elasticity_field)
       {
         s.add_value("deposit_eigenstrain", "", defect_deposit->eigenstrain(time));
@@ -643,6 +627,33 @@ namespace dendra
     s.end_row();
     output->write_statistics(s);
     record_probes(step, time);
+  }
+
+  template <int dim>
+  void Simulator<dim>::add_damage_columns(const double time, const double peak_principal)
+  {
+    auto &s = statistics_table;
+    s.add_value("damage_dofs", "", damage_field->n_dofs());
+    s.add_value("staggered_iterations", "", last_staggered_iterations);
+    s.add_value("max_damage", "", damage_field->solution().linfty_norm());
+    const auto   region = damage_field->damaged_region(failure.damage_threshold, failure.interface_band);
+    DamageRecord record;
+    record.time               = time;
+    record.damaged_measure    = region.measure;
+    record.measure_below_band = region.measure_below_band;
+    record.crack_top          = region.top;
+    record.centroid_height    = region.centroid_height;
+    record.peak_principal     = peak_principal;
+    record.failed             = time_of_failure >= 0;
+    damage_records.push_back(record);
+    const auto unit = dim == 2 ? "m^2" : "m^3";
+    s.add_value("damaged_" + std::string(dim == 2 ? "area" : "volume"), unit, record.damaged_measure);
+    s.add_value("crack_top", "m", record.crack_top);
+    s.add_value("damage_centroid_height", "m", record.centroid_height);
+    s.add_value("damage_near_interface_fraction", "",
+                record.damaged_measure > 0 ? record.measure_below_band / record.damaged_measure : 0.0);
+    s.add_value("step_cuts", "", step_cuts);
+    s.add_value("failed", "", record.failed ? 1 : 0);
   }
 
   template <int dim>
@@ -677,47 +688,12 @@ namespace dendra
       return;
     probe_table.add_value("step", "", step);
     probe_table.add_value("time", "s", time);
-    const auto add_probe_values = [&](const Mapping<dim> &mapping, const DoFHandler<dim> &dofs,
-                                      const LA::MPI::Vector &field, const std::vector<std::string> &names,
-                                      const std::string &unit) {
-      const auto values = probes->evaluate(mapping, dofs, field);
-      for (unsigned int p = 0; p < values.size(); ++p)
-        for (unsigned int c = 0; c < values[p].size(); ++c)
-          probe_table.add_value("p" + std::to_string(p) + "_" + names[c], unit, values[p][c]);
-    };
-    if (electrostatics_field)
-      add_probe_values(electrostatics_field->get_mapping(), electrostatics_field->dof_handler(),
-                       electrostatics_field->solution(), {"potential"}, "V");
-    if (elasticity_field)
+    for (const Field<dim> *field : active_fields())
       {
-        std::vector<std::string> names;
-        for (unsigned int d = 0; d < dim; ++d)
-          names.push_back(std::string("displacement_") + "xyz"[d]);
-        add_probe_values(elasticity_field->get_mapping(), elasticity_field->dof_handler(), elasticity_field->solution(),
-                         names, "m");
-        add_probe_values(elasticity_field->get_mapping(), elasticity_field->stress_dof_handler(),
-                         elasticity_field->stress_fields(), Elasticity<dim>::stress_field_names(), "Pa");
-      }
-    if (deposition_field)
-      {
-        const auto   values = probes->evaluate(deposition_field->get_mapping(), deposition_field->dof_handler(),
-                                               deposition_field->solution());
-        const double c0     = deposition_field->get_parameters().bulk_concentration;
-        const double volts  = deposition_field->thermal_voltage();
+        const auto quantities = field->probe_quantities();
+        const auto values     = field->probe(*probes);
         for (unsigned int p = 0; p < values.size(); ++p)
-          {
-            const std::string prefix = "p" + std::to_string(p) + "_";
-            probe_table.add_value(prefix + "li_phase", "", values[p][0]);
-            probe_table.add_value(prefix + "concentration", "mol/m^3", c0 * values[p][1]);
-            probe_table.add_value(prefix + "potential", "V", volts * values[p][2]);
-          }
-      }
-    if (transport_field)
-      {
-        const auto quantities = transport_field->probe_quantities();
-        const auto values     = transport_field->probe(*probes);
-        for (unsigned int p = 0; p < values.size(); ++p)
-          for (unsigned int c = 0; c < values[p].size(); ++c)
+          for (unsigned int c = 0; c < quantities.size(); ++c)
             probe_table.add_value("p" + std::to_string(p) + "_" + quantities[c].first, quantities[c].second,
                                   values[p][c]);
       }
@@ -950,15 +926,8 @@ namespace dendra
         done.step = step;
         done.time = time;
         checkpoint_if_due(done);
-        if (fails_now)
-          {
-            output->log("Failure at t = " + format_number(time) + " s: cracked electrolyte (d > " +
-                        format_number(failure.damage_threshold) +
-                        ") reaches the failure height or the counter "
-                        "electrode");
-            if (failure.stop)
-              break;
-          }
+        if (fails_now && report_failure(time))
+          break;
       }
   }
 
@@ -1008,12 +977,31 @@ namespace dendra
             ++rejected;
             continue;
           }
+        try
+          {
+            solve_quasi_static_at(time + dt, dt); // quasi-static fields at the new time
+          }
+        catch (const InputError &)
+          {
+            throw;
+          }
+        catch (const std::exception &e)
+          {
+            // A crack that does not settle within the step: undo the step, retry smaller.
+            const std::string what =
+              "step " + std::to_string(step + 1) + " (t = " + format_number(time + dt) + " s): " + one_line_message(e);
+            undo_quasi_static(time);
+            dt = time_stepper.after_failed_step(dt, what);
+            output->log("  retrying " + what + "; dt cut to " + format_number(dt) + " s");
+            ++rejected;
+            continue;
+          }
         time += dt;
         restart = (time >= next_change * (1 - 1e-12));
         ++step;
-        solve_fields(time); // quasi-static fields at the new time
-        if (elasticity_field && !mechanically_coupled())
-          elasticity_field->update_stress_output();
+        const bool fails_now = damage_field && time_of_failure < 0 && failed();
+        if (fails_now)
+          time_of_failure = time;
         if (transport_field)
           record_transport(report, rejected, dt);
         else
@@ -1036,7 +1024,43 @@ namespace dendra
         // A jump of the current starts a new boundary layer: start small again.
         dt = restart ? time_stepper.initial_dt : decision.next_dt;
         checkpoint_if_due({step, time, dt, restart});
+        if (fails_now && report_failure(time))
+          break;
       }
+  }
+
+  template <int dim>
+  void Simulator<dim>::solve_quasi_static_at(const double time, const double dt)
+  {
+    if (damage_field)
+      damage_field->set_time_step(dt);
+    solve_fields(time);
+    // The stress the kinetics read next: of the settled damage, or of the
+    // quasi-static elasticity (coupled runs solve it within the step).
+    if (elasticity_field && (!mechanically_coupled() || damage_field))
+      elasticity_field->update_stress_output();
+  }
+
+  template <int dim>
+  void Simulator<dim>::undo_quasi_static(const double start)
+  {
+    if (damage_field)
+      {
+        damage_field->reset();
+        update_deposit_region(); // the region of the committed damage
+      }
+    TransientField<dim> &field = transient_field();
+    field.reject_step();
+    if (mechanically_coupled())
+      solve_mechanics(start);
+  }
+
+  template <int dim>
+  bool Simulator<dim>::report_failure(const double time)
+  {
+    output->log("Failure at t = " + format_number(time) + " s: cracked electrolyte (d > " +
+                format_number(failure.damage_threshold) + ") reaches the failure height or the counter electrode");
+    return failure.stop;
   }
 
   template <int dim>
@@ -1081,9 +1105,21 @@ namespace dendra
     s.add_value("total_cations", dim == 2 ? "mol/m" : "mol", transport_field->total_cations());
     if (transport_parameters.closure == Transport<dim>::Closure::poisson)
       s.add_value("total_charge", dim == 2 ? "C/m" : "C", transport_field->total_charge());
+    add_transient_mechanics_columns(time);
     s.end_row();
     output->write_statistics(s);
     record_probes(s.n_rows(), time);
+  }
+
+  template <int dim>
+  void Simulator<dim>::add_transient_mechanics_columns(const double time)
+  {
+    if (!mechanically_coupled())
+      return;
+    statistics_table.add_value("coupling_iterations", "", last_coupling_iterations);
+    const auto stress = add_elasticity_columns();
+    if (damage_field)
+      add_damage_columns(time, stress.max_principal);
   }
 
   template <int dim>
@@ -1134,11 +1170,7 @@ namespace dendra
       }
     if (host_statistics)
       host_statistics->add_columns(s, dt);
-    if (mechanically_coupled())
-      {
-        s.add_value("coupling_iterations", "", last_coupling_iterations);
-        add_elasticity_columns();
-      }
+    add_transient_mechanics_columns(time);
     s.end_row();
     output->write_statistics(s);
     record_probes(s.n_rows(), time);

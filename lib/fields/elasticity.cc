@@ -683,6 +683,27 @@ namespace dendra
     return names;
   }
 
+  template <int dim>
+  std::vector<std::pair<std::string, std::string>> Elasticity<dim>::probe_quantities() const
+  {
+    std::vector<std::pair<std::string, std::string>> quantities;
+    for (unsigned int d = 0; d < dim; ++d)
+      quantities.emplace_back(std::string("displacement_") + "xyz"[d], "m");
+    for (const auto &name : stress_field_names())
+      quantities.emplace_back(name, "Pa");
+    return quantities;
+  }
+
+  template <int dim>
+  std::vector<std::vector<double>> Elasticity<dim>::probe(const Probes<dim> &probes) const
+  {
+    auto       values = probes.evaluate(mapping, dofs, locally_relevant_solution);
+    const auto stress = probes.evaluate(mapping, stress_dofs, stress_output);
+    for (unsigned int p = 0; p < values.size(); ++p)
+      values[p].insert(values[p].end(), stress[p].begin(), stress[p].end());
+    return values;
+  }
+
   template class Elasticity<2>;
   template class Elasticity<3>;
 } // namespace dendra

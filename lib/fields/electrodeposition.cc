@@ -155,12 +155,11 @@ namespace dendra
                       "(subsection Materials). Empty: no host.");
     prm.declare_entry("Stress coupling", "hydrostatic", Patterns::Selection("hydrostatic|monroe-newman"),
                       "Mechanical term of the overpotential when elasticity is solved too: hydrostatic "
-                      "eta_mech = -Omega_Li sigma_h / F; monroe-newman: normal-stress form (README, Deposition runs).");
+                      "eta_mech = -Omega_Li sigma_h / F; monroe-newman: normal-stress form with "
+                      "Materials/<Electrolyte material>/Li+ partial molar volume (README, Deposition runs).");
     prm.declare_entry("Stress-free phase", "", Patterns::Anything(),
                       "xi_ref(x, y[, z]) (-): the Li that carries no growth eigenstrain when elasticity is solved "
                       "too (the plated Li is h(xi) - h(xi_ref)); empty = the initial phase.");
-    prm.declare_entry("Electrolyte Li+ molar volume", "0", Patterns::Double(0),
-                      "Partial molar volume of Li+ in the electrolyte V_Li+ (m^3/mol), monroe-newman coupling only.");
     prm.declare_entry("Initial phase", "0", Patterns::Anything(),
                       "xi_0(x, y[, z]) (-): 1 in Li metal, 0 in the electrolyte, a smooth profile between, e.g. "
                       "0.5 * (1 - tanh((y - 5e-6) / 1.5e-6)); 'geometry': the geometry's initial Li (the Li "
@@ -204,7 +203,8 @@ namespace dendra
             {"Bulk concentration", "Conditions/Bulk concentration"},
             {"Metal conductivity", "Materials/Li metal/Electronic conductivity"},
             {"Electrolyte conductivity", "Materials/<Electrolyte material>/Ionic conductivity"},
-            {"Temperature", "Conditions/Temperature"}};
+            {"Temperature", "Conditions/Temperature"},
+            {"Electrolyte Li+ molar volume", "Materials/<Electrolyte material>/Li+ partial molar volume"}};
   }
 
   template <int dim>
@@ -255,7 +255,7 @@ namespace dendra
     noise_seed         = prm.get_integer("Noise seed");
     stress_coupling =
       prm.get("Stress coupling") == "hydrostatic" ? StressCoupling::hydrostatic : StressCoupling::monroe_newman;
-    electrolyte_li_volume         = prm.get_double("Electrolyte Li+ molar volume");
+    electrolyte_li_volume         = electrolyte.li_ion_volume;
     const std::string stress_free = prm.get("Stress-free phase");
     stress_free_phase =
       stress_free.empty() ? nullptr : parse_function<dim>({stress_free}, "Electrodeposition/Stress-free phase");
@@ -1178,6 +1178,28 @@ namespace dendra
             high               = std::max(high, where);
           }
     return {Utilities::MPI::min(low, communicator), Utilities::MPI::max(high, communicator)};
+  }
+
+  template <int dim>
+  bool Electrodeposition<dim>::cells_to_keep_refined(Vector<float> &cells) const
+  {
+    interface_cells(cells, 2);
+    return true;
+  }
+
+  template <int dim>
+  std::vector<std::pair<std::string, std::string>> Electrodeposition<dim>::probe_quantities() const
+  {
+    return {{"li_phase", ""}, {"concentration", "mol/m^3"}, {"potential", "V"}};
+  }
+
+  template <int dim>
+  std::vector<std::vector<double>> Electrodeposition<dim>::probe(const Probes<dim> &probes) const
+  {
+    auto values = probes.evaluate(mapping, dofs, locally_relevant_solution);
+    for (auto &v : values)
+      v = {v[0], parameters.bulk_concentration * v[1], thermal_voltage() * v[2]};
+    return values;
   }
 
   template <int dim>

@@ -32,6 +32,24 @@ namespace dendra
   {}
 
   template <int dim>
+  bool Field<dim>::cells_to_keep_refined(Vector<float> &) const
+  {
+    return false;
+  }
+
+  template <int dim>
+  std::vector<std::pair<std::string, std::string>> Field<dim>::probe_quantities() const
+  {
+    return {};
+  }
+
+  template <int dim>
+  std::vector<std::vector<double>> Field<dim>::probe(const Probes<dim> &probes) const
+  {
+    return std::vector<std::vector<double>>(probes.points().size());
+  }
+
+  template <int dim>
   void Field<dim>::read_quantities(QuantityRegistry<dim> &)
   {}
 

@@ -3,6 +3,7 @@
 #include <dendra/coupling/time_stepping.h>
 #include <dendra/fields/transport.h>
 
+#include <deal.II/base/qprojector.h>
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/timer.h>
 #include <deal.II/dofs/dof_tools.h>
@@ -178,6 +179,11 @@ namespace dendra
       "Electrode potential", "", Patterns::Anything(),
       "Potentiostatic electrodes 'b: phi_s(x, y, z, t); ...' (V) with the kinetics of subsection Kinetics.");
     prm.leave_subsection();
+    prm.declare_entry("Stress coupling", "hydrostatic", Patterns::Selection("hydrostatic|monroe-newman"),
+                      "Mechanical term of the overpotential at electrodes with kinetics when elasticity is solved "
+                      "too: hydrostatic eta_mech = -Omega_Li sigma_h / (z+ F); monroe-newman: (-Omega_Li sigma_nn + "
+                      "V_Li+ sigma_h) / (z+ F) with the face normal n and Materials/<electrolyte>/Li+ partial molar "
+                      "volume (README, Transport runs).");
     prm.declare_entry("Single-ion conductors", "LLZO", Patterns::Anything(),
                       "Comma-separated materials (names of subsection Materials) that conduct Li+ only (t+ = 1, "
                       "uniform c), with their Ionic conductivity; all other cells are binary electrolyte.");
@@ -220,8 +226,14 @@ namespace dendra
     anion_diffusivity  = prm.get_double("Anion diffusivity");
     check_moved_entry(prm, "Bulk concentration", "Transport/", "Conditions/Bulk concentration");
     check_moved_entry(prm, "Temperature", "Transport/", "Conditions/Temperature");
-    bulk_concentration = materials.conditions().bulk_concentration;
-    temperature        = materials.conditions().temperature;
+    bulk_concentration      = materials.conditions().bulk_concentration;
+    temperature             = materials.conditions().temperature;
+    mechanical.form         = prm.get("Stress coupling") == "hydrostatic" ? MechanicalOverpotential::Form::hydrostatic
+                                                                          : MechanicalOverpotential::Form::monroe_newman;
+    mechanical.molar_volume = materials.by_name("Li metal", "Transport/Stress coupling").molar_volume;
+    li_ion_volume.clear();
+    for (const Material &m : materials.all())
+      li_ion_volume[m.id] = m.li_ion_volume;
     prm.enter_subsection("Boundary conditions");
     const std::string where = "Transport/Boundary conditions/";
     reservoir.clear();
@@ -260,6 +272,7 @@ namespace dendra
                                     {"Cation diffusivity", cation_diffusivity},
                                     {"Anion diffusivity", anion_diffusivity}});
     require_input(anion_valence < 0, "Transport/Anion valence = " + format_number(anion_valence) + " must be < 0");
+    mechanical.charge_number = cation_valence;
   }
 
   template <int dim>
@@ -420,7 +433,8 @@ namespace dendra
 
   template <int dim>
   double Transport<dim>::electrode_current_density(const types::boundary_id id, const Point<dim> &x, const double u,
-                                                   const double w, double *d_du, double *d_dw, double *d_dv) const
+                                                   const double w, const double eta_mech, double *d_du, double *d_dw,
+                                                   double *d_dv) const
   {
     *d_du = *d_dw = 0;
     if (d_dv)
@@ -442,13 +456,54 @@ namespace dendra
     // potential Phi = RT/(z+ F) w (a Li reference electrode), so the Nernst
     // shift of the equilibrium with c is built in.
     const double volts = potential_volts();
-    const double eta   = overpotential(phi_s, w * volts, kinetics.equilibrium);
+    const double eta   = overpotential(phi_s, w * volts, kinetics.equilibrium) + eta_mech;
     const double slope = kinetics.d_current_d_eta(eta, c0 * u);
     *d_du              = kinetics.d_current_d_c(eta, c0 * u) * c0;
     *d_dw              = -slope * volts;
     if (d_dv)
       *d_dv = slope;
     return kinetics.current_density(eta, c0 * u);
+  }
+
+  template <int dim>
+  void Transport<dim>::read_quantities(QuantityRegistry<dim> &registry)
+  {
+    stress = registry.find(quantity_names::stress, name());
+    stress_on_face.clear();
+  }
+
+  template <int dim>
+  void Transport<dim>::mechanical_overpotentials(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                                 const unsigned int f, const FEFaceValues<dim> &face_values,
+                                                 std::vector<double> &eta_mech) const
+  {
+    eta_mech.assign(face_values.n_quadrature_points, 0.0);
+    if (!stress)
+      return;
+    if (stress_on_face.empty())
+      {
+        // One evaluator per face number: the face rule of the electrode terms
+        // mapped onto that face of the reference cell. Boundary faces have
+        // the standard orientation (their only cell created them), so the
+        // points come in the order of FEFaceValues. Made at the first use:
+        // the provider's vectors exist once it has solved.
+        const QGauss<dim - 1> face_rule(fe->degree + 1);
+        for (const unsigned int face : GeometryInfo<dim>::face_indices())
+          stress_on_face.push_back(stress->make_evaluator(
+            QProjector<dim>::project_to_face(ReferenceCells::get_hypercube<dim>(), face_rule, face)));
+      }
+    Assert(cell->face_orientation(f), ExcInternalError());
+    stress_on_face[f](cell, stress_at_points);
+    MechanicalOverpotential law = parameters.mechanical;
+    const auto              v   = parameters.li_ion_volume.find(cell->material_id());
+    law.electrolyte_li_volume   = v == parameters.li_ion_volume.end() ? 0.0 : v->second;
+    for (const unsigned int q : face_values.quadrature_point_indices())
+      {
+        Tensor<1, 3> normal;
+        for (unsigned int d = 0; d < dim; ++d)
+          normal[d] = face_values.normal_vector(q)[d];
+        eta_mech[q] = law(symmetric_tensor_from_components(stress_at_points[q]), normal);
+      }
   }
 
   template <int dim>
@@ -480,11 +535,11 @@ namespace dendra
   {
     const QGauss<dim - 1>                quadrature(fe->degree + 1);
     FEFaceValues<dim>                    face_values(mapping, *fe, quadrature,
-                                                     update_values | update_quadrature_points | update_JxW_values);
+                                                     update_values | update_quadrature_points | update_JxW_values | update_normal_vectors);
     const unsigned int                   n = fe->n_dofs_per_cell();
     Vector<double>                       local_b(n), local_c(n);
     std::vector<types::global_dof_index> indices(n);
-    std::vector<double>                  u(quadrature.size()), w(quadrature.size());
+    std::vector<double>                  u(quadrature.size()), w(quadrature.size()), eta_mech;
     const unsigned int                   row = current_row(), potential = potential_component();
     b.clear();
     c.clear();
@@ -504,11 +559,12 @@ namespace dendra
                   face_values.reinit(cell, f);
                   face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
                   face_values[FEValuesExtractors::Scalar(potential)].get_function_values(state, w);
+                  mechanical_overpotentials(cell, f, face_values, eta_mech);
                   for (const unsigned int q : face_values.quadrature_point_indices())
                     {
                       double d_du, d_dw, d_dv;
-                      electrode_current_density(id, face_values.quadrature_point(q), concentration(u[q]), w[q], &d_du,
-                                                &d_dw, &d_dv);
+                      electrode_current_density(id, face_values.quadrature_point(q), concentration(u[q]), w[q],
+                                                eta_mech[q], &d_du, &d_dw, &d_dv);
                       d_du *= d_concentration(u[q]);
                       const double ds = face_values.JxW(q);
                       d_local += d_dv * ds;
@@ -762,8 +818,9 @@ namespace dendra
 
   template <int dim>
   void Transport<dim>::face_terms(const FEFaceValues<dim> &face_values, const types::boundary_id id,
-                                  const LA::MPI::Vector &state, const CellScratch &s, const bool with_matrix,
-                                  FullMatrix<double> &matrix, Vector<double> &rhs) const
+                                  const std::vector<double> &eta_mech, const LA::MPI::Vector &state,
+                                  const CellScratch &s, const bool with_matrix, FullMatrix<double> &matrix,
+                                  Vector<double> &rhs) const
   {
     // The electrode current enters one balance (charge conservation with the
     // electroneutral closure, the cation balance with Poisson's); anions do
@@ -776,8 +833,8 @@ namespace dendra
     for (const unsigned int q : face_values.quadrature_point_indices())
       {
         double       d_du, d_dw;
-        const double i_n =
-          electrode_current_density(id, face_values.quadrature_point(q), concentration(u[q]), w[q], &d_du, &d_dw);
+        const double i_n = electrode_current_density(id, face_values.quadrature_point(q), concentration(u[q]), w[q],
+                                                     eta_mech[q], &d_du, &d_dw);
         d_du *= d_concentration(u[q]);
         const double ds = face_values.JxW(q);
         for (unsigned int i = 0; i < s.component.size(); ++i)
@@ -849,11 +906,12 @@ namespace dendra
     FEValues<dim>                        fe_values(mapping, *fe, quadrature,
                                                    update_values | update_gradients | update_quadrature_points | update_JxW_values);
     FEFaceValues<dim>                    face_values(mapping, *fe, QGauss<dim - 1>(fe->degree + 1),
-                                                     update_values | update_quadrature_points | update_JxW_values);
+                                                     update_values | update_quadrature_points | update_JxW_values | update_normal_vectors);
     const unsigned int                   n = fe->n_dofs_per_cell();
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n);
     std::vector<types::global_dof_index> indices(n);
+    std::vector<double>                  eta_mech;
     CellScratch                          scratch(*fe, quadrature.size());
     const Coefficients                   k = coefficients();
 
@@ -881,8 +939,9 @@ namespace dendra
             if (cell->at_boundary(f) && is_electrode(cell->face(f)->boundary_id()))
               {
                 face_values.reinit(cell, f);
-                face_terms(face_values, cell->face(f)->boundary_id(), state, scratch, with_matrix, cell_matrix,
-                           cell_rhs);
+                mechanical_overpotentials(cell, f, face_values, eta_mech);
+                face_terms(face_values, cell->face(f)->boundary_id(), eta_mech, state, scratch, with_matrix,
+                           cell_matrix, cell_rhs);
               }
           cell->get_dof_indices(indices);
           if (with_matrix)
@@ -1179,8 +1238,8 @@ namespace dendra
   {
     const QGauss<dim - 1> quadrature(fe->degree + 1);
     FEFaceValues<dim>     face_values(mapping, *fe, quadrature,
-                                      update_values | update_quadrature_points | update_JxW_values);
-    std::vector<double>   u(quadrature.size()), w(quadrature.size());
+                                      update_values | update_quadrature_points | update_JxW_values | update_normal_vectors);
+    std::vector<double>   u(quadrature.size()), w(quadrature.size()), eta_mech;
     double                total = 0;
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -1190,11 +1249,12 @@ namespace dendra
               face_values.reinit(cell, f);
               face_values[FEValuesExtractors::Scalar(0)].get_function_values(state, u);
               face_values[FEValuesExtractors::Scalar(potential_component())].get_function_values(state, w);
+              mechanical_overpotentials(cell, f, face_values, eta_mech);
               for (const unsigned int q : face_values.quadrature_point_indices())
                 {
                   double d1, d2;
                   total += electrode_current_density(id, face_values.quadrature_point(q), concentration(u[q]), w[q],
-                                                     &d1, &d2) *
+                                                     eta_mech[q], &d1, &d2) *
                            face_values.JxW(q);
                 }
             }

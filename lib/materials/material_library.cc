@@ -91,6 +91,9 @@ namespace dendra
         prm.declare_entry("Molar volume", format_number(m.molar_volume), Patterns::Double(),
                           "Molar volume Omega (m^3/mol), >= 0; Li metal's is the volume of plated Li per mole "
                           "(its molar density c_s = 1 / Omega), > 0.");
+        prm.declare_entry("Li+ partial molar volume", format_number(m.li_ion_volume), Patterns::Double(),
+                          "Partial molar volume V_Li+ of Li+ in this material as an electrolyte (m^3/mol), >= 0: "
+                          "the Monroe-Newman form of the mechanical overpotential at a Li electrode facing it.");
         prm.leave_subsection();
       }
     prm.leave_subsection();
@@ -123,6 +126,7 @@ namespace dendra
         m.fracture_energy          = prm.get_double("Fracture energy");
         m.damage_length            = prm.get_double("Damage length scale");
         m.molar_volume             = prm.get_double("Molar volume");
+        m.li_ion_volume            = prm.get_double("Li+ partial molar volume");
         prm.leave_subsection();
         const std::string where = "Materials/" + m.name + "/";
         require_input(m.young_modulus >= 0, where + "Young's modulus = " + format_number(m.young_modulus) +
@@ -149,6 +153,8 @@ namespace dendra
         require_input(m.molar_volume >= 0 && (m.name != "Li metal" || m.molar_volume > 0),
                       where + "Molar volume = " + format_number(m.molar_volume) + " m^3/mol must be " +
                         (m.name == "Li metal" ? "> 0" : ">= 0"));
+        require_input(m.li_ion_volume >= 0, where + "Li+ partial molar volume = " + format_number(m.li_ion_volume) +
+                                              " m^3/mol is negative; it must be >= 0");
         require_input(materials.count(m.id) == 0, where + "Material id = " + std::to_string(m.id) +
                                                     " is already used by " +
                                                     (materials.count(m.id) ? materials.at(m.id).name : ""));

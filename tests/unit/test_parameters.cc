@@ -95,6 +95,8 @@ TEST_CASE("Shared constants have one home; their old entries name it", "[paramet
     {"subsection Electrodeposition\nset Metal conductivity = 1e7\nend\n", "Materials/Li metal/Electronic conductivity"},
     {"subsection Electrodeposition\nset Electrolyte conductivity = 1\nend\n",
      "Materials/<Electrolyte material>/Ionic conductivity"},
+    {"subsection Electrodeposition\nset Electrolyte Li+ molar volume = 1e-6\nend\n",
+     "Materials/<Electrolyte material>/Li+ partial molar volume"},
     {"subsection Plating\nset Li molar volume = 1e-5\nend\n", "Materials/Li metal/Molar volume"},
   };
   for (const auto &[text, home] : moved)
@@ -114,7 +116,8 @@ TEST_CASE("Shared constants have one home; their old entries name it", "[paramet
   read_parameter_string(prm, "subsection Conditions\nset Temperature = 310\nset Bulk concentration = 500\nend\n"
                              "subsection Materials\nsubsection Li metal\nset Molar volume = 1.2e-5\n"
                              "set Electronic conductivity = 2e7\nend\nsubsection LLZO\nset Ionic conductivity = "
-                             "0.07\nend\nend\nsubsection Electrodeposition\nset Electrolyte material = LLZO\nend\n");
+                             "0.07\nset Li+ partial molar volume = 4e-6\nend\nend\n"
+                             "subsection Electrodeposition\nset Electrolyte material = LLZO\nend\n");
   MaterialLibrary materials;
   materials.parse_parameters(prm);
   Electrodeposition<2>::Parameters deposition;
@@ -124,11 +127,14 @@ TEST_CASE("Shared constants have one home; their old entries name it", "[paramet
   CHECK(deposition.molar_volume == 1.2e-5);
   CHECK(deposition.metal_conductivity == 2e7);
   CHECK(deposition.electrolyte_conductivity == 0.07);
+  CHECK(deposition.electrolyte_li_volume == 4e-6);
   Transport<2>::Parameters transport;
   transport.parse_parameters(prm, {}, materials);
   CHECK(transport.temperature == 310);
   CHECK(transport.bulk_concentration == 500);
   CHECK(transport.kinetics->temperature == 310);
+  CHECK(transport.mechanical.molar_volume == 1.2e-5);
+  CHECK(transport.li_ion_volume.at(materials.by_name("LLZO").id) == 4e-6);
   DefectDeposit<2>::Parameters plating;
   plating.parse_parameters(prm, materials);
   CHECK(plating.molar_volume == 1.2e-5);

@@ -14,6 +14,7 @@
 #include "test_helpers.h"
 
 #include <cmath>
+#include <iomanip>
 #include <iostream>
 
 using namespace dealii;
@@ -366,6 +367,66 @@ TEST_CASE("A galvanostatic electrode finds its potential: kinetics plus ohmic dr
   CHECK(transport.electrode_potential(0) == Approx(expected).epsilon(0.01));
   CHECK(transport.electrode_current(0) == Approx(-J * H).epsilon(1e-8));
   CHECK(transport.electrode_current(1) == Approx(J * H).epsilon(1e-6));
+}
+
+TEST_CASE("A stress at the working electrode shifts its galvanostatic potential by the mechanical overpotential",
+          "[transport]")
+{
+  // The galvanostatic cell above with a stress sigma in the half next to the
+  // working electrode (normal -x). The current, and so the overpotential and
+  // the concentrations, stay; the electrode potential moves by -eta_mech:
+  // hydrostatic eta_mech = -Omega sigma_h / F, Monroe-Newman (-Omega sigma_xx +
+  // V sigma_h) / F. The stress-free counter electrode does not move.
+  const double J = 10, L = 1e-4, H = L / 10, V = 3e-6;
+  const auto   run = [&](const MechanicalOverpotential::Form form, const std::vector<double> &sigma) {
+    Transport<2>::Parameters p;
+    p.total_current[0]       = testing::make_function<2>({[J, H](const Point<2> &) { return -J * H; }});
+    p.electrode_potential[1] = testing::make_function<2>({[](const Point<2> &) { return 0.0; }});
+    p.kinetics               = std::make_shared<ButlerVolmer>();
+    p.mechanical.form        = form;
+    parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+    make_strip(tria, L, H, 1);
+    for (const auto &cell : tria.active_cell_iterators())
+      p.li_ion_volume[cell->material_id()] = V; // the electrolyte's V_Li+
+    Transport<2> transport(tria, p);
+    transport.setup_dofs();
+    QuantityRegistry<2> registry;
+    Quantity<2>         stress;
+    stress.name           = quantity_names::stress;
+    stress.unit           = "Pa";
+    stress.provider       = "test";
+    stress.n_components   = 6;
+    stress.make_evaluator = [&](const Quadrature<2> &quadrature) {
+      return CellEvaluator<2>([&, n = quadrature.size()](const Triangulation<2>::active_cell_iterator &cell,
+                                                         std::vector<Vector<double>>                  &values) {
+        Vector<double> at_cell(6);
+        if (cell->center()[0] < L / 2)
+          for (unsigned int c = 0; c < 6; ++c)
+            at_cell[c] = sigma[c];
+        values.assign(n, at_cell);
+      });
+    };
+    registry.provide(stress);
+    transport.read_quantities(registry);
+    transport.advance(1e-4, 1);
+    return std::make_pair(transport.electrode_potential(0), transport.electrode_current(1));
+  };
+  const double Omega = MechanicalOverpotential().molar_volume, F = constants::faraday;
+  const auto   free = run(MechanicalOverpotential::Form::hydrostatic, std::vector<double>(6, 0.0));
+  // sigma_xx, sigma_yy, sigma_zz, sigma_xy, sigma_xz, sigma_yz (Pa)
+  const std::vector<double> sigma           = {-120e6, -60e6, -30e6, 20e6, 0, 0};
+  const double              sigma_h         = (sigma[0] + sigma[1] + sigma[2]) / 3;
+  const auto                hydrostatic     = run(MechanicalOverpotential::Form::hydrostatic, sigma);
+  const auto                monroe          = run(MechanicalOverpotential::Form::monroe_newman, sigma);
+  const double              eta_hydrostatic = -Omega * sigma_h / F;
+  const double              eta_monroe      = (-Omega * sigma[0] + V * sigma_h) / F;
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    std::cout << std::setprecision(12) << "stressed working electrode: potential shift "
+              << hydrostatic.first - free.first << " V (hydrostatic, closed form " << -eta_hydrostatic << " V), "
+              << monroe.first - free.first << " V (Monroe-Newman, closed form " << -eta_monroe << " V)" << std::endl;
+  CHECK(hydrostatic.first - free.first == Approx(-eta_hydrostatic).epsilon(1e-8));
+  CHECK(monroe.first - free.first == Approx(-eta_monroe).epsilon(1e-8));
+  CHECK(hydrostatic.second == Approx(free.second).epsilon(1e-9));
 }
 
 TEST_CASE("A Li | polymer | LLZO | Li cell: salt polarisation in the polymer, ohmic drop in the garnet", "[transport]")

@@ -125,10 +125,24 @@ namespace dendra
     void report_summary();
     void record_transport(const SolverReport &newton, unsigned int rejected, double dt);
     void record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
+    /// The damage columns at @p time (s) with the peak principal stress (Pa)
+    /// of the step; records a DamageRecord.
+    void add_damage_columns(double time, double peak_principal);
+    /// Transient rows with elasticity: coupling iterations, stress and damage columns.
+    void add_transient_mechanics_columns(double time);
+    /// Solves the quasi-static fields at the new @p time (s) after a
+    /// transient step of @p dt (s); throws if the damage does not settle.
+    void solve_quasi_static_at(double time, double dt);
+    /// Back to the start @p start (s) of a transient step whose quasi-static
+    /// solve failed: committed damage, the transient field and its stress.
+    void undo_quasi_static(double start);
+    /// Logs the failure at @p time (s); true if the run stops there.
+    bool report_failure(double time);
     /// The stress columns of the elasticity field.
     typename Elasticity<dim>::StressSummary add_elasticity_columns();
-    /// Deposition and elasticity both solved: plated Li strains the solid, its stress the kinetics.
-    bool mechanically_coupled() const { return deposition_field && elasticity_field; }
+    /// A transient field and elasticity both solved: the stress enters the
+    /// kinetics (and plated Li strains the solid).
+    bool mechanically_coupled() const { return (deposition_field || transport_field) && elasticity_field; }
     /// One step of the transient field; with mechanical coupling, staggered
     /// with elasticity until the displacement settles (coupling iterations).
     /// On failure throws with the fields back at the start of the step.

@@ -140,6 +140,10 @@ namespace dendra
     const LA::MPI::Vector &stress_fields() const { return stress_output; }
     /// Names of the stress output fields, in component order.
     static std::vector<std::string> stress_field_names();
+    /// "displacement_x", ... (m) and the stress_field_names() (Pa).
+    std::vector<std::pair<std::string, std::string>> probe_quantities() const override;
+    /// The displacement and the stress output at the points of @p probes.
+    std::vector<std::vector<double>> probe(const Probes<dim> &probes) const override;
 
   private:
     class PointData;

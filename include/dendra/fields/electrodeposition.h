@@ -234,6 +234,13 @@ namespace dendra
     /// vertices spans more than [0.02, 0.98] partly, and @p layers rings of
     /// cells around them; 0 elsewhere. Indexed by active cell index.
     void interface_cells(dealii::Vector<float> &marked, unsigned int layers) const;
+    /// The interface and two rings of cells around it (the front moves
+    /// between adaptations): interface_cells(cells, 2).
+    bool cells_to_keep_refined(dealii::Vector<float> &cells) const override;
+    /// "li_phase" (-), "concentration" (mol/m^3), "potential" (V).
+    std::vector<std::pair<std::string, std::string>> probe_quantities() const override;
+    /// xi, c and phi in SI units at the points of @p probes.
+    std::vector<std::vector<double>> probe(const Probes<dim> &probes) const override;
     /// Largest coordinate @p axis of the xi = 1/2 contour (m): the tip of the
     /// deposit growing in +axis, from edge-wise linear interpolation.
     double tip_position(unsigned int axis) const;

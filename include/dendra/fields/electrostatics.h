@@ -92,6 +92,13 @@ namespace dendra
     /// Reads the damage degradation g(d) if a field provides it: damaged
     /// electrolyte conducts g(d) sigma (the conductivity is damage-dependent).
     void read_quantities(QuantityRegistry<dim> &registry) override;
+    /// "potential" (V).
+    std::vector<std::pair<std::string, std::string>> probe_quantities() const override { return {{"potential", "V"}}; }
+    /// The potential at the points of @p probes.
+    std::vector<std::vector<double>> probe(const Probes<dim> &probes) const override
+    {
+      return probes.evaluate(this->mapping, this->dofs, this->locally_relevant_solution);
+    }
 
   private:
     void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;

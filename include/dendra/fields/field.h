@@ -3,6 +3,7 @@
 #include <dendra/base/linear_algebra.h>
 #include <dendra/base/solvers.h>
 #include <dendra/core/quantities.h>
+#include <dendra/postprocess/probes.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/distributed/solution_transfer.h>
@@ -54,6 +55,15 @@ namespace dendra
     /// default); a missing required one is an InputError. Call once, after all
     /// fields have provided theirs.
     virtual void read_quantities(QuantityRegistry<dim> &registry);
+
+    /// Marks (1) the active cells that must stay at the finest level (a
+    /// diffuse interface and rings around it), by active cell index; returns
+    /// false, leaving @p cells alone, if the field has none (the default).
+    virtual bool cells_to_keep_refined(dealii::Vector<float> &cells) const;
+    /// Names and units of the quantities probe() returns (none by default).
+    virtual std::vector<std::pair<std::string, std::string>> probe_quantities() const;
+    /// The probe_quantities() at the points of @p probes, in SI units: result[point][quantity].
+    virtual std::vector<std::vector<double>> probe(const Probes<dim> &probes) const;
 
     /// Sets the time t (s) at which data are evaluated.
     void set_time(double time);

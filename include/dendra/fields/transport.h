@@ -69,6 +69,13 @@ namespace dendra
       /// Electrodes at a prescribed potential phi_s(t) (V) with Butler-Volmer kinetics.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> electrode_potential;
       std::shared_ptr<const ElectrodeKinetics> kinetics; ///< for potentiostatic electrodes
+      /// The mechanical term of the overpotential at electrodes with kinetics
+      /// when a field provides the stress (Transport/Stress coupling): its
+      /// form, Omega_Li (Materials/Li metal/Molar volume) and n = z+.
+      MechanicalOverpotential mechanical;
+      /// V_Li+ (m^3/mol) of the electrolyte by cell material id (Materials/<m>/Li+
+      /// partial molar volume), the Monroe-Newman form; missing ids: 0.
+      std::map<dealii::types::material_id, double> li_ion_volume;
       /// Galvanostatic electrodes: total current I(t) into the electrolyte (A in 3D, A/m in 2D),
       /// with Butler-Volmer kinetics; the electrode potential is an extra unknown.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> total_current;
@@ -130,6 +137,9 @@ namespace dendra
     void add_output(dealii::DataOut<dim> &data_out) const override;
     /// "transport".
     std::string name() const override { return "transport"; }
+    /// Reads "stress" if a field provides it: its mechanical overpotential
+    /// then enters the kinetics of the electrodes (Parameters::mechanical).
+    void read_quantities(QuantityRegistry<dim> &registry) override;
 
     /// Smallest salt concentration on boundary @p id (mol/m^3), from the nodal
     /// values; c0 on single-ion conductors.
@@ -139,11 +149,11 @@ namespace dendra
     double total_cations() const;
     /// Names and units of the quantities probe() returns: concentration(s)
     /// (mol/m^3) and potentials (V).
-    std::vector<std::pair<std::string, std::string>> probe_quantities() const;
+    std::vector<std::pair<std::string, std::string>> probe_quantities() const override;
     /// The probe_quantities() at the points of @p probes, in SI units:
     /// result[point][quantity]. Within one cell of a binary | single-ion
     /// interface the concentration shown on the single-ion side is interpolated.
-    std::vector<std::vector<double>> probe(const Probes<dim> &probes) const;
+    std::vector<std::vector<double>> probe(const Probes<dim> &probes) const override;
     /// Net charge F (z+ c+ + z- c-) integrated over the domain (C, or C/m in
     /// 2D); identically 0 with the electroneutral closure.
     double total_charge() const;
@@ -176,10 +186,10 @@ namespace dendra
                                    dealii::Vector<double> &rhs) const;
     void cell_terms_poisson(const dealii::FEValues<dim> &fe_values, const Coefficients &k, CellScratch &scratch,
                             bool with_matrix, dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
-    /// Electrode currents on one boundary face.
+    /// Electrode currents on one boundary face, with the mechanical overpotentials @p eta_mech (V) at its points.
     void face_terms(const dealii::FEFaceValues<dim> &face_values, dealii::types::boundary_id id,
-                    const LA::MPI::Vector &state, const CellScratch &scratch, bool with_matrix,
-                    dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
+                    const std::vector<double> &eta_mech, const LA::MPI::Vector &state, const CellScratch &scratch,
+                    bool with_matrix, dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
     /// True if electrode @p id has a metal potential (potentiostatic or galvanostatic).
     bool has_metal_potential(dealii::types::boundary_id id) const;
     /// (phi_s - U0) F / (R T) of electrode @p id at @p x: the Stern layer's outer potential.
@@ -258,8 +268,15 @@ namespace dendra
       return parameters.current_density.count(id) || parameters.electrode_potential.count(id) ||
              parameters.total_current.count(id);
     }
+    /// i_n (A/m^2) of electrode @p id at @p x for the scaled concentration @p u,
+    /// potential unknown @p w and mechanical overpotential @p eta_mech (V),
+    /// with its derivatives in u, w and the electrode potential.
     double electrode_current_density(dealii::types::boundary_id id, const dealii::Point<dim> &x, double u, double w,
-                                     double *d_du, double *d_dw, double *d_dv = nullptr) const;
+                                     double eta_mech, double *d_du, double *d_dw, double *d_dv = nullptr) const;
+    /// eta_mech (V) at the points of @p face_values (reinitialised on face
+    /// @p f of @p cell) from the stress read; zero without it.
+    void mechanical_overpotentials(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell, unsigned int f,
+                                   const dealii::FEFaceValues<dim> &face_values, std::vector<double> &eta_mech) const;
     /// Integral of i_n over boundary @p id at @p state (A, or A/m in 2D).
     double integrated_current(dealii::types::boundary_id id, const LA::MPI::Vector &state) const;
     /// Residuals G_k = integral of i_n - I_k (A or A/m) of the galvanostatic electrodes at @p state.
@@ -304,5 +321,10 @@ namespace dendra
     std::vector<dealii::IndexSet>                   block_dofs;              ///< owned u and w DoFs
     BlockPreconditioner                             preconditioner;          ///< of the Newton matrix
     std::array<std::array<double, 2>, 3> salt_before_transfer{}; ///< of u^n, u^{n-1}, u^{n-2} per species (m^d)
+    const Quantity<dim> *stress = nullptr; ///< read from the registry; nullptr: no mechanical overpotential
+    /// The stress (Pa) at the points of the electrode face rule, one evaluator
+    /// per face number of the reference cell (made at the first use).
+    mutable std::vector<CellEvaluator<dim>>     stress_on_face;
+    mutable std::vector<dealii::Vector<double>> stress_at_points; ///< scratch of mechanical_overpotentials()
   };
 } // namespace dendra

@@ -33,6 +33,9 @@ namespace dendra
     /// Molar volume Omega (m^3/mol); used for Li metal: the volume of a mole of
     /// plated Li, c_s = 1 / Omega its molar density. 0 where unused.
     double molar_volume = 0;
+    /// Partial molar volume V_Li+ of Li+ in this material as an electrolyte
+    /// (m^3/mol): the Monroe-Newman form of the mechanical overpotential. 0 where unused.
+    double li_ion_volume = 0;
 
     /// Shear modulus mu = E / (2 (1 + nu)) (Pa).
     double shear_modulus() const;
