@@ -1,6 +1,6 @@
 #include <dendra/base/exceptions.h>
-#include <dendra/coupling/newton.h>
-#include <dendra/coupling/time_stepping.h>
+#include <dendra/base/newton.h>
+#include <dendra/base/time_stepping.h>
 #include <dendra/fields/transport.h>
 
 #include <deal.II/base/qprojector.h>

@@ -1,5 +1,5 @@
 // BDF1 and variable-step BDF2 orders on y' = -y, and the step controller.
-#include <dendra/coupling/time_stepping.h>
+#include <dendra/base/time_stepping.h>
 
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // Transport (electroneutral binary electrolyte): Sand's time under a constant
 // plating current in a long cell, and conservation of cations.
-#include <dendra/coupling/time_stepping.h>
+#include <dendra/base/time_stepping.h>
 #include <dendra/fields/transport.h>
 #include <dendra/postprocess/probes.h>
 

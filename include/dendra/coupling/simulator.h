@@ -1,20 +1,20 @@
 #pragma once
 
 #include <dendra/base/linear_algebra.h>
+#include <dendra/base/time_stepping.h>
 #include <dendra/core/checkpoint.h>
 #include <dendra/core/coupling_schemes.h>
 #include <dendra/coupling/current_program.h>
 #include <dendra/coupling/defect_deposit.h>
-#include <dendra/coupling/time_stepping.h>
 #include <dendra/fields/damage.h>
 #include <dendra/fields/elasticity.h>
 #include <dendra/fields/electrodeposition.h>
 #include <dendra/fields/electrostatics.h>
+#include <dendra/fields/host_statistics.h>
 #include <dendra/fields/transport.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/mesh/geometry.h>
 #include <dendra/mesh/mesh_builder.h>
-#include <dendra/postprocess/host_statistics.h>
 #include <dendra/postprocess/output_writer.h>
 #include <dendra/postprocess/probes.h>
 

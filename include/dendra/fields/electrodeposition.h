@@ -1,8 +1,8 @@
 #pragma once
 
+#include <dendra/base/bdf_history.h>
+#include <dendra/base/newton.h>
 #include <dendra/base/parameters.h>
-#include <dendra/coupling/bdf_history.h>
-#include <dendra/coupling/newton.h>
 #include <dendra/fields/transient_field.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/mesh/host_surface.h>

@@ -1,7 +1,7 @@
 #pragma once
 
+#include <dendra/base/bdf_history.h>
 #include <dendra/base/parameters.h>
-#include <dendra/coupling/bdf_history.h>
 #include <dendra/fields/transient_field.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>

@@ -1,4 +1,4 @@
-#include <dendra/coupling/bdf_history.h>
+#include <dendra/base/bdf_history.h>
 
 #include <deal.II/base/exceptions.h>
 #include <deal.II/base/mpi.h>

@@ -1,4 +1,4 @@
-#include <dendra/coupling/newton.h>
+#include <dendra/base/newton.h>
 
 #include <algorithm>
 #include <cmath>

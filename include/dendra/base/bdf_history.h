@@ -1,7 +1,7 @@
 #pragma once
 
 #include <dendra/base/linear_algebra.h>
-#include <dendra/coupling/time_stepping.h>
+#include <dendra/base/time_stepping.h>
 
 #include <deal.II/base/index_set.h>
 

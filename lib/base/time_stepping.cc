@@ -1,6 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
-#include <dendra/coupling/time_stepping.h>
+#include <dendra/base/time_stepping.h>
 
 #include <algorithm>
 #include <cmath>

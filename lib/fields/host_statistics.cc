@@ -1,5 +1,5 @@
+#include <dendra/fields/host_statistics.h>
 #include <dendra/kinetics/electrode_kinetics.h>
-#include <dendra/postprocess/host_statistics.h>
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/grid/grid_tools.h>
