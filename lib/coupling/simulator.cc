@@ -601,16 +601,8 @@ namespace dendra
     s.add_value("time", "s", time);
     s.add_value("cells", "", tria.n_global_active_cells());
     s.add_value("wall_time", "s", wall_clock.wall_time());
-    const std::string current_unit = (dim == 2 ? "A/m" : "A");
     if (electrostatics_field)
-      {
-        s.add_value("electrostatics_dofs", "", electrostatics_field->n_dofs());
-        s.add_value("electrostatics_cg_iterations", "", last_electrostatics_report.iterations);
-        const auto names = geometry->boundary_names();
-        for (const auto &[id, current] : electrostatics_field->boundary_currents())
-          s.add_value("current_" + column_name(names.count(id) ? names.at(id) : std::to_string(id)), current_unit,
-                      current);
-      }
+      electrostatics_field->add_statistics(s, boundary_label);
     typename Elasticity<dim>::StressSummary stress;
     if (elasticity_field)
       stress = add_elasticity_columns();
@@ -1002,10 +994,7 @@ namespace dendra
         const bool fails_now = damage_field && time_of_failure < 0 && failed();
         if (fails_now)
           time_of_failure = time;
-        if (transport_field)
-          record_transport(report, rejected, dt);
-        else
-          record_deposition(report, rejected, dt);
+        record_transient(report, rejected, dt);
         write_output(step, time);
         if (mesh_builder.adaptation_interval > 0 && step % mesh_builder.adaptation_interval == 0)
           {
@@ -1064,36 +1053,46 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::record_transport(const SolverReport &newton, const unsigned int rejected, const double dt)
+  void Simulator<dim>::record_transient(const SolverReport &newton, const unsigned int rejected, const double dt)
   {
-    auto        &s    = statistics_table;
-    const double time = transport_field->current_time();
+    auto                &s     = statistics_table;
+    TransientField<dim> &field = transient_field();
+    const double         time  = field.current_time();
     add_transient_step_columns(time, dt);
-    s.add_value("transport_dofs", "", transport_field->n_dofs());
     s.add_value("newton_iterations", "", newton.iterations);
     s.add_value("linear_iterations", "", newton.linear_iterations);
     s.add_value("rejected_steps", "", rejected);
-    if (!current_program.working_electrode().empty())
-      s.add_value("applied_current_density", "A/m^2", current_program.current_density_before(time));
-    std::set<types::boundary_id> electrodes, with_potential;
-    for (const auto &[id, f] : transport_parameters.current_density)
-      electrodes.insert(id);
-    for (const auto *map : {&transport_parameters.electrode_potential, &transport_parameters.total_current})
-      for (const auto &[id, f] : *map)
-        {
-          electrodes.insert(id);
-          with_potential.insert(id);
-        }
-    const std::string current_unit = (dim == 2 ? "A/m" : "A");
-    for (const auto id : electrodes)
+    field.add_statistics(s, boundary_label);
+    add_working_electrode_columns(time);
+    if (host_statistics)
+      host_statistics->add_columns(s, dt);
+    add_transient_mechanics_columns(time);
+    s.end_row();
+    output->write_statistics(s);
+    record_probes(s.n_rows(), time);
+  }
+
+  template <int dim>
+  void Simulator<dim>::add_working_electrode_columns(const double time)
+  {
+    if (working_electrode == numbers::invalid_boundary_id)
+      return;
+    auto &s = statistics_table;
+    s.add_value("applied_current_density", "A/m^2", current_program.current_density_before(time));
+    if (deposition_field)
       {
-        const std::string name = boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id);
-        s.add_value("electrode_current_" + name, current_unit, transport_field->electrode_current(id));
-        s.add_value("min_surface_concentration_" + name, "mol/m^3", transport_field->min_boundary_concentration(id));
-        if (with_potential.count(id))
-          s.add_value("electrode_potential_" + name, "V", transport_field->electrode_potential(id));
+        // The floating collector (metal) against the reservoir: the cell's overpotential.
+        const double metal = deposition_field->boundary_potential(working_electrode);
+        s.add_value("electrode_potential", "V", metal);
+        s.add_value("cell_voltage", "V",
+                    metal - deposition_field->boundary_potential(deposition_parameters.reservoir[0]));
+        return;
       }
     // Two electrodes with potentials: the cell voltage, working minus counter.
+    std::set<types::boundary_id> with_potential;
+    for (const auto *map : {&transport_parameters.electrode_potential, &transport_parameters.total_current})
+      for (const auto &[id, f] : *map)
+        with_potential.insert(id);
     if (with_potential.size() == 2 && with_potential.count(working_electrode))
       {
         const auto counter =
@@ -1102,13 +1101,6 @@ namespace dendra
                     transport_field->electrode_potential(working_electrode) -
                       transport_field->electrode_potential(counter));
       }
-    s.add_value("total_cations", dim == 2 ? "mol/m" : "mol", transport_field->total_cations());
-    if (transport_parameters.closure == Transport<dim>::Closure::poisson)
-      s.add_value("total_charge", dim == 2 ? "C/m" : "C", transport_field->total_charge());
-    add_transient_mechanics_columns(time);
-    s.end_row();
-    output->write_statistics(s);
-    record_probes(s.n_rows(), time);
   }
 
   template <int dim>
@@ -1134,74 +1126,13 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::record_deposition(const SolverReport &newton, const unsigned int rejected, const double dt)
-  {
-    auto        &s    = statistics_table;
-    const double time = deposition_field->current_time();
-    add_transient_step_columns(time, dt);
-    s.add_value("deposition_dofs", "", deposition_field->n_dofs());
-    s.add_value("newton_iterations", "", newton.iterations);
-    if (deposition_parameters.iterative_solver)
-      {
-        s.add_value("linear_iterations", "", newton.linear_iterations);
-        s.add_value("direct_fallbacks", "", deposition_field->n_direct_fallbacks());
-      }
-    s.add_value("rejected_steps", "", rejected);
-    s.add_value("li_volume", dim == 2 ? "m^2" : "m^3", deposition_field->li_volume());
-    const auto front = deposition_field->front_range(dim - 1);
-    s.add_value("tip_position", "m", front.second);
-    s.add_value("front_low", "m", front.first);
-    std::set<types::boundary_id> boundaries(deposition_parameters.reservoir.begin(),
-                                            deposition_parameters.reservoir.end());
-    for (const auto *map : {&deposition_parameters.electrode_potential, &deposition_parameters.current_density})
-      for (const auto &[id, f] : *map)
-        boundaries.insert(id);
-    for (const auto &[id, current] : deposition_field->boundary_currents(boundaries))
-      s.add_value("current_" + (boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id)),
-                  dim == 2 ? "A/m" : "A", current);
-    if (working_electrode != numbers::invalid_boundary_id)
-      {
-        // The floating collector (metal) against the reservoir: the cell's overpotential.
-        const double metal = deposition_field->boundary_potential(working_electrode);
-        s.add_value("applied_current_density", "A/m^2", current_program.current_density_before(time));
-        s.add_value("electrode_potential", "V", metal);
-        s.add_value("cell_voltage", "V",
-                    metal - deposition_field->boundary_potential(deposition_parameters.reservoir[0]));
-      }
-    if (host_statistics)
-      host_statistics->add_columns(s, dt);
-    add_transient_mechanics_columns(time);
-    s.end_row();
-    output->write_statistics(s);
-    record_probes(s.n_rows(), time);
-  }
-
-  template <int dim>
   void Simulator<dim>::report_summary()
   {
-    if (deposition_field)
+    for (const Field<dim> *field : active_fields())
       {
-        std::ostringstream text;
-        text << "Deposition: t = " << deposition_field->current_time() << " s, Li volume "
-             << deposition_field->li_volume() << (dim == 2 ? " m^2" : " m^3") << ", tip at "
-             << deposition_field->tip_position(dim - 1) * 1e6 << " um";
-        output->log(text.str());
-      }
-    if (transport_field)
-      {
-        std::ostringstream text;
-        text << "Transport: t = " << transport_field->current_time() << " s, total cations "
-             << transport_field->total_cations() << (dim == 2 ? " mol/m" : " mol");
-        std::set<types::boundary_id> electrodes;
-        for (const auto *map : {&transport_parameters.current_density, &transport_parameters.electrode_potential,
-                                &transport_parameters.total_current})
-          for (const auto &[id, f] : *map)
-            electrodes.insert(id);
-        for (const auto id : electrodes)
-          text << "\n  electrode " << (boundary_label.count(id) ? boundary_label.at(id) : std::to_string(id))
-               << ": current " << transport_field->electrode_current(id) << (dim == 2 ? " A/m" : " A")
-               << ", minimum surface concentration " << transport_field->min_boundary_concentration(id) << " mol/m^3";
-        output->log(text.str());
+        const std::string text = field->summary(boundary_label);
+        if (!text.empty())
+          output->log(text);
       }
     if (elasticity_field)
       {
@@ -1212,15 +1143,6 @@ namespace dendra
              << " MPa at " << format_point(summary.max_principal_location, 1e-6) << " um\n"
              << "Maximum von Mises stress in " << where << ": " << summary.max_von_mises / 1e6 << " MPa at "
              << format_point(summary.max_von_mises_location, 1e-6) << " um";
-        output->log(text.str());
-      }
-    if (electrostatics_field)
-      {
-        const auto         names = geometry->boundary_names();
-        std::ostringstream text;
-        text << "Currents leaving through boundaries (" << (dim == 2 ? "A/m" : "A") << "):";
-        for (const auto &[id, current] : electrostatics_field->boundary_currents())
-          text << "  " << (names.count(id) ? names.at(id) : std::to_string(id)) << " " << current;
         output->log(text.str());
       }
     output->log("Output written to " + output->directory() + "/");

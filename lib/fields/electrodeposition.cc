@@ -1181,6 +1181,33 @@ namespace dendra
   }
 
   template <int dim>
+  void Electrodeposition<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const
+  {
+    table.add_value("deposition_dofs", "", this->n_dofs());
+    if (parameters.iterative_solver)
+      table.add_value("direct_fallbacks", "", n_direct_fallbacks());
+    table.add_value("li_volume", dim == 2 ? "m^2" : "m^3", li_volume());
+    const auto front = front_range(dim - 1);
+    table.add_value("tip_position", "m", front.second);
+    table.add_value("front_low", "m", front.first);
+    std::set<types::boundary_id> boundaries(parameters.reservoir.begin(), parameters.reservoir.end());
+    for (const auto *map : {&parameters.electrode_potential, &parameters.current_density})
+      for (const auto &[id, f] : *map)
+        boundaries.insert(id);
+    for (const auto &[id, current] : boundary_currents(boundaries))
+      table.add_value("current_" + boundary_label(labels, id), dim == 2 ? "A/m" : "A", current);
+  }
+
+  template <int dim>
+  std::string Electrodeposition<dim>::summary(const BoundaryLabels &) const
+  {
+    std::ostringstream text;
+    text << "Deposition: t = " << this->current_time() << " s, Li volume " << li_volume()
+         << (dim == 2 ? " m^2" : " m^3") << ", tip at " << tip_position(dim - 1) * 1e6 << " um";
+    return text.str();
+  }
+
+  template <int dim>
   bool Electrodeposition<dim>::cells_to_keep_refined(Vector<float> &cells) const
   {
     interface_cells(cells, 2);

@@ -11,6 +11,8 @@
 #include <deal.II/lac/full_matrix.h>
 #include <deal.II/numerics/vector_tools.h>
 
+#include <sstream>
+
 namespace dendra
 {
   using namespace dealii;
@@ -259,7 +261,27 @@ namespace dendra
     scaled_solution.scale(scaling);
     constraints.distribute(scaled_solution);
     locally_relevant_solution = scaled_solution;
+    last_report               = report;
     return report;
+  }
+
+  template <int dim>
+  void Electrostatics<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const
+  {
+    table.add_value("electrostatics_dofs", "", this->n_dofs());
+    table.add_value("electrostatics_cg_iterations", "", last_report.iterations);
+    for (const auto &[id, current] : boundary_currents())
+      table.add_value("current_" + boundary_label(labels, id), dim == 2 ? "A/m" : "A", current);
+  }
+
+  template <int dim>
+  std::string Electrostatics<dim>::summary(const BoundaryLabels &labels) const
+  {
+    std::ostringstream text;
+    text << "Currents leaving through boundaries (" << (dim == 2 ? "A/m" : "A") << "):";
+    for (const auto &[id, current] : boundary_currents())
+      text << "  " << boundary_label(labels, id) << " " << current;
+    return text.str();
   }
 
   template <int dim>

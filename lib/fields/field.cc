@@ -38,6 +38,16 @@ namespace dendra
   }
 
   template <int dim>
+  void Field<dim>::add_statistics(StatisticsTable &, const BoundaryLabels &) const
+  {}
+
+  template <int dim>
+  std::string Field<dim>::summary(const BoundaryLabels &) const
+  {
+    return "";
+  }
+
+  template <int dim>
   std::vector<std::pair<std::string, std::string>> Field<dim>::probe_quantities() const
   {
     return {};

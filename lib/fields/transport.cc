@@ -466,6 +466,47 @@ namespace dendra
   }
 
   template <int dim>
+  std::set<types::boundary_id> Transport<dim>::electrodes() const
+  {
+    std::set<types::boundary_id> ids;
+    for (const auto *map : {&parameters.current_density, &parameters.electrode_potential, &parameters.total_current})
+      for (const auto &[id, f] : *map)
+        ids.insert(id);
+    return ids;
+  }
+
+  template <int dim>
+  void Transport<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const
+  {
+    table.add_value("transport_dofs", "", this->n_dofs());
+    const std::string current_unit = (dim == 2 ? "A/m" : "A");
+    for (const auto id : electrodes())
+      {
+        const std::string name = boundary_label(labels, id);
+        table.add_value("electrode_current_" + name, current_unit, electrode_current(id));
+        table.add_value("min_surface_concentration_" + name, "mol/m^3", min_boundary_concentration(id));
+        if (parameters.electrode_potential.count(id) || parameters.total_current.count(id))
+          table.add_value("electrode_potential_" + name, "V", electrode_potential(id));
+      }
+    table.add_value("total_cations", dim == 2 ? "mol/m" : "mol", total_cations());
+    if (parameters.closure == Closure::poisson)
+      table.add_value("total_charge", dim == 2 ? "C/m" : "C", total_charge());
+  }
+
+  template <int dim>
+  std::string Transport<dim>::summary(const BoundaryLabels &labels) const
+  {
+    std::ostringstream text;
+    text << "Transport: t = " << this->current_time() << " s, total cations " << total_cations()
+         << (dim == 2 ? " mol/m" : " mol");
+    for (const auto id : electrodes())
+      text << "\n  electrode " << boundary_label(labels, id) << ": current " << electrode_current(id)
+           << (dim == 2 ? " A/m" : " A") << ", minimum surface concentration " << min_boundary_concentration(id)
+           << " mol/m^3";
+    return text.str();
+  }
+
+  template <int dim>
   void Transport<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
     stress = registry.find(quantity_names::stress, name());

@@ -123,8 +123,12 @@ namespace dendra
     /// Implicit time steps from @p start (the initial state, or a checkpoint's).
     void run_transient(LoopState start);
     void report_summary();
-    void record_transport(const SolverReport &newton, unsigned int rejected, double dt);
-    void record_deposition(const SolverReport &newton, unsigned int rejected, double dt);
+    /// One row of a transient run after a step of @p dt (s) with @p newton's
+    /// iterations and @p rejected retries: the loop's, the transient field's,
+    /// the working electrode's and the mechanics' columns.
+    void record_transient(const SolverReport &newton, unsigned int rejected, double dt);
+    /// The applied current density and the cell voltage of a current program's working electrode.
+    void add_working_electrode_columns(double time);
     /// The damage columns at @p time (s) with the peak principal stress (Pa)
     /// of the step; records a DamageRecord.
     void add_damage_columns(double time, double peak_principal);

@@ -237,6 +237,12 @@ namespace dendra
     /// The interface and two rings of cells around it (the front moves
     /// between adaptations): interface_cells(cells, 2).
     bool cells_to_keep_refined(dealii::Vector<float> &cells) const override;
+    /// deposition_dofs, direct_fallbacks (iterative solver), li_volume (m^2
+    /// or m^3), tip_position and front_low (m), and the current through every
+    /// boundary with a condition, current_<b> (A/m in 2D, A in 3D).
+    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const override;
+    /// The time, the Li volume and the tip position.
+    std::string summary(const BoundaryLabels &labels) const override;
     /// "li_phase" (-), "concentration" (mol/m^3), "potential" (V).
     std::vector<std::pair<std::string, std::string>> probe_quantities() const override;
     /// xi, c and phi in SI units at the points of @p probes.

@@ -92,6 +92,11 @@ namespace dendra
     /// Reads the damage degradation g(d) if a field provides it: damaged
     /// electrolyte conducts g(d) sigma (the conductivity is damage-dependent).
     void read_quantities(QuantityRegistry<dim> &registry) override;
+    /// electrostatics_dofs, electrostatics_cg_iterations and the current
+    /// through every boundary, current_<boundary> (A/m in 2D, A in 3D).
+    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const override;
+    /// The currents leaving through the boundaries.
+    std::string summary(const BoundaryLabels &labels) const override;
     /// "potential" (V).
     std::vector<std::pair<std::string, std::string>> probe_quantities() const override { return {{"potential", "V"}}; }
     /// The potential at the points of @p probes.
@@ -126,6 +131,7 @@ namespace dendra
 
     const MaterialLibrary            &materials;
     Parameters                        parameters;
+    SolverReport                      last_report;           ///< of the last solve()
     dealii::AffineConstraints<double> hanging_constraints;   ///< hanging nodes only (for reactions)
     const Quantity<dim>              *degradation = nullptr; ///< g(d) (-); null: undamaged
   };

@@ -3,6 +3,7 @@
 #include <dendra/base/linear_algebra.h>
 #include <dendra/base/solvers.h>
 #include <dendra/core/quantities.h>
+#include <dendra/postprocess/output_writer.h>
 #include <dendra/postprocess/probes.h>
 
 #include <deal.II/base/function.h>
@@ -17,11 +18,22 @@
 
 #include <functional>
 #include <iosfwd>
+#include <map>
 #include <memory>
 #include <utility>
 
 namespace dendra
 {
+  /// Column names of boundaries in statistics.csv, by boundary id.
+  using BoundaryLabels = std::map<dealii::types::boundary_id, std::string>;
+
+  /// The column name of boundary @p id: its label in @p labels, or its id.
+  inline std::string boundary_label(const BoundaryLabels &labels, const dealii::types::boundary_id id)
+  {
+    const auto it = labels.find(id);
+    return it != labels.end() ? it->second : std::to_string(id);
+  }
+
   /// The cell of @p dofs that is the same mesh cell as @p cell (both on one triangulation).
   template <int dim>
   typename dealii::DoFHandler<dim>::active_cell_iterator
@@ -60,6 +72,11 @@ namespace dendra
     /// diffuse interface and rings around it), by active cell index; returns
     /// false, leaving @p cells alone, if the field has none (the default).
     virtual bool cells_to_keep_refined(dealii::Vector<float> &cells) const;
+    /// Adds the field's own columns to the current row of @p table (none by
+    /// default); boundaries are named by @p labels (missing: their id).
+    virtual void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const;
+    /// Lines on the field's final state for the end of the log (empty by default).
+    virtual std::string summary(const BoundaryLabels &labels) const;
     /// Names and units of the quantities probe() returns (none by default).
     virtual std::vector<std::pair<std::string, std::string>> probe_quantities() const;
     /// The probe_quantities() at the points of @p probes, in SI units: result[point][quantity].

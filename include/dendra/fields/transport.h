@@ -15,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 
 namespace dendra
 {
@@ -137,6 +138,15 @@ namespace dendra
     void add_output(dealii::DataOut<dim> &data_out) const override;
     /// "transport".
     std::string name() const override { return "transport"; }
+    /// transport_dofs; per electrode electrode_current_<b> (A/m in 2D, A in
+    /// 3D), min_surface_concentration_<b> (mol/m^3) and, with a metal
+    /// potential, electrode_potential_<b> (V); total_cations (mol/m or mol)
+    /// and with the Poisson closure total_charge (C/m or C).
+    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const override;
+    /// Total cations and each electrode's current and surface concentration.
+    std::string summary(const BoundaryLabels &labels) const override;
+    /// The electrodes: boundaries with a current density, a potential or a total current.
+    std::set<dealii::types::boundary_id> electrodes() const;
     /// Reads "stress" if a field provides it: its mechanical overpotential
     /// then enters the kinetics of the electrodes (Parameters::mechanical).
     void read_quantities(QuantityRegistry<dim> &registry) override;
