@@ -317,12 +317,10 @@ namespace dendra
       }
     // Adaptive runs start with the cells the fields keep refined (an initial
     // interface) at the finest level; a loaded mesh is already adapted.
+    Vector<float> keep;
     while (mesh_builder.adaptation_interval > 0 && !resumed)
       {
-        Vector<float> keep(tria.n_active_cells()), field_keep;
-        for (const Field<dim> *field : active_fields())
-          if (field->cells_to_keep_refined(field_keep))
-            keep += field_keep;
+        cells_to_keep_refined(keep);
         if (mesh_builder.mark_for_refinement(tria, keep) == 0)
           break;
         tria.execute_coarsening_and_refinement();
@@ -559,6 +557,21 @@ namespace dendra
   }
 
   template <int dim>
+  bool Simulator<dim>::cells_to_keep_refined(Vector<float> &keep)
+  {
+    keep.reinit(tria.n_active_cells());
+    Vector<float> field_keep;
+    bool          any = false;
+    for (const Field<dim> *field : active_fields())
+      if (field->cells_to_keep_refined(field_keep))
+        {
+          keep += field_keep;
+          any = true;
+        }
+    return any;
+  }
+
+  template <int dim>
   void Simulator<dim>::adapt_mesh()
   {
     Vector<float> indicators(tria.n_active_cells()), field_indicators;
@@ -573,14 +586,8 @@ namespace dendra
         add_scaled(field_indicators);
       }
     // Cells a field keeps at the finest level (a diffuse interface) stay there.
-    Vector<float> keep(tria.n_active_cells()), field_keep;
-    bool          any_kept = false;
-    for (const Field<dim> *field : active_fields())
-      if (field->cells_to_keep_refined(field_keep))
-        {
-          any_kept = true;
-          keep += field_keep;
-        }
+    Vector<float> keep;
+    const bool    any_kept = cells_to_keep_refined(keep);
     mesh_builder.mark_for_adaptation(tria, indicators, any_kept ? &keep : nullptr);
     tria.prepare_coarsening_and_refinement();
     for (Field<dim> *field : active_fields())
@@ -932,6 +939,12 @@ namespace dendra
       solve_mechanics(time); // stack pressure acts from the first step
     unsigned int step = start.step, rejected = 0;
     bool         restart = start.restart; // BDF1 after a jump of the applied current
+    // A failed solve is retried smaller; after_failed_step() gives up below the minimum step.
+    const auto retry_smaller = [&](const std::string &what) {
+      dt = time_stepper.after_failed_step(dt, what);
+      output->log("  retrying " + what + "; dt cut to " + format_number(dt) + " s");
+      ++rejected;
+    };
     while (time < end_time * (1 - 1e-12))
       {
         dt                       = std::min(dt, end_time - time);
@@ -950,21 +963,15 @@ namespace dendra
           }
         catch (const std::exception &e)
           {
-            // Retry smaller; after_failed_step() gives up below the minimum step.
-            const std::string what =
-              "step " + std::to_string(step + 1) + " (t = " + format_number(time) + " s): " + one_line_message(e);
-            dt = time_stepper.after_failed_step(dt, what);
-            output->log("  retrying " + what + "; dt cut to " + format_number(dt) + " s");
-            ++rejected;
+            retry_smaller("step " + std::to_string(step + 1) + " (t = " + format_number(time) +
+                          " s): " + one_line_message(e));
             continue;
           }
         const auto [error, error_order] = field.local_error_estimate();
         const auto decision             = time_stepper.after_converged_step(dt, error, report.iterations, error_order);
         if (!decision.accept)
           {
-            field.reject_step(); // the local error is too large: redo it smaller
-            if (mechanically_coupled())
-              solve_mechanics(time);
+            undo_transient_step(time); // the local error is too large: redo it smaller
             dt = decision.next_dt;
             ++rejected;
             continue;
@@ -980,12 +987,14 @@ namespace dendra
         catch (const std::exception &e)
           {
             // A crack that does not settle within the step: undo the step, retry smaller.
-            const std::string what =
-              "step " + std::to_string(step + 1) + " (t = " + format_number(time + dt) + " s): " + one_line_message(e);
-            undo_quasi_static(time);
-            dt = time_stepper.after_failed_step(dt, what);
-            output->log("  retrying " + what + "; dt cut to " + format_number(dt) + " s");
-            ++rejected;
+            if (damage_field)
+              {
+                damage_field->reset();
+                update_deposit_region(); // the region of the committed damage
+              }
+            undo_transient_step(time);
+            retry_smaller("step " + std::to_string(step + 1) + " (t = " + format_number(time + dt) +
+                          " s): " + one_line_message(e));
             continue;
           }
         time += dt;
@@ -1031,17 +1040,11 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::undo_quasi_static(const double start)
+  void Simulator<dim>::undo_transient_step(const double start)
   {
-    if (damage_field)
-      {
-        damage_field->reset();
-        update_deposit_region(); // the region of the committed damage
-      }
-    TransientField<dim> &field = transient_field();
-    field.reject_step();
+    transient_field().reject_step();
     if (mechanically_coupled())
-      solve_mechanics(start);
+      solve_mechanics(start); // the stress of the start, which the kinetics read
   }
 
   template <int dim>

@@ -137,9 +137,12 @@ namespace dendra
     /// Solves the quasi-static fields at the new @p time (s) after a
     /// transient step of @p dt (s); throws if the damage does not settle.
     void solve_quasi_static_at(double time, double dt);
-    /// Back to the start @p start (s) of a transient step whose quasi-static
-    /// solve failed: committed damage, the transient field and its stress.
-    void undo_quasi_static(double start);
+    /// Undoes the last transient step back to its start @p start (s): the
+    /// transient field and, with mechanical coupling, the stress it reads.
+    void undo_transient_step(double start);
+    /// The union of the cells the fields keep at the finest level, by active
+    /// cell index; false if no field keeps any.
+    bool cells_to_keep_refined(dealii::Vector<float> &keep);
     /// Logs the failure at @p time (s); true if the run stops there.
     bool report_failure(double time);
     /// The stress columns of the elasticity field.
