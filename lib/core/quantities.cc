@@ -104,6 +104,24 @@ namespace dendra
   }
 
   template <int dim>
+  bool QuantityRegistry<dim>::is_read(const std::string &name) const
+  {
+    for (const auto &[reader, quantity] : reads)
+      if (quantity == name)
+        return true;
+    return false;
+  }
+
+  template <int dim>
+  bool QuantityRegistry<dim>::reads_from(const std::string &reader, const std::string &provider) const
+  {
+    for (const auto &[who, quantity] : reads)
+      if (who == reader && quantities.at(quantity).provider == provider)
+        return true;
+    return false;
+  }
+
+  template <int dim>
   std::vector<std::string> QuantityRegistry<dim>::connections() const
   {
     std::vector<std::string> lines;

@@ -3,6 +3,8 @@
 #include <dendra/core/checkpoint.h>
 #include <dendra/coupling/defect_study.h>
 #include <dendra/coupling/simulator.h>
+#include <dendra/fields/damage.h>
+#include <dendra/fields/elasticity.h>
 #include <dendra/mesh/interfacial_defect.h>
 
 #include <deal.II/base/mpi.h>
@@ -32,10 +34,14 @@ namespace dendra
     template <int dim>
     void measure(const Simulator<dim> &simulator, const double early_time, DefectCaseResult &result)
     {
-      const auto &history = simulator.damage_history();
+      const auto *damage     = simulator.template field<Damage<dim>>();
+      const auto *elasticity = simulator.template field<Elasticity<dim>>();
+      if (elasticity)
+        result.peak_stress = std::max(result.peak_stress, elasticity->peak_max_principal_stress());
+      const std::vector<typename Damage<dim>::Record> no_history;
+      const auto &history = damage ? damage->history() : no_history;
       for (const auto &record : history)
         {
-          result.peak_stress = std::max(result.peak_stress, record.peak_principal);
           if (result.onset_time < 0 && record.damaged_measure > 0)
             result.onset_time = record.time;
           if (record.time <= early_time * (1 + 1e-12))
@@ -59,9 +65,10 @@ namespace dendra
     template <int dim>
     void write_damage_map(const Simulator<dim> &simulator, MPI_Comm group, const std::string &file)
     {
-      if (simulator.damage() == nullptr)
+      const auto *damage_field = simulator.template field<Damage<dim>>();
+      if (damage_field == nullptr)
         return;
-      const Vector<float>                  damage = simulator.damage()->cell_damage();
+      const Vector<float>                  damage = damage_field->cell_damage();
       const auto                          &li     = simulator.deposit().indicator();
       const auto                          &dofs   = simulator.deposit().dof_handler();
       std::vector<double>                  local;

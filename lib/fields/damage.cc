@@ -10,6 +10,9 @@
 #include <deal.II/lac/full_matrix.h>
 
 #include <algorithm>
+#include <iomanip>
+#include <istream>
+#include <ostream>
 #include <limits>
 
 namespace dendra
@@ -52,9 +55,52 @@ namespace dendra
   }
 
   template <int dim>
+  void Damage<dim>::declare_parameters(ParameterHandler &prm)
+  {
+    Parameters::declare_parameters(prm);
+    prm.enter_subsection("Failure");
+    prm.declare_entry("Damage threshold", "0.95", Patterns::Double(0, 1),
+                      "Damage runs: d (-) above which the electrolyte counts as cracked.");
+    prm.declare_entry("Crack height fraction", "0.5", Patterns::Double(0, 1),
+                      "The cell fails when cracked electrolyte reaches this fraction (-) of the electrolyte "
+                      "thickness above the interface (the geometry's separator), in (0, 1].");
+    prm.declare_entry("Counter electrode", "electrolyte top", Patterns::Anything(),
+                      "Boundary (name or id) whose contact with cracked electrolyte fails the cell; empty: none.");
+    prm.declare_entry("Near-interface band", "1e-6", Patterns::Double(0),
+                      "Damage below this height above the interface (m) counts as near-interface "
+                      "(column damage_near_interface_fraction).");
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  FieldMaker<dim> Damage<dim>::parse(ParameterHandler &prm, const FieldContext<dim> &context)
+  {
+    Parameters parameters;
+    parameters.parse_parameters(prm);
+    FailureCriterion failure;
+    prm.enter_subsection("Failure");
+    failure.damage_threshold  = prm.get_double("Damage threshold");
+    failure.height_fraction   = prm.get_double("Crack height fraction");
+    failure.interface_band    = prm.get_double("Near-interface band");
+    const std::string counter = prm.get("Counter electrode");
+    prm.leave_subsection();
+    require_input(failure.height_fraction > 0,
+                  "Failure/Crack height fraction = " + format_number(failure.height_fraction) + " must be > 0");
+    if (!counter.empty())
+      failure.counter_electrode =
+        parse_boundary_map(counter + ": 0", "Failure/Counter electrode", context.boundary_names).begin()->first;
+    failure.separator_thickness = context.geometry.separator_thickness();
+    return [parameters, failure, &context]() {
+      auto field = std::make_unique<Damage<dim>>(context.triangulation, context.materials, parameters);
+      field->set_failure_criterion(failure);
+      return field;
+    };
+  }
+
+  template <int dim>
   Damage<dim>::Damage(const parallel::distributed::Triangulation<dim> &tria, const MaterialLibrary &materials,
                       const Parameters &parameters)
-    : Field<dim>(tria, std::make_unique<FE_Q<dim>>(1))
+    : IrreversibleField<dim>(tria, std::make_unique<FE_Q<dim>>(1))
     , materials(materials)
     , parameters(parameters)
   {
@@ -412,6 +458,89 @@ namespace dendra
     lower_bound.reinit(locally_owned, locally_relevant, communicator);
     lower_bound = state[1];
   }
+
+  template <int dim>
+  bool Damage<dim>::meets_failure_criterion() const
+  {
+    const auto region = damaged_region(failure.damage_threshold);
+    if (failure.separator_thickness > 0 && region.measure > 0 &&
+        region.top >= failure.height_fraction * failure.separator_thickness)
+      return true;
+    if (failure.counter_electrode == numbers::invalid_boundary_id)
+      return false;
+    const Vector<float> damage_of_cell = cell_damage();
+    bool                contact        = false;
+    for (const auto &cell : triangulation.active_cell_iterators())
+      if (cell->is_locally_owned() && cell->at_boundary() &&
+          damage_of_cell[cell->active_cell_index()] >= failure.damage_threshold)
+        for (const unsigned int f : cell->face_indices())
+          contact |= cell->at_boundary(f) && cell->face(f)->boundary_id() == failure.counter_electrode;
+    return Utilities::MPI::logical_or(contact, communicator);
+  }
+
+  template <int dim>
+  std::string Damage<dim>::check_failure(double)
+  {
+    if (failed || !meets_failure_criterion())
+      return "";
+    failed = true;
+    return "cracked electrolyte (d > " + format_number(failure.damage_threshold) +
+           ") reaches the failure height or the counter electrode";
+  }
+
+  template <int dim>
+  void Damage<dim>::add_statistics(StatisticsTable &s, const BoundaryLabels &)
+  {
+    s.add_value("damage_dofs", "", this->n_dofs());
+    s.add_value("max_damage", "", locally_relevant_solution.linfty_norm());
+    const auto region = damaged_region(failure.damage_threshold, failure.interface_band);
+    Record     record;
+    record.time               = this->time;
+    record.damaged_measure    = region.measure;
+    record.measure_below_band = region.measure_below_band;
+    record.crack_top          = region.top;
+    record.centroid_height    = region.centroid_height;
+    record.failed             = failed;
+    records.push_back(record);
+    const auto unit = dim == 2 ? "m^2" : "m^3";
+    s.add_value("damaged_" + std::string(dim == 2 ? "area" : "volume"), unit, record.damaged_measure);
+    s.add_value("crack_top", "m", record.crack_top);
+    s.add_value("damage_centroid_height", "m", record.centroid_height);
+    s.add_value("damage_near_interface_fraction", "",
+                record.damaged_measure > 0 ? record.measure_below_band / record.damaged_measure : 0.0);
+    s.add_value("failed", "", record.failed ? 1 : 0);
+  }
+
+  template <int dim>
+  std::string Damage<dim>::progress() const
+  {
+    return "d: " + std::to_string(this->n_dofs()) + " dofs";
+  }
+
+  template <int dim>
+  void Damage<dim>::save_state(std::ostream &out) const
+  {
+    Field<dim>::save_state(out);
+    out << failed << ' ' << records.size() << '\n';
+    for (const auto &r : records)
+      out << r.time << ' ' << r.damaged_measure << ' ' << r.measure_below_band << ' ' << r.crack_top << ' '
+          << r.centroid_height << ' ' << r.failed << '\n';
+  }
+
+  template <int dim>
+  void Damage<dim>::load_state(std::istream &in)
+  {
+    Field<dim>::load_state(in);
+    std::size_t n = 0;
+    in >> failed >> n;
+    records.resize(n);
+    for (auto &r : records)
+      in >> r.time >> r.damaged_measure >> r.measure_below_band >> r.crack_top >> r.centroid_height >> r.failed;
+  }
+
+  DENDRA_REGISTER_FIELD(Damage, "damage", 30,
+                        "phase-field fracture of the materials with a Fracture energy (reads the tensile energy "
+                        "of elasticity; subsections Damage and Failure).")
 
   template class Damage<2>;
   template class Damage<3>;

@@ -14,6 +14,10 @@
 #include <deal.II/numerics/vector_tools.h>
 
 #include <algorithm>
+#include <iomanip>
+#include <istream>
+#include <ostream>
+#include <sstream>
 
 namespace dendra
 {
@@ -122,6 +126,40 @@ namespace dendra
     LinearSolverSettings::declare_parameters(prm, elasticity_solver_defaults());
     prm.leave_subsection();
     prm.leave_subsection();
+  }
+
+  template <int dim>
+  void Elasticity<dim>::declare_parameters(ParameterHandler &prm)
+  {
+    Parameters::declare_parameters(prm);
+    prm.enter_subsection("Postprocess");
+    prm.declare_entry("Stress summary materials", "LLZO", Patterns::Anything(),
+                      "Comma-separated materials over which stress extremes are reported; empty = all. With "
+                      "more than one, statistics.csv also has each one's maximum principal and von Mises stress.");
+    prm.leave_subsection();
+  }
+
+  template <int dim>
+  FieldMaker<dim> Elasticity<dim>::parse(ParameterHandler &prm, const FieldContext<dim> &context)
+  {
+    Parameters parameters;
+    parameters.parse_parameters(prm, context.boundary_names);
+    prm.enter_subsection("Postprocess");
+    const std::string names = prm.get("Stress summary materials");
+    prm.leave_subsection();
+    std::map<types::material_id, std::string> labels;
+    for (const auto &name : split_top_level(names, ','))
+      if (!name.empty())
+        {
+          std::string label = name;
+          std::replace(label.begin(), label.end(), ' ', '_');
+          labels[context.materials.by_name(name, "Postprocess/Stress summary materials").id] = label;
+        }
+    return [parameters, labels, &context]() {
+      auto field = std::make_unique<Elasticity<dim>>(context.triangulation, context.materials, parameters);
+      field->set_summary_materials(labels);
+      return field;
+    };
   }
 
   template <int dim>
@@ -294,7 +332,7 @@ namespace dendra
   }
 
   template <int dim>
-  void Elasticity<dim>::freeze_damage_split(const bool freeze)
+  void Elasticity<dim>::freeze_irreversible_coupling(const bool freeze)
   {
     split_frozen = freeze;
     if (freeze)
@@ -517,6 +555,7 @@ namespace dendra
                                                   "Elasticity", rigid_body_modes(dofs, communicator), dim);
     constraints.distribute(distributed);
     locally_relevant_solution = distributed;
+    this->last_report         = report;
     return report;
   }
 
@@ -703,6 +742,93 @@ namespace dendra
       values[p].insert(values[p].end(), stress[p].begin(), stress[p].end());
     return values;
   }
+
+  template <int dim>
+  void Elasticity<dim>::set_summary_materials(const std::map<types::material_id, std::string> &labels)
+  {
+    summary_labels = labels;
+  }
+
+  template <int dim>
+  void Elasticity<dim>::add_statistics(StatisticsTable &s, const BoundaryLabels &)
+  {
+    s.add_value("elasticity_dofs", "", this->n_dofs());
+    s.add_value("elasticity_cg_iterations", "", this->last_report.iterations);
+    std::set<types::material_id> ids;
+    for (const auto &[id, label] : summary_labels)
+      ids.insert(id);
+    const auto summary = stress_summary(ids);
+    peak_max_principal = std::max(peak_max_principal, summary.max_principal);
+    s.add_value("max_principal_stress", "Pa", summary.max_principal);
+    const char *axes = "xyz";
+    for (unsigned int d = 0; d < dim; ++d)
+      s.add_value(std::string("max_principal_stress_") + axes[d], "m", summary.max_principal_location[d]);
+    s.add_value("max_von_mises_stress", "Pa", summary.max_von_mises);
+    s.add_value("min_hydrostatic_stress", "Pa", summary.min_hydrostatic);
+    s.add_value("max_hydrostatic_stress", "Pa", summary.max_hydrostatic);
+    // Several materials: each one's share, to see which carries the stress.
+    if (summary_labels.size() > 1)
+      for (const auto &[id, label] : summary_labels)
+        {
+          const auto own = stress_summary({id});
+          s.add_value("max_principal_stress_" + label, "Pa", own.max_principal);
+          s.add_value("max_von_mises_stress_" + label, "Pa", own.max_von_mises);
+        }
+  }
+
+  template <int dim>
+  std::string Elasticity<dim>::summary(const BoundaryLabels &) const
+  {
+    std::set<types::material_id> ids;
+    std::string                  where;
+    for (const auto &[id, label] : summary_labels)
+      {
+        ids.insert(id);
+        where += (where.empty() ? "" : ", ") + materials.by_id(id).name;
+      }
+    if (where.empty())
+      where = "all materials";
+    const auto summary = stress_summary(ids);
+    const auto point   = [](const Point<dim> &p) {
+      std::ostringstream out;
+      out << "(" << std::setprecision(4);
+      for (unsigned int d = 0; d < dim; ++d)
+        out << (d ? ", " : "") << p[d] / 1e-6;
+      out << ")";
+      return out.str();
+    };
+    std::ostringstream text;
+    text << std::setprecision(4) << "Maximum principal stress in " << where << ": " << summary.max_principal / 1e6
+         << " MPa at " << point(summary.max_principal_location) << " um\n"
+         << "Maximum von Mises stress in " << where << ": " << summary.max_von_mises / 1e6 << " MPa at "
+         << point(summary.max_von_mises_location) << " um";
+    return text.str();
+  }
+
+  template <int dim>
+  std::string Elasticity<dim>::progress() const
+  {
+    return "u: " + std::to_string(this->n_dofs()) + " dofs, " + std::to_string(this->last_report.iterations) +
+           " CG it";
+  }
+
+  template <int dim>
+  void Elasticity<dim>::save_state(std::ostream &out) const
+  {
+    Field<dim>::save_state(out);
+    out << peak_max_principal << '\n';
+  }
+
+  template <int dim>
+  void Elasticity<dim>::load_state(std::istream &in)
+  {
+    Field<dim>::load_state(in);
+    in >> peak_max_principal;
+  }
+
+  DENDRA_REGISTER_FIELD(Elasticity, "elasticity", 20,
+                        "linear elasticity with eigenstrains (subsection Elasticity); plated Li strains the solid "
+                        "and its stress enters the kinetics of a transient field, staggered within each step.")
 
   template class Elasticity<2>;
   template class Elasticity<3>;

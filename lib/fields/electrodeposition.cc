@@ -1,5 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/fields/electrodeposition.h>
+#include <dendra/fields/host_statistics.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/materials/phase_interpolation.h>
@@ -1046,6 +1047,8 @@ namespace dendra
     last_error = history.local_error_estimate(ghosted, component_dofs[0], bdf.order, communicator);
     history.accept(ghosted);
     locally_relevant_solution = ghosted;
+    last_step_size            = dt;
+    this->last_report         = report;
     return report;
   }
 
@@ -1181,7 +1184,7 @@ namespace dendra
   }
 
   template <int dim>
-  void Electrodeposition<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const
+  void Electrodeposition<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels)
   {
     table.add_value("deposition_dofs", "", this->n_dofs());
     if (parameters.iterative_solver)
@@ -1196,6 +1199,74 @@ namespace dendra
         boundaries.insert(id);
     for (const auto &[id, current] : boundary_currents(boundaries))
       table.add_value("current_" + boundary_label(labels, id), dim == 2 ? "A/m" : "A", current);
+    if (parameters.working_electrode != numbers::invalid_boundary_id)
+      {
+        // The floating collector (metal) against the reservoir: the cell's overpotential.
+        const double metal = boundary_potential(parameters.working_electrode);
+        table.add_value("electrode_potential", "V", metal);
+        table.add_value("cell_voltage", "V", metal - boundary_potential(parameters.reservoir[0]));
+      }
+    if (host_statistics)
+      host_statistics->add_columns(table, last_step_size);
+  }
+
+  template <int dim>
+  FieldMaker<dim> Electrodeposition<dim>::parse(ParameterHandler &prm, const FieldContext<dim> &context)
+  {
+    auto parameters = std::make_shared<Parameters>();
+    parameters->parse_parameters(prm, context.boundary_names, context.materials);
+    if (parameters->initial_phase_from_geometry)
+      {
+        const Geometry<dim> &shape = context.geometry;
+        parameters->initial_phase  = std::make_shared<ScalarFunctionFromFunctionObject<dim>>(
+          [&shape](const Point<dim> &p) { return shape.initial_li_indicator(p); });
+      }
+    // The working electrode is the collector under the metal; it becomes
+    // insulating and its potential floats (Chen et al.'s galvanostatic
+    // model), and the program's current enters through the reservoir, where
+    // plating consumes it (Faraday's law).
+    const auto                           id = context.working_electrode;
+    std::shared_ptr<ProgramCurrent<dim>> current;
+    if (id != numbers::invalid_boundary_id)
+      {
+        require_input(parameters->reservoir.size() == 1 && parameters->reservoir[0] != id,
+                      "Current program/Working electrode: deposition runs need exactly one "
+                      "Electrodeposition/Boundary conditions/Reservoir, other than the working electrode, for "
+                      "the program's current to enter through");
+        parameters->electrode_potential.erase(id);
+        parameters->current_density.clear();
+        current = std::make_shared<ProgramCurrent<dim>>(context.current_program, -1.0);
+        parameters->current_density[parameters->reservoir[0]] = current;
+        parameters->working_electrode                         = id;
+      }
+    return [parameters, current, &context]() {
+      // The program's current density is the working electrode's: scale it
+      // by the area ratio of working electrode and reservoir.
+      if (current)
+        current->scale = -boundary_measure(context.triangulation, parameters->working_electrode) /
+                         boundary_measure(context.triangulation, parameters->reservoir[0]);
+      auto field = std::make_unique<Electrodeposition<dim>>(context.triangulation, *parameters);
+      field->add_host_statistics(context.geometry);
+      return field;
+    };
+  }
+
+  template <int dim>
+  Electrodeposition<dim>::~Electrodeposition() = default;
+
+  template <int dim>
+  void Electrodeposition<dim>::add_host_statistics(const Geometry<dim> &geometry)
+  {
+    host_statistics = std::make_unique<HostStatistics<dim>>(geometry, *this);
+    if (!host_statistics->active())
+      host_statistics.reset();
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::on_mesh_ready()
+  {
+    if (host_statistics)
+      host_statistics->update_mesh();
   }
 
   template <int dim>
@@ -1280,6 +1351,8 @@ namespace dendra
     Field<dim>::save_state(out);
     history.save(out);
     out << direct_fallbacks << '\n';
+    if (host_statistics)
+      host_statistics->save_state(out);
   }
 
   template <int dim>
@@ -1288,6 +1361,8 @@ namespace dendra
     Field<dim>::load_state(in);
     history.load(in);
     in >> direct_fallbacks;
+    if (host_statistics)
+      host_statistics->load_state(in);
   }
 
   template <int dim>
@@ -1309,6 +1384,10 @@ namespace dendra
 
   template class GradientEnergy<2>;
   template class GradientEnergy<3>;
+  DENDRA_REGISTER_FIELD(Electrodeposition, "deposition", 10,
+                        "phase-field Li deposition with its own Li+ transport and charge balance (Chen et al.); "
+                        "transient (subsections Electrodeposition, Time stepping, Current program).")
+
   template class Electrodeposition<2>;
   template class Electrodeposition<3>;
 } // namespace dendra

@@ -266,7 +266,7 @@ namespace dendra
   }
 
   template <int dim>
-  void Electrostatics<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const
+  void Electrostatics<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels)
   {
     table.add_value("electrostatics_dofs", "", this->n_dofs());
     table.add_value("electrostatics_cg_iterations", "", last_report.iterations);
@@ -370,6 +370,26 @@ namespace dendra
   {
     data_out.add_data_vector(dofs, locally_relevant_solution, "potential");
   }
+
+  template <int dim>
+  std::string Electrostatics<dim>::progress() const
+  {
+    return "phi: " + std::to_string(this->n_dofs()) + " dofs, " + std::to_string(last_report.iterations) + " CG it";
+  }
+
+  template <int dim>
+  FieldMaker<dim> Electrostatics<dim>::parse(ParameterHandler &prm, const FieldContext<dim> &context)
+  {
+    Parameters parameters;
+    parameters.parse_parameters(prm, context.boundary_names);
+    return [parameters, &context]() {
+      return std::make_unique<Electrostatics<dim>>(context.triangulation, context.materials, parameters);
+    };
+  }
+
+  DENDRA_REGISTER_FIELD(Electrostatics, "electrostatics", 40,
+                        "steady charge conservation, div(sigma grad phi) = 0, with Butler-Volmer or Robin "
+                        "electrodes; damage degrades the conductivity (subsection Electrostatics).")
 
   template class Electrostatics<2>;
   template class Electrostatics<3>;

@@ -38,8 +38,32 @@ namespace dendra
   }
 
   template <int dim>
-  void Field<dim>::add_statistics(StatisticsTable &, const BoundaryLabels &) const
+  void Field<dim>::add_statistics(StatisticsTable &, const BoundaryLabels &)
   {}
+
+  template <int dim>
+  std::string Field<dim>::progress() const
+  {
+    return "";
+  }
+
+  template <int dim>
+  std::string Field<dim>::check_failure(double)
+  {
+    return "";
+  }
+
+  template <int dim>
+  double boundary_measure(const parallel::distributed::Triangulation<dim> &triangulation, const types::boundary_id id)
+  {
+    double measure = 0;
+    for (const auto &cell : triangulation.active_cell_iterators())
+      if (cell->is_locally_owned())
+        for (const unsigned int f : cell->face_indices())
+          if (cell->at_boundary(f) && cell->face(f)->boundary_id() == id)
+            measure += cell->face(f)->measure();
+    return Utilities::MPI::sum(measure, triangulation.get_communicator());
+  }
 
   template <int dim>
   std::string Field<dim>::summary(const BoundaryLabels &) const
@@ -230,6 +254,8 @@ namespace dendra
     restore_state(state, source);
   }
 
+  template double boundary_measure(const parallel::distributed::Triangulation<2> &, types::boundary_id);
+  template double boundary_measure(const parallel::distributed::Triangulation<3> &, types::boundary_id);
   template class Field<2>;
   template class Field<3>;
 } // namespace dendra

@@ -476,7 +476,31 @@ namespace dendra
   }
 
   template <int dim>
-  void Transport<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const
+  FieldMaker<dim> Transport<dim>::parse(ParameterHandler &prm, const FieldContext<dim> &context)
+  {
+    auto parameters = std::make_shared<Parameters>();
+    parameters->parse_parameters(prm, context.boundary_names, context.materials);
+    const auto id                 = context.working_electrode;
+    parameters->working_electrode = id;
+    std::shared_ptr<ProgramCurrent<dim>> total;
+    if (id != numbers::invalid_boundary_id)
+      {
+        parameters->electrode_potential.erase(id);
+        parameters->current_density.erase(id);
+        if (context.current_program.galvanostatic())
+          parameters->total_current[id] = total = std::make_shared<ProgramCurrent<dim>>(context.current_program, 0.0);
+        else
+          parameters->current_density[id] = std::make_shared<ProgramCurrent<dim>>(context.current_program, 1.0);
+      }
+    return [parameters, total, &context]() {
+      if (total) // the total current is the program's density times the electrode's area
+        total->scale = boundary_measure(context.triangulation, parameters->working_electrode);
+      return std::make_unique<Transport<dim>>(context.triangulation, *parameters);
+    };
+  }
+
+  template <int dim>
+  void Transport<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels)
   {
     table.add_value("transport_dofs", "", this->n_dofs());
     const std::string current_unit = (dim == 2 ? "A/m" : "A");
@@ -491,6 +515,17 @@ namespace dendra
     table.add_value("total_cations", dim == 2 ? "mol/m" : "mol", total_cations());
     if (parameters.closure == Closure::poisson)
       table.add_value("total_charge", dim == 2 ? "C/m" : "C", total_charge());
+    // Two electrodes with potentials: the cell voltage, working minus counter.
+    std::set<types::boundary_id> with_potential;
+    for (const auto *map : {&parameters.electrode_potential, &parameters.total_current})
+      for (const auto &[id, f] : *map)
+        with_potential.insert(id);
+    const auto working = parameters.working_electrode;
+    if (with_potential.size() == 2 && with_potential.count(working))
+      {
+        const auto counter = *with_potential.begin() == working ? *with_potential.rbegin() : *with_potential.begin();
+        table.add_value("cell_voltage", "V", electrode_potential(working) - electrode_potential(counter));
+      }
   }
 
   template <int dim>
@@ -1328,6 +1363,11 @@ namespace dendra
         v = {c0 * v[0], potential_volts() * (v[1] - std::log(std::max(v[0], 1e-12))), potential_volts() * v[1]};
     return values;
   }
+
+  DENDRA_REGISTER_FIELD(Transport, "transport", 10,
+                        "Nernst-Planck Li+ and anion transport with an electroneutral or Poisson closure and "
+                        "Butler-Volmer electrodes; transient (subsections Transport, Kinetics, Time stepping, "
+                        "Current program).")
 
   template class Transport<2>;
   template class Transport<3>;

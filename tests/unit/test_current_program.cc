@@ -1,6 +1,6 @@
 // The plate / strip / rest current program.
 #include <dendra/base/exceptions.h>
-#include <dendra/coupling/current_program.h>
+#include <dendra/core/current_program.h>
 
 #include <catch2/catch.hpp>
 

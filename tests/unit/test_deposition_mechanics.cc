@@ -3,6 +3,10 @@
 // eigenstrain of plated Li and the staggered coupling iterations.
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/simulator.h>
+#include <dendra/fields/damage.h>
+#include <dendra/fields/elasticity.h>
+#include <dendra/fields/electrodeposition.h>
+#include <dendra/fields/electrostatics.h>
 
 #include <deal.II/base/mpi.h>
 
@@ -69,8 +73,8 @@ namespace
     read_parameter_string(prm, planar_column(potential, pressure));
     Simulator<3> simulator(MPI_COMM_WORLD, prm);
     simulator.run();
-    const auto summary  = simulator.elasticity()->stress_summary({});
-    const auto currents = simulator.deposition()->boundary_currents({4, 5});
+    const auto summary  = simulator.field<Elasticity<3>>()->stress_summary({});
+    const auto currents = simulator.field<Electrodeposition<3>>()->boundary_currents({4, 5});
     return {currents.at(4) + currents.at(5), summary.min_hydrostatic, summary.max_hydrostatic};
   }
 

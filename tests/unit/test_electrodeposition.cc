@@ -3,7 +3,10 @@
 // of a planar front.
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/simulator.h>
+#include <dendra/fields/damage.h>
+#include <dendra/fields/elasticity.h>
 #include <dendra/fields/electrodeposition.h>
+#include <dendra/fields/electrostatics.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 
 #include <deal.II/base/mpi.h>
@@ -181,7 +184,7 @@ TEST_CASE("Adaptive and uniform meshes grow the same deposit", "[electrodepositi
                                  "set Adaptation interval = 2\nset Minimum level = 0\nset Maximum level = 2\nend\n");
     Simulator<2> simulator(MPI_COMM_WORLD, prm);
     simulator.run();
-    return std::make_tuple(simulator.deposition()->tip_position(1), simulator.deposition()->li_volume(),
+    return std::make_tuple(simulator.field<Electrodeposition<2>>()->tip_position(1), simulator.field<Electrodeposition<2>>()->li_volume(),
                            simulator.triangulation().n_global_active_cells());
   };
   const auto [tip_uniform, volume_uniform, cells_uniform]    = run(false);
@@ -219,8 +222,8 @@ TEST_CASE("Iterative and direct Newton updates grow the same deposit", "[electro
         newton += static_cast<unsigned int>(s.value(row, "newton_iterations"));
         linear += iterative ? static_cast<unsigned int>(s.value(row, "linear_iterations")) : 0;
       }
-    return std::make_tuple(simulator.deposition()->tip_position(1), simulator.deposition()->li_volume(), newton, linear,
-                           simulator.deposition()->n_direct_fallbacks());
+    return std::make_tuple(simulator.field<Electrodeposition<2>>()->tip_position(1), simulator.field<Electrodeposition<2>>()->li_volume(), newton, linear,
+                           simulator.field<Electrodeposition<2>>()->n_direct_fallbacks());
   };
   const auto [tip_direct, volume_direct, newton_direct, unused, none]              = run(false);
   const auto [tip_iterative, volume_iterative, newton_iterative, gmres, fallbacks] = run(true);

@@ -2,6 +2,10 @@
 // on MPI_COMM_WORLD (2 ranks) agree to 1e-8 relative.
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/simulator.h>
+#include <dendra/fields/damage.h>
+#include <dendra/fields/elasticity.h>
+#include <dendra/fields/electrodeposition.h>
+#include <dendra/fields/electrostatics.h>
 #include <dendra/fields/transport.h>
 #include <dendra/postprocess/probes.h>
 
@@ -43,14 +47,14 @@ namespace
                                  "set Relative tolerance = 1e-13\nend\nend\n");
     Simulator<dim> simulator(communicator, prm);
     simulator.run();
-    const auto              summary = simulator.elasticity()->stress_summary({3});
+    const auto              summary = simulator.template field<Elasticity<dim>>()->stress_summary({3});
     std::vector<Point<dim>> points(2);
     points[0][dim - 1] = 0.5e-6;
     points[1][dim - 1] = 3e-6;
     points[1][0]       = 2e-6;
     const Probes<dim> probes(points);
-    const auto       *es = simulator.electrostatics();
-    const auto       *el = simulator.elasticity();
+    const auto       *es = simulator.template field<Electrostatics<dim>>();
+    const auto       *el = simulator.template field<Elasticity<dim>>();
     return {summary.max_principal,
             summary.max_von_mises,
             summary.min_hydrostatic,

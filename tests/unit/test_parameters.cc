@@ -2,6 +2,8 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/simulator.h>
+#include <dendra/fields/electrodeposition.h>
+#include <dendra/fields/transport.h>
 
 #include <deal.II/base/mpi.h>
 

@@ -2,6 +2,10 @@
 
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/simulator.h>
+#include <dendra/fields/damage.h>
+#include <dendra/fields/elasticity.h>
+#include <dendra/fields/electrodeposition.h>
+#include <dendra/fields/electrostatics.h>
 
 #include <deal.II/base/mpi.h>
 
@@ -33,9 +37,9 @@ namespace
     Simulator<2> simulator(MPI_COMM_WORLD, prm);
     simulator.run();
     double cell_current = 0; // enters at one electrode, leaves at the other
-    for (const auto &[id, current] : simulator.electrostatics()->boundary_currents())
+    for (const auto &[id, current] : simulator.field<Electrostatics<2>>()->boundary_currents())
       cell_current = std::max(cell_current, std::abs(current));
-    const double damage = simulator.damage() ? simulator.damage()->solution().linfty_norm() : 0.0;
+    const double damage = simulator.field<Damage<2>>() ? simulator.field<Damage<2>>()->solution().linfty_norm() : 0.0;
     return {cell_current, damage};
   }
 } // namespace

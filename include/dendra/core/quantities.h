@@ -70,6 +70,10 @@ namespace dendra
     const Quantity<dim> *find(const std::string &name, const std::string &reader);
     /// True if some field provides @p name.
     bool provides(const std::string &name) const { return quantities.count(name) > 0; }
+    /// True if some field reads @p name.
+    bool is_read(const std::string &name) const;
+    /// True if field @p reader reads a quantity that field @p provider provides.
+    bool reads_from(const std::string &reader, const std::string &provider) const;
     /// One line per connection made: "reader <- name (provider)".
     std::vector<std::string> connections() const;
 

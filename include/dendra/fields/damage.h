@@ -2,7 +2,8 @@
 
 #include <dendra/base/parameters.h>
 #include <dendra/base/solvers.h>
-#include <dendra/fields/field.h>
+#include <dendra/fields/field_registry.h>
+#include <dendra/fields/irreversible_field.h>
 
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/base/quadrature.h>
@@ -31,7 +32,7 @@ namespace dendra
   /// The tensile energy psi+ (J/m^3) is a coupled quantity that elasticity
   /// provides, so the fields stay independent; staggering them is the Simulator's job.
   template <int dim>
-  class Damage : public Field<dim>
+  class Damage : public IrreversibleField<dim>
   {
   public:
     /// The crack surface density.
@@ -56,6 +57,32 @@ namespace dendra
       void parse_parameters(dealii::ParameterHandler &prm);
     };
 
+    /// When the cracked electrolyte fails the cell (subsection "Failure").
+    struct FailureCriterion
+    {
+      double                     damage_threshold    = 0.95; ///< d (-) of a crack band
+      double                     height_fraction     = 0.5;  ///< band top / separator thickness that fails (-)
+      double                     interface_band      = 1e-6; ///< damage below this height (m) is near-interface
+      double                     separator_thickness = 0;    ///< the geometry's electrolyte thickness (m); 0: none
+      dealii::types::boundary_id counter_electrode = dealii::numbers::invalid_boundary_id; ///< contact fails
+    };
+    /// Where the damage is after one accepted step: the typed counterpart of
+    /// the damage columns of statistics.csv, for studies.
+    struct Record
+    {
+      double time               = 0;     ///< s
+      double damaged_measure    = 0;     ///< cracked (d > threshold) area or volume (m^2 or m^3)
+      double measure_below_band = 0;     ///< of it, below the near-interface band (m^2 or m^3)
+      double crack_top          = 0;     ///< highest cracked point (m)
+      double centroid_height    = 0;     ///< height of the cracked region's centroid (m)
+      bool   failed             = false; ///< the failure criterion held at or before this step
+    };
+
+    /// Declares subsections "Damage" and "Failure" (but Stop at failure, the Simulator's).
+    static void declare_parameters(dealii::ParameterHandler &prm);
+    /// Reads them for a run in @p context; returns the maker of the field.
+    static FieldMaker<dim> parse(dealii::ParameterHandler &prm, const FieldContext<dim> &context);
+
     /// A field on @p triangulation; G_c and l from @p materials (kept by reference).
     Damage(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const MaterialLibrary &materials,
            const Parameters &parameters);
@@ -64,7 +91,7 @@ namespace dendra
     /// where no cell around a DoF can damage.
     void setup_dofs() override;
     /// Length of the load step since the last commit (s), for the viscosity.
-    void set_time_step(double dt) { time_step = dt; }
+    void set_time_step(double dt) override { time_step = dt; }
     /// "damage".
     std::string name() const override { return "damage"; }
     /// Provides "damage" (d in the damageable materials, 0 elsewhere) and
@@ -80,7 +107,7 @@ namespace dendra
     SolverReport solve() override;
     /// The current damage becomes the lower bound of later solves (call
     /// when a time step is accepted).
-    void commit();
+    void commit() override;
     /// Largest change of d (-) in the last solve().
     double last_change() const { return change; }
     /// g(d) = (1 - d)^2 + k (-).
@@ -90,7 +117,7 @@ namespace dendra
     /// The materials that can damage.
     const std::set<dealii::types::material_id> &damageable_materials() const { return damageable_ids; }
     /// Back to the committed damage (after a failed staggered solve).
-    void reset();
+    void reset() override;
     /// Volume (area in 2D) of the damageable cells where d > @p threshold (m^3 or m^2).
     double damaged_measure(double threshold) const;
     /// Where the damage is: the part of the damageable cells with d > a threshold.
@@ -108,6 +135,25 @@ namespace dendra
     dealii::Vector<float> cell_damage() const;
     /// Adds "damage" (-).
     void add_output(dealii::DataOut<dim> &data_out) const override;
+
+    /// Sets the failure criterion of check_failure() and of the damage columns.
+    void set_failure_criterion(const FailureCriterion &criterion) { failure = criterion; }
+    /// True if the damage meets the failure criterion: cracked electrolyte
+    /// (d >= threshold) reaches the failure height or touches the counter electrode.
+    bool meets_failure_criterion() const;
+    /// The reason, the first time the criterion holds after an accepted step.
+    std::string check_failure(double time) override;
+    /// damage_dofs, max_damage, damaged_area (or _volume), crack_top,
+    /// damage_centroid_height, damage_near_interface_fraction, failed; records the step.
+    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) override;
+    /// One Record per accepted step so far.
+    const std::vector<Record> &history() const { return records; }
+    /// "d: <dofs> dofs".
+    std::string progress() const override;
+    /// The time, whether the cell failed, and the records.
+    void save_state(std::ostream &out) const override;
+    /// Reads what save_state() wrote.
+    void load_state(std::istream &in) override;
 
   private:
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
@@ -154,5 +200,8 @@ namespace dendra
     LA::MPI::Vector                                 lower_bound; ///< committed damage, with ghost values
     double                                          change    = 0;
     double                                          time_step = 0; ///< s, since the committed state
+    FailureCriterion                                failure;
+    bool                                            failed = false; ///< the criterion held after some step
+    std::vector<Record>                             records;        ///< see history()
   };
 } // namespace dendra

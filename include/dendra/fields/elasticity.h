@@ -2,7 +2,7 @@
 
 #include <dendra/base/parameters.h>
 #include <dendra/base/solvers.h>
-#include <dendra/fields/field.h>
+#include <dendra/fields/field_registry.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
@@ -92,6 +92,11 @@ namespace dendra
     using StressVisitor = std::function<void(const dealii::Point<dim> &, dealii::types::material_id,
                                              const dealii::SymmetricTensor<2, 3> &)>;
 
+    /// Declares subsection "Elasticity" and Postprocess/Stress summary materials.
+    static void declare_parameters(dealii::ParameterHandler &prm);
+    /// Reads them for a run in @p context; returns the maker of the field.
+    static FieldMaker<dim> parse(dealii::ParameterHandler &prm, const FieldContext<dim> &context);
+
     /// A field on @p triangulation with moduli from @p materials.
     Elasticity(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const MaterialLibrary &materials,
                const Parameters &parameters);
@@ -119,7 +124,7 @@ namespace dendra
     /// instead of their own: the stiffness stops depending on the solution,
     /// so a staggered elasticity-damage loop minimises a fixed energy and
     /// cannot cycle. false: back to the fixed-point form.
-    void freeze_damage_split(bool freeze);
+    void freeze_irreversible_coupling(bool freeze) override;
     /// Checks the boundary ids, then sets up DoFs, constraints and the system.
     void setup_dofs() override;
     /// Assembles and solves; returns iteration count and timings.
@@ -134,6 +139,25 @@ namespace dendra
     StressSummary stress_summary(const std::set<dealii::types::material_id> &material_ids) const;
     /// Computes the discontinuous stress fields written by add_output().
     void update_stress_output();
+    /// update_stress_output(): the "stress" the other fields read.
+    void publish() override { update_stress_output(); }
+    /// The materials whose stress extremes the statistics report (all if
+    /// empty), with the column label of each by id.
+    void set_summary_materials(const std::map<dealii::types::material_id, std::string> &labels);
+    /// elasticity_dofs, elasticity_cg_iterations and the stress extremes in
+    /// the summary materials (each one's too if there are several); records the peak.
+    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) override;
+    /// The largest maximum principal stress in the summary materials over all
+    /// accepted steps so far (Pa).
+    double peak_max_principal_stress() const { return peak_max_principal; }
+    /// The maximum principal and von Mises stress in the summary materials.
+    std::string summary(const BoundaryLabels &labels) const override;
+    /// "u: <dofs> dofs, <iterations> CG it".
+    std::string progress() const override;
+    /// The time and the peak stress.
+    void save_state(std::ostream &out) const override;
+    /// Reads what save_state() wrote.
+    void load_state(std::istream &in) override;
     /// The DoF handler of the stress output fields (discontinuous).
     const dealii::DoFHandler<dim> &stress_dof_handler() const { return stress_dofs; }
     /// The stress output fields of update_stress_output() (Pa).
@@ -175,11 +199,14 @@ namespace dendra
     const Quantity<dim>                 *li_phase            = nullptr; ///< xi (-)
     const Quantity<dim>                 *plated_li           = nullptr; ///< h(xi) - h(xi_ref) per cell (-)
     const Quantity<dim>                 *degradation         = nullptr; ///< g(d) (-)
-    bool                                 split_frozen        = false;   ///< see freeze_damage_split()
+    bool                                 split_frozen        = false;   ///< see freeze_irreversible_coupling()
     LA::MPI::Vector                      split_state;                   ///< the frozen displacement
 
     dealii::FESystem<dim>   stress_fe;
     dealii::DoFHandler<dim> stress_dofs;
     LA::MPI::Vector         stress_output;
+
+    std::map<dealii::types::material_id, std::string> summary_labels; ///< see set_summary_materials()
+    double                                            peak_max_principal = 0; ///< Pa
   };
 } // namespace dendra

@@ -3,6 +3,7 @@
 #include <dendra/base/bdf_history.h>
 #include <dendra/base/newton.h>
 #include <dendra/base/parameters.h>
+#include <dendra/fields/field_registry.h>
 #include <dendra/fields/transient_field.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/mesh/host_surface.h>
@@ -59,6 +60,9 @@ namespace dendra
   /// As in Chen et al. the metal carries the electrode potential and eta is
   /// the local value of phi in the diffuse interface. Implicit BDF1/BDF2,
   /// Newton with a line search; sparse direct or preconditioned GMRES linear solves.
+  template <int dim>
+  class HostStatistics;
+
   template <int dim>
   class Electrodeposition : public TransientField<dim>
   {
@@ -138,6 +142,9 @@ namespace dendra
       /// Electrolyte reservoirs: c = c0, xi = 0 and (unless the boundary has a
       /// current density) phi = 0.
       std::vector<dealii::types::boundary_id> reservoir;
+      /// The metal's collector whose current density follows Current program
+      /// (it floats; the current enters through the reservoir); invalid: none.
+      dealii::types::boundary_id working_electrode = dealii::numbers::invalid_boundary_id;
       /// Galvanostatic boundaries: current density i(t) entering the domain (A/m^2).
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> current_density;
       /// Conducting hosts by cell material id (from Host materials).
@@ -172,9 +179,24 @@ namespace dendra
       double gradient_coefficient() const { return 1.5 * interface_energy * interface_thickness; }
     };
 
+    /// Declares subsection "Electrodeposition".
+    static void declare_parameters(dealii::ParameterHandler &prm) { Parameters::declare_parameters(prm); }
+    /// Reads it for a run in @p context: the initial phase may come from the
+    /// geometry, and the current program's working electrode becomes an
+    /// insulating floating collector while the program's current enters
+    /// through the one reservoir. Returns the maker of the field.
+    static FieldMaker<dim> parse(dealii::ParameterHandler &prm, const FieldContext<dim> &context);
+
     /// A field on @p triangulation; checks the parameters (InputError).
     Electrodeposition(const dealii::parallel::distributed::Triangulation<dim> &triangulation,
                       const Parameters                                        &parameters);
+    ~Electrodeposition() override;
+
+    /// Adds the statistics of plating in the host of @p geometry (if it has
+    /// one) to the field's columns; @p geometry must outlive the field.
+    void add_host_statistics(const Geometry<dim> &geometry);
+    /// Updates the host statistics to the new mesh.
+    void on_mesh_ready() override;
 
     /// Sets up DoFs and the initial state: xi_0, c = c0 (1 - h(xi_0)), phi = 0
     /// (electrode potential in the metal). Collective.
@@ -240,7 +262,7 @@ namespace dendra
     /// deposition_dofs, direct_fallbacks (iterative solver), li_volume (m^2
     /// or m^3), tip_position and front_low (m), and the current through every
     /// boundary with a condition, current_<b> (A/m in 2D, A in 3D).
-    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const override;
+    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) override;
     /// The time, the Li volume and the tip position.
     std::string summary(const BoundaryLabels &labels) const override;
     /// "li_phase" (-), "concentration" (mol/m^3), "potential" (V).
@@ -270,7 +292,7 @@ namespace dendra
     void setup_system();
     /// The state, its history and the initial state (the stress-free reference) move with the mesh.
     std::vector<const LA::MPI::Vector *> state_vectors() const override;
-    /// The time, the BDF step sizes and the count of direct fallbacks.
+    /// The time, the BDF step sizes, the count of direct fallbacks and the host statistics' state.
     void save_state(std::ostream &out) const override;
     /// Reads what save_state() wrote.
     void load_state(std::istream &in) override;
@@ -349,6 +371,8 @@ namespace dendra
     /// Per active cell: the host material of the surface next to it.
     std::vector<dealii::types::material_id> surface_material;
     const Quantity<dim>                    *stress = nullptr; ///< "stress" (Pa); null: none
+    std::unique_ptr<HostStatistics<dim>>    host_statistics;   ///< plating in a host; null: none
+    double                                  last_step_size = 0; ///< dt of the last advance() (s)
     ButlerVolmer                            reaction;         ///< the rate bracket of the phase field (-)
     MechanicalOverpotential                 mechanical;       ///< eta_mech of the stress (V)
     /// The mean of h(xi) - h(xi_ref) (-) over @p cell, with @p fe_values of

@@ -2,7 +2,7 @@
 
 #include <dendra/base/parameters.h>
 #include <dendra/base/solvers.h>
-#include <dendra/fields/field.h>
+#include <dendra/fields/field_registry.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
@@ -68,6 +68,11 @@ namespace dendra
       void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {});
     };
 
+    /// Declares subsection "Electrostatics".
+    static void declare_parameters(dealii::ParameterHandler &prm) { Parameters::declare_parameters(prm); }
+    /// Reads it for a run in @p context; returns the maker of the field.
+    static FieldMaker<dim> parse(dealii::ParameterHandler &prm, const FieldContext<dim> &context);
+
     /// A field on @p triangulation with materials from @p materials.
     Electrostatics(const dealii::parallel::distributed::Triangulation<dim> &triangulation,
                    const MaterialLibrary &materials, const Parameters &parameters);
@@ -94,7 +99,9 @@ namespace dendra
     void read_quantities(QuantityRegistry<dim> &registry) override;
     /// electrostatics_dofs, electrostatics_cg_iterations and the current
     /// through every boundary, current_<boundary> (A/m in 2D, A in 3D).
-    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const override;
+    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) override;
+    /// "phi: <dofs> dofs, <iterations> CG it".
+    std::string progress() const override;
     /// The currents leaving through the boundaries.
     std::string summary(const BoundaryLabels &labels) const override;
     /// "potential" (V).
@@ -131,7 +138,7 @@ namespace dendra
 
     const MaterialLibrary            &materials;
     Parameters                        parameters;
-    SolverReport                      last_report;           ///< of the last solve()
+    using Field<dim>::last_report;
     dealii::AffineConstraints<double> hanging_constraints;   ///< hanging nodes only (for reactions)
     const Quantity<dim>              *degradation = nullptr; ///< g(d) (-); null: undamaged
   };

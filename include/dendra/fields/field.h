@@ -34,6 +34,11 @@ namespace dendra
     return it != labels.end() ? it->second : std::to_string(id);
   }
 
+  /// Measure of boundary @p id of @p triangulation (m^2, or m in 2D; collective).
+  template <int dim>
+  double boundary_measure(const dealii::parallel::distributed::Triangulation<dim> &triangulation,
+                          dealii::types::boundary_id                               id);
+
   /// The cell of @p dofs that is the same mesh cell as @p cell (both on one triangulation).
   template <int dim>
   typename dealii::DoFHandler<dim>::active_cell_iterator
@@ -73,14 +78,34 @@ namespace dendra
     /// false, leaving @p cells alone, if the field has none (the default).
     virtual bool cells_to_keep_refined(dealii::Vector<float> &cells) const;
     /// Adds the field's own columns to the current row of @p table (none by
-    /// default); boundaries are named by @p labels (missing: their id).
-    virtual void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const;
+    /// default) after an accepted step; boundaries are named by @p labels
+    /// (missing: their id). Fields may record their history here.
+    virtual void add_statistics(StatisticsTable &table, const BoundaryLabels &labels);
     /// Lines on the field's final state for the end of the log (empty by default).
     virtual std::string summary(const BoundaryLabels &labels) const;
     /// Names and units of the quantities probe() returns (none by default).
     virtual std::vector<std::pair<std::string, std::string>> probe_quantities() const;
     /// The probe_quantities() at the points of @p probes, in SI units: result[point][quantity].
     virtual std::vector<std::vector<double>> probe(const Probes<dim> &probes) const;
+
+    /// A few words on the last solve for the progress line ("u: 1234 dofs, 12
+    /// CG it"); empty by default.
+    virtual std::string progress() const;
+    /// Updates what other fields read from this one and that is derived from
+    /// the solution (elasticity's stress); call after the solution changed
+    /// outside solve() or once a step is final. Nothing by default.
+    virtual void publish() {}
+    /// While a fracture scheme alternates this field with an irreversible one:
+    /// evaluate what depends on the irreversible state at its committed value
+    /// (@p freeze = true), so that the passes minimise one energy. Nothing by default.
+    virtual void freeze_irreversible_coupling(bool freeze) { (void)freeze; }
+    /// Checks the field's failure criterion after the accepted step at @p time
+    /// (s): the reason the cell failed (the first time it holds), else empty.
+    virtual std::string check_failure(double time);
+    /// Called once the mesh and the state of every field on it are final:
+    /// after setup (and the initial refinement), after each adaptation and
+    /// after a resume. Nothing by default.
+    virtual void on_mesh_ready() {}
 
     /// Sets the time t (s) at which data are evaluated.
     void set_time(double time);
@@ -118,6 +143,10 @@ namespace dendra
     const dealii::Mapping<dim> &get_mapping() const { return mapping; }
     /// Number of unknowns.
     dealii::types::global_dof_index n_dofs() const { return dofs.n_dofs(); }
+    /// Polynomial degree of the element (its highest, for systems).
+    unsigned int degree() const { return fe->degree; }
+    /// Iterations and timings of the last solve() or advance().
+    const SolverReport &last_solver_report() const { return last_report; }
     /// Wall-clock seconds of the last setup_dofs().
     double setup_time() const { return last_setup_time; }
     /// Wall-clock seconds of the last assembly.
@@ -169,6 +198,7 @@ namespace dendra
     double                                                   time               = 0;
     double                                                   last_setup_time    = 0;
     double                                                   last_assembly_time = 0;
+    SolverReport                                             last_report; ///< set by solve() and advance()
 
   private:
     /// A new SolutionTransfer on the current DoFs; returns the state vectors it will move.

@@ -2,6 +2,7 @@
 
 #include <dendra/base/bdf_history.h>
 #include <dendra/base/parameters.h>
+#include <dendra/fields/field_registry.h>
 #include <dendra/fields/transient_field.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>
@@ -80,6 +81,9 @@ namespace dendra
       /// Galvanostatic electrodes: total current I(t) into the electrolyte (A in 3D, A/m in 2D),
       /// with Butler-Volmer kinetics; the electrode potential is an extra unknown.
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> total_current;
+      /// The electrode whose current follows Current program (its potential
+      /// against the other electrode is the cell_voltage column); invalid: none.
+      dealii::types::boundary_id working_electrode = dealii::numbers::invalid_boundary_id;
       /// Prescribed (c in mol/m^3, phi in V) of time and space, by boundary id (verification, fixed
       /// reservoirs); with the Poisson closure also (c+, c-, phi).
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> dirichlet;
@@ -111,6 +115,13 @@ namespace dendra
       double cation_transference() const;
     };
 
+    /// Declares subsections "Transport" and "Kinetics".
+    static void declare_parameters(dealii::ParameterHandler &prm) { Parameters::declare_parameters(prm); }
+    /// Reads them for a run in @p context; the working electrode of the
+    /// current program gets the program's total current (galvanostatic) or
+    /// current density. Returns the maker of the field.
+    static FieldMaker<dim> parse(dealii::ParameterHandler &prm, const FieldContext<dim> &context);
+
     /// A transport field on @p triangulation; c = c0 and phi = 0 initially.
     Transport(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const Parameters &parameters);
 
@@ -141,8 +152,9 @@ namespace dendra
     /// transport_dofs; per electrode electrode_current_<b> (A/m in 2D, A in
     /// 3D), min_surface_concentration_<b> (mol/m^3) and, with a metal
     /// potential, electrode_potential_<b> (V); total_cations (mol/m or mol)
-    /// and with the Poisson closure total_charge (C/m or C).
-    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) const override;
+    /// and with the Poisson closure total_charge (C/m or C); with a working
+    /// electrode and one other electrode with a potential, cell_voltage (V).
+    void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) override;
     /// Total cations and each electrode's current and surface concentration.
     std::string summary(const BoundaryLabels &labels) const override;
     /// The electrodes: boundaries with a current density, a potential or a total current.

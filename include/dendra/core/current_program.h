@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
 
 #include <string>
@@ -59,5 +60,30 @@ namespace dendra
     unsigned int      n_cycles = 1;
     std::string       working_electrode_name;
     bool              total_current_control = true;
+  };
+
+  /// The working electrode's current density of a CurrentProgram (A/m^2)
+  /// times a factor @p scale (an area for a total current, m^2 or m; 1 for the
+  /// density itself; a ratio of areas), as a boundary-data function. It
+  /// applies the left limit at the function's time, which is what an implicit
+  /// step ending there needs.
+  template <int dim>
+  class ProgramCurrent : public dealii::Function<dim>
+  {
+  public:
+    /// The current of @p program (which must outlive this object) times @p scale.
+    ProgramCurrent(const CurrentProgram &program, const double scale)
+      : scale(scale)
+      , program(program)
+    {}
+    /// scale times the program's current density before the function's time.
+    double value(const dealii::Point<dim> &, const unsigned int = 0) const override
+    {
+      return scale * program.current_density_before(this->get_time());
+    }
+    double scale; ///< set once the mesh exists (areas)
+
+  private:
+    const CurrentProgram &program;
   };
 } // namespace dendra

@@ -1,6 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
-#include <dendra/coupling/current_program.h>
+#include <dendra/core/current_program.h>
 
 #include <deal.II/base/utilities.h>
 
