@@ -2,7 +2,12 @@
 #include <dendra/base/parameters.h>
 #include <dendra/core/coupling_schemes.h>
 
+#include <deal.II/lac/solver_control.h>
+#include <deal.II/lac/solver_gmres.h>
+
 #include <cmath>
+#include <limits>
+#include <sstream>
 #include <stdexcept>
 
 namespace dendra
@@ -120,6 +125,119 @@ namespace dendra
       return entries;
     }
   } // namespace
+
+  namespace
+  {
+    /// J v by a forward difference of the residual at x (Knoll and Keyes
+    /// 2004, eq. 11): e = sqrt(machine epsilon) (1 + |x|) / |v|.
+    class FiniteDifferenceJacobian
+    {
+    public:
+      FiniteDifferenceJacobian(CoupledSystem &system, const LA::MPI::BlockVector &x, const LA::MPI::BlockVector &r)
+        : system(system)
+        , x(x)
+        , r(r)
+      {}
+      void vmult(LA::MPI::BlockVector &jv, const LA::MPI::BlockVector &v) const
+      {
+        const double v_norm = v.l2_norm();
+        if (v_norm == 0)
+          {
+            jv = 0;
+            return;
+          }
+        const double         e = std::sqrt(std::numeric_limits<double>::epsilon()) * (1 + x.l2_norm()) / v_norm;
+        LA::MPI::BlockVector shifted(x);
+        shifted.add(e, v);
+        system.set_state(shifted);
+        system.residual(jv);
+        system.set_state(x); // the preconditioner linearises at x
+        jv -= r;
+        jv *= 1.0 / e;
+        ++n_products;
+      }
+      mutable unsigned int n_products = 0;
+
+    private:
+      CoupledSystem              &system;
+      const LA::MPI::BlockVector &x, &r;
+    };
+
+    /// The fields' own blocks as a deal.II preconditioner.
+    class FieldBlocks
+    {
+    public:
+      explicit FieldBlocks(CoupledSystem &system)
+        : system(system)
+      {}
+      void vmult(LA::MPI::BlockVector &z, const LA::MPI::BlockVector &r) const { system.precondition(r, z); }
+
+    private:
+      CoupledSystem &system;
+    };
+  } // namespace
+
+  MonolithicNewton::MonolithicNewton(const Settings &settings)
+    : settings(settings)
+  {}
+
+  MonolithicNewton::Report MonolithicNewton::solve(CoupledSystem &system, const std::string &what) const
+  {
+    Report               report;
+    LA::MPI::BlockVector x = system.state(), r(x), update(x), trial(x);
+    system.residual(r);
+    const double initial = r.l2_norm();
+    const auto   converged = [&](const double norm) {
+      return norm <= settings.absolute_tolerance || norm <= settings.tolerance * initial;
+    };
+    double norm = initial;
+    report.residuals.push_back(norm);
+    while (!converged(norm))
+      {
+        if (report.iterations == settings.max_iterations)
+          {
+            std::ostringstream message;
+            message << what << ": residual " << norm << " (" << norm / initial << " of the first) after "
+                    << report.iterations << " Newton updates > " << settings.parameter << "/Tolerance";
+            throw std::runtime_error(message.str());
+          }
+        // J dx = -R at x; the products move the state, so it is set back after.
+        const FiniteDifferenceJacobian jacobian(system, x, r);
+        LA::MPI::BlockVector           rhs(r);
+        rhs *= -1.0;
+        update = 0;
+        SolverControl control(settings.max_linear_iterations, settings.linear_tolerance * norm, false, false);
+        SolverGMRES<LA::MPI::BlockVector>::AdditionalData gmres(50, true); // right preconditioning: true residual
+        SolverGMRES<LA::MPI::BlockVector>                 solver(control, gmres);
+        system.set_state(x);
+        try
+          {
+            solver.solve(jacobian, update, rhs, FieldBlocks(system));
+          }
+        catch (const SolverControl::NoConvergence &)
+          {
+            // An inexact update is still a descent direction; the line search judges it.
+          }
+        report.linear_iterations += control.last_step();
+        // Backtracking: halve the update until |R| decreases (at most 5 times).
+        double step = 1, trial_norm = 0;
+        for (unsigned int cut = 0;; ++cut, step /= 2)
+          {
+            trial = x;
+            trial.add(step, update);
+            system.set_state(trial);
+            system.residual(r);
+            trial_norm = r.l2_norm();
+            if (trial_norm < norm || cut == 5)
+              break;
+          }
+        x    = trial;
+        norm = trial_norm;
+        ++report.iterations;
+        report.residuals.push_back(norm);
+      }
+    return report;
+  }
 
   void CouplingParameters::declare_parameters(ParameterHandler &prm)
   {

@@ -1,6 +1,7 @@
 // Coupling schemes on problems with known answers: the staggered fixed
 // point on two linear fields with a known contraction factor (plain and with
-// Aitken relaxation), and step halving of an irreversible load step.
+// Aitken relaxation), step halving of an irreversible load step, and the
+// monolithic Newton on two linear and two nonlinear fields.
 
 #include <dendra/base/exceptions.h>
 #include <dendra/core/coupling_schemes.h>
@@ -11,6 +12,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -163,4 +165,127 @@ TEST_CASE("Step halving: the retries of a load step that fails above a largest i
     void reset() override { FAIL("an input error must not be retried"); }
   } bad;
   CHECK_THROWS_AS(advance_with_step_halving(bad, 0, 1, 10, {}), InputError);
+}
+
+namespace
+{
+  /// Two scalar fields (both entries on rank 0) sharing one Newton system:
+  /// R(x1, x2) and the diagonal Jacobian blocks dR1/dx1, dR2/dx2 as the
+  /// fields' own preconditioners.
+  class TwoScalarFields : public CoupledSystem
+  {
+  public:
+    using Pair = std::pair<double, double>;
+    TwoScalarFields(std::function<Pair(double, double)> residual_of, std::function<Pair(double, double)> diagonal_of,
+                    const Pair &x0)
+      : residual_of(std::move(residual_of))
+      , diagonal_of(std::move(diagonal_of))
+      , x(x0)
+    {}
+    LA::MPI::BlockVector state() const override { return vector(x); }
+    void                 set_state(const LA::MPI::BlockVector &v) override { x = values(v); }
+    void                 residual(LA::MPI::BlockVector &r) override
+    {
+      ++evaluations;
+      r = vector(residual_of(x.first, x.second));
+    }
+    void precondition(const LA::MPI::BlockVector &r, LA::MPI::BlockVector &z) override
+    {
+      const auto [r1, r2] = values(r);
+      const auto [d1, d2] = diagonal_of(x.first, x.second);
+      z                   = vector({r1 / d1, r2 / d2});
+    }
+
+    std::function<Pair(double, double)> residual_of, diagonal_of;
+    Pair                                x;
+    unsigned int                        evaluations = 0;
+
+  private:
+    static IndexSet owned()
+    {
+      IndexSet set(1);
+      if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+        set.add_index(0);
+      return set;
+    }
+    static LA::MPI::BlockVector vector(const Pair &v)
+    {
+      LA::MPI::BlockVector b(std::vector<IndexSet>{owned(), owned()}, MPI_COMM_WORLD);
+      if (owned().n_elements() > 0)
+        {
+          b.block(0)(0) = v.first;
+          b.block(1)(0) = v.second;
+        }
+      b.compress(VectorOperation::insert);
+      return b;
+    }
+    static Pair values(const LA::MPI::BlockVector &b)
+    {
+      Pair v{0, 0};
+      if (owned().n_elements() > 0)
+        v = {b.block(0)(0), b.block(1)(0)};
+      return {Utilities::MPI::sum(v.first, MPI_COMM_WORLD), Utilities::MPI::sum(v.second, MPI_COMM_WORLD)};
+    }
+  };
+} // namespace
+
+TEST_CASE("Monolithic Newton: one update for two linear fields, Newton's count for two nonlinear ones", "[coupling]")
+{
+  using Pair = TwoScalarFields::Pair;
+  // Linear: 4 x1 + 3 x2 = 1, 2 x1 + 5 x2 = 2, whose staggered solution
+  // contracts by (3/4)(2/5) = 0.3 per sweep; together: x = (-1/14, 3/7).
+  MonolithicNewton::Settings settings;
+  settings.tolerance        = 1e-6;
+  settings.linear_tolerance = 1e-12;
+  TwoScalarFields linear([](double x1, double x2) { return Pair{4 * x1 + 3 * x2 - 1, 2 * x1 + 5 * x2 - 2}; },
+                         [](double, double) { return Pair{4, 5}; }, {0, 0});
+  const auto      report = MonolithicNewton(settings).solve(linear, "linear pair");
+  CHECK(report.iterations == 1);
+  CHECK(report.linear_iterations <= 2); // GMRES on a 2 x 2 system
+  CHECK(linear.x.first == Approx(-1.0 / 14).epsilon(1e-7));
+  CHECK(linear.x.second == Approx(3.0 / 7).epsilon(1e-7));
+
+  // Nonlinear: x1^2 + x2 = 6, x1 + x2^3 = 10 from (1, 1): the root (2, 2).
+  // Newton with the exact Jacobian and the same line search (halve the
+  // update until |R| decreases, at most 5 times), by hand, sets the count.
+  const auto residual_of = [](double x1, double x2) { return Pair{x1 * x1 + x2 - 6, x1 + x2 * x2 * x2 - 10}; };
+  const auto norm_at     = [&](double x1, double x2) {
+    const auto [r1, r2] = residual_of(x1, x2);
+    return std::hypot(r1, r2);
+  };
+  settings.tolerance            = 1e-12;
+  unsigned int exact_iterations = 0;
+  {
+    double       x1 = 1, x2 = 1;
+    const double first = norm_at(x1, x2);
+    while (norm_at(x1, x2) > settings.tolerance * first)
+      {
+        const auto [r1, r2] = residual_of(x1, x2);
+        const double a = 2 * x1, b = 1, c = 1, d = 3 * x2 * x2, det = a * d - b * c;
+        const double dx1 = -(d * r1 - b * r2) / det, dx2 = -(a * r2 - c * r1) / det;
+        double       step = 1;
+        for (unsigned int cut = 0; norm_at(x1 + step * dx1, x2 + step * dx2) >= norm_at(x1, x2) && cut < 5; ++cut)
+          step /= 2;
+        x1 += step * dx1;
+        x2 += step * dx2;
+        ++exact_iterations;
+      }
+  }
+  TwoScalarFields nonlinear(residual_of, [](double x1, double x2) { return Pair{2 * x1, 3 * x2 * x2}; }, {1, 1});
+  const auto      newton = MonolithicNewton(settings).solve(nonlinear, "nonlinear pair");
+  INFO("exact Newton " << exact_iterations << " updates, monolithic " << newton.iterations);
+  CHECK(exact_iterations >= 4);
+  CHECK(newton.iterations == exact_iterations);
+  CHECK(nonlinear.x.first == Approx(2.0).epsilon(1e-10));
+  CHECK(nonlinear.x.second == Approx(2.0).epsilon(1e-10));
+  // Quadratic at the end: the last update gains far more than a linear rate would.
+  const auto &r = newton.residuals;
+  CHECK(r[r.size() - 1] / r[r.size() - 2] < 1e-3);
+
+  // Too few updates: the error names the system, the residual and the entry.
+  settings.max_iterations = 2;
+  TwoScalarFields slow(residual_of, [](double x1, double x2) { return Pair{2 * x1, 3 * x2 * x2}; }, {1, 1});
+  CHECK_THROWS_WITH(MonolithicNewton(settings).solve(slow, "nonlinear pair"),
+                    Catch::Contains("nonlinear pair: residual") && Catch::Contains("after 2 Newton updates") &&
+                      Catch::Contains("Coupling/Monolithic/Tolerance"));
 }

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace dendra
 {
@@ -89,6 +90,63 @@ namespace dendra
   /// per retry. Returns the number of halvings.
   unsigned int advance_with_step_halving(IrreversibleStep &step, double start, double end, unsigned int max_halvings,
                                          const std::function<void(const std::string &)> &log);
+
+  /// Fields that share one Newton system: the stacked unknowns x = (x_1, ...,
+  /// x_n) of n fields (one block each) and the stacked residual R(x), where
+  /// every field's block is evaluated with the other fields' blocks of the
+  /// same iterate. What the monolithic scheme solves.
+  class CoupledSystem
+  {
+  public:
+    virtual ~CoupledSystem() = default;
+    /// The current iterate x (owned entries, one block per field).
+    virtual LA::MPI::BlockVector state() const = 0;
+    /// Makes @p x the current iterate: every field sees the others' blocks of it.
+    virtual void set_state(const LA::MPI::BlockVector &x) = 0;
+    /// The residual R of the current iterate into @p r (blocks as the state).
+    virtual void residual(LA::MPI::BlockVector &r) = 0;
+    /// Applies the preconditioner: each field's approximate inverse of its
+    /// own (diagonal) Jacobian block at the current iterate, @p z = P^-1 @p r.
+    virtual void precondition(const LA::MPI::BlockVector &r, LA::MPI::BlockVector &z) = 0;
+  };
+
+  /// Newton's method on a CoupledSystem, all fields at once (Knoll and Keyes
+  /// 2004; MOOSE's preconditioned Jacobian-free Newton-Krylov): each update
+  /// solves J dx = -R by right-preconditioned GMRES with the Jacobian-vector
+  /// products J v = (R(x + e v) - R(x)) / e, so the off-diagonal (coupling)
+  /// blocks need not be assembled, and the fields' own blocks precondition.
+  /// A backtracking line search halves updates that do not reduce |R|.
+  class MonolithicNewton
+  {
+  public:
+    /// Settings; @p parameter names the entries in error messages.
+    struct Settings
+    {
+      unsigned int max_iterations        = 20;    ///< Newton updates (-)
+      double       tolerance             = 1e-8;  ///< |R| / |R(x_0)| that ends the iteration (-)
+      double       absolute_tolerance    = 0;     ///< or |R| at most this (unit of R)
+      double       linear_tolerance      = 1e-6;  ///< GMRES: relative residual of each update (-)
+      unsigned int max_linear_iterations = 200;   ///< GMRES iterations per update (-)
+      std::string  parameter             = "Coupling/Monolithic"; ///< where the settings come from
+    };
+    /// The outcome of solve().
+    struct Report
+    {
+      unsigned int        iterations        = 0; ///< Newton updates made
+      unsigned int        linear_iterations = 0; ///< GMRES iterations of all updates
+      std::vector<double> residuals;             ///< |R| before each update and at the end
+    };
+
+    /// An iteration with @p settings.
+    explicit MonolithicNewton(const Settings &settings);
+    /// Solves R(x) = 0 from the system's current state, which is left at the
+    /// solution; throws std::runtime_error naming @p what, the residual and
+    /// the entry if the tolerance is not reached within the maximum.
+    Report solve(CoupledSystem &system, const std::string &what) const;
+
+  private:
+    Settings settings;
+  };
 
   /// The settings of subsection "Coupling": one place for every scheme
   /// that couples fields within a step. Its schemes are named objects:
