@@ -16,47 +16,6 @@ namespace dendra
 {
   using namespace dealii;
 
-  namespace
-  {
-    /// A CoupledGroup from callables (the Simulator's groups of fields).
-    class GroupOfCallbacks : public CoupledGroup
-    {
-    public:
-      std::function<void(unsigned int)>            sweep_fields;
-      std::function<LA::MPI::Vector()>             state;
-      std::function<void(const LA::MPI::Vector &)> set_state;
-
-      void            sweep(const unsigned int pass) override { sweep_fields(pass); }
-      LA::MPI::Vector interface_state() const override { return state(); }
-      void            set_interface_state(const LA::MPI::Vector &x) override { set_state(x); }
-    };
-
-    /// An IrreversibleStep from callables.
-    class StepOfCallbacks : public IrreversibleStep
-    {
-    public:
-      std::function<void(double, double)> solve;
-      std::function<void()>               back_to_committed;
-
-      void solve_to(const double start, const double target) override { solve(start, target); }
-      void reset() override { back_to_committed(); }
-    };
-
-    /// The owned entries of the ghosted @p state.
-    LA::MPI::Vector owned_copy(const LA::MPI::Vector &state)
-    {
-      LA::MPI::Vector owned(state.locally_owned_elements(), state.get_mpi_communicator());
-      owned = state;
-      return owned;
-    }
-
-    template <typename T>
-    bool contains(const std::vector<T *> &list, const void *item)
-    {
-      return std::find(list.begin(), list.end(), item) != list.end();
-    }
-  } // namespace
-
   template <int dim>
   void Simulator<dim>::declare_parameters(ParameterHandler &prm)
   {
@@ -190,19 +149,7 @@ namespace dendra
     for (const auto &make : makers)
       {
         fields.push_back(make());
-        Field<dim> &field = *fields.back();
-        field.setup_dofs();
-        if (auto *t = dynamic_cast<TransientField<dim> *>(&field))
-          transient = t;
-        else
-          quasi_static.push_back(&field);
-        if (auto *i = dynamic_cast<IrreversibleField<dim> *>(&field))
-          {
-            if (irreversible)
-              throw InputError("Simulation/Fields: '" + irreversible->name() + "' and '" + i->name() +
-                               "' are both irreversible; one fracture scheme drives one of them, choose one");
-            irreversible = i;
-          }
+        fields.back()->setup_dofs();
       }
     // Adaptive runs start with the cells the fields keep refined (an initial
     // interface) at the finest level; a loaded mesh is already adapted.
@@ -219,6 +166,7 @@ namespace dendra
     for (auto &field : fields)
       field->on_mesh_ready();
     connect_quantities();
+    schemes = std::make_unique<CoupledStep<dim>>(fields, quantities, coupling, *defect_deposit);
     defect_deposit->update_region();
   }
 
@@ -236,180 +184,6 @@ namespace dendra
     for (const auto &line : quantities.connections())
       text += "\n  " + line;
     output->log(text);
-
-    // The schemes' partners: who exchanges quantities with whom.
-    for (Field<dim> *field : quasi_static)
-      {
-        if (irreversible && field != irreversible && quantities.reads_from(irreversible->name(), field->name()))
-          fracture_partners.push_back(field);
-        if (transient && (quantities.reads_from(transient->name(), field->name()) ||
-                          quantities.reads_from(field->name(), transient->name())))
-          step_partners.push_back(field);
-      }
-    require_input(step_partners.size() <= 1,
-                  "Simulation/Fields: the transient field '" + (transient ? transient->name() : "") +
-                    "' exchanges quantities with more than one quasi-static field; the staggered scheme "
-                    "relaxes one partner's state, so this combination is not supported");
-  }
-
-  template <int dim>
-  void Simulator<dim>::solve_at(Field<dim> &field, const double time)
-  {
-    defect_deposit->set_time(time);
-    field.set_time(time);
-    field.solve();
-  }
-
-  template <int dim>
-  void Simulator<dim>::solve_fields(const double time)
-  {
-    // Rank order: mechanics before the fields that read the damage of this step.
-    for (Field<dim> *field : quasi_static)
-      if (field == irreversible)
-        solve_fracture(time);
-      else if (!contains(fracture_partners, field) && !contains(step_partners, field))
-        solve_at(*field, time);
-  }
-
-  template <int dim>
-  void Simulator<dim>::solve_fracture(const double time)
-  {
-    // Settle the group for the current Li region; cells that crack meanwhile
-    // join the region (Li follows into them, which changes the plated volume
-    // and its pressure) and the group is settled again, until the region
-    // stays. The region is thus implicit in the step rather than a step
-    // behind. Then commit: this step's damage bounds that of later ones.
-    last_staggered_iterations = 0;
-    settle_fracture_group(time);
-    const unsigned int region_passes = coupling.region_passes; // 0: the region follows after the commit
-    if (region_passes > 0)
-      for (unsigned int pass = 1; defect_deposit->grow_region(); ++pass)
-        {
-          AssertThrow(pass < region_passes, ExcMessage("the Li region still grew into cracks after Coupling/Alternate "
-                                                       "minimisation/Region passes = " +
-                                                       std::to_string(region_passes)));
-          settle_fracture_group(time);
-        }
-    for (Field<dim> *field : fracture_partners)
-      solve_at(*field, time); // the stress of the settled damage
-    irreversible->commit();
-    defect_deposit->update_region(); // the region of the committed damage
-  }
-
-  template <int dim>
-  void Simulator<dim>::settle_fracture_group(const double time)
-  {
-    // Alternate minimisation: the partners, then the irreversible field,
-    // until it settles. The partners evaluate what depends on it at its
-    // committed state (a lag of one step) so that the passes minimise one
-    // energy and converge.
-    GroupOfCallbacks group;
-    group.sweep_fields = [&](unsigned int) {
-      for (Field<dim> *field : fracture_partners)
-        solve_at(*field, time);
-      solve_at(*irreversible, time);
-    };
-    group.state = [&]() { return owned_copy(irreversible->solution()); };
-    const auto freeze = [&](const bool on) {
-      for (Field<dim> *field : fracture_partners)
-        field->freeze_irreversible_coupling(on);
-    };
-    freeze(true);
-    try
-      {
-        std::string what;
-        for (const Field<dim> *field : fracture_partners)
-          what += field->name() + " and ";
-        what += irreversible->name();
-        last_staggered_iterations += StaggeredIteration(coupling.alternate_minimisation).solve(group, what).iterations;
-      }
-    catch (...)
-      {
-        freeze(false);
-        throw;
-      }
-    freeze(false);
-  }
-
-  template <int dim>
-  void Simulator<dim>::solve_partners(const double time)
-  {
-    for (Field<dim> *field : step_partners)
-      {
-        solve_at(*field, time);
-        field->publish();
-      }
-  }
-
-  template <int dim>
-  SolverReport Simulator<dim>::advance_coupled(const double dt, const unsigned int order)
-  {
-    const double start_time  = transient->current_time();
-    last_coupling_iterations = 1;
-    if (step_partners.empty())
-      return transient->advance(dt, order);
-    // Pass k advances the transient field with the partner's data of the
-    // last pass (the first: of the last step), then solves the partner.
-    Field<dim>      &partner = *step_partners.front();
-    SolverReport     report;
-    GroupOfCallbacks group;
-    group.sweep_fields = [&](const unsigned int pass) {
-      if (pass > 1)
-        transient->reject_step();
-      const auto advanced = transient->advance(dt, order);
-      if (pass == 1)
-        report = advanced;
-      else
-        {
-          report.iterations += advanced.iterations;
-          report.linear_iterations += advanced.linear_iterations;
-        }
-      solve_partners(transient->current_time());
-    };
-    group.state     = [&]() { return owned_copy(partner.solution()); };
-    group.set_state = [&](const LA::MPI::Vector &x) {
-      partner.set_solution(x);
-      partner.publish();
-    };
-    try
-      {
-        last_coupling_iterations =
-          StaggeredIteration(coupling.staggered)
-            .solve(group, "coupling of " + transient->name() + " and " + partner.name())
-            .iterations;
-      }
-    catch (...)
-      {
-        // Back to the start of the step: the transient field, then its partner.
-        if (transient->current_time() > start_time)
-          transient->reject_step();
-        solve_partners(start_time);
-        throw;
-      }
-    return report;
-  }
-
-  template <int dim>
-  void Simulator<dim>::solve_quasi_static_at(const double time, const double dt)
-  {
-    if (irreversible)
-      irreversible->set_time_step(dt);
-    solve_fields(time);
-    publish_quasi_static(); // what the transient field reads next
-  }
-
-  template <int dim>
-  void Simulator<dim>::undo_transient_step(const double start)
-  {
-    transient->reject_step();
-    solve_partners(start); // the partners' data of the start, which the transient field reads
-  }
-
-  template <int dim>
-  void Simulator<dim>::publish_quasi_static()
-  {
-    for (Field<dim> *field : quasi_static)
-      field->publish();
   }
 
   template <int dim>
@@ -481,13 +255,7 @@ namespace dendra
   void Simulator<dim>::add_scheme_columns(const double time)
   {
     auto &s = statistics_table;
-    if (transient && !step_partners.empty())
-      s.add_value("coupling_iterations", "", last_coupling_iterations);
-    if (irreversible)
-      {
-        s.add_value("staggered_iterations", "", last_staggered_iterations);
-        s.add_value("step_cuts", "", step_cuts);
-      }
+    schemes->add_statistics(s);
     if (quantities.is_read(quantity_names::deposit_eigenstrain))
       {
         const std::string measure = dim == 2 ? "area" : "volume", unit = dim == 2 ? "m^2" : "m^3";
@@ -517,7 +285,7 @@ namespace dendra
   void Simulator<dim>::record_transient(const SolverReport &newton, const unsigned int rejected, const double dt)
   {
     auto        &s    = statistics_table;
-    const double time = transient->current_time();
+    const double time = schemes->transient_field()->current_time();
     s.add_value("step", "", s.n_rows() + 1);
     s.add_value("time", "s", time);
     s.add_value("time_step", "s", dt);
@@ -596,8 +364,8 @@ namespace dendra
         if (!text.empty())
           progress << "  " << text;
       }
-    if (irreversible)
-      progress << "  " << last_staggered_iterations << " staggered it";
+    if (!schemes->progress().empty())
+      progress << "  " << schemes->progress();
     const double elapsed = wall_clock.wall_time();
     progress << "  elapsed " << std::setprecision(3) << elapsed << " s, ETA "
              << elapsed / done_fraction * (1 - done_fraction) << " s";
@@ -626,7 +394,7 @@ namespace dendra
         for (auto &field : fields)
           field->deserialize();
         mesh_ready();
-        publish_quasi_static(); // what the transient field reads
+        schemes->publish_quasi_static(); // what the transient field reads
         output->log("Resumed from " + checkpoints.directory() + " after step " + std::to_string(start.step));
       }
     else
@@ -643,7 +411,7 @@ namespace dendra
         write_output(0, 0.0);
         output->log("Simulation/Fields is empty: mesh written, nothing solved");
       }
-    else if (transient)
+    else if (schemes->transient_field())
       run_transient(start);
     else
       run_quasi_static(start.step + 1);
@@ -715,32 +483,6 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::advance_quasi_static(const double start, const double time)
-  {
-    // With an irreversible field a failed staggered solve (a crack running
-    // in one step) is retried from the committed state over half the
-    // remaining increment.
-    StepOfCallbacks step;
-    step.solve = [&](const double reached, const double target) {
-      if (irreversible)
-        irreversible->set_time_step(target - reached);
-      for (unsigned int cycle = 0; cycle < mesh_builder.adaptive_cycles; ++cycle)
-        {
-          solve_fields(target);
-          adapt_mesh();
-        }
-      solve_fields(target);
-      defect_deposit->commit(target);
-    };
-    step.back_to_committed = [&]() {
-      irreversible->reset();
-      defect_deposit->update_region(); // the region of the committed state
-    };
-    step_cuts = advance_with_step_halving(step, start, time, irreversible ? coupling.step_halvings : 0,
-                                          [&](const std::string &line) { output->log(line); });
-  }
-
-  template <int dim>
   void Simulator<dim>::run_quasi_static(const unsigned int first_step)
   {
     for (unsigned int step = first_step; step <= n_steps; ++step)
@@ -748,7 +490,9 @@ namespace dendra
         const double time = end_time * step / n_steps;
         try
           {
-            advance_quasi_static(end_time * (step - 1) / n_steps, time);
+            schemes->advance_quasi_static(
+              end_time * (step - 1) / n_steps, time, mesh_builder.adaptive_cycles, [this]() { adapt_mesh(); },
+              [this](const std::string &line) { output->log(line); });
           }
         catch (const InputError &)
           {
@@ -759,7 +503,7 @@ namespace dendra
             throw std::runtime_error("step " + std::to_string(step) + " (t = " + format_number(time) +
                                      " s): " + one_line_message(e));
           }
-        publish_quasi_static();
+        schemes->publish_quasi_static();
         const bool fails_now = check_failure(time);
         record_step(step, time);
         write_output(step, time);
@@ -776,9 +520,10 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::run_transient(const LoopState start)
   {
-    double time = start.time, dt = start.next_dt;
+    TransientField<dim> &transient = *schemes->transient_field();
+    double               time = start.time, dt = start.next_dt;
     if (start.step == 0)
-      solve_partners(time); // stack pressure acts from the first step
+      schemes->solve_partners(time); // stack pressure acts from the first step
     unsigned int step = start.step, rejected = 0;
     bool         restart = start.restart; // BDF1 after a jump of the applied current
     // A failed solve is retried smaller; after_failed_step() gives up below the minimum step.
@@ -794,10 +539,10 @@ namespace dendra
         dt                       = std::min(dt, next_change - time); // land on current changes
         SolverReport report;
         if (restart)
-          transient->forget_history(); // no extrapolation across a jump of the current
+          transient.forget_history(); // no extrapolation across a jump of the current
         try
           {
-            report = advance_coupled(dt, restart ? 1 : time_stepper.order);
+            report = schemes->advance_transient(dt, restart ? 1 : time_stepper.order);
           }
         catch (const InputError &)
           {
@@ -809,18 +554,18 @@ namespace dendra
                           " s): " + one_line_message(e));
             continue;
           }
-        const auto [error, error_order] = transient->local_error_estimate();
+        const auto [error, error_order] = transient.local_error_estimate();
         const auto decision = time_stepper.after_converged_step(dt, error, report.iterations, error_order);
         if (!decision.accept)
           {
-            undo_transient_step(time); // the local error is too large: redo it smaller
+            schemes->undo_transient_step(time); // the local error is too large: redo it smaller
             dt = decision.next_dt;
             ++rejected;
             continue;
           }
         try
           {
-            solve_quasi_static_at(time + dt, dt); // quasi-static fields at the new time
+            schemes->solve_quasi_static_at(time + dt, dt); // quasi-static fields at the new time
           }
         catch (const InputError &)
           {
@@ -829,12 +574,7 @@ namespace dendra
         catch (const std::exception &e)
           {
             // A crack that does not settle within the step: undo the step, retry smaller.
-            if (irreversible)
-              {
-                irreversible->reset();
-                defect_deposit->update_region(); // the region of the committed state
-              }
-            undo_transient_step(time);
+            schemes->undo_transient_step(time);
             retry_smaller("step " + std::to_string(step + 1) + " (t = " + format_number(time + dt) +
                           " s): " + one_line_message(e));
             continue;
@@ -848,7 +588,7 @@ namespace dendra
         if (mesh_builder.adaptation_interval > 0 && step % mesh_builder.adaptation_interval == 0)
           {
             adapt_mesh(); // the fields are transferred; quasi-static ones are solved again next step
-            solve_partners(time); // the transient field needs its partners' data on the new mesh
+            schemes->solve_partners(time); // the transient field needs its partners' data on the new mesh
           }
         std::ostringstream head;
         head << "step " << step << "  t = " << time << " s  dt = " << dt << " s  Newton " << report.iterations

@@ -5,6 +5,7 @@
 #include <dendra/core/checkpoint.h>
 #include <dendra/core/coupling_schemes.h>
 #include <dendra/core/current_program.h>
+#include <dendra/coupling/coupled_step.h>
 #include <dendra/coupling/defect_deposit.h>
 #include <dendra/fields/field_registry.h>
 #include <dendra/fields/irreversible_field.h>
@@ -86,40 +87,12 @@ namespace dendra
     /// Creates the fields on the mesh and sets them up; @p resumed: the mesh
     /// was loaded from a checkpoint (no initial refinement).
     void setup_fields(bool resumed);
-    /// Every field provides its coupled quantities, then reads those it
-    /// needs; then the partners of the coupling schemes follow from who reads whom.
+    /// Every field provides its coupled quantities, then reads those it needs.
     void connect_quantities();
     /// Quasi-static steps from @p first_step on (later than 1 when resumed).
     void run_quasi_static(unsigned int first_step);
     /// Implicit time steps from @p start (the initial state, or a checkpoint's).
     void run_transient(LoopState start);
-    /// One quasi-static step from @p start to @p time (s); with an
-    /// irreversible field a failed step is cut into halves.
-    void advance_quasi_static(double start, double time);
-    /// Solves the quasi-static fields at @p time (s) in rank order: the
-    /// fracture group by its scheme, the transient field's partners not (they
-    /// are solved within its step).
-    void solve_fields(double time);
-    /// Solves @p field at @p time (s) (the deposit's eigenstrain too).
-    void solve_at(Field<dim> &field, double time);
-    /// The irreversible field and the fields it reads, staggered at @p time
-    /// (s) until it settles and the Li region stays; commits it.
-    void solve_fracture(double time);
-    /// The alternate minimisation of the fracture group at @p time (s) for the current Li region.
-    void settle_fracture_group(double time);
-    /// One step of the transient field; with partners, staggered with them
-    /// until their state settles. On failure throws with the fields back at
-    /// the start of the step.
-    SolverReport advance_coupled(double dt, unsigned int order);
-    /// Solves the transient field's partners at @p time (s) and publishes them.
-    void solve_partners(double time);
-    /// Solves the quasi-static fields at the new @p time (s) after a
-    /// transient step of @p dt (s); throws if the damage does not settle.
-    void solve_quasi_static_at(double time, double dt);
-    /// Undoes the last transient step back to its start @p start (s).
-    void undo_transient_step(double start);
-    /// Every quasi-static field publishes what others read of it.
-    void publish_quasi_static();
     /// The union of the cells the fields keep at the finest level, by active
     /// cell index; false if no field keeps any.
     bool cells_to_keep_refined(dealii::Vector<float> &keep);
@@ -164,11 +137,7 @@ namespace dendra
     std::vector<FieldMaker<dim>>             makers;           ///< of the named fields, in rank order
     bool                                     transient_run = false;
     std::vector<std::unique_ptr<Field<dim>>> fields;           ///< in rank order
-    std::vector<Field<dim> *>                quasi_static;     ///< the fields that are not transient
-    TransientField<dim>                     *transient = nullptr;
-    IrreversibleField<dim>                  *irreversible = nullptr;
-    std::vector<Field<dim> *>                fracture_partners; ///< quasi-static fields the irreversible one reads
-    std::vector<Field<dim> *>                step_partners;     ///< quasi-static fields staggered with the transient one
+    std::unique_ptr<CoupledStep<dim>>        schemes;          ///< the coupling schemes of one step
 
     typename DefectDeposit<dim>::Parameters deposit_parameters;
     std::unique_ptr<DefectDeposit<dim>>     defect_deposit; ///< plating eigenstrain of the initial deposit
@@ -177,9 +146,6 @@ namespace dendra
     CheckpointParameters                    checkpoint;     ///< subsection Checkpoint
     double                                  time_of_failure = -1;
     bool                                    stop_at_failure = true;
-    unsigned int                            step_cuts                 = 0; ///< halvings of the last quasi-static step
-    unsigned int                            last_staggered_iterations = 0; ///< fracture passes of the last step
-    unsigned int                            last_coupling_iterations  = 0; ///< transient-partner passes
     double                                  end_time                  = 1;
     unsigned int                            n_steps                   = 1;
     bool                                    write_vtu                 = true;

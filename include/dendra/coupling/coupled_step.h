@@ -1,0 +1,91 @@
+#pragma once
+
+#include <dendra/base/solvers.h>
+#include <dendra/core/coupling_schemes.h>
+#include <dendra/core/quantities.h>
+#include <dendra/coupling/defect_deposit.h>
+#include <dendra/fields/field.h>
+#include <dendra/fields/irreversible_field.h>
+#include <dendra/fields/transient_field.h>
+#include <dendra/postprocess/output_writer.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace dendra
+{
+  /// The fields of a run sorted by role, and the named coupling schemes of
+  /// subsection Coupling that solve one step of them: the staggered scheme
+  /// (a transient field with the quasi-static fields it exchanges quantities
+  /// with, Coupling/Staggered) and the fracture scheme (an irreversible
+  /// field with the fields it reads, alternate minimisation with step
+  /// halving, Coupling/Alternate minimisation). Knows no concrete field:
+  /// roles come from the interfaces and partners from who reads whom.
+  template <int dim>
+  class CoupledStep
+  {
+  public:
+    /// The schemes of @p coupling for @p fields (rank order) connected
+    /// through @p quantities; the deposit follows the time and the damage.
+    /// InputError for a combination no scheme supports.
+    CoupledStep(const std::vector<std::unique_ptr<Field<dim>>> &fields, const QuantityRegistry<dim> &quantities,
+                const CouplingParameters &coupling, DefectDeposit<dim> &deposit);
+
+    /// The transient field, or nullptr in a quasi-static run.
+    TransientField<dim> *transient_field() const { return transient; }
+    /// The irreversible field, or nullptr.
+    IrreversibleField<dim> *irreversible_field() const { return irreversible; }
+
+    /// One quasi-static step from @p start to @p time (s): @p adaptive_cycles
+    /// times solve and @p adapt the mesh, then solve; with an irreversible
+    /// field a failed step is retried over halves (@p log gets one line per
+    /// retry). Throws if it still fails.
+    void advance_quasi_static(double start, double time, unsigned int adaptive_cycles,
+                              const std::function<void()>                     &adapt,
+                              const std::function<void(const std::string &)> &log);
+    /// One step of the transient field of @p dt (s) and BDF @p order,
+    /// staggered with its partners; on failure throws with the fields back at
+    /// the start of the step.
+    SolverReport advance_transient(double dt, unsigned int order);
+    /// The quasi-static fields at the new @p time (s) after a transient step
+    /// of @p dt (s); on failure throws with the irreversible field back at
+    /// its committed state.
+    void solve_quasi_static_at(double time, double dt);
+    /// Undoes the last transient step back to its start @p start (s).
+    void undo_transient_step(double start);
+    /// Solves the transient field's partners at @p time (s) and publishes them.
+    void solve_partners(double time);
+    /// Every quasi-static field publishes what others read of it.
+    void publish_quasi_static();
+
+    /// The schemes' columns of the last step: coupling_iterations (staggered),
+    /// staggered_iterations and step_cuts (fracture).
+    void add_statistics(StatisticsTable &table) const;
+    /// "<n> staggered it" with an irreversible field, else empty.
+    std::string progress() const;
+
+  private:
+    /// Solves the quasi-static fields at @p time (s) in rank order: the
+    /// fracture group by its scheme, the transient field's partners not.
+    void solve_fields(double time);
+    /// Solves @p field at @p time (s) (the deposit's eigenstrain too).
+    void solve_at(Field<dim> &field, double time);
+    /// The fracture group at @p time (s), settled until the Li region stays; commits.
+    void solve_fracture(double time);
+    /// The alternate minimisation of the fracture group at @p time (s).
+    void settle_fracture_group(double time);
+
+    const CouplingParameters &coupling;
+    DefectDeposit<dim>       &deposit;
+    std::vector<Field<dim> *> quasi_static;      ///< the fields that are not transient, in rank order
+    TransientField<dim>      *transient    = nullptr;
+    IrreversibleField<dim>   *irreversible = nullptr;
+    std::vector<Field<dim> *> fracture_partners; ///< quasi-static fields the irreversible one reads
+    std::vector<Field<dim> *> step_partners;     ///< quasi-static fields staggered with the transient one
+    unsigned int              staggered_iterations = 0; ///< fracture passes of the last step
+    unsigned int              coupling_iterations  = 0; ///< staggered passes of the last transient step
+    unsigned int              step_cuts            = 0; ///< halvings of the last quasi-static step
+  };
+} // namespace dendra

@@ -1,0 +1,305 @@
+#include <dendra/base/exceptions.h>
+#include <dendra/coupling/coupled_step.h>
+
+#include <algorithm>
+
+namespace dendra
+{
+  using namespace dealii;
+
+  namespace
+  {
+    /// A CoupledGroup from callables (the groups of fields of one step).
+    class GroupOfCallbacks : public CoupledGroup
+    {
+    public:
+      std::function<void(unsigned int)>            sweep_fields;
+      std::function<LA::MPI::Vector()>             state;
+      std::function<void(const LA::MPI::Vector &)> set_state;
+
+      void            sweep(const unsigned int pass) override { sweep_fields(pass); }
+      LA::MPI::Vector interface_state() const override { return state(); }
+      void            set_interface_state(const LA::MPI::Vector &x) override { set_state(x); }
+    };
+
+    /// An IrreversibleStep from callables.
+    class StepOfCallbacks : public IrreversibleStep
+    {
+    public:
+      std::function<void(double, double)> solve;
+      std::function<void()>               back_to_committed;
+
+      void solve_to(const double start, const double target) override { solve(start, target); }
+      void reset() override { back_to_committed(); }
+    };
+
+    /// The owned entries of the ghosted @p state.
+    LA::MPI::Vector owned_copy(const LA::MPI::Vector &state)
+    {
+      LA::MPI::Vector owned(state.locally_owned_elements(), state.get_mpi_communicator());
+      owned = state;
+      return owned;
+    }
+
+    template <int dim>
+    bool contains(const std::vector<Field<dim> *> &list, const Field<dim> *field)
+    {
+      return std::find(list.begin(), list.end(), field) != list.end();
+    }
+  } // namespace
+
+  template <int dim>
+  CoupledStep<dim>::CoupledStep(const std::vector<std::unique_ptr<Field<dim>>> &fields,
+                                const QuantityRegistry<dim> &quantities, const CouplingParameters &coupling,
+                                DefectDeposit<dim> &deposit)
+    : coupling(coupling)
+    , deposit(deposit)
+  {
+    for (const auto &field : fields)
+      {
+        if (auto *t = dynamic_cast<TransientField<dim> *>(field.get()))
+          transient = t;
+        else
+          quasi_static.push_back(field.get());
+        if (auto *i = dynamic_cast<IrreversibleField<dim> *>(field.get()))
+          {
+            if (irreversible)
+              throw InputError("Simulation/Fields: '" + irreversible->name() + "' and '" + i->name() +
+                               "' are both irreversible; one fracture scheme drives one of them, choose one");
+            irreversible = i;
+          }
+      }
+    // The schemes' partners: who exchanges quantities with whom.
+    for (Field<dim> *field : quasi_static)
+      {
+        if (irreversible && field != irreversible && quantities.reads_from(irreversible->name(), field->name()))
+          fracture_partners.push_back(field);
+        if (transient && (quantities.reads_from(transient->name(), field->name()) ||
+                          quantities.reads_from(field->name(), transient->name())))
+          step_partners.push_back(field);
+      }
+    if (step_partners.size() > 1)
+      throw InputError("Simulation/Fields: the transient field '" + transient->name() +
+                       "' exchanges quantities with more than one quasi-static field; the staggered scheme relaxes "
+                       "one partner's state, so this combination is not supported");
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::solve_at(Field<dim> &field, const double time)
+  {
+    deposit.set_time(time);
+    field.set_time(time);
+    field.solve();
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::solve_fields(const double time)
+  {
+    // Rank order: mechanics before the fields that read the damage of this step.
+    for (Field<dim> *field : quasi_static)
+      if (field == irreversible)
+        solve_fracture(time);
+      else if (!contains(fracture_partners, field) && !contains(step_partners, field))
+        solve_at(*field, time);
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::solve_fracture(const double time)
+  {
+    // Settle the group for the current Li region; cells that crack meanwhile
+    // join the region (Li follows into them, which changes the plated volume
+    // and its pressure) and the group is settled again, until the region
+    // stays. The region is thus implicit in the step rather than a step
+    // behind. Then commit: this step's damage bounds that of later ones.
+    staggered_iterations = 0;
+    settle_fracture_group(time);
+    const unsigned int region_passes = coupling.region_passes; // 0: the region follows after the commit
+    if (region_passes > 0)
+      for (unsigned int pass = 1; deposit.grow_region(); ++pass)
+        {
+          AssertThrow(pass < region_passes, ExcMessage("the Li region still grew into cracks after Coupling/Alternate "
+                                                       "minimisation/Region passes = " +
+                                                       std::to_string(region_passes)));
+          settle_fracture_group(time);
+        }
+    for (Field<dim> *field : fracture_partners)
+      solve_at(*field, time); // the stress of the settled damage
+    irreversible->commit();
+    deposit.update_region(); // the region of the committed damage
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::settle_fracture_group(const double time)
+  {
+    // Alternate minimisation: the partners, then the irreversible field,
+    // until it settles. The partners evaluate what depends on it at its
+    // committed state (a lag of one step) so that the passes minimise one
+    // energy and converge.
+    GroupOfCallbacks group;
+    group.sweep_fields = [&](unsigned int) {
+      for (Field<dim> *field : fracture_partners)
+        solve_at(*field, time);
+      solve_at(*irreversible, time);
+    };
+    group.state       = [&]() { return owned_copy(irreversible->solution()); };
+    const auto freeze = [&](const bool on) {
+      for (Field<dim> *field : fracture_partners)
+        field->freeze_irreversible_coupling(on);
+    };
+    std::string what;
+    for (const Field<dim> *field : fracture_partners)
+      what += field->name() + " and ";
+    what += irreversible->name();
+    freeze(true);
+    try
+      {
+        staggered_iterations += StaggeredIteration(coupling.alternate_minimisation).solve(group, what).iterations;
+      }
+    catch (...)
+      {
+        freeze(false);
+        throw;
+      }
+    freeze(false);
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::advance_quasi_static(const double start, const double time,
+                                              const unsigned int                              adaptive_cycles,
+                                              const std::function<void()>                     &adapt,
+                                              const std::function<void(const std::string &)> &log)
+  {
+    // With an irreversible field a failed staggered solve (a crack running
+    // in one step) is retried from the committed state over half the
+    // remaining increment.
+    StepOfCallbacks step;
+    step.solve = [&](const double reached, const double target) {
+      if (irreversible)
+        irreversible->set_time_step(target - reached);
+      for (unsigned int cycle = 0; cycle < adaptive_cycles; ++cycle)
+        {
+          solve_fields(target);
+          adapt();
+        }
+      solve_fields(target);
+      deposit.commit(target);
+    };
+    step.back_to_committed = [&]() {
+      irreversible->reset();
+      deposit.update_region(); // the region of the committed state
+    };
+    step_cuts = advance_with_step_halving(step, start, time, irreversible ? coupling.step_halvings : 0, log);
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::solve_partners(const double time)
+  {
+    for (Field<dim> *field : step_partners)
+      {
+        solve_at(*field, time);
+        field->publish();
+      }
+  }
+
+  template <int dim>
+  SolverReport CoupledStep<dim>::advance_transient(const double dt, const unsigned int order)
+  {
+    const double start_time = transient->current_time();
+    coupling_iterations     = 1;
+    if (step_partners.empty())
+      return transient->advance(dt, order);
+    // Pass k advances the transient field with the partner's data of the
+    // last pass (the first: of the last step), then solves the partner.
+    Field<dim>      &partner = *step_partners.front();
+    SolverReport     report;
+    GroupOfCallbacks group;
+    group.sweep_fields = [&](const unsigned int pass) {
+      if (pass > 1)
+        transient->reject_step();
+      const auto advanced = transient->advance(dt, order);
+      if (pass == 1)
+        report = advanced;
+      else
+        {
+          report.iterations += advanced.iterations;
+          report.linear_iterations += advanced.linear_iterations;
+        }
+      solve_partners(transient->current_time());
+    };
+    group.state     = [&]() { return owned_copy(partner.solution()); };
+    group.set_state = [&](const LA::MPI::Vector &x) {
+      partner.set_solution(x);
+      partner.publish();
+    };
+    try
+      {
+        const std::string what = "coupling of " + transient->name() + " and " + partner.name();
+        coupling_iterations    = StaggeredIteration(coupling.staggered).solve(group, what).iterations;
+      }
+    catch (...)
+      {
+        // Back to the start of the step: the transient field, then its partner.
+        if (transient->current_time() > start_time)
+          transient->reject_step();
+        solve_partners(start_time);
+        throw;
+      }
+    return report;
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::solve_quasi_static_at(const double time, const double dt)
+  {
+    if (irreversible)
+      irreversible->set_time_step(dt);
+    try
+      {
+        solve_fields(time);
+      }
+    catch (...)
+      {
+        if (irreversible)
+          {
+            irreversible->reset();
+            deposit.update_region(); // the region of the committed state
+          }
+        throw;
+      }
+    publish_quasi_static(); // what the transient field reads next
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::undo_transient_step(const double start)
+  {
+    transient->reject_step();
+    solve_partners(start); // the partners' data of the start, which the transient field reads
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::publish_quasi_static()
+  {
+    for (Field<dim> *field : quasi_static)
+      field->publish();
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::add_statistics(StatisticsTable &table) const
+  {
+    if (transient && !step_partners.empty())
+      table.add_value("coupling_iterations", "", coupling_iterations);
+    if (irreversible)
+      {
+        table.add_value("staggered_iterations", "", staggered_iterations);
+        table.add_value("step_cuts", "", step_cuts);
+      }
+  }
+
+  template <int dim>
+  std::string CoupledStep<dim>::progress() const
+  {
+    return irreversible ? std::to_string(staggered_iterations) + " staggered it" : "";
+  }
+
+  template class CoupledStep<2>;
+  template class CoupledStep<3>;
+} // namespace dendra
