@@ -82,12 +82,30 @@ namespace dendra
       throw InputError("Simulation/Fields: the transient field '" + transient->name() +
                        "' exchanges quantities with more than one quasi-static field; the staggered scheme relaxes "
                        "one partner's state, so this combination is not supported");
+    if (irreversible && contains<dim>(step_partners, irreversible))
+      throw InputError("Simulation/Fields: the transient field '" + transient->name() + "' exchanges quantities with '" +
+                       irreversible->name() + "', which only the fracture scheme can solve (it commits)");
+    // A field solved on its own reads what fields solved before it provide.
+    for (std::size_t i = 0; i < quasi_static.size(); ++i)
+      for (std::size_t j = i + 1; j < quasi_static.size(); ++j)
+        {
+          const bool same_group = irreversible && (quasi_static[i] == irreversible ||
+                                                   contains<dim>(fracture_partners, quasi_static[i])) &&
+                                  (quasi_static[j] == irreversible || contains<dim>(fracture_partners, quasi_static[j]));
+          AssertThrow(same_group || !quantities.reads_from(quasi_static[i]->name(), quasi_static[j]->name()),
+                      ExcMessage("field '" + quasi_static[i]->name() + "' reads from '" + quasi_static[j]->name() +
+                                 "', which is solved after it: give it a higher rank in DENDRA_REGISTER_FIELD"));
+        }
+    for (Field<dim> *field : quasi_static)
+      if (quantities.reads_from(field->name(), DefectDeposit<dim>::name()))
+        deposit_readers.push_back(field);
   }
 
   template <int dim>
   void CoupledStep<dim>::solve_at(Field<dim> &field, const double time)
   {
-    deposit.set_time(time);
+    if (contains<dim>(deposit_readers, &field))
+      deposit.set_time(time); // the eigenstrain of the deposit at this time
     field.set_time(time);
     field.solve();
   }
@@ -96,11 +114,15 @@ namespace dendra
   void CoupledStep<dim>::solve_fields(const double time)
   {
     // Rank order: mechanics before the fields that read the damage of this step.
+    // Each field publishes once it is final, for the fields solved after it.
     for (Field<dim> *field : quasi_static)
       if (field == irreversible)
         solve_fracture(time);
       else if (!contains(fracture_partners, field) && !contains(step_partners, field))
-        solve_at(*field, time);
+        {
+          solve_at(*field, time);
+          field->publish();
+        }
   }
 
   template <int dim>
@@ -123,7 +145,10 @@ namespace dendra
           settle_fracture_group(time);
         }
     for (Field<dim> *field : fracture_partners)
-      solve_at(*field, time); // the stress of the settled damage
+      {
+        solve_at(*field, time); // the stress of the settled damage
+        field->publish();
+      }
     irreversible->commit();
     deposit.update_region(); // the region of the committed damage
   }
@@ -185,6 +210,7 @@ namespace dendra
       deposit.commit(target);
     };
     step.back_to_committed = [&]() {
+      Assert(irreversible, ExcInternalError()); // only then are steps halved
       irreversible->reset();
       deposit.update_region(); // the region of the committed state
     };
@@ -265,7 +291,6 @@ namespace dendra
           }
         throw;
       }
-    publish_quasi_static(); // what the transient field reads next
   }
 
   template <int dim>

@@ -66,7 +66,7 @@ namespace dendra
   template <int dim>
   void DefectDeposit<dim>::provide_quantities(QuantityRegistry<dim> &registry) const
   {
-    Quantity<dim> strain = make_fe_quantity<dim>(quantity_names::deposit_eigenstrain, "-", "plating", dofs, in_region);
+    Quantity<dim> strain = make_fe_quantity<dim>(quantity_names::deposit_eigenstrain, "-", name(), dofs, in_region);
     // eps_v at the current time in R (the indicator is 1 there, 0 elsewhere).
     const auto indicator  = strain.make_evaluator;
     strain.make_evaluator = [this, indicator](const Quadrature<dim> &quadrature) {
@@ -84,7 +84,7 @@ namespace dendra
   template <int dim>
   void DefectDeposit<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
-    damage = registry.find(quantity_names::damage, "plating");
+    damage = registry.find(quantity_names::damage, name());
   }
 
   template <int dim>
@@ -230,6 +230,15 @@ namespace dendra
     std::string word;
     in >> word >> committed_volume >> committed_time >> eigenstrain_at_set_time;
     AssertThrow(word == "deposit", ExcMessage("a checkpoint's deposit state is damaged"));
+  }
+
+  template <int dim>
+  void DefectDeposit<dim>::add_statistics(StatisticsTable &table, const double time) const
+  {
+    const std::string measure = dim == 2 ? "area" : "volume", unit = dim == 2 ? "m^2" : "m^3";
+    table.add_value("deposit_eigenstrain", "", eigenstrain(time));
+    table.add_value("plated_" + measure, unit, plated_volume(time));
+    table.add_value("li_region_" + measure, unit, region_measure());
   }
 
   template class DefectDeposit<2>;

@@ -20,8 +20,7 @@ namespace dendra
   void Simulator<dim>::declare_parameters(ParameterHandler &prm)
   {
     prm.declare_entry("Dimension", "2", Patterns::Integer(2, 3), "Space dimension (2 = plane strain, 3).");
-    prm.declare_entry("Output directory", "dendra-output", Patterns::Anything(),
-                      "Directory for parameters.prm, log.txt, statistics.csv, probes.csv and solution/.");
+    RunOutput<dim>::declare_parameters(prm);
     prm.enter_subsection("Simulation");
     prm.declare_entry("Fields", "elasticity", Patterns::MultipleSelection(FieldRegistry<dim>::pattern()),
                       "Comma-separated fields to solve in every step; empty: only build and write the mesh. With a "
@@ -40,13 +39,6 @@ namespace dendra
     prm.declare_entry("Stop at failure", "true", Patterns::Bool(), "End the run in the step the cell fails.");
     prm.leave_subsection();
     DefectDeposit<dim>::Parameters::declare_parameters(prm);
-    prm.enter_subsection("Postprocess");
-    prm.declare_entry("Probe points", "", Patterns::Anything(),
-                      "Points 'x, y[, z]; x, y[, z]' (m) where fields are written to probes.csv every step.");
-    prm.declare_entry("Write vtu", "true", Patterns::Bool(), "Write solution/*.vtu every step.");
-    prm.declare_entry("Echo log", "true", Patterns::Bool(),
-                      "Print the run's log to the terminal as well as to log.txt.");
-    prm.leave_subsection();
     declare_geometry_parameters(prm);
     MeshBuilder<dim>::declare_parameters(prm);
     MaterialLibrary::declare_parameters(prm);
@@ -87,17 +79,8 @@ namespace dendra
     defect_deposit = std::make_unique<DefectDeposit<dim>>(tria, *geometry, deposit_parameters);
     require_input(!defect_deposit->faradaic() || !transient_run,
                   "Plating/Deposit growth = faradaic is for quasi-static runs (no transient field)");
-
-    prm.enter_subsection("Postprocess");
-    probes = std::make_unique<Probes<dim>>(parse_points<dim>(prm.get("Probe points"), "Postprocess/Probe points"));
-    write_vtu           = prm.get_bool("Write vtu");
-    const bool echo_log = prm.get_bool("Echo log");
-    prm.leave_subsection();
-
     checkpoint.parse_parameters(prm);
-    output = std::make_unique<OutputWriter>(prm.get("Output directory"), communicator, checkpoint.resume);
-    output->set_echo(echo_log);
-    output->write_parameters(prm);
+    output = std::make_unique<RunOutput<dim>>(prm, communicator, checkpoint.resume);
   }
 
   template <int dim>
@@ -111,14 +94,20 @@ namespace dendra
       entries.emplace_back(name, &FieldRegistry<dim>::get(name, "Simulation/Fields"));
     std::stable_sort(entries.begin(), entries.end(),
                      [](const auto &a, const auto &b) { return a.second->rank < b.second->rank; });
-    std::vector<std::string> transient_names;
+    std::vector<std::string> transient_names, irreversible_names;
     for (const auto &[name, entry] : entries)
-      if (entry->transient)
-        transient_names.push_back(name);
+      {
+        if (entry->transient)
+          transient_names.push_back(name);
+        if (entry->irreversible)
+          irreversible_names.push_back(name);
+      }
     if (transient_names.size() > 1)
       throw InputError("Simulation/Fields: '" + transient_names[0] + "' and '" + transient_names[1] +
-                       "' are both transient fields (each solves its own Li+ transport); one time loop advances "
-                       "one of them, choose one");
+                       "' are both transient fields; one time loop advances one of them, choose one");
+    if (irreversible_names.size() > 1)
+      throw InputError("Simulation/Fields: '" + irreversible_names[0] + "' and '" + irreversible_names[1] +
+                       "' are both irreversible fields; one fracture scheme drives one of them, choose one");
     transient_run = !transient_names.empty();
 
     types::boundary_id working_electrode = numbers::invalid_boundary_id;
@@ -252,90 +241,34 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::add_scheme_columns(const double time)
+  void Simulator<dim>::record(const unsigned int step, const double time, const TransientRow *transient)
   {
-    auto &s = statistics_table;
-    schemes->add_statistics(s);
-    if (quantities.is_read(quantity_names::deposit_eigenstrain))
-      {
-        const std::string measure = dim == 2 ? "area" : "volume", unit = dim == 2 ? "m^2" : "m^3";
-        s.add_value("deposit_eigenstrain", "", defect_deposit->eigenstrain(time));
-        s.add_value("plated_" + measure, unit, defect_deposit->plated_volume(time));
-        s.add_value("li_region_" + measure, unit, defect_deposit->region_measure());
-      }
-  }
-
-  template <int dim>
-  void Simulator<dim>::record_step(const unsigned int step, const double time)
-  {
-    auto &s = statistics_table;
+    auto &s = output->statistics();
     s.add_value("step", "", step);
     s.add_value("time", "s", time);
+    if (transient)
+      s.add_value("time_step", "s", transient->dt);
     s.add_value("cells", "", tria.n_global_active_cells());
-    s.add_value("wall_time", "s", wall_clock.wall_time());
-    for (auto &field : fields)
-      field->add_statistics(s, boundary_label);
-    add_scheme_columns(time);
-    s.end_row();
-    output->write_statistics(s);
-    record_probes(step, time);
-  }
-
-  template <int dim>
-  void Simulator<dim>::record_transient(const SolverReport &newton, const unsigned int rejected, const double dt)
-  {
-    auto        &s    = statistics_table;
-    const double time = schemes->transient_field()->current_time();
-    s.add_value("step", "", s.n_rows() + 1);
-    s.add_value("time", "s", time);
-    s.add_value("time_step", "s", dt);
-    s.add_value("cells", "", tria.n_global_active_cells());
-    s.add_value("wall_time", "s", wall_clock.wall_time());
-    s.add_value("newton_iterations", "", newton.iterations);
-    s.add_value("linear_iterations", "", newton.linear_iterations);
-    s.add_value("rejected_steps", "", rejected);
+    s.add_value("wall_time", "s", output->wall_time());
+    if (transient)
+      {
+        s.add_value("newton_iterations", "", transient->newton.iterations);
+        s.add_value("linear_iterations", "", transient->newton.linear_iterations);
+        s.add_value("rejected_steps", "", transient->rejected);
+      }
     for (auto &field : fields)
       field->add_statistics(s, boundary_label);
     if (context->working_electrode != numbers::invalid_boundary_id)
       s.add_value("applied_current_density", "A/m^2", current_program.current_density_before(time));
-    add_scheme_columns(time);
-    s.end_row();
-    output->write_statistics(s);
-    record_probes(s.n_rows(), time);
-  }
-
-  template <int dim>
-  void Simulator<dim>::record_probes(const unsigned int step, const double time)
-  {
-    if (probes->points().empty())
-      return;
-    probe_table.add_value("step", "", step);
-    probe_table.add_value("time", "s", time);
-    for (const auto &field : fields)
-      {
-        const auto names  = field->probe_quantities();
-        const auto values = field->probe(*probes);
-        for (unsigned int p = 0; p < values.size(); ++p)
-          for (unsigned int c = 0; c < names.size(); ++c)
-            probe_table.add_value("p" + std::to_string(p) + "_" + names[c].first, names[c].second, values[p][c]);
-      }
-    probe_table.end_row();
-    output->write_probes(probe_table);
+    schemes->add_statistics(s);
+    if (quantities.is_read(quantity_names::deposit_eigenstrain))
+      defect_deposit->add_statistics(s, time);
+    output->end_row(fields, step, time);
   }
 
   template <int dim>
   void Simulator<dim>::write_output(const unsigned int step, const double time)
   {
-    if (!write_vtu)
-      return;
-    DataOut<dim> data_out;
-    data_out.attach_triangulation(tria);
-    unsigned int degree = 1;
-    for (const auto &field : fields)
-      {
-        field->add_output(data_out);
-        degree = std::max(degree, field->degree());
-      }
     Vector<float> material_id(tria.n_active_cells()), subdomain(tria.n_active_cells()),
       li_indicator(tria.n_active_cells());
     for (const auto &cell : tria.active_cell_iterators())
@@ -345,31 +278,13 @@ namespace dendra
           subdomain(cell->active_cell_index())    = tria.locally_owned_subdomain();
           li_indicator(cell->active_cell_index()) = geometry->initial_li_indicator(cell->center());
         }
-    data_out.add_data_vector(material_id, "material_id");
-    data_out.add_data_vector(subdomain, "subdomain");
-    data_out.add_data_vector(li_indicator, "initial_li_indicator");
-    data_out.add_data_vector(defect_deposit->dof_handler(), defect_deposit->indicator(), "deposit");
-    data_out.build_patches(MappingQ<dim>(degree), degree);
-    output->write_solution(data_out, time, step);
-  }
-
-  template <int dim>
-  void Simulator<dim>::log_progress(const std::string &head, const double done_fraction)
-  {
-    std::ostringstream progress;
-    progress << head;
-    for (const auto &field : fields)
-      {
-        const std::string text = field->progress();
-        if (!text.empty())
-          progress << "  " << text;
-      }
-    if (!schemes->progress().empty())
-      progress << "  " << schemes->progress();
-    const double elapsed = wall_clock.wall_time();
-    progress << "  elapsed " << std::setprecision(3) << elapsed << " s, ETA "
-             << elapsed / done_fraction * (1 - done_fraction) << " s";
-    output->log(progress.str());
+    const auto add_run_data = [&](DataOut<dim> &data_out) {
+      data_out.add_data_vector(material_id, "material_id");
+      data_out.add_data_vector(subdomain, "subdomain");
+      data_out.add_data_vector(li_indicator, "initial_li_indicator");
+      data_out.add_data_vector(defect_deposit->dof_handler(), defect_deposit->indicator(), "deposit");
+    };
+    output->write_solution(tria, fields, add_run_data, step, time);
   }
 
   template <int dim>
@@ -415,7 +330,7 @@ namespace dendra
       run_transient(start);
     else
       run_quasi_static(start.step + 1);
-    report_summary();
+    output->log_summary(fields, boundary_label);
   }
 
   template <int dim>
@@ -429,11 +344,7 @@ namespace dendra
     for (const auto &field : fields)
       field->save_state(state);
     defect_deposit->save_state(state);
-    state << "solution_records " << output->solution_records().size() << "\n";
-    for (const auto &[t, file] : output->solution_records())
-      state << t << ' ' << file << "\n";
-    statistics_table.save(state);
-    probe_table.save(state);
+    output->save(state);
     const Checkpointer checkpoints(output->directory(), communicator);
     checkpoints.save(
       tria,
@@ -450,7 +361,6 @@ namespace dendra
     std::istringstream in(text);
     std::string        word;
     unsigned int       version = 0;
-    std::size_t        n       = 0;
     LoopState          loop;
     in >> word >> version;
     require_input(word == "dendra-checkpoint" && version == 3, "--resume: the checkpoint is not one of this version");
@@ -459,13 +369,7 @@ namespace dendra
     for (auto &field : fields)
       field->load_state(in);
     defect_deposit->load_state(in);
-    in >> word >> n;
-    std::vector<std::pair<double, std::string>> records(n);
-    for (auto &[t, file] : records)
-      in >> t >> file;
-    output->resume(records);
-    statistics_table.load(in);
-    probe_table.load(in);
+    output->load(in);
     AssertThrow(static_cast<bool>(in), ExcMessage("the checkpoint's run state is damaged"));
     return loop;
   }
@@ -503,14 +407,13 @@ namespace dendra
             throw std::runtime_error("step " + std::to_string(step) + " (t = " + format_number(time) +
                                      " s): " + one_line_message(e));
           }
-        schemes->publish_quasi_static();
         const bool fails_now = check_failure(time);
-        record_step(step, time);
+        record(step, time);
         write_output(step, time);
         std::ostringstream head;
         head << "step " << step << "/" << n_steps << "  t = " << time << " s  dt = " << end_time / n_steps
              << " s  cells " << tria.n_global_active_cells();
-        log_progress(head.str(), static_cast<double>(step) / n_steps);
+        output->log_progress(fields, head.str(), schemes->progress(), static_cast<double>(step) / n_steps);
         checkpoint_if_due({step, time, 0, true});
         if (fails_now && stop_at_failure)
           break;
@@ -583,7 +486,8 @@ namespace dendra
         restart = (time >= next_change * (1 - 1e-12));
         ++step;
         const bool fails_now = check_failure(time);
-        record_transient(report, rejected, dt);
+        const TransientRow row{dt, report, rejected};
+        record(output->statistics().n_rows() + 1, time, &row);
         write_output(step, time);
         if (mesh_builder.adaptation_interval > 0 && step % mesh_builder.adaptation_interval == 0)
           {
@@ -593,7 +497,7 @@ namespace dendra
         std::ostringstream head;
         head << "step " << step << "  t = " << time << " s  dt = " << dt << " s  Newton " << report.iterations
              << "  rejected " << rejected;
-        log_progress(head.str(), time / end_time);
+        output->log_progress(fields, head.str(), schemes->progress(), time / end_time);
         rejected = 0;
         // A jump of the current starts a new boundary layer: start small again.
         dt = restart ? time_stepper.initial_dt : decision.next_dt;
@@ -601,18 +505,6 @@ namespace dendra
         if (fails_now && stop_at_failure)
           break;
       }
-  }
-
-  template <int dim>
-  void Simulator<dim>::report_summary()
-  {
-    for (const auto &field : fields)
-      {
-        const std::string text = field->summary(boundary_label);
-        if (!text.empty())
-          output->log(text);
-      }
-    output->log("Output written to " + output->directory() + "/");
   }
 
   void run_simulation(MPI_Comm communicator, ParameterHandler &prm)

@@ -1,4 +1,5 @@
-// Runs of the Simulator that check a coupling end to end.
+// Runs of the Simulator that check a coupling end to end, and a field
+// registered from outside the library.
 
 #include <dendra/base/parameters.h>
 #include <dendra/coupling/simulator.h>
@@ -8,6 +9,7 @@
 #include <dendra/fields/electrostatics.h>
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/fe/fe_q.h>
 
 #include <catch2/catch.hpp>
 
@@ -54,4 +56,74 @@ TEST_CASE("Damage degrades the ionic conductivity in a run with electrostatics, 
   CHECK(max_damage > 0.5);
   // Cracked LLZO conducts less: the same voltage drives less current.
   CHECK(cracked < intact * (1 - 1e-3));
+}
+
+namespace
+{
+  /// A field defined only here, to show that a field is a class plus a
+  /// registration: u = Value t everywhere (subsection "Toy field").
+  template <int dim>
+  class ToyField : public Field<dim>
+  {
+  public:
+    ToyField(const parallel::distributed::Triangulation<dim> &triangulation, const double value)
+      : Field<dim>(triangulation, std::make_unique<FE_Q<dim>>(1))
+      , value(value)
+    {}
+    static void declare_parameters(ParameterHandler &prm)
+    {
+      prm.enter_subsection("Toy field");
+      prm.declare_entry("Value", "2", Patterns::Double(), "u / t (1/s).");
+      prm.leave_subsection();
+    }
+    static FieldMaker<dim> parse(ParameterHandler &prm, const FieldContext<dim> &context)
+    {
+      prm.enter_subsection("Toy field");
+      const double value = prm.get_double("Value");
+      prm.leave_subsection();
+      return [value, &context]() { return std::make_unique<ToyField<dim>>(context.triangulation, value); };
+    }
+    SolverReport solve() override
+    {
+      LA::MPI::Vector owned(this->locally_owned, this->communicator);
+      owned = value * this->time;
+      this->set_solution(owned);
+      return {};
+    }
+    void add_output(DataOut<dim> &data_out) const override
+    {
+      data_out.add_data_vector(this->dofs, this->locally_relevant_solution, "toy");
+    }
+    std::string name() const override { return "toy"; }
+    void        add_statistics(StatisticsTable &table, const BoundaryLabels &) override
+    {
+      table.add_value("toy_max", "", this->solution().linfty_norm());
+    }
+
+  private:
+    void   add_boundary_constraints(AffineConstraints<double> &) override {}
+    double value;
+  };
+
+  DENDRA_REGISTER_FIELD(ToyField, "toy", 50, "a field of the unit tests.")
+} // namespace
+
+TEST_CASE("A field registered outside the library runs in the Simulator unchanged", "[simulator]")
+{
+  ParameterHandler prm;
+  Simulator<2>::declare_parameters(prm);
+  read_parameter_string(prm, "set Output directory = simulator-test-output\n"
+                             "subsection Simulation\n  set Fields = toy, elasticity\n  set Number of steps = 2\n"
+                             "  set End time = 0.5\nend\n"
+                             "subsection Toy field\n  set Value = 3\nend\n"
+                             "subsection Plating\n  set Deposit volumetric eigenstrain = 0.4 * t\nend\n"
+                             "subsection Postprocess\n  set Write vtu = false\n  set Echo log = false\nend\n");
+  Simulator<2> simulator(MPI_COMM_WORLD, prm);
+  simulator.run();
+  REQUIRE(simulator.field<ToyField<2>>() != nullptr);
+  const auto &s = simulator.statistics();
+  REQUIRE(s.n_rows() == 2);
+  CHECK(s.value(0, "toy_max") == Approx(0.75).epsilon(1e-14));
+  CHECK(s.value(1, "toy_max") == Approx(1.5).epsilon(1e-14));
+  CHECK(s.value(1, "max_principal_stress") > 0); // elasticity alongside, from the same registry
 }

@@ -50,14 +50,14 @@ namespace dendra
     /// the start of the step.
     SolverReport advance_transient(double dt, unsigned int order);
     /// The quasi-static fields at the new @p time (s) after a transient step
-    /// of @p dt (s); on failure throws with the irreversible field back at
-    /// its committed state.
+    /// of @p dt (s), each published once final; on failure throws with the
+    /// irreversible field back at its committed state.
     void solve_quasi_static_at(double time, double dt);
     /// Undoes the last transient step back to its start @p start (s).
     void undo_transient_step(double start);
     /// Solves the transient field's partners at @p time (s) and publishes them.
     void solve_partners(double time);
-    /// Every quasi-static field publishes what others read of it.
+    /// Every quasi-static field publishes what others read of it (after a resume).
     void publish_quasi_static();
 
     /// The schemes' columns of the last step: coupling_iterations (staggered),
@@ -84,6 +84,7 @@ namespace dendra
     IrreversibleField<dim>   *irreversible = nullptr;
     std::vector<Field<dim> *> fracture_partners; ///< quasi-static fields the irreversible one reads
     std::vector<Field<dim> *> step_partners;     ///< quasi-static fields staggered with the transient one
+    std::vector<Field<dim> *> deposit_readers;   ///< quasi-static fields that read the deposit's eigenstrain
     unsigned int              staggered_iterations = 0; ///< fracture passes of the last step
     unsigned int              coupling_iterations  = 0; ///< staggered passes of the last transient step
     unsigned int              step_cuts            = 0; ///< halvings of the last quasi-static step

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <dendra/postprocess/output_writer.h>
+
 #include <dendra/base/linear_algebra.h>
 #include <dendra/core/quantities.h>
 #include <dendra/materials/material_library.h>
@@ -90,6 +92,11 @@ namespace dendra
     const LA::MPI::Vector &indicator() const { return in_region; }
     /// |R| (m^3, m^2 in 2D).
     double region_measure() const { return measure; }
+    /// The deposit's name as provider and reader of coupled quantities.
+    static std::string name() { return "plating"; }
+    /// Adds deposit_eigenstrain (-), plated_area and li_region_area (m^2;
+    /// _volume in m^3 in 3D) at @p time (s) to the current row of @p table.
+    void add_statistics(StatisticsTable &table, double time) const;
     /// Area (m^2, m in 2D) of the faces of R against material that is neither R nor the fill.
     double exposed_area() const { return exposed; }
     /// True if plating grows the volume (Faradaic).

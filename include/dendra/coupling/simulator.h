@@ -7,6 +7,7 @@
 #include <dendra/core/current_program.h>
 #include <dendra/coupling/coupled_step.h>
 #include <dendra/coupling/defect_deposit.h>
+#include <dendra/coupling/run_output.h>
 #include <dendra/fields/field_registry.h>
 #include <dendra/fields/irreversible_field.h>
 #include <dendra/fields/transient_field.h>
@@ -64,7 +65,7 @@ namespace dendra
       return nullptr;
     }
     /// One row per step (see README for the columns).
-    const StatisticsTable &statistics() const { return statistics_table; }
+    const StatisticsTable &statistics() const { return output->statistics(); }
     /// The plated Li of the initial deposit and the cracks it filled.
     const DefectDeposit<dim> &deposit() const { return *defect_deposit; }
     /// Time (s) at which a field's failure criterion (subsection Failure)
@@ -102,17 +103,18 @@ namespace dendra
     /// Asks every field whether the cell failed at @p time (s); logs the first
     /// failure. Returns true if the cell failed now.
     bool check_failure(double time);
-    /// The columns of the coupling schemes and of the deposit.
-    void add_scheme_columns(double time);
-    void record_step(unsigned int step, double time);
-    /// One row of a transient run after a step of @p dt (s) with @p newton's
-    /// iterations and @p rejected retries.
-    void record_transient(const SolverReport &newton, unsigned int rejected, double dt);
-    void record_probes(unsigned int step, double time);
+    /// What a transient row adds: the step (s), its Newton report and its rejected tries.
+    struct TransientRow
+    {
+      double       dt = 0;
+      SolverReport newton;
+      unsigned int rejected = 0;
+    };
+    /// One row of statistics.csv at @p step and @p time (s) (and probes.csv):
+    /// the run's, the fields', the schemes' and the deposit's columns.
+    void record(unsigned int step, double time, const TransientRow *transient = nullptr);
+    /// solution/*.vtu of the fields with the material ids, partition and Li region.
     void write_output(unsigned int step, double time);
-    /// One log line on a step: @p head and each field's progress.
-    void log_progress(const std::string &head, double done_fraction);
-    void report_summary();
     /// Writes a checkpoint at @p loop: mesh, fields, the run's state.
     void save_checkpoint(const LoopState &loop);
     /// Reads the run's and the fields' scalar state written by
@@ -148,11 +150,7 @@ namespace dendra
     bool                                    stop_at_failure = true;
     double                                  end_time                  = 1;
     unsigned int                            n_steps                   = 1;
-    bool                                    write_vtu                 = true;
-    std::unique_ptr<Probes<dim>>            probes;
-    std::unique_ptr<OutputWriter>           output;
-    StatisticsTable                         statistics_table, probe_table;
-    dealii::Timer                           wall_clock;
+    std::unique_ptr<RunOutput<dim>>         output;
   };
 
   /// Runs the simulation described by @p prm in the dimension it names.

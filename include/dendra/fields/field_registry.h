@@ -5,6 +5,7 @@
 #include <dendra/base/plugins.h>
 #include <dendra/core/current_program.h>
 #include <dendra/fields/field.h>
+#include <dendra/fields/irreversible_field.h>
 #include <dendra/fields/transient_field.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/mesh/geometry.h>
@@ -60,6 +61,7 @@ namespace dendra
       std::string  description; ///< one sentence for Simulation/Fields
       unsigned int rank = 0;    ///< fields are created, solved and written in increasing rank
       bool         transient = false; ///< the field is a TransientField (the run then has time steps)
+      bool         irreversible = false; ///< the field is an IrreversibleField (the fracture scheme solves it)
       Declarer     declare;
       Parser       parse;
     };
@@ -123,6 +125,7 @@ namespace dendra
       entry.description = field_description;                                                              \
       entry.rank        = field_rank;                                                                     \
       entry.transient   = std::is_base_of<dendra::TransientField<dim>, field_class<dim>>::value;          \
+      entry.irreversible = std::is_base_of<dendra::IrreversibleField<dim>, field_class<dim>>::value;      \
       entry.declare     = &field_class<dim>::declare_parameters;                                          \
       entry.parse       = &field_class<dim>::parse;                                                       \
       return dendra::FieldRegistry<dim>::add(field_name, std::move(entry));                               \
