@@ -145,12 +145,13 @@ namespace dendra
           settle_fracture_group(time);
         }
     for (Field<dim> *field : fracture_partners)
-      {
-        solve_at(*field, time); // the stress of the settled damage
-        field->publish();
-      }
+      solve_at(*field, time); // the stress of the settled damage
     irreversible->commit();
     deposit.update_region(); // the region of the committed damage
+    // Published with the region of the committed damage, as the output has it.
+    for (Field<dim> *field : fracture_partners)
+      field->publish();
+    irreversible->publish();
   }
 
   template <int dim>
