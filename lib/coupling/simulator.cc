@@ -29,7 +29,7 @@ namespace dendra
                       "quantities (log.txt lists who reads what): quasi-static fields that exchange quantities "
                       "with the transient one are staggered with it within each step (Coupling/Staggered); "
                       "damage is solved with elasticity by alternate minimisation (Coupling/Alternate "
-                      "minimisation), in transient runs at every accepted time. Fields:" +
+                      "minimisation), in transient runs at every accepted time. Fields: " +
                         FieldRegistry<dim>::documentation());
     prm.declare_entry("End time", "1", Patterns::Double(0), "Time of the last step (s), > 0.");
     prm.declare_entry("Number of steps", "4", Patterns::Integer(1),
@@ -269,6 +269,8 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::write_output(const unsigned int step, const double time)
   {
+    if (!output->writes_solution())
+      return;
     Vector<float> material_id(tria.n_active_cells()), subdomain(tria.n_active_cells()),
       li_indicator(tria.n_active_cells());
     for (const auto &cell : tria.active_cell_iterators())

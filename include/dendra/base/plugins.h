@@ -12,6 +12,27 @@
 
 namespace dendra
 {
+  /// The names of a registry's @p entries (a map by name) as a deal.II
+  /// Selection pattern "a|b|c".
+  template <typename Entries>
+  std::string registry_pattern(const Entries &entries)
+  {
+    std::string names;
+    for (const auto &[name, entry] : entries)
+      names += (names.empty() ? "" : "|") + name;
+    return names;
+  }
+
+  /// "'name': description " for each of a registry's @p entries.
+  template <typename Entries>
+  std::string registry_documentation(const Entries &entries)
+  {
+    std::string text;
+    for (const auto &[name, entry] : entries)
+      text += "'" + name + "': " + entry.description + " ";
+    return text;
+  }
+
   /// A registry of named implementations of @p Interface (geometries, ...),
   /// filled by DENDRA_REGISTER_PLUGIN at static-initialisation time, as in
   /// ASPECT's plugin system. Each plugin declares its own prm subsection.
@@ -32,22 +53,10 @@ namespace dendra
     }
 
     /// Names of all plugins, as a deal.II Selection pattern string "a|b|c".
-    static std::string pattern()
-    {
-      std::string names;
-      for (const auto &[name, entry] : entries())
-        names += (names.empty() ? "" : "|") + name;
-      return names;
-    }
+    static std::string pattern() { return registry_pattern(entries()); }
 
     /// One line per plugin: "name: description".
-    static std::string documentation()
-    {
-      std::string text;
-      for (const auto &[name, entry] : entries())
-        text += "'" + name + "': " + entry.description + " ";
-      return text;
-    }
+    static std::string documentation() { return registry_documentation(entries()); }
 
     /// Declares every plugin's own parameters.
     static void declare_all(dealii::ParameterHandler &prm)

@@ -36,6 +36,8 @@ namespace dendra
     void log(const std::string &text) { writer->log(text); }
     /// The output directory.
     const std::string &directory() const { return writer->directory(); }
+    /// True if solution/*.vtu are written (Postprocess/Write vtu).
+    bool writes_solution() const { return write_vtu; }
     /// Wall-clock seconds since the run started.
     double wall_time() const { return wall_clock.wall_time(); }
     /// The statistics so far: add the columns of the next row, then end_row().

@@ -15,7 +15,6 @@
 #include <dendra/mesh/geometry.h>
 #include <dendra/mesh/mesh_builder.h>
 #include <dendra/postprocess/output_writer.h>
-#include <dendra/postprocess/probes.h>
 
 #include <deal.II/base/parameter_handler.h>
 #include <deal.II/base/timer.h>

@@ -73,21 +73,9 @@ namespace dendra
       return true;
     }
     /// Names of all fields, as a deal.II Selection pattern "a|b|c".
-    static std::string pattern()
-    {
-      std::string names;
-      for (const auto &[name, entry] : entries())
-        names += (names.empty() ? "" : "|") + name;
-      return names;
-    }
-    /// One sentence per field: "'name': description".
-    static std::string documentation()
-    {
-      std::string text;
-      for (const auto &[name, entry] : entries())
-        text += " '" + name + "': " + entry.description;
-      return text;
-    }
+    static std::string pattern() { return registry_pattern(entries()); }
+    /// One sentence per field: "'name': description ".
+    static std::string documentation() { return registry_documentation(entries()); }
     /// Declares every field's parameters.
     static void declare_all(dealii::ParameterHandler &prm)
     {
