@@ -242,10 +242,12 @@ namespace dendra
   void CouplingParameters::declare_parameters(ParameterHandler &prm)
   {
     prm.enter_subsection("Coupling");
-    prm.declare_entry("Scheme", "staggered", Patterns::Selection("staggered"),
-                      "How a transient field (deposition, transport) and the quasi-static fields that read its "
-                      "state (elasticity) are solved within a time step: staggered = in turn, as a fixed-point "
-                      "iteration (subsection Staggered).");
+    prm.declare_entry("Scheme", "staggered", Patterns::Selection("staggered|monolithic"),
+                      "How a transient field (deposition, transport) and the quasi-static field it exchanges "
+                      "quantities with (elasticity) are solved within a time step: staggered = in turn, as a "
+                      "fixed-point iteration (subsection Staggered); monolithic = one Newton system of both "
+                      "fields, by Jacobian-free Newton-Krylov preconditioned by each field's own Jacobian "
+                      "(subsection Monolithic; fields with a Newton block: deposition, elasticity).");
     prm.declare_entry("Fracture scheme", "alternate minimisation", Patterns::Selection("alternate minimisation"),
                       "How elasticity and damage are solved within a load step: alternate minimisation = "
                       "staggered to convergence with the tension/compression split frozen, the Li region's "
@@ -262,6 +264,18 @@ namespace dendra
                       "Aitken's dynamic relaxation factor (fewer passes for strongly coupled fields).");
     prm.declare_entry("Initial relaxation", "1", Patterns::Double(0, 1),
                       "Aitken: relaxation factor of the first pass (-), in (0, 1].");
+    prm.leave_subsection();
+    prm.enter_subsection("Monolithic");
+    prm.declare_entry("Iterations", "20", Patterns::Integer(1),
+                      "Newton updates of the shared system per time step, at most (-); else the step is cut.");
+    prm.declare_entry("Tolerance", "1e-8", Patterns::Double(0, 1),
+                      "Reduction of the residual norm that ends the Newton updates (-); each field's rows are "
+                      "divided by their Jacobian diagonal and by the largest magnitude of its unknowns at the "
+                      "start of the step, so every field counts alike.");
+    prm.declare_entry("Linear tolerance", "1e-6", Patterns::Double(0, 1),
+                      "Relative residual of the GMRES solve of each Newton update (-).");
+    prm.declare_entry("Linear iterations", "200", Patterns::Integer(1),
+                      "GMRES iterations per Newton update, at most (-).");
     prm.leave_subsection();
     prm.enter_subsection("Alternate minimisation");
     prm.declare_entry("Iterations", "200", Patterns::Integer(1),
@@ -310,6 +324,12 @@ namespace dendra
     staggered.tolerance          = prm.get_double("Tolerance");
     staggered.aitken             = prm.get("Relaxation") == "aitken";
     staggered.initial_relaxation = prm.get_double("Initial relaxation");
+    prm.leave_subsection();
+    prm.enter_subsection("Monolithic");
+    monolithic.max_iterations        = prm.get_integer("Iterations");
+    monolithic.tolerance             = prm.get_double("Tolerance");
+    monolithic.linear_tolerance      = prm.get_double("Linear tolerance");
+    monolithic.max_linear_iterations = prm.get_integer("Linear iterations");
     prm.leave_subsection();
     prm.enter_subsection("Alternate minimisation");
     alternate_minimisation.max_iterations = prm.get_integer("Iterations");

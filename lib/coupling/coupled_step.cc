@@ -1,4 +1,5 @@
 #include <dendra/base/exceptions.h>
+#include <dendra/base/parameters.h>
 #include <dendra/coupling/coupled_step.h>
 
 #include <algorithm>
@@ -40,6 +41,81 @@ namespace dendra
       owned = state;
       return owned;
     }
+
+    /// The fields of one time step as one Newton system (the monolithic
+    /// scheme): a block per field, each field's residual (already in the
+    /// units of its unknowns) divided by the largest magnitude of its
+    /// unknowns at the start, so that every field counts alike in the norms
+    /// of GMRES, the line search and the convergence test.
+    template <int dim>
+    class FieldsAsOneSystem : public CoupledSystem
+    {
+    public:
+      explicit FieldsAsOneSystem(const std::vector<Field<dim> *> &fields)
+        : fields(fields)
+      {
+        for (const Field<dim> *field : fields)
+          {
+            const double size = owned_copy(field->solution()).linfty_norm();
+            scale.push_back(size > 0 ? size : 1.0);
+          }
+      }
+
+      LA::MPI::BlockVector state() const override
+      {
+        std::vector<IndexSet> owned;
+        for (const Field<dim> *field : fields)
+          owned.push_back(field->solution().locally_owned_elements());
+        LA::MPI::BlockVector x(owned, fields.front()->solution().get_mpi_communicator());
+        for (unsigned int b = 0; b < fields.size(); ++b)
+          x.block(b) = fields[b]->solution();
+        return x;
+      }
+
+      void set_state(const LA::MPI::BlockVector &x) override
+      {
+        for (unsigned int b = 0; b < fields.size(); ++b)
+          fields[b]->set_solution(x.block(b));
+        for (Field<dim> *field : fields) // what each publishes depends on the others' blocks too
+          field->publish();
+      }
+
+      void residual(LA::MPI::BlockVector &r) override
+      {
+        for (unsigned int b = 0; b < fields.size(); ++b)
+          {
+            fields[b]->newton_block_residual(r.block(b), false);
+            r.block(b) *= 1.0 / scale[b];
+          }
+      }
+
+      void precondition(const LA::MPI::BlockVector &r, LA::MPI::BlockVector &z) override
+      {
+        // The fields' Jacobians at the current iterate, assembled once per iterate.
+        const LA::MPI::BlockVector x = state();
+        LA::MPI::BlockVector       change(x);
+        if (jacobian_at.n_blocks() > 0)
+          change -= jacobian_at;
+        if (jacobian_at.n_blocks() == 0 || change.linfty_norm() > 0)
+          {
+            LA::MPI::BlockVector unused(x);
+            for (unsigned int b = 0; b < fields.size(); ++b)
+              fields[b]->newton_block_residual(unused.block(b), true);
+            jacobian_at = x;
+          }
+        for (unsigned int b = 0; b < fields.size(); ++b)
+          {
+            LA::MPI::Vector rb(r.block(b));
+            rb *= scale[b]; // the field's own rows
+            fields[b]->newton_block_solve(rb, z.block(b));
+          }
+      }
+
+    private:
+      std::vector<Field<dim> *> fields;
+      std::vector<double>       scale;       ///< largest |unknown| of each field at the start
+      LA::MPI::BlockVector      jacobian_at; ///< the iterate of the fields' last Jacobians
+    };
 
     template <int dim>
     bool contains(const std::vector<Field<dim> *> &list, const Field<dim> *field)
@@ -99,6 +175,17 @@ namespace dendra
     for (Field<dim> *field : quasi_static)
       if (quantities.reads_from(field->name(), DefectDeposit<dim>::name()))
         deposit_readers.push_back(field);
+    if (coupling.scheme == "monolithic")
+      {
+        if (!transient || step_partners.empty())
+          throw InputError("Coupling/Scheme = monolithic: it solves a transient field with the quasi-static field it "
+                           "exchanges quantities with in one Newton system, and this run has no such pair (e.g. "
+                           "Simulation/Fields = deposition, elasticity); use staggered");
+        for (const Field<dim> *field : {static_cast<Field<dim> *>(transient), step_partners.front()})
+          if (!field->has_newton_block())
+            throw InputError("Coupling/Scheme = monolithic: field '" + field->name() +
+                             "' cannot share a Newton system (it has no Newton block); use staggered");
+      }
   }
 
   template <int dim>
@@ -235,6 +322,8 @@ namespace dendra
     coupling_iterations     = 1;
     if (step_partners.empty())
       return transient->advance(dt, order);
+    if (coupling.scheme == "monolithic")
+      return advance_monolithic(dt, order);
     // Pass k advances the transient field with the partner's data of the
     // last pass (the first: of the last step), then solves the partner.
     Field<dim>      &partner = *step_partners.front();
@@ -272,6 +361,37 @@ namespace dendra
         throw;
       }
     return report;
+  }
+
+  template <int dim>
+  SolverReport CoupledStep<dim>::advance_monolithic(const double dt, const unsigned int order)
+  {
+    const double start_time = transient->current_time();
+    Field<dim>  &partner    = *step_partners.front();
+    transient->begin_step(dt, order);
+    if (contains<dim>(deposit_readers, &partner))
+      deposit.set_time(transient->current_time());
+    partner.set_time(transient->current_time());
+    partner.begin_newton_block();
+    FieldsAsOneSystem<dim> system({transient, &partner});
+    try
+      {
+        const auto newton = MonolithicNewton(coupling.monolithic)
+                              .solve(system, "monolithic step of " + transient->name() + " and " + partner.name() +
+                                               " to t = " + format_number(transient->current_time()) + " s");
+        SolverReport report;
+        report.iterations        = newton.iterations;
+        report.linear_iterations = newton.linear_iterations;
+        coupling_iterations      = newton.iterations;
+        transient->end_step(report);
+        return report;
+      }
+    catch (...)
+      {
+        transient->cancel_step();
+        solve_partners(start_time); // the partner's data of the start, which the transient field reads
+        throw;
+      }
   }
 
   template <int dim>

@@ -672,6 +672,54 @@ namespace dendra
   }
 
   template <int dim>
+  void Elasticity<dim>::begin_newton_block()
+  {
+    this->make_constraints(); // displacement data may depend on time
+    LA::MPI::Vector owned(locally_owned, communicator);
+    owned = locally_relevant_solution;
+    this->set_solution(owned);
+    diagonal_set = false; // by the first residual of the solve
+  }
+
+  template <int dim>
+  void Elasticity<dim>::newton_block_residual(LA::MPI::Vector &residual, bool)
+  {
+    assemble_system(); // K depends on the Li phase and the damage the others publish
+    if (!diagonal_set)
+      {
+        diagonal_set = true;
+        row_diagonal.reinit(locally_owned, communicator);
+        inverse_diagonal.reinit(locally_owned, communicator);
+        for (const auto i : locally_owned)
+          if (!constraints.is_constrained(i))
+            {
+              row_diagonal(i)     = system_matrix.diag_element(i);
+              inverse_diagonal(i) = 1 / system_matrix.diag_element(i);
+            }
+        row_diagonal.compress(VectorOperation::insert);
+        inverse_diagonal.compress(VectorOperation::insert);
+      }
+    // The condensed K has no columns of constrained unknowns, so K u - f is
+    // the residual of the free ones; constrained rows are zero.
+    LA::MPI::Vector displacement(locally_owned, communicator);
+    displacement = locally_relevant_solution;
+    residual.reinit(locally_owned, communicator);
+    system_matrix.vmult(residual, displacement);
+    residual -= system_rhs;
+    residual.scale(inverse_diagonal);
+  }
+
+  template <int dim>
+  void Elasticity<dim>::newton_block_solve(const LA::MPI::Vector &r, LA::MPI::Vector &z)
+  {
+    LA::MPI::Vector rhs(r);
+    rhs.scale(row_diagonal); // back to forces (N); zero on constrained rows
+    z.reinit(locally_owned, communicator);
+    this->last_report = solve_cg_with_amg(system_matrix, z, rhs, parameters.solver, "Elasticity (Newton block)",
+                                          rigid_body_modes(dofs, communicator), dim);
+  }
+
+  template <int dim>
   void Elasticity<dim>::update_stress_output()
   {
     stress_dofs.distribute_dofs(stress_fe);

@@ -957,8 +957,7 @@ namespace dendra
   }
 
   template <int dim>
-  unsigned int Electrodeposition<dim>::solve_iteratively(LA::MPI::Vector &update, const double forcing,
-                                                         const bool first_in_step)
+  void Electrodeposition<dim>::prepare_iterative_solver(const bool new_preconditioner)
   {
     // The metal's conductivity makes its charge rows 10^6 times stiffer than
     // the phase-field rows: scale the system symmetrically to a unit
@@ -966,13 +965,21 @@ namespace dendra
     // (row scaling by 1 / J_ii, Newton's own weights, needed 10 times more
     // GMRES iterations in 3D). The preconditioner of the step's first
     // Jacobian serves its later Newton iterations.
-    LA::MPI::Vector       rhs(system_rhs);
-    const LA::MPI::Vector scaling = scale_symmetrically(system_matrix, rhs);
+    LA::MPI::Vector unused(system_rhs);
+    jacobian_scaling = scale_symmetrically(system_matrix, unused);
     // Block order xi, phi, c: the fewest GMRES iterations of the six orders
     // on the 2D dendrite demo.
-    if (first_in_step)
+    if (new_preconditioner)
       preconditioner.initialize(system_matrix, {component_dofs[0], component_dofs[2], component_dofs[1]},
                                 parameters.linear_solver);
+  }
+
+  template <int dim>
+  unsigned int Electrodeposition<dim>::solve_iteratively(const LA::MPI::Vector &unscaled_rhs, LA::MPI::Vector &update,
+                                                         const double forcing)
+  {
+    LA::MPI::Vector rhs(unscaled_rhs);
+    rhs.scale(jacobian_scaling);
     LinearSolverSettings settings = parameters.linear_solver;
     settings.relative_tolerance   = std::max(forcing, parameters.linear_solver.relative_tolerance);
     LA::MPI::Vector solution(locally_owned, communicator);
@@ -1004,30 +1011,59 @@ namespace dendra
         ++direct_fallbacks;
       }
     update = solution;
-    update.scale(scaling);
+    update.scale(jacobian_scaling);
     zero_constraints.distribute(update);
     return iterations;
   }
 
   template <int dim>
-  SolverReport Electrodeposition<dim>::advance(const double dt, const unsigned int order)
+  void Electrodeposition<dim>::begin_step(const double dt, const unsigned int order)
   {
-    const double start_time = time;
-    bdf                     = history.begin_step(dt, order);
-    time                    = start_time + dt;
-    last_assembly_time      = 0;
-    weights_set             = false; // the step's first Jacobian sets them
-    this->make_constraints();        // boundary data at the new time
+    step_start         = time;
+    bdf                = history.begin_step(dt, order);
+    time               = step_start + dt;
+    last_assembly_time = 0;
+    weights_set        = false; // the step's first Jacobian sets them
+    block_preconditioner_ready = false;
+    this->make_constraints();   // boundary data at the new time
     LA::MPI::Vector state(locally_owned, communicator);
     state = history.state(0);
     constraints.distribute(state);
+    locally_relevant_solution = state;
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::end_step(const SolverReport &report)
+  {
+    last_error = history.local_error_estimate(locally_relevant_solution, component_dofs[0], bdf.order, communicator);
+    history.accept(locally_relevant_solution);
+    last_step_size    = time - step_start;
+    this->last_report = report;
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::cancel_step()
+  {
+    time                      = step_start;
+    locally_relevant_solution = history.state(0);
+  }
+
+  template <int dim>
+  SolverReport Electrodeposition<dim>::advance(const double dt, const unsigned int order)
+  {
+    begin_step(dt, order);
+    LA::MPI::Vector state(locally_owned, communicator);
+    state = locally_relevant_solution;
     LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
 
     NewtonProblem problem;
     problem.assemble = [&](const LA::MPI::Vector &s, const bool with_jacobian) { return assemble(s, with_jacobian); };
     problem.solve    = [&](LA::MPI::Vector &update, const double forcing, const bool first_in_step) {
       if (parameters.iterative_solver)
-        return solve_iteratively(update, forcing, first_in_step);
+        {
+          prepare_iterative_solver(first_in_step);
+          return solve_iteratively(system_rhs, update, forcing);
+        }
       solve_direct(system_matrix, update, system_rhs);
       zero_constraints.distribute(update);
       return 1u;
@@ -1041,15 +1077,46 @@ namespace dendra
       }
     catch (...)
       {
-        time = start_time;
+        cancel_step();
         throw;
       }
-    last_error = history.local_error_estimate(ghosted, component_dofs[0], bdf.order, communicator);
-    history.accept(ghosted);
     locally_relevant_solution = ghosted;
-    last_step_size            = dt;
-    this->last_report         = report;
+    end_step(report);
     return report;
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::newton_block_residual(LA::MPI::Vector &residual, const bool with_jacobian)
+  {
+    // The step's first Jacobian sets the row weights.
+    const bool jacobian = with_jacobian || !weights_set;
+    assemble(locally_relevant_solution, jacobian); // system_rhs = -R
+    residual = system_rhs;
+    residual.scale(residual_weights);
+    residual *= -1.0;
+    if (jacobian && parameters.iterative_solver)
+      {
+        prepare_iterative_solver(!block_preconditioner_ready);
+        block_preconditioner_ready = true;
+      }
+  }
+
+  template <int dim>
+  void Electrodeposition<dim>::newton_block_solve(const LA::MPI::Vector &r, LA::MPI::Vector &z)
+  {
+    // Rows back from the scaled residual: J z = r / w.
+    LA::MPI::Vector rhs(r);
+    for (const auto i : locally_owned)
+      rhs(i) = r(i) / residual_weights(i);
+    rhs.compress(VectorOperation::insert);
+    z.reinit(locally_owned, communicator);
+    if (parameters.iterative_solver)
+      {
+        const LinearSolverSettings &tight = parameters.linear_solver; // a fixed operator for the outer GMRES
+        this->last_report.linear_iterations += solve_iteratively(rhs, z, tight.relative_tolerance);
+      }
+    else
+      solve_direct(system_matrix, z, rhs);
   }
 
   template <int dim>

@@ -8,6 +8,7 @@
 #include <deal.II/numerics/vector_tools.h>
 
 #include <iomanip>
+#include <stdexcept>
 #include <istream>
 #include <ostream>
 
@@ -86,6 +87,24 @@ namespace dendra
   template <int dim>
   void Field<dim>::read_quantities(QuantityRegistry<dim> &)
   {}
+
+  template <int dim>
+  void Field<dim>::begin_newton_block()
+  {
+    throw std::logic_error("field '" + name() + "' has no Newton block");
+  }
+
+  template <int dim>
+  void Field<dim>::newton_block_residual(LA::MPI::Vector &, bool)
+  {
+    throw std::logic_error("field '" + name() + "' has no Newton block");
+  }
+
+  template <int dim>
+  void Field<dim>::newton_block_solve(const LA::MPI::Vector &, LA::MPI::Vector &)
+  {
+    throw std::logic_error("field '" + name() + "' has no Newton block");
+  }
 
   template <int dim>
   void Field<dim>::set_solution(const LA::MPI::Vector &owned)

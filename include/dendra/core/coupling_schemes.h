@@ -151,7 +151,8 @@ namespace dendra
   /// The settings of subsection "Coupling": one place for every scheme
   /// that couples fields within a step. Its schemes are named objects:
   /// "staggered" (fields in turn, fixed point with optional Aitken
-  /// relaxation) for transient fields with elasticity, "alternate
+  /// relaxation) or "monolithic" (one Newton system, MonolithicNewton) for
+  /// transient fields with elasticity, "alternate
   /// minimisation" (elasticity and damage staggered to convergence, the Li
   /// region's passes, step halving) for fracture.
   struct CouplingParameters
@@ -160,6 +161,7 @@ namespace dendra
     std::string                  fracture_scheme = "alternate minimisation"; ///< Coupling/Fracture scheme
     StaggeredIteration::Settings staggered;                                  ///< Coupling/Staggered
     StaggeredIteration::Settings alternate_minimisation;                     ///< Coupling/Alternate minimisation
+    MonolithicNewton::Settings   monolithic;                                 ///< Coupling/Monolithic
     unsigned int                 step_halvings = 10; ///< failed load steps halved at most this often (-)
     unsigned int                 region_passes = 0;  ///< Li region passes per load step (-); 0: after it
 

@@ -19,7 +19,8 @@ namespace dendra
   /// The fields of a run sorted by role, and the named coupling schemes of
   /// subsection Coupling that solve one step of them: the staggered scheme
   /// (a transient field with the quasi-static fields it exchanges quantities
-  /// with, Coupling/Staggered) and the fracture scheme (an irreversible
+  /// with, Coupling/Staggered), or the monolithic one (both in one Newton
+  /// system, Coupling/Monolithic) and the fracture scheme (an irreversible
   /// field with the fields it reads, alternate minimisation with step
   /// halving, Coupling/Alternate minimisation). Knows no concrete field:
   /// roles come from the interfaces and partners from who reads whom.
@@ -45,9 +46,9 @@ namespace dendra
     void advance_quasi_static(double start, double time, unsigned int adaptive_cycles,
                               const std::function<void()>                     &adapt,
                               const std::function<void(const std::string &)> &log);
-    /// One step of the transient field of @p dt (s) and BDF @p order,
-    /// staggered with its partners; on failure throws with the fields back at
-    /// the start of the step.
+    /// One step of the transient field of @p dt (s) and BDF @p order with its
+    /// partner, by the scheme of Coupling/Scheme (staggered or monolithic); on
+    /// failure throws with the fields back at the start of the step.
     SolverReport advance_transient(double dt, unsigned int order);
     /// The quasi-static fields at the new @p time (s) after a transient step
     /// of @p dt (s), each published once final; on failure throws with the
@@ -60,7 +61,7 @@ namespace dendra
     /// Every quasi-static field publishes what others read of it (after a resume).
     void publish_quasi_static();
 
-    /// The schemes' columns of the last step: coupling_iterations (staggered),
+    /// The schemes' columns of the last step: coupling_iterations (staggered passes or monolithic Newton updates),
     /// staggered_iterations and step_cuts (fracture).
     void add_statistics(StatisticsTable &table) const;
     /// "<n> staggered it" with an irreversible field, else empty.
@@ -72,6 +73,9 @@ namespace dendra
     void solve_fields(double time);
     /// Solves @p field at @p time (s) (the deposit's eigenstrain too).
     void solve_at(Field<dim> &field, double time);
+    /// One step of the transient field and its partner as one Newton system
+    /// (Coupling/Scheme = monolithic); on failure throws with both back at the start.
+    SolverReport advance_monolithic(double dt, unsigned int order);
     /// The fracture group at @p time (s), settled until the Li region stays; commits.
     void solve_fracture(double time);
     /// The alternate minimisation of the fracture group at @p time (s).
@@ -86,7 +90,7 @@ namespace dendra
     std::vector<Field<dim> *> step_partners;     ///< quasi-static fields staggered with the transient one
     std::vector<Field<dim> *> deposit_readers;   ///< quasi-static fields that read the deposit's eigenstrain
     unsigned int              staggered_iterations = 0; ///< fracture passes of the last step
-    unsigned int              coupling_iterations  = 0; ///< staggered passes of the last transient step
+    unsigned int              coupling_iterations  = 0; ///< staggered passes or monolithic Newton updates of the last transient step
     unsigned int              step_cuts            = 0; ///< halvings of the last quasi-static step
   };
 } // namespace dendra

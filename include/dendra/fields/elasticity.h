@@ -129,6 +129,15 @@ namespace dendra
     void setup_dofs() override;
     /// Assembles and solves; returns iteration count and timings.
     SolverReport solve() override;
+    /// Elasticity can share a Newton system (Coupling/Scheme = monolithic).
+    bool has_newton_block() const override { return true; }
+    /// The displacement data of the current time; the current displacement is the first iterate.
+    void begin_newton_block() override;
+    /// R = K(u) u - f at the current displacement and the quantities read
+    /// (rows in m: divided by K_ii); assembles K, so @p with_jacobian changes nothing.
+    void newton_block_residual(LA::MPI::Vector &residual, bool with_jacobian) override;
+    /// K z = r ./ w by CG with AMG (Elasticity/Linear solver).
+    void newton_block_solve(const LA::MPI::Vector &r, LA::MPI::Vector &z) override;
     /// Adds the displacement and the stress fields (von Mises, hydrostatic,
     /// maximum principal, components) to @p data_out; call update_stress_output() first.
     void add_output(dealii::DataOut<dim> &data_out) const override;
@@ -201,6 +210,9 @@ namespace dendra
     const Quantity<dim>                 *degradation         = nullptr; ///< g(d) (-)
     bool                                 split_frozen        = false;   ///< see freeze_irreversible_coupling()
     LA::MPI::Vector                      split_state;                   ///< the frozen displacement
+    LA::MPI::Vector row_diagonal;     ///< K_ii of a Newton block solve's first assembly, 0 on constrained rows
+    LA::MPI::Vector inverse_diagonal; ///< 1 / K_ii, 0 on constrained rows
+    bool            diagonal_set = false; ///< row_diagonal is that of the current Newton block solve
 
     dealii::FESystem<dim>   stress_fe;
     dealii::DoFHandler<dim> stress_dofs;

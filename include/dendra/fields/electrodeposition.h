@@ -205,6 +205,18 @@ namespace dendra
     /// Newton iterations. Throws std::runtime_error if Newton fails; the state
     /// is then unchanged.
     SolverReport advance(double dt, unsigned int order) override;
+    /// BDF step of @p dt (s), @p order, begun for a shared Newton solve (Coupling/Scheme = monolithic).
+    void begin_step(double dt, unsigned int order) override;
+    /// Accepts the current solution as the step begun (error estimate, history).
+    void end_step(const SolverReport &report) override;
+    /// Back to the start of the step begun.
+    void cancel_step() override;
+    /// Deposition can share a Newton system with elasticity (Coupling/Scheme = monolithic).
+    bool has_newton_block() const override { return true; }
+    /// R of the step begun at the current solution, rows divided by |J_ii| of the step's first Jacobian.
+    void newton_block_residual(LA::MPI::Vector &residual, bool with_jacobian) override;
+    /// J z = r / w by the field's linear solver (direct, or GMRES to Linear solver/Tolerance).
+    void newton_block_solve(const LA::MPI::Vector &r, LA::MPI::Vector &z) override;
     /// Undoes the last advance().
     void reject_step() override;
     /// The current state becomes a restart point (BDF1 next).
@@ -326,12 +338,13 @@ namespace dendra
     /// The cell terms at the quadrature points of one cell.
     void cell_terms(const dealii::FEValues<dim> &fe_values, Scratch &scratch, bool with_jacobian,
                     dealii::FullMatrix<double> &matrix, dealii::Vector<double> &rhs) const;
-    /// Solves the last Jacobian for a Newton update to the relative residual
-    /// @p forcing by preconditioned GMRES on the symmetrically scaled system (a
-    /// direct solve if its true residual falls short); a new preconditioner if
-    /// @p first_in_step.
-    /// Returns the GMRES iterations.
-    unsigned int solve_iteratively(LA::MPI::Vector &update, double forcing, bool first_in_step);
+    /// Scales the assembled Jacobian symmetrically to a unit diagonal and, if
+    /// @p new_preconditioner, sets up the block preconditioner on it.
+    void prepare_iterative_solver(bool new_preconditioner);
+    /// Solves J @p update = @p rhs with the prepared Jacobian by preconditioned
+    /// GMRES to the relative residual @p forcing (a direct solve if its true
+    /// residual falls short); returns the GMRES iterations.
+    unsigned int solve_iteratively(const LA::MPI::Vector &rhs, LA::MPI::Vector &update, double forcing);
     /// The current density @p current (A/m^2) entering through one boundary face.
     void boundary_terms(const dealii::FEFaceValues<dim> &face_values, const dealii::Function<dim> &current,
                         dealii::Vector<double> &rhs) const;
@@ -361,6 +374,9 @@ namespace dendra
     unsigned int                                    direct_fallbacks = 0; ///< see n_direct_fallbacks()
     LA::MPI::Vector                                 residual_weights;     ///< 1 / J_ii of the step's first Jacobian
     bool                                            weights_set = false;
+    LA::MPI::Vector jacobian_scaling;                  ///< D of the symmetric scaling D J D of the iterative solver
+    bool            block_preconditioner_ready = false; ///< set up in the step begun by begin_step()
+    double          step_start                 = 0;     ///< time of the start of the step begun (s)
     std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
     HostSurface<dim>                                surface;
     LA::MPI::Vector                                 initial_state; ///< see initial_solution()

@@ -107,6 +107,24 @@ namespace dendra
     /// after a resume. Nothing by default.
     virtual void on_mesh_ready() {}
 
+    /// Monolithic scheme (Coupling/Scheme = monolithic): true if the field can
+    /// be one block of a Newton system shared with other fields through the
+    /// newton_block hooks below (false by default).
+    virtual bool has_newton_block() const { return false; }
+    /// Starts a shared Newton solve at the current time (s): the boundary data
+    /// of that time, the current solution as the first iterate.
+    virtual void begin_newton_block();
+    /// The residual R of the current solution (owned; what the other fields
+    /// publish enters it) with zero constrained entries, each row divided by
+    /// the Jacobian diagonal of the solve's first Jacobian (R then has the
+    /// units of the unknowns); @p with_jacobian also assembles the Jacobian
+    /// at the current solution for newton_block_solve().
+    virtual void newton_block_residual(LA::MPI::Vector &residual, bool with_jacobian);
+    /// Solves J @p z = @p r with the Jacobian of the last
+    /// newton_block_residual(..., true), @p r in the rows of the residual
+    /// (scaled as it); constrained entries of @p z are zero.
+    virtual void newton_block_solve(const LA::MPI::Vector &r, LA::MPI::Vector &z);
+
     /// Sets the time t (s) at which data are evaluated.
     void set_time(double time);
     /// L2 and H1-seminorm errors of the solution against @p exact.

@@ -22,8 +22,26 @@ namespace dendra
     /// @p order; returns the Newton (and linear) iterations. Throws
     /// std::runtime_error if the nonlinear solve fails; the state is then unchanged.
     virtual SolverReport advance(double dt, unsigned int order) = 0;
-    /// Undoes the last advance().
+    /// Undoes the last advance() (or end_step()).
     virtual void reject_step() = 0;
+    /// Starts an implicit step of @p dt (s) and BDF @p order whose solution a
+    /// coupling scheme finds through the Newton block hooks (the monolithic
+    /// scheme): the time moves to the end of the step, the solution is its
+    /// first iterate. Only for fields with has_newton_block().
+    virtual void begin_step(double dt, unsigned int order)
+    {
+      (void)dt, (void)order;
+      throw std::logic_error("field '" + this->name() + "' has no Newton block");
+    }
+    /// Accepts the current solution as the step begun by begin_step(), which
+    /// took @p report's iterations: what advance() does after its Newton solve.
+    virtual void end_step(const SolverReport &report)
+    {
+      (void)report;
+      throw std::logic_error("field '" + this->name() + "' has no Newton block");
+    }
+    /// Abandons the step begun by begin_step(): back to its start.
+    virtual void cancel_step() { throw std::logic_error("field '" + this->name() + "' has no Newton block"); }
     /// The current state becomes a restart point (BDF1 next, no extrapolation across it).
     virtual void forget_history() = 0;
     /// Local error estimate of the last step (-) and its order; {-1, 0} if none.
