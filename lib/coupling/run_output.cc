@@ -76,6 +76,15 @@ namespace dendra
         field->add_output(data_out);
         degree = std::max(degree, field->degree());
       }
+    Vector<float> material_id(mesh.n_active_cells()), subdomain(mesh.n_active_cells());
+    for (const auto &cell : mesh.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          material_id(cell->active_cell_index()) = cell->material_id();
+          subdomain(cell->active_cell_index())   = cell->subdomain_id();
+        }
+    data_out.add_data_vector(material_id, "material_id");
+    data_out.add_data_vector(subdomain, "subdomain");
     add_run_data(data_out);
     data_out.build_patches(MappingQ<dim>(degree), degree);
     writer->write_solution(data_out, time, step);

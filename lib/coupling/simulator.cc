@@ -241,20 +241,22 @@ namespace dendra
   }
 
   template <int dim>
-  void Simulator<dim>::record(const unsigned int step, const double time, const TransientRow *transient)
+  bool Simulator<dim>::record(const AcceptedStep &accepted)
   {
-    auto &s = output->statistics();
-    s.add_value("step", "", step);
+    const double time   = accepted.state.time;
+    const bool   failed = check_failure(time);
+    auto        &s      = output->statistics();
+    s.add_value("step", "", accepted.transient ? s.n_rows() + 1 : accepted.state.step);
     s.add_value("time", "s", time);
-    if (transient)
-      s.add_value("time_step", "s", transient->dt);
+    if (accepted.transient)
+      s.add_value("time_step", "s", accepted.dt);
     s.add_value("cells", "", tria.n_global_active_cells());
     s.add_value("wall_time", "s", output->wall_time());
-    if (transient)
+    if (accepted.transient)
       {
-        s.add_value("newton_iterations", "", transient->newton.iterations);
-        s.add_value("linear_iterations", "", transient->newton.linear_iterations);
-        s.add_value("rejected_steps", "", transient->rejected);
+        s.add_value("newton_iterations", "", accepted.newton.iterations);
+        s.add_value("linear_iterations", "", accepted.newton.linear_iterations);
+        s.add_value("rejected_steps", "", accepted.rejected);
       }
     for (auto &field : fields)
       field->add_statistics(s, boundary_label);
@@ -263,7 +265,18 @@ namespace dendra
     schemes->add_statistics(s);
     if (quantities.is_read(quantity_names::deposit_eigenstrain))
       defect_deposit->add_statistics(s, time);
-    output->end_row(fields, step, time);
+    output->end_row(fields, accepted.state.step, time);
+    write_output(accepted.state.step, time);
+    return failed;
+  }
+
+  template <int dim>
+  bool Simulator<dim>::finish_step(const AcceptedStep &accepted, const bool failed)
+  {
+    const std::string head = accepted.head + "  cells " + std::to_string(tria.n_global_active_cells());
+    output->log_progress(fields, head, schemes->progress(), accepted.state.time / end_time);
+    checkpoint_if_due(accepted.state);
+    return failed && stop_at_failure;
   }
 
   template <int dim>
@@ -271,18 +284,11 @@ namespace dendra
   {
     if (!output->writes_solution())
       return;
-    Vector<float> material_id(tria.n_active_cells()), subdomain(tria.n_active_cells()),
-      li_indicator(tria.n_active_cells());
+    Vector<float> li_indicator(tria.n_active_cells());
     for (const auto &cell : tria.active_cell_iterators())
       if (cell->is_locally_owned())
-        {
-          material_id(cell->active_cell_index())  = cell->material_id();
-          subdomain(cell->active_cell_index())    = tria.locally_owned_subdomain();
-          li_indicator(cell->active_cell_index()) = geometry->initial_li_indicator(cell->center());
-        }
+        li_indicator(cell->active_cell_index()) = geometry->initial_li_indicator(cell->center());
     const auto add_run_data = [&](DataOut<dim> &data_out) {
-      data_out.add_data_vector(material_id, "material_id");
-      data_out.add_data_vector(subdomain, "subdomain");
       data_out.add_data_vector(li_indicator, "initial_li_indicator");
       data_out.add_data_vector(defect_deposit->dof_handler(), defect_deposit->indicator(), "deposit");
     };
@@ -328,10 +334,17 @@ namespace dendra
         write_output(0, 0.0);
         output->log("Simulation/Fields is empty: mesh written, nothing solved");
       }
-    else if (schemes->transient_field())
-      run_transient(start);
     else
-      run_quasi_static(start.step + 1);
+      {
+        typename TimeLoop<dim>::Run hooks;
+        hooks.adapt_mesh = [this]() { adapt_mesh(); };
+        hooks.log        = [this](const std::string &line) { output->log(line); };
+        hooks.record     = [this](const AcceptedStep &accepted) { return record(accepted); };
+        hooks.finish     = [this](const AcceptedStep &accepted, bool failed) { return finish_step(accepted, failed); };
+        TimeLoop<dim>(*schemes, time_stepper, current_program,
+                      {end_time, n_steps, mesh_builder.adaptive_cycles, mesh_builder.adaptation_interval}, hooks)
+          .run(start);
+      }
     output->log_summary(fields, boundary_label);
   }
 
@@ -340,9 +353,9 @@ namespace dendra
   {
     // The run's own state, exactly (17 digits); the fields attach their vectors to the mesh.
     std::ostringstream state;
-    state << std::setprecision(17) << "dendra-checkpoint 3\nstep " << loop.step << "\ntime " << loop.time
-          << "\nnext_dt " << loop.next_dt << "\nrestart " << loop.restart << "\ntime_of_failure " << time_of_failure
-          << "\n";
+    state << "dendra-checkpoint 3\n";
+    loop.save(state);
+    state << "time_of_failure " << std::setprecision(17) << time_of_failure << "\n";
     for (const auto &field : fields)
       field->save_state(state);
     defect_deposit->save_state(state);
@@ -358,7 +371,7 @@ namespace dendra
   }
 
   template <int dim>
-  typename Simulator<dim>::LoopState Simulator<dim>::restore_run_state(const std::string &text)
+  LoopState Simulator<dim>::restore_run_state(const std::string &text)
   {
     std::istringstream in(text);
     std::string        word;
@@ -366,8 +379,8 @@ namespace dendra
     LoopState          loop;
     in >> word >> version;
     require_input(word == "dendra-checkpoint" && version == 3, "--resume: the checkpoint is not one of this version");
-    in >> word >> loop.step >> word >> loop.time >> word >> loop.next_dt >> word >> loop.restart >> word >>
-      time_of_failure;
+    loop.load(in);
+    in >> word >> time_of_failure;
     for (auto &field : fields)
       field->load_state(in);
     defect_deposit->load_state(in);
@@ -386,127 +399,6 @@ namespace dendra
       throw TerminatedBySignal(signal, "stopped by signal " + std::to_string(signal) + " after step " +
                                          std::to_string(loop.step) + " (t = " + format_number(loop.time) +
                                          " s); checkpoint written, continue with --resume");
-  }
-
-  template <int dim>
-  void Simulator<dim>::run_quasi_static(const unsigned int first_step)
-  {
-    for (unsigned int step = first_step; step <= n_steps; ++step)
-      {
-        const double time = end_time * step / n_steps;
-        try
-          {
-            schemes->advance_quasi_static(
-              end_time * (step - 1) / n_steps, time, mesh_builder.adaptive_cycles, [this]() { adapt_mesh(); },
-              [this](const std::string &line) { output->log(line); });
-          }
-        catch (const InputError &)
-          {
-            throw;
-          }
-        catch (const std::exception &e)
-          {
-            throw std::runtime_error("step " + std::to_string(step) + " (t = " + format_number(time) +
-                                     " s): " + one_line_message(e));
-          }
-        const bool fails_now = check_failure(time);
-        record(step, time);
-        write_output(step, time);
-        std::ostringstream head;
-        head << "step " << step << "/" << n_steps << "  t = " << time << " s  dt = " << end_time / n_steps
-             << " s  cells " << tria.n_global_active_cells();
-        output->log_progress(fields, head.str(), schemes->progress(), static_cast<double>(step) / n_steps);
-        checkpoint_if_due({step, time, 0, true});
-        if (fails_now && stop_at_failure)
-          break;
-      }
-  }
-
-  template <int dim>
-  void Simulator<dim>::run_transient(const LoopState start)
-  {
-    TransientField<dim> &transient = *schemes->transient_field();
-    double               time = start.time, dt = start.next_dt;
-    if (start.step == 0)
-      schemes->solve_partners(time); // stack pressure acts from the first step
-    unsigned int step = start.step, rejected = 0;
-    bool         restart = start.restart; // BDF1 after a jump of the applied current
-    // A failed solve is retried smaller; after_failed_step() gives up below the minimum step.
-    const auto retry_smaller = [&](const std::string &what) {
-      dt = time_stepper.after_failed_step(dt, what);
-      output->log("  retrying " + what + "; dt cut to " + format_number(dt) + " s");
-      ++rejected;
-    };
-    while (time < end_time * (1 - 1e-12))
-      {
-        dt                       = std::min(dt, end_time - time);
-        const double next_change = current_program.next_change(time);
-        dt                       = std::min(dt, next_change - time); // land on current changes
-        SolverReport report;
-        if (restart)
-          transient.forget_history(); // no extrapolation across a jump of the current
-        try
-          {
-            report = schemes->advance_transient(dt, restart ? 1 : time_stepper.order);
-          }
-        catch (const InputError &)
-          {
-            throw;
-          }
-        catch (const std::exception &e)
-          {
-            retry_smaller("step " + std::to_string(step + 1) + " (t = " + format_number(time) +
-                          " s): " + one_line_message(e));
-            continue;
-          }
-        const auto [error, error_order] = transient.local_error_estimate();
-        const auto decision = time_stepper.after_converged_step(dt, error, report.iterations, error_order);
-        if (!decision.accept)
-          {
-            schemes->undo_transient_step(time); // the local error is too large: redo it smaller
-            dt = decision.next_dt;
-            ++rejected;
-            continue;
-          }
-        try
-          {
-            schemes->solve_quasi_static_at(time + dt, dt); // quasi-static fields at the new time
-          }
-        catch (const InputError &)
-          {
-            throw;
-          }
-        catch (const std::exception &e)
-          {
-            // A crack that does not settle within the step: undo the step, retry smaller.
-            schemes->undo_transient_step(time);
-            retry_smaller("step " + std::to_string(step + 1) + " (t = " + format_number(time + dt) +
-                          " s): " + one_line_message(e));
-            continue;
-          }
-        time += dt;
-        restart = (time >= next_change * (1 - 1e-12));
-        ++step;
-        const bool fails_now = check_failure(time);
-        const TransientRow row{dt, report, rejected};
-        record(output->statistics().n_rows() + 1, time, &row);
-        write_output(step, time);
-        if (mesh_builder.adaptation_interval > 0 && step % mesh_builder.adaptation_interval == 0)
-          {
-            adapt_mesh(); // the fields are transferred; quasi-static ones are solved again next step
-            schemes->solve_partners(time); // the transient field needs its partners' data on the new mesh
-          }
-        std::ostringstream head;
-        head << "step " << step << "  t = " << time << " s  dt = " << dt << " s  Newton " << report.iterations
-             << "  rejected " << rejected;
-        output->log_progress(fields, head.str(), schemes->progress(), time / end_time);
-        rejected = 0;
-        // A jump of the current starts a new boundary layer: start small again.
-        dt = restart ? time_stepper.initial_dt : decision.next_dt;
-        checkpoint_if_due({step, time, dt, restart});
-        if (fails_now && stop_at_failure)
-          break;
-      }
   }
 
   void run_simulation(MPI_Comm communicator, ParameterHandler &prm)

@@ -48,7 +48,8 @@ namespace dendra
     /// at @p step and @p time (s) to probes.csv.
     void end_row(const Fields &fields, unsigned int step, double time);
     /// Writes solution/*.vtu (if Write vtu) of @p fields on @p mesh at
-    /// @p step and @p time (s); @p add_run_data adds the run's own cell data.
+    /// @p step and @p time (s) with the material ids and the partition;
+    /// @p add_run_data adds the run's own cell data.
     void write_solution(const dealii::Triangulation<dim> &mesh, const Fields &fields,
                         const std::function<void(dealii::DataOut<dim> &)> &add_run_data, unsigned int step,
                         double time);

@@ -8,6 +8,7 @@
 #include <dendra/coupling/coupled_step.h>
 #include <dendra/coupling/defect_deposit.h>
 #include <dendra/coupling/run_output.h>
+#include <dendra/coupling/time_loop.h>
 #include <dendra/fields/field_registry.h>
 #include <dendra/fields/irreversible_field.h>
 #include <dendra/fields/transient_field.h>
@@ -72,16 +73,6 @@ namespace dendra
     double failure_time() const { return time_of_failure; }
 
   private:
-    /// Where the step loop stands after a step: with the fields, what a
-    /// checkpoint holds.
-    struct LoopState
-    {
-      unsigned int step    = 0;    ///< steps done (-)
-      double       time    = 0;    ///< s
-      double       next_dt = 0;    ///< transient runs: the next step's size (s)
-      bool         restart = true; ///< transient runs: the next step starts BDF afresh (after a jump of the current)
-    };
-
     /// Reads Simulation/Fields and every named field's parameters (their makers).
     void parse_fields();
     /// Creates the fields on the mesh and sets them up; @p resumed: the mesh
@@ -89,10 +80,6 @@ namespace dendra
     void setup_fields(bool resumed);
     /// Every field provides its coupled quantities, then reads those it needs.
     void connect_quantities();
-    /// Quasi-static steps from @p first_step on (later than 1 when resumed).
-    void run_quasi_static(unsigned int first_step);
-    /// Implicit time steps from @p start (the initial state, or a checkpoint's).
-    void run_transient(LoopState start);
     /// The union of the cells the fields keep at the finest level, by active
     /// cell index; false if no field keeps any.
     bool cells_to_keep_refined(dealii::Vector<float> &keep);
@@ -102,16 +89,14 @@ namespace dendra
     /// Asks every field whether the cell failed at @p time (s); logs the first
     /// failure. Returns true if the cell failed now.
     bool check_failure(double time);
-    /// What a transient row adds: the step (s), its Newton report and its rejected tries.
-    struct TransientRow
-    {
-      double       dt = 0;
-      SolverReport newton;
-      unsigned int rejected = 0;
-    };
-    /// One row of statistics.csv at @p step and @p time (s) (and probes.csv):
-    /// the run's, the fields', the schemes' and the deposit's columns.
-    void record(unsigned int step, double time, const TransientRow *transient = nullptr);
+    /// Records the @p accepted step: checks for failure, then one row of
+    /// statistics.csv (and probes.csv) with the run's, the fields', the
+    /// schemes' and the deposit's columns, and the vtu output. Returns true if
+    /// the cell failed in the step.
+    bool record(const AcceptedStep &accepted);
+    /// The progress line of the @p accepted step and a checkpoint if due;
+    /// returns true if the run ends there (it @p failed and stops at failure).
+    bool finish_step(const AcceptedStep &accepted, bool failed);
     /// solution/*.vtu of the fields with the material ids, partition and Li region.
     void write_output(unsigned int step, double time);
     /// Writes a checkpoint at @p loop: mesh, fields, the run's state.
