@@ -8,7 +8,6 @@
 #include <deal.II/numerics/data_out.h>
 
 #include <algorithm>
-#include <iomanip>
 #include <set>
 #include <sstream>
 
@@ -81,6 +80,8 @@ namespace dendra
                   "Plating/Deposit growth = faradaic is for quasi-static runs (no transient field)");
     checkpoint.parse_parameters(prm);
     output = std::make_unique<RunOutput<dim>>(prm, communicator, checkpoint.resume);
+    run_checkpoint =
+      std::make_unique<RunCheckpoint<dim>>(checkpoint, *output, communicator, tria, fields, *defect_deposit);
   }
 
   template <int dim>
@@ -275,7 +276,7 @@ namespace dendra
   {
     const std::string head = accepted.head + "  cells " + std::to_string(tria.n_global_active_cells());
     output->log_progress(fields, head, schemes->progress(), accepted.state.time / end_time);
-    checkpoint_if_due(accepted.state);
+    run_checkpoint->write_if_due(accepted.state, time_of_failure);
     return failed && stop_at_failure;
   }
 
@@ -313,9 +314,7 @@ namespace dendra
         std::string run_state;
         mesh_builder.load(*geometry, tria, [&]() { run_state = checkpoints.load(tria); });
         setup_fields(true);
-        start = restore_run_state(run_state); // the fields' times first: their constraints
-        for (auto &field : fields)
-          field->deserialize();
+        start = run_checkpoint->restore(run_state, time_of_failure);
         mesh_ready();
         schemes->publish_quasi_static(); // what the transient field reads
         output->log("Resumed from " + checkpoints.directory() + " after step " + std::to_string(start.step));
@@ -346,59 +345,6 @@ namespace dendra
           .run(start);
       }
     output->log_summary(fields, boundary_label);
-  }
-
-  template <int dim>
-  void Simulator<dim>::save_checkpoint(const LoopState &loop)
-  {
-    // The run's own state, exactly (17 digits); the fields attach their vectors to the mesh.
-    std::ostringstream state;
-    state << "dendra-checkpoint 3\n";
-    loop.save(state);
-    state << "time_of_failure " << std::setprecision(17) << time_of_failure << "\n";
-    for (const auto &field : fields)
-      field->save_state(state);
-    defect_deposit->save_state(state);
-    output->save(state);
-    const Checkpointer checkpoints(output->directory(), communicator);
-    checkpoints.save(
-      tria,
-      [this]() {
-        for (auto &field : fields)
-          field->prepare_for_serialization();
-      },
-      state.str());
-  }
-
-  template <int dim>
-  LoopState Simulator<dim>::restore_run_state(const std::string &text)
-  {
-    std::istringstream in(text);
-    std::string        word;
-    unsigned int       version = 0;
-    LoopState          loop;
-    in >> word >> version;
-    require_input(word == "dendra-checkpoint" && version == 3, "--resume: the checkpoint is not one of this version");
-    loop.load(in);
-    in >> word >> time_of_failure;
-    for (auto &field : fields)
-      field->load_state(in);
-    defect_deposit->load_state(in);
-    output->load(in);
-    AssertThrow(static_cast<bool>(in), ExcMessage("the checkpoint's run state is damaged"));
-    return loop;
-  }
-
-  template <int dim>
-  void Simulator<dim>::checkpoint_if_due(const LoopState &loop)
-  {
-    const int signal = termination_requested(communicator);
-    if (signal != 0 || (checkpoint.interval > 0 && loop.step % checkpoint.interval == 0))
-      save_checkpoint(loop);
-    if (signal != 0)
-      throw TerminatedBySignal(signal, "stopped by signal " + std::to_string(signal) + " after step " +
-                                         std::to_string(loop.step) + " (t = " + format_number(loop.time) +
-                                         " s); checkpoint written, continue with --resume");
   }
 
   void run_simulation(MPI_Comm communicator, ParameterHandler &prm)

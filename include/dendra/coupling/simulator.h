@@ -7,6 +7,7 @@
 #include <dendra/core/current_program.h>
 #include <dendra/coupling/coupled_step.h>
 #include <dendra/coupling/defect_deposit.h>
+#include <dendra/coupling/run_checkpoint.h>
 #include <dendra/coupling/run_output.h>
 #include <dendra/coupling/time_loop.h>
 #include <dendra/fields/field_registry.h>
@@ -27,18 +28,14 @@
 
 namespace dendra
 {
-  /// Owns the mesh, the fields, the step loop and the output of one run; the
-  /// only place that knows the order of things, and it knows no concrete
-  /// field: it creates the fields named in Simulation/Fields from the
-  /// FieldRegistry, connects their quantities, and drives them by their roles.
-  /// Without a transient field, steps are quasi-static: at every t_k = k End
-  /// time / Number of steps the fields are solved with their data at t_k.
-  /// With one, implicit time steps chosen by the TimeStepController (landing
-  /// on the current program's changes, retried smaller on failure) advance it,
-  /// staggered within the step with the quasi-static fields it exchanges
-  /// quantities with (Coupling/Staggered), and the other fields are solved at
-  /// each new time. An irreversible field (damage) is solved by the fracture
-  /// scheme with the fields it reads (Coupling/Alternate minimisation).
+  /// Owns the mesh, the fields and the output of one run; the only place
+  /// that knows the order of things, and it knows no concrete field: it
+  /// creates the fields named in Simulation/Fields from the FieldRegistry,
+  /// connects their quantities and composes the rest: CoupledStep (the
+  /// coupling schemes of subsection Coupling: staggered or monolithic for a
+  /// transient field and its partner, alternate minimisation for fracture)
+  /// solves each step, TimeLoop runs the quasi-static or transient steps,
+  /// RunOutput writes what a run writes and RunCheckpoint its checkpoints.
   template <int dim>
   class Simulator
   {
@@ -99,15 +96,6 @@ namespace dendra
     bool finish_step(const AcceptedStep &accepted, bool failed);
     /// solution/*.vtu of the fields with the material ids, partition and Li region.
     void write_output(unsigned int step, double time);
-    /// Writes a checkpoint at @p loop: mesh, fields, the run's state.
-    void save_checkpoint(const LoopState &loop);
-    /// Reads the run's and the fields' scalar state written by
-    /// save_checkpoint() (before the fields' vectors are deserialized).
-    LoopState restore_run_state(const std::string &text);
-    /// Writes a checkpoint if one is due after @p loop or a signal asked for
-    /// one; then throws TerminatedBySignal if so.
-    void checkpoint_if_due(const LoopState &loop);
-
     MPI_Comm                                          communicator;
     dealii::ParameterHandler                         &prm;
     MaterialLibrary                                   materials;
@@ -135,6 +123,7 @@ namespace dendra
     double                                  end_time                  = 1;
     unsigned int                            n_steps                   = 1;
     std::unique_ptr<RunOutput<dim>>         output;
+    std::unique_ptr<RunCheckpoint<dim>>     run_checkpoint; ///< writes and reads the run's checkpoints
   };
 
   /// Runs the simulation described by @p prm in the dimension it names.
