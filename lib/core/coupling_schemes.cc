@@ -185,6 +185,7 @@ namespace dendra
   {
     Report               report;
     LA::MPI::BlockVector x = system.state(), r(x), update(x), trial(x);
+    system.set_state(x); // every block sees the others' data of x, derived data included
     system.residual(r);
     const double initial = r.l2_norm();
     const auto   converged = [&](const double norm) {
@@ -207,8 +208,10 @@ namespace dendra
         rhs *= -1.0;
         update = 0;
         SolverControl control(settings.max_linear_iterations, settings.linear_tolerance * norm, false, false);
-        SolverGMRES<LA::MPI::BlockVector>::AdditionalData gmres(50, true); // right preconditioning: true residual
-        SolverGMRES<LA::MPI::BlockVector>                 solver(control, gmres);
+        // Flexible GMRES (right preconditioning, true residual): the fields'
+        // block solves are themselves iterative, so the preconditioner may
+        // vary slightly between iterations.
+        SolverFGMRES<LA::MPI::BlockVector> solver(control, SolverFGMRES<LA::MPI::BlockVector>::AdditionalData(50));
         system.set_state(x);
         try
           {
@@ -272,6 +275,8 @@ namespace dendra
                       "Reduction of the residual norm that ends the Newton updates (-); each field's rows are "
                       "divided by their Jacobian diagonal and by the largest magnitude of its unknowns at the "
                       "start of the step, so every field counts alike.");
+    prm.declare_entry("Absolute tolerance", "1e-12", Patterns::Double(0),
+                      "Or the scaled residual norm (-) at most this ends them (a step that starts at rest).");
     prm.declare_entry("Linear tolerance", "1e-6", Patterns::Double(0, 1),
                       "Relative residual of the GMRES solve of each Newton update (-).");
     prm.declare_entry("Linear iterations", "200", Patterns::Integer(1),
@@ -328,6 +333,7 @@ namespace dendra
     prm.enter_subsection("Monolithic");
     monolithic.max_iterations        = prm.get_integer("Iterations");
     monolithic.tolerance             = prm.get_double("Tolerance");
+    monolithic.absolute_tolerance    = prm.get_double("Absolute tolerance");
     monolithic.linear_tolerance      = prm.get_double("Linear tolerance");
     monolithic.max_linear_iterations = prm.get_integer("Linear iterations");
     prm.leave_subsection();

@@ -43,10 +43,12 @@ namespace dendra
     }
 
     /// The fields of one time step as one Newton system (the monolithic
-    /// scheme): a block per field, each field's residual (already in the
-    /// units of its unknowns) divided by the largest magnitude of its
-    /// unknowns at the start, so that every field counts alike in the norms
-    /// of GMRES, the line search and the convergence test.
+    /// scheme), in scaled unknowns y_b = x_b / s_b and residuals F_b = R_b /
+    /// s_b per field b (R_b already in the units of its unknowns), s_b the
+    /// largest magnitude of the field's unknowns at the start: every field
+    /// counts alike in the norms of GMRES, the line search and the
+    /// convergence test, and dF_b/dy_b is the field's own block, so its
+    /// block solve preconditions unscaled.
     template <int dim>
     class FieldsAsOneSystem : public CoupledSystem
     {
@@ -54,10 +56,20 @@ namespace dendra
       explicit FieldsAsOneSystem(const std::vector<Field<dim> *> &fields)
         : fields(fields)
       {
-        for (const Field<dim> *field : fields)
+        for (Field<dim> *field : fields)
+          field->publish(); // the data of the start, for the corrections below
+        for (Field<dim> *field : fields)
           {
-            const double size = owned_copy(field->solution()).linfty_norm();
-            scale.push_back(size > 0 ? size : 1.0);
+            double size = owned_copy(field->solution()).linfty_norm();
+            if (size == 0)
+              {
+                // A field at rest is measured by its first correction (else in its units).
+                LA::MPI::Vector r, z;
+                field->newton_block_residual(r, true);
+                field->newton_block_solve(r, z);
+                size = z.linfty_norm() > 0 ? z.linfty_norm() : 1.0;
+              }
+            scale.push_back(size);
           }
       }
 
@@ -66,55 +78,60 @@ namespace dendra
         std::vector<IndexSet> owned;
         for (const Field<dim> *field : fields)
           owned.push_back(field->solution().locally_owned_elements());
-        LA::MPI::BlockVector x(owned, fields.front()->solution().get_mpi_communicator());
+        LA::MPI::BlockVector y(owned, fields.front()->solution().get_mpi_communicator());
         for (unsigned int b = 0; b < fields.size(); ++b)
-          x.block(b) = fields[b]->solution();
-        return x;
+          {
+            y.block(b) = fields[b]->solution();
+            y.block(b) *= 1.0 / scale[b];
+          }
+        return y;
       }
 
-      void set_state(const LA::MPI::BlockVector &x) override
+      void set_state(const LA::MPI::BlockVector &y) override
       {
         for (unsigned int b = 0; b < fields.size(); ++b)
-          fields[b]->set_solution(x.block(b));
+          {
+            LA::MPI::Vector x(y.block(b));
+            x *= scale[b];
+            fields[b]->set_solution(x);
+          }
         for (Field<dim> *field : fields) // what each publishes depends on the others' blocks too
           field->publish();
       }
 
       void residual(LA::MPI::BlockVector &r) override
       {
+        // The first residual of the solve assembles the Jacobians at its state too.
+        const bool first = jacobian_at.n_blocks() == 0;
         for (unsigned int b = 0; b < fields.size(); ++b)
           {
-            fields[b]->newton_block_residual(r.block(b), false);
+            fields[b]->newton_block_residual(r.block(b), first);
             r.block(b) *= 1.0 / scale[b];
           }
+        if (first)
+          jacobian_at = state();
       }
 
       void precondition(const LA::MPI::BlockVector &r, LA::MPI::BlockVector &z) override
       {
         // The fields' Jacobians at the current iterate, assembled once per iterate.
-        const LA::MPI::BlockVector x = state();
-        LA::MPI::BlockVector       change(x);
-        if (jacobian_at.n_blocks() > 0)
-          change -= jacobian_at;
-        if (jacobian_at.n_blocks() == 0 || change.linfty_norm() > 0)
+        LA::MPI::BlockVector change = state();
+        change -= jacobian_at;
+        if (change.linfty_norm() > 0)
           {
-            LA::MPI::BlockVector unused(x);
+            LA::MPI::BlockVector unused(r);
             for (unsigned int b = 0; b < fields.size(); ++b)
               fields[b]->newton_block_residual(unused.block(b), true);
-            jacobian_at = x;
+            jacobian_at += change;
           }
         for (unsigned int b = 0; b < fields.size(); ++b)
-          {
-            LA::MPI::Vector rb(r.block(b));
-            rb *= scale[b]; // the field's own rows
-            fields[b]->newton_block_solve(rb, z.block(b));
-          }
+          fields[b]->newton_block_solve(r.block(b), z.block(b));
       }
 
     private:
       std::vector<Field<dim> *> fields;
-      std::vector<double>       scale;       ///< largest |unknown| of each field at the start
-      LA::MPI::BlockVector      jacobian_at; ///< the iterate of the fields' last Jacobians
+      std::vector<double>       scale;       ///< s_b: largest |unknown| of each field at the start
+      LA::MPI::BlockVector      jacobian_at; ///< the iterate of the fields' last Jacobians (scaled)
     };
 
     template <int dim>
@@ -369,14 +386,14 @@ namespace dendra
     const double start_time = transient->current_time();
     Field<dim>  &partner    = *step_partners.front();
     transient->begin_step(dt, order);
-    if (contains<dim>(deposit_readers, &partner))
-      deposit.set_time(transient->current_time());
-    partner.set_time(transient->current_time());
-    partner.begin_newton_block();
-    FieldsAsOneSystem<dim> system({transient, &partner});
     try
       {
-        const auto newton = MonolithicNewton(coupling.monolithic)
+        if (contains<dim>(deposit_readers, &partner))
+          deposit.set_time(transient->current_time());
+        partner.set_time(transient->current_time());
+        partner.begin_newton_block();
+        FieldsAsOneSystem<dim> system({transient, &partner});
+        const auto             newton = MonolithicNewton(coupling.monolithic)
                               .solve(system, "monolithic step of " + transient->name() + " and " + partner.name() +
                                                " to t = " + format_number(transient->current_time()) + " s");
         SolverReport report;

@@ -442,11 +442,16 @@ namespace dendra
   }
 
   template <int dim>
-  void Elasticity<dim>::assemble_system()
+  void Elasticity<dim>::assemble_system(LA::MPI::Vector *residual)
   {
     Timer timer;
-    system_matrix = 0;
-    system_rhs    = 0;
+    if (residual)
+      *residual = 0;
+    else
+      {
+        system_matrix = 0;
+        system_rhs    = 0;
+      }
     for (auto *f : {parameters.volumetric_eigenstrain.get(), parameters.body_force.get()})
       if (f)
         f->set_time(time);
@@ -463,7 +468,7 @@ namespace dendra
     const FEValuesExtractors::Vector     u(0);
     const unsigned int                   n = fe->n_dofs_per_cell();
     FullMatrix<double>                   cell_matrix(n, n);
-    Vector<double>                       cell_rhs(n);
+    Vector<double>                       cell_rhs(n), cell_displacement(n), cell_residual(n);
     std::vector<types::global_dof_index> indices(n);
     std::vector<SymmetricTensor<2, dim>> sym_grad(n), current_strains(quadrature.size());
     std::vector<double>                  div(n);
@@ -538,10 +543,24 @@ namespace dendra
                   }
               }
           cell->get_dof_indices(indices);
-          add_cell_contribution(constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
+          if (residual)
+            {
+              // K_e u_e - f_e with the constrained values of u; the free rows it condenses to.
+              cell->get_dof_values(locally_relevant_solution, cell_displacement);
+              cell_matrix.vmult(cell_residual, cell_displacement);
+              cell_residual -= cell_rhs;
+              zero_constraints.distribute_local_to_global(cell_residual, indices, *residual);
+            }
+          else
+            add_cell_contribution(constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
         }
-    system_matrix.compress(VectorOperation::add);
-    system_rhs.compress(VectorOperation::add);
+    if (residual)
+      residual->compress(VectorOperation::add);
+    else
+      {
+        system_matrix.compress(VectorOperation::add);
+        system_rhs.compress(VectorOperation::add);
+      }
     last_assembly_time = timer.wall_time();
   }
 
@@ -675,37 +694,39 @@ namespace dendra
   void Elasticity<dim>::begin_newton_block()
   {
     this->make_constraints(); // displacement data may depend on time
+    this->make_zero_constraints(zero_constraints);
     LA::MPI::Vector owned(locally_owned, communicator);
     owned = locally_relevant_solution;
     this->set_solution(owned);
-    diagonal_set = false; // by the first residual of the solve
+    diagonal_set      = false; // by the first Jacobian of the solve
+    this->last_report = SolverReport();
   }
 
   template <int dim>
-  void Elasticity<dim>::newton_block_residual(LA::MPI::Vector &residual, bool)
+  void Elasticity<dim>::newton_block_residual(LA::MPI::Vector &residual, const bool with_jacobian)
   {
-    assemble_system(); // K depends on the Li phase and the damage the others publish
-    if (!diagonal_set)
+    if (with_jacobian || !diagonal_set)
       {
-        diagonal_set = true;
-        row_diagonal.reinit(locally_owned, communicator);
-        inverse_diagonal.reinit(locally_owned, communicator);
-        for (const auto i : locally_owned)
-          if (!constraints.is_constrained(i))
-            {
-              row_diagonal(i)     = system_matrix.diag_element(i);
-              inverse_diagonal(i) = 1 / system_matrix.diag_element(i);
-            }
-        row_diagonal.compress(VectorOperation::insert);
-        inverse_diagonal.compress(VectorOperation::insert);
+        // K depends on the Li phase and the damage the other fields publish.
+        assemble_system();
+        block_amg.initialize_system(system_matrix, rigid_body_modes(dofs, communicator), dim, parameters.solver);
+        if (!diagonal_set)
+          {
+            diagonal_set = true;
+            row_diagonal.reinit(locally_owned, communicator);
+            inverse_diagonal.reinit(locally_owned, communicator);
+            for (const auto i : locally_owned)
+              if (!constraints.is_constrained(i))
+                {
+                  row_diagonal(i)     = system_matrix.diag_element(i);
+                  inverse_diagonal(i) = 1 / system_matrix.diag_element(i);
+                }
+            row_diagonal.compress(VectorOperation::insert);
+            inverse_diagonal.compress(VectorOperation::insert);
+          }
       }
-    // The condensed K has no columns of constrained unknowns, so K u - f is
-    // the residual of the free ones; constrained rows are zero.
-    LA::MPI::Vector displacement(locally_owned, communicator);
-    displacement = locally_relevant_solution;
     residual.reinit(locally_owned, communicator);
-    system_matrix.vmult(residual, displacement);
-    residual -= system_rhs;
+    assemble_system(&residual); // K(u) u - f, cell by cell: the matrix stays that of the last Jacobian
     residual.scale(inverse_diagonal);
   }
 
@@ -715,8 +736,9 @@ namespace dendra
     LA::MPI::Vector rhs(r);
     rhs.scale(row_diagonal); // back to forces (N); zero on constrained rows
     z.reinit(locally_owned, communicator);
-    this->last_report = solve_cg_with_amg(system_matrix, z, rhs, parameters.solver, "Elasticity (Newton block)",
-                                          rigid_body_modes(dofs, communicator), dim);
+    const SolverReport report =
+      solve_cg(system_matrix, z, rhs, block_amg, parameters.solver, "Elasticity (Newton block)");
+    this->last_report.iterations += report.iterations; // the step's CG iterations
   }
 
   template <int dim>

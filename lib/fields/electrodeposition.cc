@@ -1020,6 +1020,7 @@ namespace dendra
   void Electrodeposition<dim>::begin_step(const double dt, const unsigned int order)
   {
     step_start         = time;
+    step_size          = dt;
     bdf                = history.begin_step(dt, order);
     time               = step_start + dt;
     last_assembly_time = 0;
@@ -1037,7 +1038,7 @@ namespace dendra
   {
     last_error = history.local_error_estimate(locally_relevant_solution, component_dofs[0], bdf.order, communicator);
     history.accept(locally_relevant_solution);
-    last_step_size    = time - step_start;
+    last_step_size    = step_size;
     this->last_report = report;
   }
 
@@ -1112,8 +1113,7 @@ namespace dendra
     z.reinit(locally_owned, communicator);
     if (parameters.iterative_solver)
       {
-        const LinearSolverSettings &tight = parameters.linear_solver; // a fixed operator for the outer GMRES
-        this->last_report.linear_iterations += solve_iteratively(rhs, z, tight.relative_tolerance);
+        solve_iteratively(rhs, z, parameters.linear_solver.relative_tolerance); // tight: nearly a fixed operator
       }
     else
       solve_direct(system_matrix, z, rhs);

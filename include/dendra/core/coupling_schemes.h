@@ -112,9 +112,10 @@ namespace dendra
 
   /// Newton's method on a CoupledSystem, all fields at once (Knoll and Keyes
   /// 2004; MOOSE's preconditioned Jacobian-free Newton-Krylov): each update
-  /// solves J dx = -R by right-preconditioned GMRES with the Jacobian-vector
-  /// products J v = (R(x + e v) - R(x)) / e, so the off-diagonal (coupling)
-  /// blocks need not be assembled, and the fields' own blocks precondition.
+  /// solves J dx = -R by flexible (right-preconditioned) GMRES with the
+  /// Jacobian-vector products J v = (R(x + e v) - R(x)) / e, so the
+  /// off-diagonal (coupling) blocks need not be assembled, and the fields'
+  /// own blocks precondition.
   /// A backtracking line search halves updates that do not reduce |R|.
   class MonolithicNewton
   {

@@ -134,9 +134,10 @@ namespace dendra
     /// The displacement data of the current time; the current displacement is the first iterate.
     void begin_newton_block() override;
     /// R = K(u) u - f at the current displacement and the quantities read
-    /// (rows in m: divided by K_ii); assembles K, so @p with_jacobian changes nothing.
+    /// (rows in m: divided by K_ii); @p with_jacobian also assembles K and its AMG.
     void newton_block_residual(LA::MPI::Vector &residual, bool with_jacobian) override;
-    /// K z = r ./ w by CG with AMG (Elasticity/Linear solver).
+    /// K z = r K_ii by CG with the AMG of the last Jacobian (Elasticity/Linear
+    /// solver); the step's CG iterations add up in last_solver_report().
     void newton_block_solve(const LA::MPI::Vector &r, LA::MPI::Vector &z) override;
     /// Adds the displacement and the stress fields (von Mises, hydrostatic,
     /// maximum principal, components) to @p data_out; call update_stress_output() first.
@@ -185,7 +186,10 @@ namespace dendra
     /// its damage, in tension only for the bulk part; @p strains are eps(u).
     void apply_damage(const std::vector<dealii::SymmetricTensor<2, dim>> &strains, const PointData &point_data,
                       MaterialOutputs &out) const;
-    void assemble_system();
+    /// Assembles K and f into the system, or with @p residual the residual
+    /// K(u) u - f of the current displacement into it (the system untouched;
+    /// needs the zero constraints of begin_newton_block()).
+    void assemble_system(LA::MPI::Vector *residual = nullptr);
 
     using Field<dim>::communicator;
     using Field<dim>::triangulation;
@@ -213,6 +217,8 @@ namespace dendra
     LA::MPI::Vector row_diagonal;     ///< K_ii of a Newton block solve's first assembly, 0 on constrained rows
     LA::MPI::Vector inverse_diagonal; ///< 1 / K_ii, 0 on constrained rows
     bool            diagonal_set = false; ///< row_diagonal is that of the current Newton block solve
+    dealii::AffineConstraints<double> zero_constraints; ///< homogeneous, for Newton block residuals
+    AMGPreconditioner                 block_amg;        ///< of the last Newton block Jacobian
 
     dealii::FESystem<dim>   stress_fe;
     dealii::DoFHandler<dim> stress_dofs;

@@ -377,6 +377,7 @@ namespace dendra
     LA::MPI::Vector jacobian_scaling;                  ///< D of the symmetric scaling D J D of the iterative solver
     bool            block_preconditioner_ready = false; ///< set up in the step begun by begin_step()
     double          step_start                 = 0;     ///< time of the start of the step begun (s)
+    double          step_size                  = 0;     ///< dt of the step begun (s)
     std::unique_ptr<dealii::DataPostprocessor<dim>> output_units;
     HostSurface<dim>                                surface;
     LA::MPI::Vector                                 initial_state; ///< see initial_solution()

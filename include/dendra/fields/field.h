@@ -122,7 +122,8 @@ namespace dendra
     virtual void newton_block_residual(LA::MPI::Vector &residual, bool with_jacobian);
     /// Solves J @p z = @p r with the Jacobian of the last
     /// newton_block_residual(..., true), @p r in the rows of the residual
-    /// (scaled as it); constrained entries of @p z are zero.
+    /// (scaled as it); the constrained entries of @p z do not matter
+    /// (set_solution() sets them).
     virtual void newton_block_solve(const LA::MPI::Vector &r, LA::MPI::Vector &z);
 
     /// Sets the time t (s) at which data are evaluated.
