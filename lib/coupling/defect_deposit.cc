@@ -29,6 +29,16 @@ namespace dendra
     prm.declare_entry("Plating current density", "10", Patterns::Double(),
                       "Faradaic growth: current density plating Li on the deposit's surface facing the "
                       "electrolyte (A/m^2), > 0; 10 A/m^2 = 1 mA/cm^2.");
+    prm.declare_entry("Plating current", "fixed", Patterns::Selection("fixed|kinetics"),
+                      "Faradaic growth: fixed = Plating current density; kinetics = the current of subsection "
+                      "Plating/Kinetics (the shared kinetics module, i0 at its reference concentration) at the "
+                      "Surface overpotential plus the mechanical overpotential Omega_Li p / F of the Li pressure p "
+                      "(minus the mean hydrostatic stress of the Li region, from elasticity), updated after every "
+                      "load step: plating stops at p = -F eta_s / Omega_Li.");
+    prm.declare_entry("Surface overpotential", "-0.05", Patterns::Double(),
+                      "Plating current = kinetics: overpotential eta_s of the deposit's surface facing the "
+                      "electrolyte without the pressure term (V), < 0 plates.");
+    ElectrodeKinetics::declare_parameters(prm);
     declare_moved_entry(prm, "Li molar volume", "Materials/Li metal/Molar volume");
     prm.declare_entry("Opening damage", "0.95", Patterns::Double(),
                       "Runs with damage: electrolyte cells whose mean damage exceeds this (-), in (0, 1], "
@@ -44,7 +54,14 @@ namespace dendra
     growth = prm.get("Deposit growth") == "faradaic" ? Growth::faradaic : Growth::prescribed;
     prescribed_eigenstrain =
       parse_function<dim>({prm.get("Deposit volumetric eigenstrain")}, "Plating/Deposit volumetric eigenstrain");
-    current_density = prm.get_double("Plating current density");
+    current_density       = prm.get_double("Plating current density");
+    surface_overpotential = prm.get_double("Surface overpotential");
+    if (prm.get("Plating current") == "kinetics")
+      {
+        require_input(growth == Growth::faradaic,
+                      "Plating/Plating current = kinetics needs Plating/Deposit growth = faradaic");
+        kinetics = ElectrodeKinetics::create(prm, materials.conditions().temperature);
+      }
     molar_volume    = materials.by_name("Li metal", "Plating").molar_volume;
     opening_damage  = prm.get_double("Opening damage");
     prm.leave_subsection();
@@ -61,7 +78,9 @@ namespace dendra
     , parameters(parameters)
     , fe(0)
     , dofs(triangulation)
-  {}
+  {
+    commit(0); // the current of the start, at zero pressure
+  }
 
   template <int dim>
   void DefectDeposit<dim>::provide_quantities(QuantityRegistry<dim> &registry) const
@@ -85,6 +104,28 @@ namespace dendra
   void DefectDeposit<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
     damage = registry.find(quantity_names::damage, name());
+    if (parameters.kinetics)
+      stress = registry.find(quantity_names::stress, name());
+  }
+
+  template <int dim>
+  double DefectDeposit<dim>::li_pressure() const
+  {
+    if (!stress || measure == 0)
+      return 0;
+    // The cell means of sigma_h over R (exact on affine cells with Gauss weights).
+    const QGauss<dim>           quadrature(2);
+    const CellEvaluator<dim>    stress_at = stress->make_evaluator(quadrature);
+    std::vector<Vector<double>> values;
+    double                      integral = 0;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && in_r(cell))
+        {
+          stress_at(cell, values);
+          for (unsigned int q = 0; q < quadrature.size(); ++q)
+            integral -= quadrature.weight(q) * trace(symmetric_tensor_from_components(values[q])) / 3 * cell->measure();
+        }
+    return Utilities::MPI::sum(integral, triangulation.get_communicator()) / measure;
   }
 
   template <int dim>
@@ -194,7 +235,7 @@ namespace dendra
   {
     if (!faradaic())
       return eigenstrain(time) * measure;
-    return committed_volume + parameters.current_density * parameters.molar_volume / constants::faraday * exposed *
+    return committed_volume + current_density * parameters.molar_volume / constants::faraday * exposed *
                                 (time - committed_time);
   }
 
@@ -214,21 +255,30 @@ namespace dendra
   {
     if (faradaic())
       committed_volume = plated_volume(time);
-    committed_time = time;
+    committed_time  = time;
+    current_density = parameters.current_density;
+    if (parameters.kinetics)
+      {
+        pressure = li_pressure();
+        const MechanicalOverpotential mechanical{MechanicalOverpotential::Form::hydrostatic, parameters.molar_volume};
+        const double                  eta_mech = mechanical(-pressure * unit_symmetric_tensor<3>(), Tensor<1, 3>());
+        current_density =
+          -parameters.kinetics->current_density(parameters.surface_overpotential + eta_mech, parameters.kinetics->c_ref);
+      }
   }
 
   template <int dim>
   void DefectDeposit<dim>::save_state(std::ostream &out) const
   {
     out << "deposit " << std::setprecision(17) << committed_volume << ' ' << committed_time << ' '
-        << eigenstrain_at_set_time;
+        << eigenstrain_at_set_time << ' ' << current_density << ' ' << pressure;
   }
 
   template <int dim>
   void DefectDeposit<dim>::load_state(std::istream &in)
   {
     std::string word;
-    in >> word >> committed_volume >> committed_time >> eigenstrain_at_set_time;
+    in >> word >> committed_volume >> committed_time >> eigenstrain_at_set_time >> current_density >> pressure;
     AssertThrow(word == "deposit", ExcMessage("a checkpoint's deposit state is damaged"));
   }
 
@@ -239,6 +289,11 @@ namespace dendra
     table.add_value("deposit_eigenstrain", "", eigenstrain(time));
     table.add_value("plated_" + measure, unit, plated_volume(time));
     table.add_value("li_region_" + measure, unit, region_measure());
+    if (parameters.kinetics)
+      {
+        table.add_value("deposit_pressure", "Pa", pressure);
+        table.add_value("deposit_current_density", "A/m^2", current_density);
+      }
   }
 
   template class DefectDeposit<2>;

@@ -27,7 +27,7 @@ namespace dendra
   {
     // The run's own state, exactly (17 digits); the fields attach their vectors to the mesh.
     std::ostringstream state;
-    state << "dendra-checkpoint 3\n";
+    state << "dendra-checkpoint 4\n";
     loop.save(state);
     state << "time_of_failure " << std::setprecision(17) << time_of_failure << "\n";
     for (const auto &field : fields)
@@ -64,7 +64,7 @@ namespace dendra
     unsigned int       version = 0;
     LoopState          loop;
     in >> word >> version;
-    require_input(word == "dendra-checkpoint" && version == 3, "--resume: the checkpoint is not one of this version");
+    require_input(word == "dendra-checkpoint" && version == 4, "--resume: the checkpoint is not one of this version");
     loop.load(in);
     in >> word >> time_of_failure;
     for (auto &field : fields)

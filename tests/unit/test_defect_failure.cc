@@ -146,6 +146,67 @@ TEST_CASE("The Li region of a defect: its area, its exposed surface, the cracks 
   CHECK(deposit.region_measure() == Approx(5e-12).epsilon(1e-12));
 }
 
+TEST_CASE("Faradaic plating into a defect from the shared kinetics module slows under the Li pressure", "[failure]")
+{
+  // Linear kinetics, i_n = i0 (alpha_a + alpha_c) f eta, at eta = eta_s + Omega p / F:
+  // the pressure shifts the overpotential by 0.135 mV per MPa, and plating
+  // stops at p* = -F eta_s / Omega.
+  const auto     defect = make_defect<2>("set Defect shape = rectangle\nset Defect aspect ratio = 1");
+  MeshBuilder<2> builder;
+  builder.interface_resolution = 0.5e-6;
+  builder.refinement_box       = {Point<2>(-3e-6, 0), Point<2>(3e-6, 4e-6)};
+  builder.box_resolution       = 0.5e-6;
+  parallel::distributed::Triangulation<2> tria(MPI_COMM_WORLD);
+  builder.build(defect, tria);
+
+  auto kinetics         = std::make_shared<LinearKinetics>();
+  kinetics->i0_ref      = 7.6;
+  kinetics->c_exponent  = 0;
+  kinetics->alpha_a     = 0.4;
+  kinetics->alpha_c     = 0.7;
+  kinetics->temperature = 330;
+  auto parameters                  = faradaic_plating<2>();
+  parameters.kinetics              = kinetics;
+  parameters.surface_overpotential = -0.013;
+  double pressure                  = 0; // Pa, uniform in the Li region
+  Quantity<2> stress;
+  stress.name           = quantity_names::stress;
+  stress.n_components   = 6;
+  stress.make_evaluator = [&pressure](const Quadrature<2> &quadrature) {
+    return CellEvaluator<2>([&pressure, n = quadrature.size()](const auto &, std::vector<Vector<double>> &values) {
+      values.assign(n, Vector<double>(6));
+      for (auto &v : values)
+        v[0] = v[1] = v[2] = -pressure;
+    });
+  };
+  QuantityRegistry<2> quantities;
+  quantities.provide(stress);
+
+  DefectDeposit<2> deposit(tria, defect, parameters);
+  deposit.read_quantities(quantities);
+  deposit.update_region();
+  const double f       = constants::faraday / (constants::gas * 330);
+  const auto   current = [&](const double p) { return -7.6 * 1.1 * f * (-0.013 + 1.3e-5 * p / constants::faraday); };
+  const double growth  = 1.3e-5 / constants::faraday * 6e-6; // m^2/s per A/m^2 over the exposed 6 um
+  CHECK(deposit.plating_current_density() == Approx(current(0)).epsilon(1e-12));
+  CHECK(deposit.plated_volume(20) == Approx(current(0) * growth * 20).epsilon(1e-12));
+
+  pressure = 47e6; // the load step's stress: the next step plates less
+  deposit.commit(20);
+  CHECK(deposit.li_pressure() == Approx(47e6).epsilon(1e-12));
+  CHECK(deposit.plating_current_density() == Approx(current(47e6)).epsilon(1e-12));
+  CHECK(deposit.plating_current_density() < 0.7 * current(0));
+  CHECK(deposit.plated_volume(30) == Approx(current(0) * growth * 20 + current(47e6) * growth * 10).epsilon(1e-12));
+
+  // At p* the deposit neither grows nor dissolves; above it, Li dissolves.
+  pressure = 0.013 * constants::faraday / 1.3e-5;
+  deposit.commit(30);
+  CHECK(std::abs(deposit.plating_current_density()) < 1e-12 * current(0));
+  pressure *= 1.5;
+  deposit.commit(30);
+  CHECK(deposit.plating_current_density() == Approx(-0.5 * current(0)).epsilon(1e-10));
+}
+
 TEST_CASE("The refinement box refines exactly the cells it overlaps", "[failure]")
 {
   const auto     defect = make_defect<2>("set Defect shape = rectangle");

@@ -4,6 +4,7 @@
 
 #include <dendra/base/linear_algebra.h>
 #include <dendra/core/quantities.h>
+#include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/mesh/geometry.h>
 
@@ -45,6 +46,10 @@ namespace dendra
       Growth                                 growth = Growth::prescribed;
       std::shared_ptr<dealii::Function<dim>> prescribed_eigenstrain; ///< eps_v(t) (-)
       double current_density = 10;      ///< plating current density on the exposed surface (A/m^2)
+      /// Faradaic growth from the shared kinetics module (Plating current =
+      /// kinetics) instead of the fixed current_density: null if fixed.
+      std::shared_ptr<const ElectrodeKinetics> kinetics;
+      double surface_overpotential = -0.05; ///< eta_s of the exposed surface without the pressure term (V)
       double molar_volume    = 1.30e-5; ///< Omega_Li (m^3/mol), from Materials/Li metal/Molar volume
       double opening_damage  = 0.95;    ///< mean d (-) above which a damageable cell fills with Li
       /// Declares subsection "Plating".
@@ -61,7 +66,8 @@ namespace dendra
     /// set_time() in R, 0 elsewhere. eps_v stays that of set_time() when R
     /// grows afterwards (until the next set_time()).
     void provide_quantities(QuantityRegistry<dim> &registry) const;
-    /// Reads the "damage" (if a field provides it): cracked cells join R.
+    /// Reads the "damage" (if a field provides it): cracked cells join R;
+    /// with kinetics also the "stress" (if provided): the Li pressure.
     void read_quantities(QuantityRegistry<dim> &registry);
     /// Sets the time (s) of the provided eigenstrain.
     void set_time(double t) { eigenstrain_at_set_time = eigenstrain(t); }
@@ -79,8 +85,16 @@ namespace dendra
     /// Plated volume (m^3, m^2 in 2D) at @p time (s): the committed volume
     /// plus the growth since the commit at the current exposed area.
     double plated_volume(double time) const;
-    /// Accepts the state at @p time (s): the plated volume becomes the start of the next step.
+    /// Accepts the state at @p time (s): the plated volume becomes the start
+    /// of the next step; with kinetics, the plating current density of the
+    /// next step follows from the Li pressure now (explicit in time).
     void commit(double time);
+    /// The Li pressure p = -mean sigma_h over R (Pa) of the stress read; 0 without.
+    double li_pressure() const;
+    /// Plating current density on the exposed surface (A/m^2): the fixed one,
+    /// or with kinetics -i_n(eta_s + Omega_Li p / F) at the pressure of the
+    /// last commit (hydrostatic mechanical overpotential; negative: Li dissolves).
+    double plating_current_density() const { return current_density; }
     /// Writes the plated volume's state exactly, for a checkpoint (R follows from the damage).
     void save_state(std::ostream &out) const;
     /// Reads what save_state() wrote.
@@ -95,7 +109,8 @@ namespace dendra
     /// The deposit's name as provider and reader of coupled quantities.
     static std::string name() { return "plating"; }
     /// Adds deposit_eigenstrain (-), plated_area and li_region_area (m^2;
-    /// _volume in m^3 in 3D) at @p time (s) to the current row of @p table.
+    /// _volume in m^3 in 3D) at @p time (s) to the current row of @p table;
+    /// with kinetics also deposit_pressure (Pa) and deposit_current_density (A/m^2).
     void add_statistics(StatisticsTable &table, double time) const;
     /// Area (m^2, m in 2D) of the faces of R against material that is neither R nor the fill.
     double exposed_area() const { return exposed; }
@@ -130,5 +145,8 @@ namespace dendra
     double                     committed_time          = 0;       ///< s
     double                     eigenstrain_at_set_time = 0;       ///< eps_v (-) provided, see set_time()
     const Quantity<dim>       *damage                  = nullptr; ///< "damage" (-); null: none
+    const Quantity<dim>       *stress                  = nullptr; ///< "stress" (Pa), read with kinetics; null: none
+    double                     current_density         = 0;       ///< see plating_current_density() (A/m^2)
+    double                     pressure                = 0;       ///< li_pressure() at the last commit (Pa)
   };
 } // namespace dendra
