@@ -5,6 +5,9 @@
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/base/quadrature.h>
+#include <deal.II/fe/fe_nothing.h>
+#include <deal.II/fe/fe_values.h>
+#include <deal.II/fe/mapping_q.h>
 #include <deal.II/dofs/dof_tools.h>
 
 #include <iomanip>
@@ -31,7 +34,8 @@ namespace dendra
                       "electrolyte (A/m^2), > 0; 10 A/m^2 = 1 mA/cm^2.");
     prm.declare_entry("Plating current", "fixed", Patterns::Selection("fixed|kinetics"),
                       "Faradaic growth: fixed = Plating current density; kinetics = the current of subsection "
-                      "Plating/Kinetics (the shared kinetics module, i0 at its reference concentration) at the "
+                      "Plating/Kinetics (the shared kinetics module, i0 at its reference concentration; its "
+                      "equilibrium potential is not used, eta_s is given) at the "
                       "Surface overpotential plus the mechanical overpotential Omega_Li p / F of the Li pressure p "
                       "(minus the mean hydrostatic stress of the Li region, from elasticity), updated after every "
                       "load step: plating stops at p = -F eta_s / Omega_Li.");
@@ -104,8 +108,8 @@ namespace dendra
   void DefectDeposit<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
     damage = registry.find(quantity_names::damage, name());
-    if (parameters.kinetics)
-      stress = registry.find(quantity_names::stress, name());
+    if (parameters.kinetics) // the Li pressure: without it the kinetics would ignore the mechanics
+      stress = &registry.require(quantity_names::stress, name());
   }
 
   template <int dim>
@@ -113,17 +117,21 @@ namespace dendra
   {
     if (!stress || measure == 0)
       return 0;
-    // The cell means of sigma_h over R (exact on affine cells with Gauss weights).
+    // The integral of sigma_h over R on the cells' (bi/tri)linear geometry, as |R|.
     const QGauss<dim>           quadrature(2);
+    const MappingQ<dim>         mapping(1);
+    const FE_Nothing<dim>       no_element; // FEValues keeps a pointer to it
+    FEValues<dim>               geometry(mapping, no_element, quadrature, update_JxW_values);
     const CellEvaluator<dim>    stress_at = stress->make_evaluator(quadrature);
     std::vector<Vector<double>> values;
     double                      integral = 0;
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned() && in_r(cell))
         {
+          geometry.reinit(typename Triangulation<dim>::cell_iterator(cell)); // the geometry only
           stress_at(cell, values);
           for (unsigned int q = 0; q < quadrature.size(); ++q)
-            integral -= quadrature.weight(q) * trace(symmetric_tensor_from_components(values[q])) / 3 * cell->measure();
+            integral -= trace(symmetric_tensor_from_components(values[q])) / 3 * geometry.JxW(q);
         }
     return Utilities::MPI::sum(integral, triangulation.get_communicator()) / measure;
   }

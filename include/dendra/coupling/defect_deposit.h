@@ -67,7 +67,7 @@ namespace dendra
     /// grows afterwards (until the next set_time()).
     void provide_quantities(QuantityRegistry<dim> &registry) const;
     /// Reads the "damage" (if a field provides it): cracked cells join R;
-    /// with kinetics also the "stress" (if provided): the Li pressure.
+    /// with kinetics also the "stress" (InputError if no field provides it): the Li pressure.
     void read_quantities(QuantityRegistry<dim> &registry);
     /// Sets the time (s) of the provided eigenstrain.
     void set_time(double t) { eigenstrain_at_set_time = eigenstrain(t); }
@@ -89,7 +89,8 @@ namespace dendra
     /// of the next step; with kinetics, the plating current density of the
     /// next step follows from the Li pressure now (explicit in time).
     void commit(double time);
-    /// The Li pressure p = -mean sigma_h over R (Pa) of the stress read; 0 without.
+    /// The Li pressure p = -mean sigma_h over R (Pa) of the stress read (with
+    /// kinetics; else 0). Collective: call on every rank.
     double li_pressure() const;
     /// Plating current density on the exposed surface (A/m^2): the fixed one,
     /// or with kinetics -i_n(eta_s + Omega_Li p / F) at the pressure of the
@@ -110,7 +111,8 @@ namespace dendra
     static std::string name() { return "plating"; }
     /// Adds deposit_eigenstrain (-), plated_area and li_region_area (m^2;
     /// _volume in m^3 in 3D) at @p time (s) to the current row of @p table;
-    /// with kinetics also deposit_pressure (Pa) and deposit_current_density (A/m^2).
+    /// with kinetics also deposit_pressure (Pa) and deposit_current_density
+    /// (A/m^2), the current of the next step at that pressure.
     void add_statistics(StatisticsTable &table, double time) const;
     /// Area (m^2, m in 2D) of the faces of R against material that is neither R nor the fill.
     double exposed_area() const { return exposed; }
