@@ -173,6 +173,13 @@ namespace dendra
     };
     registry.provide(
       make_fe_quantity<dim>(quantity_names::degradation, "-", name(), dofs, locally_relevant_solution, 0, 1, degrade));
+    const auto zero_outside = [this](const typename Triangulation<dim>::active_cell_iterator &cell,
+                                     Vector<double>                                          &gradient) {
+      if (!damageable(cell->material_id()))
+        gradient = 0;
+    };
+    registry.provide(make_fe_gradient_quantity<dim>(quantity_names::damage_gradient, "1/m", name(), dofs,
+                                                    locally_relevant_solution, 0, 1, zero_outside));
   }
 
   template <int dim>

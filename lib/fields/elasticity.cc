@@ -102,6 +102,10 @@ namespace dendra
       "Body force per volume 'f_x, f_y[, f_z]' (N/m^3), functions of x, y, z, t; one value = all components.");
     prm.declare_entry("Eigenstrain materials", "", Patterns::Anything(),
                       "Comma-separated material names in which 'Volumetric eigenstrain' acts; empty = everywhere.");
+    prm.declare_entry("Li filling stiffness factor", "1e-6", Patterns::Double(0, 1),
+                      "Factor (-) on the moduli of the cells of a pressurised Li filling (Plating/Li model = "
+                      "pressurised filling), in (0, 1]: the Li pressure carries the load there, and the small "
+                      "stiffness keeps the motion of those cells determined.");
     prm.enter_subsection("Plated lithium");
     prm.declare_entry("Growth eigenstrain", "1", Patterns::Double(0),
                       "eps_g (-): volume added per volume of Li plated in a deposition run (phase field xi), "
@@ -168,6 +172,9 @@ namespace dendra
     prm.enter_subsection("Elasticity");
     degree        = prm.get_integer("Polynomial degree");
     hybrid_damage = prm.get("Damage split") == "hybrid";
+    filling_stiffness_factor = prm.get_double("Li filling stiffness factor");
+    require_input(filling_stiffness_factor > 0, "Elasticity/Li filling stiffness factor = 0: the filling's cells "
+                                                "would have no stiffness; give a value in (0, 1]");
     volumetric_eigenstrain =
       parse_function<dim>({prm.get("Volumetric eigenstrain")}, "Elasticity/Volumetric eigenstrain");
     auto force = split_top_level(prm.get("Body force"), ',');
@@ -237,13 +244,19 @@ namespace dendra
       const auto evaluator = [&quadrature](const Quantity<dim> *q) {
         return q ? q->make_evaluator(quadrature) : CellEvaluator<dim>();
       };
-      deposit_at     = evaluator(owner.deposit_eigenstrain);
-      li_phase_at    = evaluator(owner.li_phase);
-      plated_at      = evaluator(owner.plated_li);
-      degradation_at = evaluator(owner.degradation);
+      deposit_at         = evaluator(owner.deposit_eigenstrain);
+      li_phase_at        = evaluator(owner.li_phase);
+      plated_at          = evaluator(owner.plated_li);
+      degradation_at     = evaluator(owner.degradation);
+      li_pressure_at     = evaluator(owner.li_pressure);
+      li_filling_at      = evaluator(owner.li_filling);
+      li_crack_at        = evaluator(owner.li_crack);
+      damage_gradient_at = evaluator(owner.damage_gradient);
       if (li_phase_at)
         inputs.li_fraction.resize(quadrature.size());
       degradation.resize(quadrature.size());
+      filling_pressure.resize(quadrature.size());
+      crack_force.resize(quadrature.size());
     }
 
     /// Fills eigenstrain and inputs (material id, Li fraction) for @p cell.
@@ -276,14 +289,62 @@ namespace dendra
               damaged |= (degradation[q] != 1.0);
             }
         }
+      add_li_pressure(cell);
     }
 
-    std::vector<SymmetricTensor<2, 3>> eigenstrain;     ///< eps* (-) per point
-    MaterialInputs                     inputs;          ///< for MaterialLibrary::evaluate()
-    bool                               damaged = false; ///< damage degrades the cell
-    std::vector<double>                degradation;     ///< g(d) (-) per point, if damaged
+    /// The moduli of the cell's points in @p out: the materials', softened in
+    /// a pressurised Li filling (its pressure carries the load instead).
+    void evaluate_moduli(const MaterialLibrary &materials, MaterialOutputs &out) const
+    {
+      materials.evaluate(inputs, out);
+      if (!in_filling)
+        return;
+      for (unsigned int q = 0; q < out.lame_lambda.size(); ++q)
+        {
+          out.lame_lambda[q] *= owner.parameters.filling_stiffness_factor;
+          out.shear_modulus[q] *= owner.parameters.filling_stiffness_factor;
+        }
+    }
+
+    std::vector<SymmetricTensor<2, 3>> eigenstrain;        ///< eps* (-) per point
+    MaterialInputs                     inputs;             ///< for MaterialLibrary::evaluate()
+    bool                               damaged = false;    ///< damage degrades the cell
+    std::vector<double>                degradation;        ///< g(d) (-) per point, if damaged
+    bool                               in_filling = false; ///< the cell is in a pressurised Li filling
+    std::vector<double>                filling_pressure;   ///< p (Pa) per point in a filling, else 0
+    /// -p chi grad d (N/m^3) per point: the crack-face pressure of Li in a crack band.
+    std::vector<Tensor<1, dim>> crack_force;
 
   private:
+    /// The Li pressure of a filling (p div v) and of a Li-filled crack band
+    /// (-p chi v . grad d) at the cell's points.
+    void add_li_pressure(const typename DoFHandler<dim>::active_cell_iterator &cell)
+    {
+      std::fill(filling_pressure.begin(), filling_pressure.end(), 0.0);
+      std::fill(crack_force.begin(), crack_force.end(), Tensor<1, dim>());
+      in_filling = false;
+      if (li_filling_at)
+        {
+          li_filling_at(cell, coupled);
+          in_filling = coupled[0][0] > 0.5; // a cell-wise indicator
+        }
+      if (!li_pressure_at)
+        return;
+      li_pressure_at(cell, coupled);
+      for (unsigned int q = 0; q < coupled.size(); ++q)
+        filling_pressure[q] = in_filling ? coupled[q][0] : 0.0;
+      if (!li_crack_at || !damage_gradient_at)
+        return;
+      const std::vector<Vector<double>> pressure = coupled;
+      li_crack_at(cell, coupled);
+      if (coupled[0][0] < 0.5)
+        return;
+      damage_gradient_at(cell, coupled);
+      for (unsigned int q = 0; q < coupled.size(); ++q)
+        for (unsigned int k = 0; k < dim; ++k)
+          crack_force[q][k] = -pressure[q][0] * coupled[q][k];
+    }
+
     /// h(xi) with xi clamped to [0, 1] (it overshoots slightly near the interface).
     static double li_fraction(const double xi) { return phase_interpolation(std::clamp(xi, 0.0, 1.0)); }
 
@@ -312,6 +373,7 @@ namespace dendra
     std::vector<double>         values;
     std::vector<Vector<double>> coupled;
     CellEvaluator<dim>          deposit_at, li_phase_at, plated_at, degradation_at;
+    CellEvaluator<dim>          li_pressure_at, li_filling_at, li_crack_at, damage_gradient_at;
   };
 
   template <int dim>
@@ -359,6 +421,10 @@ namespace dendra
     li_phase            = registry.find(quantity_names::li_phase, name());
     plated_li           = li_phase ? registry.find(quantity_names::plated_li, name()) : nullptr;
     degradation         = registry.find(quantity_names::degradation, name());
+    li_pressure         = registry.find(quantity_names::li_pressure, name());
+    li_filling          = registry.find(quantity_names::li_filling, name());
+    li_crack            = li_pressure ? registry.find(quantity_names::li_crack, name()) : nullptr;
+    damage_gradient     = li_crack ? &registry.require(quantity_names::damage_gradient, name()) : nullptr;
   }
 
   template <int dim>
@@ -385,7 +451,7 @@ namespace dendra
           (*fe_values)[FEValuesExtractors::Vector(0)].get_function_symmetric_gradients(locally_relevant_solution,
                                                                                        *strains);
           point_data->evaluate(dof_cell, fe_values->get_quadrature_points());
-          materials.evaluate(point_data->inputs, *out);
+          point_data->evaluate_moduli(materials, *out);
           psi.resize(strains->size());
           for (unsigned int q = 0; q < strains->size(); ++q)
             {
@@ -411,6 +477,18 @@ namespace dendra
     };
     registry.provide(make_fe_quantity<dim>(quantity_names::stress, "Pa", name(), stress_dofs, stress_output, 3,
                                            dim == 2 ? 4 : 6, full_tensor));
+    registry.provide(
+      make_fe_quantity<dim>(quantity_names::displacement, "m", name(), dofs, locally_relevant_solution, 0, dim));
+    // tr eps = div u: the trace of the displacement gradient.
+    const auto trace_of_gradient = [](const typename Triangulation<dim>::active_cell_iterator &, Vector<double> &v) {
+      double trace = 0;
+      for (unsigned int k = 0; k < dim; ++k)
+        trace += v[k * dim + k];
+      v.reinit(1);
+      v[0] = trace;
+    };
+    registry.provide(make_fe_gradient_quantity<dim>(quantity_names::volumetric_strain, "-", name(), dofs,
+                                                    locally_relevant_solution, 0, dim, trace_of_gradient));
   }
 
   template <int dim>
@@ -487,7 +565,7 @@ namespace dendra
                         "Elasticity: material '" + materials.by_id(cell->material_id()).name +
                           "' has Young's modulus 0 (a fluid); every cell must be a solid");
           point_data.evaluate(cell, fe_values.get_quadrature_points());
-          materials.evaluate(point_data.inputs, out);
+          point_data.evaluate_moduli(materials, out);
           if (point_data.damaged)
             {
               // Tension or compression: from the frozen displacement if there is one.
@@ -518,6 +596,11 @@ namespace dendra
                     cell_matrix(i, j) += (lambda * div[i] * div[j] + 2 * mu * (sym_grad[i] * sym_grad[j])) * dx;
                   const unsigned int c = fe->system_to_component_index(i).first;
                   cell_rhs(i) += (eigenstress_in_plane * sym_grad[i] + force[c] * fe_values.shape_value(i, q)) * dx;
+                  // Li pressure: p div v in a filling (= the wall traction p n on the
+                  // cavity's boundary), -p chi v . grad d in a Li-filled crack band.
+                  cell_rhs(i) += (point_data.filling_pressure[q] * div[i] +
+                                  point_data.crack_force[q][c] * fe_values.shape_value(i, q)) *
+                                 dx;
                 }
             }
           for (const unsigned int face : cell->face_indices())
@@ -593,11 +676,13 @@ namespace dendra
           fe_values.reinit(cell);
           fe_values[u].get_function_symmetric_gradients(locally_relevant_solution, strains);
           point_data.evaluate(cell, fe_values.get_quadrature_points());
-          materials.evaluate(point_data.inputs, out);
+          point_data.evaluate_moduli(materials, out);
           apply_damage(strains, point_data, out);
+          // In a Li filling the pressure is the stress: sigma = C eps - p I.
           for (unsigned int q = 0; q < quadrature.size(); ++q)
             visit(fe_values.quadrature_point(q), cell->material_id(),
-                  full_stress<dim>(strains[q], out.lame_lambda[q], out.shear_modulus[q], point_data.eigenstrain[q]));
+                  full_stress<dim>(strains[q], out.lame_lambda[q], out.shear_modulus[q], point_data.eigenstrain[q]) -
+                    point_data.filling_pressure[q] * unit_symmetric_tensor<3>());
         }
   }
 

@@ -48,6 +48,31 @@ namespace dendra
     std::function<void(const typename dealii::Triangulation<dim>::active_cell_iterator &, dealii::Vector<double> &)>
       transform = {});
 
+  /// A quantity that is the gradient of component range [@p first, first +
+  /// n) of the ghosted finite-element vector @p state on @p dofs: component
+  /// c * dim + k is d(u_{first + c}) / dx_k, in the unit of the field per m;
+  /// optionally mapped pointwise by @p transform (which may resize the
+  /// values, e.g. to a trace). References are kept as by make_fe_quantity().
+  template <int dim>
+  Quantity<dim> make_fe_gradient_quantity(
+    const std::string &name, const std::string &unit, const std::string &provider, const dealii::DoFHandler<dim> &dofs,
+    const LA::MPI::Vector &state, unsigned int first = 0, unsigned int n = 1,
+    std::function<void(const typename dealii::Triangulation<dim>::active_cell_iterator &, dealii::Vector<double> &)>
+      transform = {});
+
+  /// Integral of @p weight(cell, x, values) over the owned active cells
+  /// (collective), where values are those of @p quantities at x in that
+  /// order (Gauss rule of @p n_points per direction on the cells' linear
+  /// geometry): the functionals of coupled quantities, such as a crack
+  /// opening -int u . grad d.
+  template <int dim>
+  double integrate_quantities(
+    const std::vector<const Quantity<dim> *>                                   &quantities,
+    const dealii::parallel::distributed::Triangulation<dim>                    &triangulation,
+    const std::function<double(const typename dealii::Triangulation<dim>::active_cell_iterator &,
+                               const dealii::Point<dim> &, const std::vector<const dealii::Vector<double> *> &)> &weight,
+    unsigned int n_points = 3);
+
   /// The mean of the scalar @p quantity over every owned and ghost active
   /// cell (by active cell index), with a Gauss rule of @p n_points per direction.
   template <int dim>
@@ -115,5 +140,18 @@ namespace dendra
     inline const std::string plated_li = "plated li fraction";
     /// Volumetric eigenstrain of Li plated into a confined region (a defect and its cracks) [-].
     inline const std::string deposit_eigenstrain = "deposit volumetric eigenstrain";
+    /// The displacement u [m], dim components.
+    inline const std::string displacement = "displacement";
+    /// The volumetric strain tr eps(u) = div u [-] (in-plane in 2D).
+    inline const std::string volumetric_strain = "volumetric strain";
+    /// grad d [1/m], dim components, in the damageable materials (0 elsewhere).
+    inline const std::string damage_gradient = "damage gradient";
+    /// Pressure p [Pa] of the Li filling a defect and its crack openings, in
+    /// the cells it fills (0 elsewhere).
+    inline const std::string li_pressure = "li pressure";
+    /// 1 [-] in the cells of the defect cavity that Li fills (a pressurised filling), 0 elsewhere.
+    inline const std::string li_filling = "li filling";
+    /// 1 [-] in the cells of the Li-filled crack band, 0 elsewhere.
+    inline const std::string li_crack = "li crack";
   } // namespace quantity_names
 } // namespace dendra

@@ -94,8 +94,9 @@ namespace dendra
     void set_time_step(double dt) override { time_step = dt; }
     /// "damage".
     std::string name() const override { return "damage"; }
-    /// Provides "damage" (d in the damageable materials, 0 elsewhere) and
-    /// "damage degradation" (g(d) there, 1 elsewhere).
+    /// Provides "damage" (d in the damageable materials, 0 elsewhere),
+    /// "damage degradation" (g(d) there, 1 elsewhere) and "damage gradient"
+    /// (grad d there, 0 elsewhere; 1/m).
     void provide_quantities(QuantityRegistry<dim> &registry) const override;
     /// Reads the "tensile elastic energy" psi+ that drives the damage (required).
     void read_quantities(QuantityRegistry<dim> &registry) override;

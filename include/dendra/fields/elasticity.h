@@ -67,7 +67,10 @@ namespace dendra
       /// Unit growth direction n of the directional mode (-), normal to the electrode.
       dealii::Tensor<1, dim> growth_direction;
       /// With damage, degrade all of the stiffness (hybrid) instead of only its tensile part.
-      bool                 hybrid_damage = false;
+      bool hybrid_damage = false;
+      /// Factor (-) on the moduli of cells in a pressurised Li filling: its
+      /// pressure carries the load, a small stiffness keeps the cells' motion determined.
+      double               filling_stiffness_factor = 1e-6;
       LinearSolverSettings solver; ///< CG + AMG settings
 
       Parameters();
@@ -106,8 +109,9 @@ namespace dendra
 
     /// "elasticity".
     std::string name() const override { return "elasticity"; }
-    /// Provides the "tensile elastic energy" psi+ (J/m^3) that drives damage
-    /// and the "stress" (Pa) of the last update_stress_output().
+    /// Provides the "tensile elastic energy" psi+ (J/m^3) that drives damage,
+    /// the "stress" (Pa) of the last update_stress_output(), the
+    /// "displacement" (m) and the "volumetric strain" div u (-).
     void provide_quantities(QuantityRegistry<dim> &registry) const override;
     /// Reads what strains or softens the solid, where a field provides it:
     /// the "damage degradation" (volumetric-deviatoric split, Amor et al.
@@ -115,7 +119,12 @@ namespace dendra
     /// cracks open under tension but carry compression); the "li phase" xi,
     /// which mixes the moduli with Li metal's by h(xi), with the "plated li
     /// fraction", which carries the growth eigenstrain; the "deposit
-    /// volumetric eigenstrain" of Li plated into a defect. Whether a point
+    /// volumetric eigenstrain" of Li plated into a defect; the "li pressure"
+    /// p of a pressurised Li filling, which acts as p div v in the cells of
+    /// the "li filling" (the wall traction p n on the cavity; those cells
+    /// keep only Li filling stiffness factor times their moduli) and as the
+    /// crack-face load -p chi v . grad d in the "li crack" band chi (with the
+    /// "damage gradient"; Bourdin, Chukwudozie and Yoshioka 2012). Whether a point
     /// is in tension is read from the current displacement, so a solve after
     /// a change of d or of the load is one step of a fixed-point iteration.
     void read_quantities(QuantityRegistry<dim> &registry) override;
@@ -212,6 +221,10 @@ namespace dendra
     const Quantity<dim>                 *li_phase            = nullptr; ///< xi (-)
     const Quantity<dim>                 *plated_li           = nullptr; ///< h(xi) - h(xi_ref) per cell (-)
     const Quantity<dim>                 *degradation         = nullptr; ///< g(d) (-)
+    const Quantity<dim>                 *li_pressure         = nullptr; ///< p (Pa) of a Li filling
+    const Quantity<dim>                 *li_filling          = nullptr; ///< 1 in a filled cavity (-)
+    const Quantity<dim>                 *li_crack            = nullptr; ///< chi (-): the Li-filled crack band
+    const Quantity<dim>                 *damage_gradient     = nullptr; ///< grad d (1/m)
     bool                                 split_frozen        = false;   ///< see freeze_irreversible_coupling()
     LA::MPI::Vector                      split_state;                   ///< the frozen displacement
     LA::MPI::Vector row_diagonal;     ///< K_ii of a Newton block solve's first assembly, 0 on constrained rows
