@@ -34,6 +34,13 @@ namespace dendra
                       "converge while a crack runs; 0 is rate independent.");
     prm.declare_entry("Active set iterations", "50", Patterns::Integer(1),
                       "Limit of the primal-dual active-set iterations that keep d >= its committed value (-).");
+    prm.declare_entry("Pressure work", "true", Patterns::Bool(),
+                      "With a pressurised Li filling (Plating/Li model = pressurised filling): the work of the Li "
+                      "pressure p on the crack opening drives damage (the term p int chi u . grad q of the "
+                      "energy's derivative); false leaves it out (the cracks then open only by the elastic energy).");
+    prm.declare_entry("Mesh-corrected fracture energy", "false", Patterns::Bool(),
+                      "Use G_c / (1 + 3 h / (8 l)) (AT1) or G_c / (1 + h / (2 l)) (AT2), h the cell's smallest edge "
+                      "(m), so that the discrete crack dissipates the material's G_c (Bourdin et al. 2008).");
     prm.enter_subsection("Linear solver");
     LinearSolverSettings::declare_parameters(prm, LinearSolverSettings());
     prm.leave_subsection();
@@ -48,6 +55,8 @@ namespace dendra
     residual_stiffness    = prm.get_double("Residual stiffness");
     viscosity             = prm.get_double("Viscosity");
     active_set_iterations = prm.get_integer("Active set iterations");
+    pressure_work         = prm.get_bool("Pressure work");
+    mesh_corrected_energy = prm.get_bool("Mesh-corrected fracture energy");
     prm.enter_subsection("Linear solver");
     solver.parse_parameters(prm);
     prm.leave_subsection();
@@ -186,6 +195,11 @@ namespace dendra
   void Damage<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
     driving_energy = &registry.require(quantity_names::tensile_energy, name());
+    if (!parameters.pressure_work)
+      return;
+    li_pressure  = registry.find(quantity_names::li_pressure, name());
+    li_crack     = li_pressure ? registry.find(quantity_names::li_crack, name()) : nullptr;
+    displacement = li_crack ? &registry.require(quantity_names::displacement, name()) : nullptr;
   }
 
   template <int dim>
@@ -204,8 +218,16 @@ namespace dendra
   {
     Assert(driving_energy, ExcMessage("Damage needs read_quantities() before solve()."));
     const auto                  energy_at = driving_energy->make_evaluator(quadrature);
-    std::vector<Vector<double>> values;
+    std::vector<Vector<double>> values, pressure, crack, u;
     tensile_energy.assign(triangulation.n_active_cells(), {});
+    pressure_load.assign(displacement ? triangulation.n_active_cells() : 0, {});
+    CellEvaluator<dim> pressure_at, crack_at, displacement_at;
+    if (displacement)
+      {
+        pressure_at     = li_pressure->make_evaluator(quadrature);
+        crack_at        = li_crack->make_evaluator(quadrature);
+        displacement_at = displacement->make_evaluator(quadrature);
+      }
     for (const auto &cell : triangulation.active_cell_iterators())
       if (cell->is_locally_owned() && damageable(cell->material_id()))
         {
@@ -214,7 +236,27 @@ namespace dendra
           psi.resize(values.size());
           for (unsigned int q = 0; q < values.size(); ++q)
             psi[q] = values[q][0];
+          if (!displacement)
+            continue;
+          crack_at(cell, crack);
+          if (crack[0][0] < 0.5) // chi is cell-wise
+            continue;
+          pressure_at(cell, pressure);
+          displacement_at(cell, u);
+          auto &load = pressure_load[cell->active_cell_index()];
+          load.resize(u.size());
+          for (unsigned int q = 0; q < u.size(); ++q)
+            for (unsigned int k = 0; k < dim; ++k)
+              load[q][k] = pressure[q][0] * u[q][k];
         }
+  }
+
+  template <int dim>
+  double Damage<dim>::dissipation_excess(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                                         const double                                          l) const
+  {
+    const double h = cell->minimum_vertex_distance();
+    return parameters.model == Model::at1 ? 3 * h / (8 * l) : h / (2 * l);
   }
 
   template <int dim>
@@ -224,12 +266,16 @@ namespace dendra
     // AT2: (G_c / l + 2 psi+) d - G_c l lap d = 2 psi+;
     // AT1: 2 psi+ d - (3 / 4) G_c l lap d = 2 psi+ - 3 G_c / (8 l).
     const Material &m  = materials.by_id(cell->material_id());
-    const double    Gc = m.fracture_energy, l = m.damage_length;
+    const double    l  = m.damage_length;
+    const double    Gc = m.fracture_energy / (parameters.mesh_corrected_energy ? 1 + dissipation_excess(cell, l) : 1.0);
     const bool      at1           = parameters.model == Model::at1;
     const double    mass_term     = at1 ? 0.0 : Gc / l;
     const double    gradient_term = at1 ? 0.75 * Gc * l : Gc * l;
     const double    threshold     = at1 ? 3 * Gc / (8 * l) : 0.0;
     const auto     &psi           = tensile_energy[cell->active_cell_index()];
+    const auto     *load          = pressure_load.empty() || pressure_load[cell->active_cell_index()].empty() ?
+                                      nullptr :
+                                      &pressure_load[cell->active_cell_index()];
     // Viscous regularisation: + eta / dt (d - d_n).
     const double rate = time_step > 0 ? parameters.viscosity / time_step : 0.0;
     fe_values.reinit(cell);
@@ -250,6 +296,9 @@ namespace dendra
             for (unsigned int j = 0; j < matrix.n(); ++j)
               matrix(i, j) += gradient_term * fe_values.shape_grad(i, q) * fe_values.shape_grad(j, q) * dx;
             rhs(i) += (driving - threshold + rate * committed[q]) * v * dx;
+            // The pressure work: d/dd of p int chi u . grad d in direction phi_i.
+            if (load)
+              rhs(i) -= (*load)[q] * fe_values.shape_grad(i, q) * dx;
           }
       }
   }

@@ -2,6 +2,7 @@
 // and 3D penny) with a fixed diffuse-crack profile and the crack-face load
 // -p v . grad d, the wall pressure of a soft Li filling (p div v), and the
 // gradient quantities they use.
+#include <dendra/fields/damage.h>
 #include <dendra/fields/elasticity.h>
 #include <dendra/materials/material_library.h>
 
@@ -280,4 +281,136 @@ TEST_CASE("A pressurised diffuse penny crack opens as Sneddon's penny crack", "[
     std::cout << "Sneddon 3D (" << crack.tria.n_global_active_cells() << " cells, "
               << crack.elasticity->n_dofs() << " dofs): V / V_exact = " << volume / volume_exact << std::endl;
   CHECK(volume == Approx(volume_exact).epsilon(0.05));
+}
+
+namespace
+{
+  /// A crack of half-length a = half_length (d = 1 on the nodes within h of
+  /// it) in the quarter [0, L]^2 of an AT1 solid (G_c = 4.1 J/m^2, l = a /
+  /// 20), pressurised by a Li pressure p in chi = everywhere; elasticity and
+  /// damage coupled both ways, cells of h = l / 4 along the crack's path.
+  struct GriffithCrack
+  {
+    static constexpr double fracture_energy = 4.1, l = half_length / 20, h = l / 4;
+
+    explicit GriffithCrack(const bool pressure_work)
+      : tria(MPI_COMM_WORLD)
+    {
+      const double coarse = h * std::pow(2.0, std::ceil(std::log2(40 * half_length / (8 * h))));
+      GridGenerator::subdivided_hyper_cube(tria, 8, 0, 8 * coarse, true);
+      for (bool refined = true; refined;)
+        {
+          refined = false;
+          for (const auto &cell : tria.active_cell_iterators())
+            if (cell->is_locally_owned() && cell->extent_in_direction(0) > h * (1 + 1e-9) &&
+                cell->center()[0] < 2.5 * half_length + cell->diameter() &&
+                cell->center()[1] < 2 * l + h + cell->diameter())
+              {
+                cell->set_refine_flag();
+                refined = true;
+              }
+          refined = Utilities::MPI::logical_or(refined, MPI_COMM_WORLD);
+          tria.execute_coarsening_and_refinement();
+        }
+      for (const auto &cell : tria.active_cell_iterators())
+        cell->set_material_id(3);
+      library.set({"LLZO", 3, young, poisson, 0.0, 0.05});
+      Material llzo        = library.by_id(3);
+      llzo.fracture_energy = fracture_energy;
+      llzo.damage_length   = l;
+      library.set(llzo);
+
+      Elasticity<2>::Parameters e;
+      const auto zero = make_function<2>({[](const Point<2> &) { return 0.0; }, [](const Point<2> &) { return 0.0; }});
+      e.displacement.clear();
+      e.displacement[0] = {zero, ComponentMask(std::vector<bool>{true, false})};
+      e.displacement[2] = {zero, ComponentMask(std::vector<bool>{false, true})};
+      Damage<2>::Parameters d;
+      d.model                 = Damage<2>::Model::at1;
+      d.pressure_work         = pressure_work;
+      d.mesh_corrected_energy = true;
+      elasticity              = std::make_unique<Elasticity<2>>(tria, library, e);
+      damage                  = std::make_unique<Damage<2>>(tria, library, d);
+      damage->set_initial_crack(
+        [](const Point<2> &x) { return x[0] <= half_length * (1 + 1e-9) && x[1] <= h * (1 + 1e-9); });
+      quantities.provide(cellwise_quantity<2>(quantity_names::li_pressure, [this](const auto &) { return p; }));
+      quantities.provide(cellwise_quantity<2>(quantity_names::li_crack, [](const auto &) { return 1.0; }));
+      for (Field<2> *field : std::initializer_list<Field<2> *>{elasticity.get(), damage.get()})
+        field->provide_quantities(quantities);
+      for (Field<2> *field : std::initializer_list<Field<2> *>{elasticity.get(), damage.get()})
+        field->read_quantities(quantities);
+      damage->setup_dofs();
+      elasticity->setup_dofs();
+    }
+
+    /// The largest x (m) of a node with d > 0.9, all ranks.
+    double tip() const
+    {
+      double         largest = 0;
+      Vector<double> values(4);
+      for (const auto &cell : damage->dof_handler().active_cell_iterators())
+        if (cell->is_locally_owned())
+          {
+            cell->get_dof_values(damage->solution(), values);
+            for (const unsigned int v : cell->vertex_indices())
+              if (values[v] > 0.9)
+                largest = std::max(largest, cell->vertex(v)[0]);
+          }
+      return Utilities::MPI::max(largest, MPI_COMM_WORLD);
+    }
+
+    /// Alternate minimisation at pressure @p pressure (Pa) until d changes by
+    /// less than 1e-4 or the tip has advanced by more than 2 h; commits.
+    /// True if the tip advanced.
+    bool advances_at(const double pressure)
+    {
+      p = pressure;
+      for (unsigned int iteration = 0; iteration < 200; ++iteration)
+        {
+          elasticity->solve();
+          damage->solve();
+          if (tip() > half_length + 2 * h * (1 + 1e-9))
+            return true;
+          if (damage->last_change() < 1e-4)
+            break;
+        }
+      damage->commit();
+      return false;
+    }
+
+    /// The last pressure (Pa) of the ramp 0.8, 0.825, ... times @p estimate
+    /// at which the tip stays and the first at which it advances (0 if none).
+    std::pair<double, double> critical_pressure(const double estimate)
+    {
+      for (double load = 0.8; load < 1.4; load += 0.025)
+        if (advances_at(load * estimate))
+          return {(load - 0.025) * estimate, load * estimate};
+      return {0, 0};
+    }
+
+    MaterialLibrary                         library;
+    parallel::distributed::Triangulation<2> tria;
+    std::unique_ptr<Elasticity<2>>          elasticity;
+    std::unique_ptr<Damage<2>>              damage;
+    QuantityRegistry<2>                     quantities;
+    double                                  p = 0; ///< Li pressure (Pa)
+  };
+} // namespace
+
+TEST_CASE("A Li-pressurised crack grows at Griffith's pressure", "[crack-pressure]")
+{
+  // p_c = sqrt(E' G_c / (pi a)), E' = E / (1 - nu^2), for a crack of
+  // half-length a in plane strain; AT1 with the mesh-corrected G_c, l = a /
+  // 20, h = l / 4, the ramp in steps of 2.5 %.
+  const double  estimate = std::sqrt(young / (1 - poisson * poisson) * GriffithCrack::fracture_energy /
+                                    (numbers::PI * half_length));
+  // (Measured: it grows between 0.975 and 1.0 p_c; without the pressure
+  // work in the damage equation between 1.075 and 1.1 p_c.)
+  GriffithCrack crack(true);
+  const auto [stays, grows] = crack.critical_pressure(estimate);
+  if (is_root())
+    std::cout << "Griffith (" << crack.tria.n_global_active_cells() << " cells): the crack stays at " << stays / 1e6
+              << " MPa and grows at " << grows / 1e6 << " MPa; p_c = " << estimate / 1e6 << " MPa" << std::endl;
+  CHECK(stays == Approx(estimate).epsilon(0.1));
+  CHECK(grows == Approx(estimate).epsilon(0.1));
 }

@@ -49,6 +49,12 @@ namespace dendra
       double               residual_stiffness    = 1e-6; ///< k in g(d) = (1 - d)^2 + k (-)
       double               viscosity             = 0;    ///< eta of eta dd/dt (Pa s)
       unsigned int         active_set_iterations = 50;   ///< limit of the bound-constrained solve (-)
+      /// With a Li pressure p in a crack band chi: the work of p on the opening
+      /// (-p V, V = -int chi u . grad d) enters the energy, so pressure drives damage.
+      bool pressure_work = true;
+      /// Dissipate G_c on the mesh: use G_c / (1 + 3 h / (8 l)) (AT1) or
+      /// G_c / (1 + h / (2 l)) (AT2), h the cell's smallest edge (Bourdin et al. 2008).
+      bool mesh_corrected_energy = false;
       LinearSolverSettings solver;                       ///< CG + AMG settings
 
       /// Declares subsection "Damage".
@@ -98,7 +104,10 @@ namespace dendra
     /// "damage degradation" (g(d) there, 1 elsewhere) and "damage gradient"
     /// (grad d there, 0 elsewhere; 1/m).
     void provide_quantities(QuantityRegistry<dim> &registry) const override;
-    /// Reads the "tensile elastic energy" psi+ that drives the damage (required).
+    /// Reads the "tensile elastic energy" psi+ that drives the damage
+    /// (required) and, with Pressure work, the "li pressure" p, the "li
+    /// crack" band chi and the "displacement" u if fields provide them: the
+    /// pressure work p int chi u . grad q in the direction q of a damage change.
     void read_quantities(QuantityRegistry<dim> &registry) override;
     /// Fixes d = 1 at the DoFs whose support points satisfy @p in_crack: a
     /// pre-existing crack (notch). Call before setup_dofs().
@@ -167,6 +176,9 @@ namespace dendra
     /// Evaluates psi+ at the quadrature points of the owned damageable cells
     /// (it stays fixed while the active set changes).
     void evaluate_driving_energy(const dealii::Quadrature<dim> &quadrature);
+    /// The relative excess of the dissipation of a crack through @p cell over
+    /// G_c for length scale @p l (m): 3 h / (8 l) for AT1, h / (2 l) for AT2.
+    double dissipation_excess(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell, double l) const;
     /// The cell matrix and right-hand side of A d = b for the stored psi+.
     void cell_system(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell,
                      dealii::FEValues<dim> &fe_values, dealii::FullMatrix<double> &matrix,
@@ -193,8 +205,13 @@ namespace dendra
     Parameters                           parameters;
     std::set<dealii::types::material_id> damageable_ids;
     const Quantity<dim>                 *driving_energy = nullptr; ///< psi+ (J/m^3)
+    const Quantity<dim>                 *li_pressure    = nullptr; ///< p (Pa); null: no pressure work
+    const Quantity<dim>                 *li_crack       = nullptr; ///< chi (-)
+    const Quantity<dim>                 *displacement   = nullptr; ///< u (m)
     /// psi+ (J/m^3) per active cell index and quadrature point, of the current solve.
     std::vector<std::vector<double>> tensile_energy;
+    /// p chi u (N/m) per active cell index and quadrature point, of the current solve (empty: none).
+    std::vector<std::vector<dealii::Tensor<1, dim>>> pressure_load;
     /// Diagonal scale of the rows held at d = 0: the largest G_c / l (J/m^3).
     double                                          held_row_scale = 0;
     std::function<bool(const dealii::Point<dim> &)> initial_crack;
