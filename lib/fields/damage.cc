@@ -139,33 +139,20 @@ namespace dendra
   template <int dim>
   void Damage<dim>::add_boundary_constraints(AffineConstraints<double> &c)
   {
-    // DoFs that no damageable cell touches stay intact; a notch is broken.
-    std::vector<types::global_dof_index> indices(fe->n_dofs_per_cell());
-    std::vector<bool>                    touches_damageable(locally_relevant.n_elements(), false);
-    for (const auto &cell : dofs.active_cell_iterators())
-      if ((cell->is_locally_owned() || cell->is_ghost()) && damageable(cell->material_id()))
-        {
-          cell->get_dof_indices(indices);
-          for (const auto i : indices)
-            touches_damageable[locally_relevant.index_within_set(i)] = true;
-        }
-    for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned() || cell->is_ghost())
-        {
-          cell->get_dof_indices(indices);
-          for (unsigned int v = 0; v < indices.size(); ++v)
+    // A notch is broken; DoFs that no damageable cell touches stay intact.
+    if (initial_crack)
+      for (const auto &cell : dofs.active_cell_iterators())
+        if (cell->is_locally_owned() || cell->is_ghost())
+          for (const unsigned int v : cell->vertex_indices())
             {
-              const auto i = indices[v];
-              if (c.is_constrained(i))
-                continue;
-              const bool broken = initial_crack && initial_crack(cell->vertex(v));
-              if (!touches_damageable[locally_relevant.index_within_set(i)] || broken)
+              const auto i = cell->vertex_dof_index(v, 0);
+              if (!c.is_constrained(i) && initial_crack(cell->vertex(v)))
                 {
                   c.add_line(i);
-                  c.set_inhomogeneity(i, broken ? 1.0 : 0.0);
+                  c.set_inhomogeneity(i, 1.0);
                 }
             }
-        }
+    this->constrain_outside([this](const auto &cell) { return damageable(cell->material_id()); }, c);
   }
 
   template <int dim>

@@ -1,5 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
+#include <dendra/core/current_program.h>
 #include <dendra/fields/electrostatics.h>
 #include <dendra/materials/material_library.h>
 
@@ -26,15 +27,40 @@ namespace dendra
     prm.declare_entry("Conductivity", "total", Patterns::Selection("electronic|ionic|total"),
                       "Material conductivity used as sigma: electronic (sigma_e), ionic (sigma_ion) or "
                       "their sum (total).");
+    prm.declare_entry("Domain", "all", Patterns::Selection("all|ionic conductors"),
+                      "all: every cell; ionic conductors: only the cells whose material conducts ions "
+                      "(Ionic conductivity > 0; needs Conductivity = ionic), the electrolyte of a single-ion "
+                      "conductor such as LLZO. Its faces against Electrode kinetics/Electrode materials are "
+                      "electrodes.");
     prm.declare_entry("Source", "0", Patterns::Anything(), "Volumetric current source f(x, y, z, t) (A/m^3).");
     prm.enter_subsection("Boundary conditions");
     prm.declare_entry("Potential", "electrode bottom: 0; electrolyte top: 1e-3", Patterns::Anything(),
                       "Dirichlet data 'b: phi; b: phi' with phi(x, y, z, t) in V; b is a boundary id or a "
                       "name of the geometry (e.g. 'electrode bottom', 'x min').");
     prm.declare_entry("Current density", "", Patterns::Anything(),
-                      "Neumann data 'id: j; ...': current density flowing INTO the domain, sigma dphi/dn (A/m^2).");
+                      "Neumann data 'id: j; ...': current density flowing INTO the domain, sigma dphi/dn (A/m^2). "
+                      "'b: program' follows Current program (needs its Working electrode): -i(t), the counter "
+                      "electrode of a plating working electrode (Li+ enters there while Li plates).");
     prm.declare_entry("Robin", "", Patterns::Anything(),
                       "Robin data 'id: h, phi_ref; ...': inward current h (phi_ref - phi), h in S/m^2, phi_ref in V.");
+    prm.leave_subsection();
+    prm.enter_subsection("Electrode kinetics");
+    prm.declare_entry("Electrode materials", "", Patterns::Anything(),
+                      "Comma-separated metals at phi_s = 0 whose faces against the domain are electrodes with the "
+                      "Kinetics below (e.g. 'Li metal'); empty: none.");
+    prm.declare_entry("Electrode boundaries", "", Patterns::Anything(),
+                      "Comma-separated boundaries (ids or names) that are such electrodes; empty: none.");
+    prm.declare_entry("Interface pressure", "0", Patterns::Double(0),
+                      "Li pressure p (Pa) of electrode faces outside a pressurised Li filling: eta = phi_s - phi - "
+                      "U0 + Omega_Li p / F (0.135 mV per MPa).");
+    prm.declare_entry("Crack faces", "true", Patterns::Bool(),
+                      "The faces of Li-filled cracks are electrodes too, as the diffuse surface chi |grad d| "
+                      "(both faces of a crack), at the Li pressure of the filling.");
+    prm.declare_entry("Newton tolerance", "1e-10", Patterns::Double(0),
+                      "Reduction of the residual (A) relative to the applied current, or to the first residual "
+                      "without one, that ends the Newton iteration (-).");
+    prm.declare_entry("Newton iterations", "30", Patterns::Integer(1), "Limit of Newton iterations (-).");
+    ElectrodeKinetics::declare_parameters(prm, "7.6", "0");
     prm.leave_subsection();
     prm.enter_subsection("Linear solver");
     LinearSolverSettings::declare_parameters(prm, Parameters().solver);
@@ -43,7 +69,8 @@ namespace dendra
   }
 
   template <int dim>
-  void Electrostatics<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names)
+  void Electrostatics<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names,
+                                                         const double temperature)
   {
     prm.enter_subsection("Electrostatics");
     degree                 = prm.get_integer("Polynomial degree");
@@ -52,11 +79,44 @@ namespace dendra
                               : kind == "ionic"    ? ConductivityKind::ionic
                                                    : ConductivityKind::total);
     source                 = parse_function<dim>({prm.get("Source")}, "Electrostatics/Source");
+    electrolyte_only       = prm.get("Domain") == "ionic conductors";
+    require_input(!electrolyte_only || conductivity == ConductivityKind::ionic,
+                  "Electrostatics/Domain = ionic conductors needs Electrostatics/Conductivity = ionic");
     prm.enter_subsection("Boundary conditions");
     const std::string where = "Electrostatics/Boundary conditions/";
     dirichlet               = parse_boundary_functions<dim>(prm.get("Potential"), 1, where + "Potential", names);
-    current = parse_boundary_functions<dim>(prm.get("Current density"), 1, where + "Current density", names);
-    robin   = parse_boundary_functions<dim>(prm.get("Robin"), 2, where + "Robin", names);
+    current.clear();
+    program_current.clear();
+    for (const auto &[id, values] : parse_boundary_map(prm.get("Current density"), where + "Current density", names))
+      {
+        require_input(values.size() == 1, where + "Current density: boundary " + std::to_string(id) +
+                                            " needs one value, got " + std::to_string(values.size()));
+        if (values[0] == "program")
+          program_current.insert(id);
+        else
+          current[id] = parse_function<dim>(values, where + "Current density");
+      }
+    robin = parse_boundary_functions<dim>(prm.get("Robin"), 2, where + "Robin", names);
+    prm.leave_subsection();
+    prm.enter_subsection("Electrode kinetics");
+    electrodes.materials.clear();
+    for (const auto &name : split_top_level(prm.get("Electrode materials"), ','))
+      if (!name.empty())
+        electrodes.materials.push_back(name);
+    electrodes.boundaries.clear();
+    for (const auto &name : split_top_level(prm.get("Electrode boundaries"), ','))
+      if (!name.empty())
+        electrodes.boundaries.insert(
+          parse_boundary_map(name + ": 0", "Electrostatics/Electrode kinetics/Electrode boundaries", names)
+            .begin()
+            ->first);
+    electrodes.interface_pressure = prm.get_double("Interface pressure");
+    electrodes.crack_faces        = prm.get_bool("Crack faces");
+    electrodes.newton_tolerance   = prm.get_double("Newton tolerance");
+    electrodes.newton_iterations  = prm.get_integer("Newton iterations");
+    electrodes.kinetics.reset();
+    if (!electrodes.materials.empty() || !electrodes.boundaries.empty())
+      electrodes.kinetics = ElectrodeKinetics::create(prm, temperature);
     prm.leave_subsection();
     prm.enter_subsection("Linear solver");
     solver.parse_parameters(prm);
@@ -71,9 +131,9 @@ namespace dendra
     , materials(materials)
     , parameters(parameters)
   {
-    require_input(!parameters.dirichlet.empty() || !parameters.robin.empty(),
-                  "Electrostatics/Boundary conditions: name at least one Potential or Robin boundary; "
-                  "with currents alone the potential is undetermined");
+    require_input(!parameters.dirichlet.empty() || !parameters.robin.empty() || parameters.electrodes.kinetics,
+                  "Electrostatics/Boundary conditions: name at least one Potential or Robin boundary, or "
+                  "electrodes (Electrode kinetics); with currents alone the potential is undetermined");
     for (const auto &[id, f] : parameters.dirichlet)
       require_input(parameters.current.count(id) == 0 && parameters.robin.count(id) == 0,
                     "Electrostatics/Boundary conditions: boundary " + std::to_string(id) +
@@ -102,6 +162,40 @@ namespace dendra
   {
     // The conductivity is damage-dependent: cracked electrolyte conducts g(d) sigma.
     degradation = registry.find(quantity_names::degradation, name());
+    if (!parameters.electrodes.kinetics)
+      return;
+    li_pressure     = registry.find(quantity_names::li_pressure, name());
+    li_filling      = li_pressure ? registry.find(quantity_names::li_filling, name()) : nullptr;
+    li_crack        = li_pressure && parameters.electrodes.crack_faces ? registry.find(quantity_names::li_crack, name()) :
+                                                                        nullptr;
+    damage_gradient = li_crack ? &registry.require(quantity_names::damage_gradient, name()) : nullptr;
+  }
+
+  template <int dim>
+  void Electrostatics<dim>::provide_quantities(QuantityRegistry<dim> &registry) const
+  {
+    if (!parameters.electrodes.kinetics)
+      return;
+    Quantity<dim> current;
+    current.name           = quantity_names::filling_current;
+    current.unit           = dim == 2 ? "A/m^2" : "A/m^3";
+    current.provider       = name();
+    current.make_evaluator = [this](const Quadrature<dim> &quadrature) {
+      return CellEvaluator<dim>([this, n = quadrature.size()](const typename Triangulation<dim>::active_cell_iterator &cell,
+                                                              std::vector<Vector<double>> &values) {
+        const double value = cell->active_cell_index() < filling_current.size() ? filling_current[cell->active_cell_index()] : 0.0;
+        values.assign(n, Vector<double>(1));
+        for (auto &v : values)
+          v[0] = value;
+      });
+    };
+    registry.provide(current);
+  }
+
+  template <int dim>
+  bool Electrostatics<dim>::in_domain(const typename DoFHandler<dim>::active_cell_iterator &cell) const
+  {
+    return !parameters.electrolyte_only || materials.by_id(cell->material_id()).ionic_conductivity > 0;
   }
 
   template <int dim>
@@ -147,10 +241,28 @@ namespace dendra
         function->set_time(time);
         VectorTools::interpolate_boundary_values(mapping, dofs, id, *function, c);
       }
+    if (parameters.electrolyte_only)
+      this->constrain_outside([this](const auto &cell) { return in_domain(cell); }, c);
   }
 
   namespace
   {
+    /// The cell system of a cell outside the domain: a unit diagonal on the
+    /// DoFs @p constraints hold there (at 0), so that their rows are not empty.
+    template <int dim>
+    void hold_outside(const typename DoFHandler<dim>::active_cell_iterator &cell,
+                      const AffineConstraints<double> &constraints, FullMatrix<double> &cell_matrix,
+                      Vector<double> &cell_rhs)
+    {
+      cell_matrix = 0;
+      cell_rhs    = 0;
+      std::vector<types::global_dof_index> indices(cell_matrix.m());
+      cell->get_dof_indices(indices);
+      for (unsigned int i = 0; i < indices.size(); ++i)
+        if (constraints.is_constrained(indices[i]))
+          cell_matrix(i, i) = 1;
+    }
+
     /// Local matrix and right-hand side of one cell, shared by assembly and
     /// the reaction (boundary current) computation.
     template <int dim>
@@ -237,8 +349,13 @@ namespace dendra
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
-          conductivities(cell, degradation_at, sigma);
-          assemble_cell<dim>(cell, sigma, parameters, fe_values, face_values, cell_matrix, cell_rhs);
+          if (in_domain(cell))
+            {
+              conductivities(cell, degradation_at, sigma);
+              assemble_cell<dim>(cell, sigma, parameters, fe_values, face_values, cell_matrix, cell_rhs);
+            }
+          else
+            hold_outside<dim>(cell, constraints, cell_matrix, cell_rhs);
           cell->get_dof_indices(indices);
           add_cell_contribution(constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
         }
@@ -250,6 +367,8 @@ namespace dendra
   template <int dim>
   SolverReport Electrostatics<dim>::solve()
   {
+    if (parameters.electrodes.kinetics)
+      return solve_with_electrodes();
     this->make_constraints(); // Dirichlet data may depend on time
     assemble_system();
     const LA::MPI::Vector scaling = scale_symmetrically(system_matrix, system_rhs);
@@ -265,13 +384,360 @@ namespace dendra
     return report;
   }
 
+  /// The electrode surfaces of the owned cells of the domain: faces against
+  /// electrode materials (at the Li pressure of a filling there, else the
+  /// interface pressure), electrode boundaries, and the diffuse faces chi
+  /// |grad d| of Li-filled cracks. Each is visited with the FEValuesBase of
+  /// the face (or cell), the surface weight of every point (ds, or |grad d|
+  /// dx), the Li pressure (Pa) and whether it plates into a filling.
+  template <int dim>
+  class Electrostatics<dim>::ElectrodeSurfaces
+  {
+  public:
+    using Visitor = std::function<void(const FEValuesBase<dim> &, const std::vector<double> &, double, bool)>;
+
+    explicit ElectrodeSurfaces(const Electrostatics<dim> &owner)
+      : owner(owner)
+      , cell_quadrature(owner.fe->degree + 1)
+      , face_quadrature(owner.fe->degree + 1)
+      , cell_values(owner.mapping, *owner.fe, cell_quadrature,
+                    update_values | update_JxW_values | update_quadrature_points)
+      , face_values(owner.mapping, *owner.fe, face_quadrature,
+                    update_values | update_JxW_values | update_quadrature_points)
+      , subface_values(owner.mapping, *owner.fe, face_quadrature,
+                       update_values | update_JxW_values | update_quadrature_points)
+    {
+      for (const auto &name : owner.parameters.electrodes.materials)
+        electrode_ids.insert(owner.materials.by_name(name).id);
+      const QGauss<dim> center(1);
+      if (owner.li_pressure)
+        pressure_at_center = owner.li_pressure->make_evaluator(center);
+      if (owner.li_filling)
+        filling_at_center = owner.li_filling->make_evaluator(center);
+      if (owner.li_crack)
+        {
+          crack_at_center = owner.li_crack->make_evaluator(center);
+          pressure_at     = owner.li_pressure->make_evaluator(cell_quadrature);
+          gradient_at     = owner.damage_gradient->make_evaluator(cell_quadrature);
+        }
+    }
+
+    /// Visits the electrode surfaces of @p cell (owned, in the domain).
+    void visit(const typename DoFHandler<dim>::active_cell_iterator &cell, const Visitor &visitor)
+    {
+      const auto &electrodes = owner.parameters.electrodes;
+      for (const unsigned int f : cell->face_indices())
+        {
+          if (cell->at_boundary(f))
+            {
+              if (electrodes.boundaries.count(cell->face(f)->boundary_id()))
+                visit_face(face_values, [&]() { face_values.reinit(cell, f); }, electrodes.interface_pressure, false,
+                           visitor);
+              continue;
+            }
+          if (!cell->neighbor_is_coarser(f) && cell->face(f)->has_children())
+            {
+              for (unsigned int sf = 0; sf < cell->face(f)->n_children(); ++sf)
+                {
+                  const typename DoFHandler<dim>::active_cell_iterator neighbor =
+                    cell->neighbor_child_on_subface(f, sf);
+                  if (electrode_ids.count(neighbor->material_id()))
+                    {
+                      const auto [p, filling] = pressure_of(neighbor);
+                      visit_face(subface_values, [&]() { subface_values.reinit(cell, f, sf); }, p, filling, visitor);
+                    }
+                }
+              continue;
+            }
+          const typename DoFHandler<dim>::active_cell_iterator neighbor = cell->neighbor(f);
+          if (electrode_ids.count(neighbor->material_id()))
+            {
+              const auto [p, filling] = pressure_of(neighbor);
+              visit_face(face_values, [&]() { face_values.reinit(cell, f); }, p, filling, visitor);
+            }
+        }
+      if (!crack_at_center)
+        return;
+      crack_at_center(cell, values);
+      if (values[0][0] < 0.5) // chi is cell-wise
+        return;
+      cell_values.reinit(cell);
+      pressure_at(cell, values);
+      gradient_at(cell, gradients);
+      weights.resize(cell_quadrature.size());
+      for (unsigned int q = 0; q < cell_quadrature.size(); ++q)
+        {
+          double norm = 0;
+          for (unsigned int k = 0; k < dim; ++k)
+            norm += gradients[q][k] * gradients[q][k];
+          weights[q] = std::sqrt(norm) * cell_values.JxW(q);
+        }
+      visitor(cell_values, weights, values[0][0], true); // p is uniform in the filling
+    }
+
+  private:
+    /// The Li pressure (Pa) of electrode cell @p neighbor, and whether it is a filling.
+    std::pair<double, bool> pressure_of(const typename DoFHandler<dim>::active_cell_iterator &neighbor)
+    {
+      if (!filling_at_center)
+        return {owner.parameters.electrodes.interface_pressure, false};
+      filling_at_center(neighbor, values);
+      if (values[0][0] < 0.5)
+        return {owner.parameters.electrodes.interface_pressure, false};
+      pressure_at_center(neighbor, values);
+      return {values[0][0], true};
+    }
+
+    template <class FaceValues>
+    void visit_face(FaceValues &fv, const std::function<void()> &reinit, const double p, const bool filling,
+                    const Visitor &visitor)
+    {
+      reinit();
+      weights.resize(fv.n_quadrature_points);
+      for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
+        weights[q] = fv.JxW(q);
+      visitor(fv, weights, p, filling);
+    }
+
+    const Electrostatics<dim>           &owner;
+    const QGauss<dim>                    cell_quadrature;
+    const QGauss<dim - 1>                face_quadrature;
+    FEValues<dim>                        cell_values;
+    FEFaceValues<dim>                    face_values;
+    FESubfaceValues<dim>                 subface_values;
+    std::set<types::material_id>         electrode_ids;
+    CellEvaluator<dim>                   pressure_at_center, filling_at_center, crack_at_center, pressure_at, gradient_at;
+    std::vector<Vector<double>>          values, gradients;
+    std::vector<double>                  weights;
+  };
+
+  template <int dim>
+  void Electrostatics<dim>::assemble_newton(const AffineConstraints<double> &zero, const bool with_matrix)
+  {
+    Timer timer;
+    if (with_matrix)
+      system_matrix = 0;
+    system_rhs = 0;
+    for (auto *f : {parameters.source.get()})
+      if (f)
+        f->set_time(time);
+    for (const auto *bc : {&parameters.current, &parameters.robin})
+      for (const auto &[id, f] : *bc)
+        f->set_time(time);
+    const QGauss<dim>                    quadrature(fe->degree + 1);
+    const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
+    FEValues<dim>                        fe_values(mapping, *fe, quadrature,
+                                                   update_values | update_gradients | update_quadrature_points | update_JxW_values);
+    FEFaceValues<dim>                    face_values(mapping, *fe, face_quadrature,
+                                                     update_values | update_quadrature_points | update_JxW_values);
+    const unsigned int                   n = fe->n_dofs_per_cell();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n), cell_phi(n), cell_residual(n);
+    std::vector<types::global_dof_index> indices(n);
+    std::vector<double>                  sigma(quadrature.size()), phi;
+    const auto                           degradation_at = make_degradation_evaluator(quadrature);
+    ElectrodeSurfaces                    surfaces(*this);
+    const auto                          &electrodes = parameters.electrodes;
+    const double                         c          = electrodes.kinetics->c_ref; // a single-ion conductor
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          cell->get_dof_indices(indices);
+          if (!in_domain(cell))
+            {
+              if (with_matrix) // the residual is 0 there
+                {
+                  hold_outside<dim>(cell, zero, cell_matrix, cell_rhs);
+                  add_cell_contribution(zero, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
+                }
+              continue;
+            }
+          conductivities(cell, degradation_at, sigma);
+          assemble_cell<dim>(cell, sigma, parameters, fe_values, face_values, cell_matrix, cell_rhs);
+          // R = A phi - b - int i_n(eta) v ds; J = A + int di_n/deta v w ds (eta falls with phi).
+          cell->get_dof_values(locally_relevant_solution, cell_phi);
+          cell_matrix.vmult(cell_residual, cell_phi);
+          cell_residual -= cell_rhs;
+          surfaces.visit(cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p,
+                                   bool) {
+            phi.resize(fv.n_quadrature_points);
+            fv.get_function_values(locally_relevant_solution, phi);
+            for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
+              {
+                const double eta =
+                  -phi[q] - electrodes.kinetics->equilibrium + electrodes.molar_volume * p / constants::faraday;
+                const double current = electrodes.kinetics->current_density(eta, c);
+                const double slope   = electrodes.kinetics->d_current_d_eta(eta, c);
+                for (unsigned int i = 0; i < n; ++i)
+                  {
+                    const double v_i = fv.shape_value(i, q);
+                    cell_residual(i) -= current * v_i * w[q];
+                    for (unsigned int j = 0; j < n; ++j)
+                      cell_matrix(i, j) += slope * v_i * fv.shape_value(j, q) * w[q];
+                  }
+              }
+          });
+          cell_residual *= -1;
+          if (with_matrix)
+            add_cell_contribution(zero, cell_matrix, cell_residual, indices, system_matrix, system_rhs);
+          else
+            zero.distribute_local_to_global(cell_residual, indices, system_rhs);
+        }
+    if (with_matrix)
+      system_matrix.compress(VectorOperation::add);
+    system_rhs.compress(VectorOperation::add);
+    last_assembly_time = timer.wall_time();
+  }
+
+  template <int dim>
+  SolverReport Electrostatics<dim>::solve_with_electrodes()
+  {
+    // Newton's method for the Butler-Volmer electrodes; the Jacobian is SPD
+    // (di_n/deta > 0), so CG with AMG on the symmetrically scaled system.
+    Timer timer;
+    this->make_constraints();
+    AffineConstraints<double> zero;
+    this->make_zero_constraints(zero);
+    LA::MPI::Vector phi(locally_owned, communicator);
+    phi = locally_relevant_solution;
+    constraints.distribute(phi);
+    locally_relevant_solution = phi;
+    // The scale of the residual: the applied current, else the first residual.
+    double scale = 0;
+    for (const auto &[id, f] : parameters.current)
+      {
+        f->set_time(time);
+        scale += std::abs(f->value(Point<dim>())) * boundary_measure(triangulation, id);
+      }
+    SolverReport report; // its iterations: CG iterations of all Newton steps
+    const auto  &electrodes = parameters.electrodes;
+    newton_iterations       = 0;
+    for (unsigned int iteration = 0;; ++iteration)
+      {
+        assemble_newton(zero, true);
+        const double residual = system_rhs.l1_norm();
+        if (scale == 0)
+          scale = residual;
+        if (residual <= electrodes.newton_tolerance * scale || residual == 0)
+          break;
+        AssertThrow(iteration < electrodes.newton_iterations,
+                    ExcMessage("Electrostatics: the Butler-Volmer electrodes did not converge in Electrode "
+                               "kinetics/Newton iterations = " + std::to_string(electrodes.newton_iterations) +
+                               " (residual " + format_number(residual / scale) + " of the applied current)"));
+        const LA::MPI::Vector scaling = scale_symmetrically(system_matrix, system_rhs);
+        LA::MPI::Vector       update(locally_owned, communicator);
+        report.iterations +=
+          solve_cg_with_amg(system_matrix, update, system_rhs, parameters.solver, "Electrostatics (Newton)").iterations;
+        update.scale(scaling);
+        zero.distribute(update);
+        // Backtracking: the exponentials of Butler-Volmer can overshoot.
+        LA::MPI::Vector start(phi);
+        for (double step = 1;; step /= 2)
+          {
+            phi = start;
+            phi.add(step, update);
+            locally_relevant_solution = phi;
+            assemble_newton(zero, false);
+            if (system_rhs.l1_norm() < residual || step < 1e-3)
+              break;
+          }
+        newton_iterations = iteration + 1;
+      }
+    update_electrode_currents();
+    report.solve_time = timer.wall_time();
+    last_report       = report;
+    return report;
+  }
+
+  template <int dim>
+  void Electrostatics<dim>::update_electrode_currents()
+  {
+    ElectrodeSurfaces    surfaces(*this);
+    const auto          &electrodes = parameters.electrodes;
+    const double         c          = electrodes.kinetics->c_ref;
+    std::vector<double>  phi;
+    ElectrodeCurrents    local;
+    filling_current.reinit(triangulation.n_active_cells());
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && in_domain(cell))
+        surfaces.visit(cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p,
+                                 const bool filling) {
+          phi.resize(fv.n_quadrature_points);
+          fv.get_function_values(locally_relevant_solution, phi);
+          double current = 0, area = 0; // into the metal: -i_n
+          for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
+            {
+              const double eta =
+                -phi[q] - electrodes.kinetics->equilibrium + electrodes.molar_volume * p / constants::faraday;
+              current -= electrodes.kinetics->current_density(eta, c) * w[q];
+              area += w[q];
+            }
+          (filling ? local.filling : local.interface) += current;
+          (filling ? local.filling_area : local.interface_area) += area;
+          if (filling)
+            filling_current[cell->active_cell_index()] += current / cell->measure();
+        });
+    currents.interface      = Utilities::MPI::sum(local.interface, communicator);
+    currents.filling        = Utilities::MPI::sum(local.filling, communicator);
+    currents.interface_area = Utilities::MPI::sum(local.interface_area, communicator);
+    currents.filling_area   = Utilities::MPI::sum(local.filling_area, communicator);
+  }
+
+  template <int dim>
+  double
+  Electrostatics<dim>::mean_electrode_current_density(const std::function<bool(const Point<dim> &)> &where) const
+  {
+    ElectrodeSurfaces   surfaces(*this);
+    const auto         &electrodes = parameters.electrodes;
+    std::vector<double> phi;
+    double              current = 0, area = 0;
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && in_domain(cell))
+        surfaces.visit(cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p, bool) {
+          phi.resize(fv.n_quadrature_points);
+          fv.get_function_values(locally_relevant_solution, phi);
+          for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
+            if (where(fv.quadrature_point(q)))
+              {
+                const double eta =
+                  -phi[q] - electrodes.kinetics->equilibrium + electrodes.molar_volume * p / constants::faraday;
+                current -= electrodes.kinetics->current_density(eta, electrodes.kinetics->c_ref) * w[q];
+                area += w[q];
+              }
+        });
+    area = Utilities::MPI::sum(area, communicator);
+    return area > 0 ? Utilities::MPI::sum(current, communicator) / area : 0.0;
+  }
+
   template <int dim>
   void Electrostatics<dim>::add_statistics(StatisticsTable &table, const BoundaryLabels &labels)
   {
     table.add_value("electrostatics_dofs", "", this->n_dofs());
     table.add_value("electrostatics_cg_iterations", "", last_report.iterations);
+    const std::string unit = dim == 2 ? "A/m" : "A";
+    double            applied = 0, applied_area = 0; // through the boundaries with a current density
     for (const auto &[id, current] : boundary_currents())
-      table.add_value("current_" + boundary_label(labels, id), dim == 2 ? "A/m" : "A", current);
+      {
+        table.add_value("current_" + boundary_label(labels, id), unit, current);
+        if (parameters.current.count(id))
+          {
+            applied -= current;
+            applied_area += boundary_measure(triangulation, id);
+          }
+      }
+    if (!parameters.electrodes.kinetics)
+      return;
+    const double total = currents.interface + currents.filling;
+    table.add_value("electrostatics_newton_iterations", "", newton_iterations);
+    table.add_value("current_interface", unit, currents.interface);
+    table.add_value("current_filling", unit, currents.filling);
+    table.add_value("filling_current_share", "", total != 0 ? currents.filling / total : 0.0);
+    // Mean plating current density into the filling over the nominal one.
+    const double nominal = applied_area > 0 ? applied / applied_area :
+                                              total / (currents.interface_area + currents.filling_area);
+    table.add_value("focusing_factor", "",
+                    currents.filling_area > 0 && nominal != 0 ? currents.filling / currents.filling_area / nominal :
+                                                                0.0);
   }
 
   template <int dim>
@@ -306,7 +772,7 @@ namespace dendra
     LA::MPI::Vector                      residual(locally_owned, communicator);
     std::map<types::boundary_id, double> local_currents;
     for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned())
+      if (cell->is_locally_owned() && in_domain(cell))
         {
           conductivities(cell, degradation_at, sigma);
           assemble_cell<dim>(cell, sigma, parameters, fe_values, face_values, cell_matrix, cell_rhs);
@@ -381,7 +847,21 @@ namespace dendra
   FieldMaker<dim> Electrostatics<dim>::parse(ParameterHandler &prm, const FieldContext<dim> &context)
   {
     Parameters parameters;
-    parameters.parse_parameters(prm, context.boundary_names);
+    parameters.parse_parameters(prm, context.boundary_names, context.materials.conditions().temperature);
+    if (parameters.electrodes.kinetics)
+      {
+        // Li's molar volume for the mechanical overpotential.
+        parameters.electrodes.molar_volume = context.materials.by_name("Li metal", "Electrostatics").molar_volume;
+        for (const auto &name : parameters.electrodes.materials)
+          context.materials.by_name(name, "Electrostatics/Electrode kinetics/Electrode materials");
+      }
+    for (const auto id : parameters.program_current)
+      {
+        require_input(!context.current_program.working_electrode().empty(),
+                      "Electrostatics/Boundary conditions/Current density: 'program' needs a current program "
+                      "(Current program/Working electrode is empty)");
+        parameters.current[id] = std::make_shared<ProgramCurrent<dim>>(context.current_program, -1.0);
+      }
     return [parameters, &context]() {
       return std::make_unique<Electrostatics<dim>>(context.triangulation, context.materials, parameters);
     };

@@ -147,6 +147,25 @@ namespace dendra
   }
 
   template <int dim>
+  void Field<dim>::constrain_outside(
+    const std::function<bool(const typename DoFHandler<dim>::active_cell_iterator &)> &inside,
+    AffineConstraints<double>                                                         &c) const
+  {
+    std::vector<types::global_dof_index> indices(fe->n_dofs_per_cell());
+    std::vector<bool>                    touched(locally_relevant.n_elements(), false);
+    for (const auto &cell : dofs.active_cell_iterators())
+      if ((cell->is_locally_owned() || cell->is_ghost()) && inside(cell))
+        {
+          cell->get_dof_indices(indices);
+          for (const auto i : indices)
+            touched[locally_relevant.index_within_set(i)] = true;
+        }
+    for (const auto i : locally_relevant)
+      if (!touched[locally_relevant.index_within_set(i)] && !c.is_constrained(i))
+        c.add_line(i);
+  }
+
+  template <int dim>
   void Field<dim>::setup_dofs()
   {
     Timer timer;

@@ -14,17 +14,18 @@ namespace dendra
     return phi_s - phi_e - equilibrium_potential - molar_volume * hydrostatic_stress / constants::faraday;
   }
 
-  void ElectrodeKinetics::declare_parameters(ParameterHandler &prm)
+  void ElectrodeKinetics::declare_parameters(ParameterHandler &prm, const std::string &exchange_current_density,
+                                             const std::string &concentration_exponent)
   {
     prm.enter_subsection("Kinetics");
     prm.declare_entry("Law", "butler-volmer", Patterns::Selection("butler-volmer|tafel|linear"),
                       "Interface kinetics: butler-volmer, tafel (dominant branch only, for |eta| >> RT/F) or "
                       "linear (linearised Butler-Volmer, for |eta| << RT/F).");
-    prm.declare_entry("Exchange current density", "30", Patterns::Double(0),
+    prm.declare_entry("Exchange current density", exchange_current_density, Patterns::Double(0),
                       "Reference exchange current density i0_ref (A/m^2), > 0.");
     prm.declare_entry("Reference concentration", "1000", Patterns::Double(0),
                       "Concentration c_ref at which i0 = i0_ref (mol/m^3), > 0.");
-    prm.declare_entry("Concentration exponent", "0.5", Patterns::Double(0),
+    prm.declare_entry("Concentration exponent", concentration_exponent, Patterns::Double(0),
                       "i0 = i0_ref (c / c_ref)^exponent (-); 0 makes i0 constant (solid electrolytes).");
     prm.declare_entry("Concentration dependence", "exchange current",
                       Patterns::Selection("exchange current|cathodic branch"),

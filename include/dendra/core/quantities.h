@@ -153,5 +153,8 @@ namespace dendra
     inline const std::string li_filling = "li filling";
     /// 1 [-] in the cells of the Li-filled crack band, 0 elsewhere.
     inline const std::string li_crack = "li crack";
+    /// The plating current into a Li filling through a cell's electrode faces
+    /// and crack band over the cell's measure [A/m^3; A/m^2 in 2D], on owned cells.
+    inline const std::string filling_current = "filling plating current";
   } // namespace quantity_names
 } // namespace dendra

@@ -3,6 +3,7 @@
 #include <dendra/base/parameters.h>
 #include <dendra/base/solvers.h>
 #include <dendra/fields/field_registry.h>
+#include <dendra/kinetics/electrode_kinetics.h>
 
 #include <deal.II/base/function.h>
 #include <deal.II/base/parameter_handler.h>
@@ -11,8 +12,10 @@
 #include <deal.II/lac/vector.h>
 #include <deal.II/numerics/data_out.h>
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 
 namespace dendra
 {
@@ -49,6 +52,24 @@ namespace dendra
       /// Robin data (component 0: conductance h in S/m^2, 1: reference potential in V):
       /// inward current = h (phi_ref - phi).
       std::map<dealii::types::boundary_id, std::shared_ptr<dealii::Function<dim>>> robin;
+      /// Boundaries whose inward current density follows the run's current
+      /// program ("b: program"): -i(t), the counter electrode of a plating working electrode.
+      std::set<dealii::types::boundary_id> program_current;
+      /// Solve only on the cells that conduct ions (sigma_ion > 0, Conductivity = ionic):
+      /// the electrolyte, whose faces against electrode materials are electrodes.
+      bool electrolyte_only = false;
+      /// Metal electrodes at phi_s = 0 (subsection Electrode kinetics).
+      struct Electrodes
+      {
+        std::vector<std::string>             materials;  ///< faces against these materials are electrodes
+        std::set<dealii::types::boundary_id> boundaries; ///< boundaries that are electrodes
+        std::shared_ptr<const ElectrodeKinetics> kinetics; ///< i_n(eta); null: no electrodes
+        double interface_pressure = 0;     ///< Li pressure p of electrode faces outside a filling (Pa)
+        double molar_volume       = 1.3e-5; ///< Omega_Li (m^3/mol) of the mechanical overpotential Omega p / F
+        bool   crack_faces        = true;  ///< the faces of Li-filled cracks (chi |grad d|) are electrodes
+        double newton_tolerance   = 1e-10; ///< residual reduction that ends the Newton iteration (-)
+        unsigned int newton_iterations = 30; ///< limit of Newton iterations (-)
+      } electrodes;
       LinearSolverSettings solver = scalar_solver_defaults(); ///< CG + AMG settings
 
       /// ML with a lighter prolongator damping (1.2) suits the scalar problem; see benchmarks/elliptic.
@@ -64,8 +85,10 @@ namespace dendra
 
       /// Declares subsection "Electrostatics".
       static void declare_parameters(dealii::ParameterHandler &prm);
-      /// Reads subsection "Electrostatics"; boundaries may be named by @p names.
-      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {});
+      /// Reads subsection "Electrostatics"; boundaries may be named by @p
+      /// names; the kinetics at @p temperature (K).
+      void parse_parameters(dealii::ParameterHandler &prm, const BoundaryNames &names = {},
+                            double temperature = 298.15);
     };
 
     /// Declares subsection "Electrostatics".
@@ -96,7 +119,28 @@ namespace dendra
     std::string name() const override { return "electrostatics"; }
     /// Reads the damage degradation g(d) if a field provides it: damaged
     /// electrolyte conducts g(d) sigma (the conductivity is damage-dependent).
+    /// With electrodes also the "li pressure" and "li filling" (the pressure
+    /// of electrode faces against a filling) and the "li crack" and "damage
+    /// gradient" (the faces of Li-filled cracks) where fields provide them.
     void read_quantities(QuantityRegistry<dim> &registry) override;
+    /// With electrodes: the "filling plating current" (A/m^3 in 3D, A/m^2 in
+    /// 2D): per cell, the plating current into a Li filling through the
+    /// cell's electrode faces and crack band, over the cell's measure.
+    void provide_quantities(QuantityRegistry<dim> &registry) const override;
+
+    /// The currents into the metal electrodes (A in 3D, A/m in 2D; > 0 plating).
+    struct ElectrodeCurrents
+    {
+      double interface      = 0; ///< through electrode faces outside a Li filling
+      double filling        = 0; ///< through faces against a filling and crack faces
+      double filling_area   = 0; ///< area of those faces, crack faces as int chi |grad d| (m^2, m in 2D)
+      double interface_area = 0; ///< area of the other electrode faces (m^2, m in 2D)
+    };
+    /// The mean plating current density (A/m^2, > 0 plating) at the electrode
+    /// surface points x where @p where(x) holds (collective; 0 if none).
+    double mean_electrode_current_density(const std::function<bool(const dealii::Point<dim> &)> &where) const;
+    /// The electrode currents of the last solve.
+    const ElectrodeCurrents &electrode_currents() const { return currents; }
     /// electrostatics_dofs, electrostatics_cg_iterations and the current
     /// through every boundary, current_<boundary> (A/m in 2D, A in 3D).
     void add_statistics(StatisticsTable &table, const BoundaryLabels &labels) override;
@@ -115,6 +159,20 @@ namespace dendra
   private:
     void   add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
     void   assemble_system();
+    /// True if @p cell is part of the domain (all cells, or those that conduct ions).
+    bool in_domain(const typename dealii::DoFHandler<dim>::active_cell_iterator &cell) const;
+    /// Solves with Butler-Volmer electrodes by Newton's method.
+    SolverReport solve_with_electrodes();
+    /// Visits the electrode surfaces of the owned cells: @p visit(cell, values,
+    /// weights, pressure, filling) gets the FEValuesBase of a face (or of the
+    /// cell, for a crack band, with weights |grad d| dx instead of ds) with the
+    /// Li pressure (Pa) and whether it plates into a filling.
+    class ElectrodeSurfaces;
+    /// Assembles the Newton system J delta = -R at the current solution
+    /// (the matrix only with @p with_matrix) with the homogeneous @p zero constraints.
+    void assemble_newton(const dealii::AffineConstraints<double> &zero, bool with_matrix);
+    /// The electrode currents and the filling current per cell of the current solution (collective).
+    void update_electrode_currents();
     double conductivity_of(dealii::types::material_id id) const;
     /// The degradation g(d) at the points of @p quadrature; empty without damage.
     CellEvaluator<dim> make_degradation_evaluator(const dealii::Quadrature<dim> &quadrature) const;
@@ -141,5 +199,12 @@ namespace dendra
     using Field<dim>::last_report;
     dealii::AffineConstraints<double> hanging_constraints;   ///< hanging nodes only (for reactions)
     const Quantity<dim>              *degradation = nullptr; ///< g(d) (-); null: undamaged
+    const Quantity<dim>              *li_pressure = nullptr; ///< p (Pa) of a Li filling; null: none
+    const Quantity<dim>              *li_filling  = nullptr; ///< 1 in a filled cavity (-)
+    const Quantity<dim>              *li_crack    = nullptr; ///< chi (-)
+    const Quantity<dim>              *damage_gradient = nullptr; ///< grad d (1/m)
+    dealii::Vector<double>            filling_current;     ///< per active cell, see provide_quantities()
+    ElectrodeCurrents                 currents;            ///< of the last solve
+    unsigned int                      newton_iterations = 0; ///< of the last solve with electrodes
   };
 } // namespace dendra

@@ -183,6 +183,11 @@ namespace dendra
     /// Rebuilds @p zero with the constraints of make_constraints() but zero
     /// inhomogeneities: the constraints of Newton updates.
     void make_zero_constraints(dealii::AffineConstraints<double> &zero);
+    /// Holds at 0 in @p constraints the unconstrained DoFs (of a scalar
+    /// element) that no owned or ghost cell where @p inside holds touches: a
+    /// field solved on part of the mesh.
+    void constrain_outside(const std::function<bool(const typename dealii::DoFHandler<dim>::active_cell_iterator &)> &inside,
+                           dealii::AffineConstraints<double> &constraints) const;
     /// Adds the field's Dirichlet conditions (at the current time) to @p constraints.
     virtual void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) = 0;
 

@@ -72,8 +72,10 @@ namespace dendra
   public:
     virtual ~ElectrodeKinetics() = default;
 
-    /// Declares the parameters shared by all laws (subsection "Kinetics").
-    static void declare_parameters(dealii::ParameterHandler &prm);
+    /// Declares the parameters shared by all laws (subsection "Kinetics"),
+    /// with the defaults @p exchange_current_density (A/m^2) and @p concentration_exponent (-).
+    static void declare_parameters(dealii::ParameterHandler &prm, const std::string &exchange_current_density = "30",
+                                   const std::string &concentration_exponent = "0.5");
     /// Creates the law named in subsection "Kinetics" and reads its parameters;
     /// @p temperature (K, > 0) is the run's (Conditions/Temperature).
     static std::unique_ptr<ElectrodeKinetics> create(dealii::ParameterHandler &prm, double temperature = 298.15);
