@@ -6,7 +6,10 @@
 #include <dendra/materials/material_library.h>
 
 #include <deal.II/base/mpi.h>
+#include <deal.II/dofs/dof_tools.h>
+#include <deal.II/fe/fe_q.h>
 #include <deal.II/grid/grid_generator.h>
+#include <deal.II/numerics/vector_tools.h>
 
 #include <catch2/catch.hpp>
 
@@ -180,4 +183,80 @@ TEST_CASE("The current focuses 3x on a hemispherical Li protrusion", "[ionic-cur
   if (is_root())
     std::cout << "primary focusing, hemisphere: " << factor << std::endl;
   CHECK(factor == Approx(3).epsilon(0.03));
+}
+
+TEST_CASE("The faces of a Li-filled crack plate as a diffuse surface of twice its length", "[ionic-current]")
+{
+  // A straight crack across a 4 x 2 um LLZO strip (broken within h of y = 1
+  // um, AT1's profile d = (1 - r / 2l)^2 beyond, l = 0.1 um, h = l / 4):
+  // int chi |grad d| = 2 L, both faces. With the potential held at phi0 on
+  // the boundary and slow kinetics (phi stays uniform), the crack's faces
+  // carry -i_n(-phi0 + Omega p / F) each.
+  constexpr int                             dim = 2;
+  const double                              L = 4e-6, l = 0.1e-6, h = l / 4, phi0 = 0.02, p0 = 50e6;
+  parallel::distributed::Triangulation<dim> tria(MPI_COMM_WORLD);
+  GridGenerator::subdivided_hyper_rectangle(tria, {8, 4}, Point<dim>(0, 0), Point<dim>(L, 2e-6), true);
+  for (bool refined = true; refined;)
+    {
+      refined = false;
+      for (const auto &cell : tria.active_cell_iterators())
+        if (cell->is_locally_owned() && cell->extent_in_direction(0) > h * (1 + 1e-9) &&
+            std::abs(cell->center()[1] - 1e-6) < h + 2 * l + cell->diameter())
+          {
+            cell->set_refine_flag();
+            refined = true;
+          }
+      refined = Utilities::MPI::logical_or(refined, MPI_COMM_WORLD);
+      tria.execute_coarsening_and_refinement();
+    }
+  for (const auto &cell : tria.active_cell_iterators())
+    cell->set_material_id(3);
+  const MaterialLibrary library = electrolyte_and_li();
+
+  const FE_Q<dim> fe(1);
+  DoFHandler<dim> damage_dofs(tria);
+  damage_dofs.distribute_dofs(fe);
+  IndexSet relevant;
+  DoFTools::extract_locally_relevant_dofs(damage_dofs, relevant);
+  LA::MPI::Vector owned(damage_dofs.locally_owned_dofs(), MPI_COMM_WORLD);
+  VectorTools::interpolate(damage_dofs, *make_function<dim>({[=](const Point<dim> &x) {
+                             const double r = std::max(std::abs(x[1] - 1e-6) - h * (1 + 1e-9), 0.0);
+                             return r < 2 * l ? std::pow(1 - r / (2 * l), 2) : 0.0;
+                           }}),
+                           owned);
+  LA::MPI::Vector damage(damage_dofs.locally_owned_dofs(), relevant, MPI_COMM_WORLD);
+  damage = owned;
+
+  Electrostatics<dim>::Parameters p;
+  p.conductivity = Electrostatics<dim>::ConductivityKind::ionic;
+  for (const types::boundary_id b : {0, 1, 2, 3})
+    p.dirichlet[b] = constant<dim>(phi0);
+  p.electrodes.kinetics       = linear_kinetics(1e-4);
+  p.solver.relative_tolerance = 1e-12;
+  Electrostatics<dim>   field(tria, library, p);
+  QuantityRegistry<dim> quantities;
+  quantities.provide(cellwise_quantity<dim>(quantity_names::li_pressure, [p0](const auto &) { return p0; }));
+  quantities.provide(cellwise_quantity<dim>(quantity_names::li_crack, [](const auto &cell) {
+    return std::abs(cell->center()[1] - 1e-6) < 0.5e-6 ? 1.0 : 0.0;
+  }));
+  quantities.provide(make_fe_gradient_quantity<dim>(quantity_names::damage_gradient, "1/m", "test", damage_dofs, damage));
+  field.provide_quantities(quantities);
+  field.read_quantities(quantities);
+  field.setup_dofs();
+  field.solve();
+
+  const auto   currents = field.electrode_currents();
+  const double eta      = -phi0 + 1.3e-5 * p0 / constants::faraday;
+  const double expected = -linear_kinetics(1e-4)->current_density(eta, 1000) * 2 * L;
+  CHECK(currents.filling_area == Approx(2 * L).epsilon(0.02));
+  CHECK(currents.filling == Approx(expected).epsilon(0.02));
+  CHECK(currents.interface == 0);
+  // The filling plating current per cell integrates to the filling's current.
+  const double integral = integrate_quantities<dim>(
+    {&quantities.require(quantity_names::filling_current, "test")}, tria,
+    [](const auto &, const Point<dim> &, const std::vector<const Vector<double> *> &v) { return (*v[0])[0]; });
+  CHECK(integral == Approx(currents.filling).epsilon(1e-10));
+  if (is_root())
+    std::cout << "crack faces: int chi |grad d| / 2L = " << currents.filling_area / (2 * L)
+              << ", current / expected = " << currents.filling / expected << std::endl;
 }
