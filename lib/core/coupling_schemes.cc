@@ -5,6 +5,7 @@
 #include <deal.II/lac/solver_control.h>
 #include <deal.II/lac/solver_gmres.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -94,6 +95,66 @@ namespace dendra
             log("  retrying with a step to t = " + format_number(target) + " s: " + one_line_message(e));
         }
     return halvings;
+  }
+
+  PressureBalance::PressureBalance(const Settings &settings)
+    : settings(settings)
+  {}
+
+  PressureBalance::Report PressureBalance::solve(ScalarBalance &balance, const double start, const double step,
+                                                 const double scale, const double lower, const double upper,
+                                                 const std::string &what) const
+  {
+    Report     report;
+    const auto evaluate = [&](const double p) {
+      AssertThrow(report.evaluations < settings.max_iterations,
+                  ExcMessage(what + ": the balance did not converge in " + settings.parameter +
+                             "/Iterations = " + std::to_string(settings.max_iterations) + " (|R| / scale = " +
+                             format_number(std::abs(report.residual) / scale) + " at p = " + format_number(report.root) +
+                             ")"));
+      ++report.evaluations;
+      report.root     = p;
+      report.residual = balance.residual(p);
+      return report.residual;
+    };
+    const auto converged = [&](const double r) { return std::abs(r) <= settings.tolerance * scale; };
+    double     a = std::clamp(start, lower, upper), ra = evaluate(a);
+    if (converged(ra))
+      return report;
+    // Secant steps (R falls with p) until the root is bracketed.
+    double b = std::clamp(a + (ra > 0 ? step : -step), lower, upper), rb = evaluate(b);
+    while (!converged(rb) && (ra > 0) == (rb > 0))
+      {
+        if (b == (rb > 0 ? upper : lower))
+          {
+            report.at_bound = true;
+            return report;
+          }
+        const double slope = (rb - ra) / (b - a);
+        double       next  = slope < 0 ? b - rb / slope : b + 2 * (b - a); // else: widen
+        next               = std::clamp(next, lower, upper);
+        a                  = b;
+        ra                 = rb;
+        b                  = next;
+        rb                 = evaluate(b);
+      }
+    // Illinois: regula falsi on the bracket, halving the weight of the end that stays.
+    while (!converged(rb))
+      {
+        const double c = (a * rb - b * ra) / (rb - ra), rc = evaluate(c);
+        if ((rc > 0) == (rb > 0))
+          ra /= 2;
+        else
+          {
+            a  = b;
+            ra = rb;
+          }
+        b  = c;
+        rb = rc;
+      }
+    report.root     = b;
+    report.residual = rb;
+    return report;
   }
 
   CouplingParameters::CouplingParameters()
@@ -282,6 +343,13 @@ namespace dendra
     prm.declare_entry("Linear iterations", "200", Patterns::Integer(1),
                       "GMRES iterations per Newton update, at most (-).");
     prm.leave_subsection();
+    prm.enter_subsection("Pressure balance");
+    prm.declare_entry("Iterations", "50", Patterns::Integer(1),
+                      "Evaluations of the Li filling's volume balance (each solves the fields that the Li pressure "
+                      "loads) allowed per pass (-).");
+    prm.declare_entry("Tolerance", "1e-9", Patterns::Double(0, 1),
+                      "|R(p)| relative to the Li volume that ends the pressure iteration (-).");
+    prm.leave_subsection();
     prm.enter_subsection("Alternate minimisation");
     prm.declare_entry("Iterations", "200", Patterns::Integer(1),
                       "Elasticity-damage passes per load step, at most (-).");
@@ -329,6 +397,10 @@ namespace dendra
     staggered.tolerance          = prm.get_double("Tolerance");
     staggered.aitken             = prm.get("Relaxation") == "aitken";
     staggered.initial_relaxation = prm.get_double("Initial relaxation");
+    prm.leave_subsection();
+    prm.enter_subsection("Pressure balance");
+    pressure_balance.max_iterations = prm.get_integer("Iterations");
+    pressure_balance.tolerance      = prm.get_double("Tolerance");
     prm.leave_subsection();
     prm.enter_subsection("Monolithic");
     monolithic.max_iterations        = prm.get_integer("Iterations");

@@ -3,6 +3,7 @@
 #include <dendra/coupling/coupled_step.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace dendra
 {
@@ -182,9 +183,11 @@ namespace dendra
     for (std::size_t i = 0; i < quasi_static.size(); ++i)
       for (std::size_t j = i + 1; j < quasi_static.size(); ++j)
         {
-          const bool same_group = irreversible && (quasi_static[i] == irreversible ||
-                                                   contains<dim>(fracture_partners, quasi_static[i])) &&
-                                  (quasi_static[j] == irreversible || contains<dim>(fracture_partners, quasi_static[j]));
+          const auto in_group = [&](const Field<dim> *field) {
+            return field == irreversible || contains<dim>(fracture_partners, field) ||
+                   contains<dim>(pressure_partners, field);
+          };
+          const bool same_group = irreversible && in_group(quasi_static[i]) && in_group(quasi_static[j]);
           AssertThrow(same_group || !quantities.reads_from(quasi_static[i]->name(), quasi_static[j]->name()),
                       ExcMessage("field '" + quasi_static[i]->name() + "' reads from '" + quasi_static[j]->name() +
                                  "', which is solved after it: give it a higher rank in DENDRA_REGISTER_FIELD"));
@@ -192,6 +195,11 @@ namespace dendra
     for (Field<dim> *field : quasi_static)
       if (quantities.reads_from(field->name(), DefectDeposit<dim>::name()))
         deposit_readers.push_back(field);
+    if (deposit.filling())
+      for (Field<dim> *field : quasi_static)
+        if (field != irreversible && (quantities.reads_from(field->name(), LiFilling<dim>::name()) ||
+                                      quantities.reads_from(LiFilling<dim>::name(), field->name())))
+          pressure_partners.push_back(field);
     if (coupling.scheme == "monolithic")
       {
         if (!transient || step_partners.empty())
@@ -219,14 +227,69 @@ namespace dendra
   {
     // Rank order: mechanics before the fields that read the damage of this step.
     // Each field publishes once it is final, for the fields solved after it.
+    pressure_evaluations = 0;
+    bool balanced        = false; // without an irreversible field: once, at the first pressure partner
     for (Field<dim> *field : quasi_static)
       if (field == irreversible)
         solve_fracture(time);
+      else if (contains(pressure_partners, field))
+        {
+          if (!irreversible && !balanced)
+            balance_pressure(time);
+          balanced = true;
+        }
       else if (!contains(fracture_partners, field) && !contains(step_partners, field))
         {
           solve_at(*field, time);
           field->publish();
         }
+  }
+
+  namespace
+  {
+    /// A ScalarBalance from a callable.
+    class BalanceOfCallback : public ScalarBalance
+    {
+    public:
+      std::function<double(double)> evaluate;
+      double                         residual(const double p) override { return evaluate(p); }
+    };
+  } // namespace
+
+  template <int dim>
+  void CoupledStep<dim>::balance_pressure(const double time)
+  {
+    LiFilling<dim>   &filling = *deposit.filling();
+    BalanceOfCallback balance;
+    balance.evaluate = [&](const double p) {
+      filling.set_pressure(p);
+      for (Field<dim> *field : pressure_partners)
+        {
+          solve_at(*field, time);
+          field->publish();
+        }
+      return filling.balance_residual(step_length, filling.measure());
+    };
+    const double cap = filling.get_parameters().flow_stress;
+    const auto   report =
+      PressureBalance(coupling.pressure_balance)
+        .solve(balance, filling.pressure(), 1e6, filling.li_volume(), 0,
+               cap > 0 ? cap : std::numeric_limits<double>::max(),
+               "the Li pressure of the filling at t = " + format_number(time) + " s");
+    pressure_evaluations += report.evaluations;
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::solve_fracture_partners(const double time)
+  {
+    if (deposit.filling())
+      {
+        deposit.filling()->update_region(); // the open cracks of the current damage and displacement
+        balance_pressure(time);
+      }
+    for (Field<dim> *field : fracture_partners)
+      if (!contains(pressure_partners, field))
+        solve_at(*field, time);
   }
 
   template <int dim>
@@ -248,12 +311,13 @@ namespace dendra
                                                        std::to_string(region_passes)));
           settle_fracture_group(time);
         }
-    for (Field<dim> *field : fracture_partners)
-      solve_at(*field, time); // the stress of the settled damage
+    solve_fracture_partners(time); // the stress of the settled damage
     irreversible->commit();
     deposit.update_region(); // the region of the committed damage
     // Published with the region of the committed damage, as the output has it.
     for (Field<dim> *field : fracture_partners)
+      field->publish();
+    for (Field<dim> *field : pressure_partners)
       field->publish();
     irreversible->publish();
   }
@@ -267,8 +331,7 @@ namespace dendra
     // energy and converge.
     GroupOfCallbacks group;
     group.sweep_fields = [&](unsigned int) {
-      for (Field<dim> *field : fracture_partners)
-        solve_at(*field, time);
+      solve_fracture_partners(time);
       solve_at(*irreversible, time);
     };
     group.state       = [&]() { return owned_copy(irreversible->solution()); };
@@ -304,6 +367,7 @@ namespace dendra
     // remaining increment.
     StepOfCallbacks step;
     step.solve = [&](const double reached, const double target) {
+      step_length = target - reached;
       if (irreversible)
         irreversible->set_time_step(target - reached);
       for (unsigned int cycle = 0; cycle < adaptive_cycles; ++cycle)
@@ -317,6 +381,7 @@ namespace dendra
     step.back_to_committed = [&]() {
       Assert(irreversible, ExcInternalError()); // only then are steps halved
       irreversible->reset();
+      deposit.reset();
       deposit.update_region(); // the region of the committed state
     };
     step_cuts = advance_with_step_halving(step, start, time, irreversible ? coupling.step_halvings : 0, log);
@@ -455,6 +520,8 @@ namespace dendra
         table.add_value("staggered_iterations", "", staggered_iterations);
         table.add_value("step_cuts", "", step_cuts);
       }
+    if (deposit.filling())
+      table.add_value("pressure_balance_iterations", "", pressure_evaluations);
   }
 
   template <int dim>

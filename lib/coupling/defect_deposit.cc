@@ -44,6 +44,19 @@ namespace dendra
                       "electrolyte without the pressure term (V), < 0 plates.");
     ElectrodeKinetics::declare_parameters(prm);
     declare_moved_entry(prm, "Li molar volume", "Materials/Li metal/Molar volume");
+    prm.declare_entry("Li model", "eigenstrain", Patterns::Selection("eigenstrain|pressurised filling"),
+                      "eigenstrain: the plated Li strains the deposit's region as an eigenstrain (a stiff, confined "
+                      "solid); pressurised filling: the Li fills the defect and its open cracks at a pressure p "
+                      "that balances its volume with the cavity's (the defect's growth, the crack opening "
+                      "-int u . grad d, the Li's compression), acting on the walls and crack faces and in the "
+                      "kinetics (Coupling/Pressure balance solves for p; needs elasticity and electrostatics with "
+                      "electrode kinetics, which give the plating current).");
+    prm.declare_entry("Crack fill damage", "0.05", Patterns::Double(0, 1),
+                      "Li model = pressurised filling: mean d (-) from which a cell of an open crack connected to "
+                      "the defect fills with Li.");
+    prm.declare_entry("Li flow stress", "0", Patterns::Double(0),
+                      "Li model = pressurised filling: the Li pressure is capped at this flow stress (Pa), above "
+                      "which Li flows out (extruded_volume); 0: no cap (confined Li holds GPa).");
     prm.declare_entry("Opening damage", "0.95", Patterns::Double(),
                       "Runs with damage: electrolyte cells whose mean damage exceeds this (-), in (0, 1], "
                       "fill with Li and join the deposit (a filament follows the crack).");
@@ -68,6 +81,14 @@ namespace dendra
       }
     molar_volume    = materials.by_name("Li metal", "Plating").molar_volume;
     opening_damage  = prm.get_double("Opening damage");
+    pressurised_filling              = prm.get("Li model") == "pressurised filling";
+    filling.crack_fill_damage        = prm.get_double("Crack fill damage");
+    filling.flow_stress              = prm.get_double("Li flow stress");
+    filling.molar_volume             = molar_volume;
+    filling.bulk_modulus             = materials.by_name("Li metal", "Plating").bulk_modulus();
+    require_input(!pressurised_filling || !kinetics,
+                  "Plating/Li model = pressurised filling takes its current from electrostatics' electrode kinetics; "
+                  "set Plating/Plating current = fixed");
     prm.leave_subsection();
     require_positive("Plating/", {{"Plating current density", current_density}});
     require_input(opening_damage > 0 && opening_damage <= 1,
@@ -83,12 +104,19 @@ namespace dendra
     , fe(0)
     , dofs(triangulation)
   {
+    if (parameters.pressurised_filling)
+      li_filling = std::make_unique<LiFilling<dim>>(triangulation, geometry, parameters.filling);
     commit(0); // the current of the start, at zero pressure
   }
 
   template <int dim>
   void DefectDeposit<dim>::provide_quantities(QuantityRegistry<dim> &registry) const
   {
+    if (li_filling)
+      {
+        li_filling->provide_quantities(registry);
+        return;
+      }
     Quantity<dim> strain = make_fe_quantity<dim>(quantity_names::deposit_eigenstrain, "-", name(), dofs, in_region);
     // eps_v at the current time in R (the indicator is 1 there, 0 elsewhere).
     const auto indicator  = strain.make_evaluator;
@@ -107,6 +135,8 @@ namespace dendra
   template <int dim>
   void DefectDeposit<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
+    if (li_filling)
+      li_filling->read_quantities(registry);
     damage = registry.find(quantity_names::damage, name());
     if (parameters.kinetics) // the Li pressure: without it the kinetics would ignore the mechanics
       stress = &registry.require(quantity_names::stress, name());
@@ -162,6 +192,8 @@ namespace dendra
     fill_id = Utilities::MPI::max(fill_id, communicator);
     fill    = fill_id > 0 ? static_cast<types::material_id>(fill_id - 1) : numbers::invalid_material_id;
     measure_region();
+    if (li_filling)
+      li_filling->update_region();
   }
 
   template <int dim>
@@ -261,6 +293,8 @@ namespace dendra
   template <int dim>
   void DefectDeposit<dim>::commit(const double time)
   {
+    if (li_filling && time > committed_time)
+      li_filling->commit(time - committed_time, li_filling->measure());
     if (faradaic())
       committed_volume = plated_volume(time);
     committed_time  = time;
@@ -279,7 +313,9 @@ namespace dendra
   void DefectDeposit<dim>::save_state(std::ostream &out) const
   {
     out << "deposit " << std::setprecision(17) << committed_volume << ' ' << committed_time << ' '
-        << eigenstrain_at_set_time << ' ' << current_density << ' ' << pressure;
+        << eigenstrain_at_set_time << ' ' << current_density << ' ' << pressure << '\n';
+    if (li_filling)
+      li_filling->save_state(out);
   }
 
   template <int dim>
@@ -288,11 +324,18 @@ namespace dendra
     std::string word;
     in >> word >> committed_volume >> committed_time >> eigenstrain_at_set_time >> current_density >> pressure;
     AssertThrow(word == "deposit", ExcMessage("a checkpoint's deposit state is damaged"));
+    if (li_filling)
+      li_filling->load_state(in);
   }
 
   template <int dim>
   void DefectDeposit<dim>::add_statistics(StatisticsTable &table, const double time) const
   {
+    if (li_filling)
+      {
+        li_filling->add_statistics(table, li_filling->measure());
+        return;
+      }
     const std::string measure = dim == 2 ? "area" : "volume", unit = dim == 2 ? "m^2" : "m^3";
     table.add_value("deposit_eigenstrain", "", eigenstrain(time));
     table.add_value("plated_" + measure, unit, plated_volume(time));

@@ -115,18 +115,19 @@ namespace dendra
     if (transient_run)
       {
         time_stepper.parse_parameters(prm);
-        current_program.parse_parameters(prm);
         require_input(mesh_builder.adaptive_cycles == 0,
                       "Mesh refinement/Adaptive refinement cycles: transient runs adapt between time steps; set "
                       "it to 0 and use Mesh refinement/Adaptation interval");
-        if (current_program.working_electrode().empty())
-          current_program = CurrentProgram(); // no program: nothing to land on
-        else
-          working_electrode = parse_boundary_map(current_program.working_electrode() + ": 0",
-                                                 "Current program/Working electrode", boundary_names)
-                                .begin()
-                                ->first;
       }
+    // Quasi-static runs apply the program's current of each step's end (e.g. an ionic current).
+    current_program.parse_parameters(prm);
+    if (current_program.working_electrode().empty())
+      current_program = CurrentProgram(); // no program: nothing to land on
+    else
+      working_electrode = parse_boundary_map(current_program.working_electrode() + ": 0",
+                                             "Current program/Working electrode", boundary_names)
+                            .begin()
+                            ->first;
     context.reset(
       new FieldContext<dim>{tria, materials, *geometry, boundary_names, current_program, working_electrode});
     for (const auto &[name, entry] : entries)
@@ -264,7 +265,7 @@ namespace dendra
     if (context->working_electrode != numbers::invalid_boundary_id)
       s.add_value("applied_current_density", "A/m^2", current_program.current_density_before(time));
     schemes->add_statistics(s);
-    if (quantities.is_read(quantity_names::deposit_eigenstrain))
+    if (defect_deposit->filling() || quantities.is_read(quantity_names::deposit_eigenstrain))
       defect_deposit->add_statistics(s, time);
     output->end_row(fields, accepted.state.step, time);
     write_output(accepted.state.step, time);

@@ -248,7 +248,7 @@ namespace dendra
   namespace
   {
     /// The cell system of a cell outside the domain: a unit diagonal on the
-    /// DoFs @p constraints hold there (at 0), so that their rows are not empty.
+    /// DoFs @p constraints hold at 0 there, so that their rows are not empty.
     template <int dim>
     void hold_outside(const typename DoFHandler<dim>::active_cell_iterator &cell,
                       const AffineConstraints<double> &constraints, FullMatrix<double> &cell_matrix,
@@ -258,8 +258,10 @@ namespace dendra
       cell_rhs    = 0;
       std::vector<types::global_dof_index> indices(cell_matrix.m());
       cell->get_dof_indices(indices);
+      // Only DoFs held without masters: a hanging DoF's diagonal would be
+      // condensed into its masters, which may lie in the domain.
       for (unsigned int i = 0; i < indices.size(); ++i)
-        if (constraints.is_constrained(indices[i]))
+        if (constraints.is_constrained(indices[i]) && constraints.get_constraint_entries(indices[i])->empty())
           cell_matrix(i, i) = 1;
     }
 

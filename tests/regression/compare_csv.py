@@ -23,6 +23,21 @@ def read(path):
         return list(csv.DictReader(f))
 
 
+def li_volume_balance_failures(rows, molar_volume, faraday=96485.33212, tolerance=1e-6):
+    """Rows where Omega Q / F differs from the cavity's growth plus the compression and extrusion."""
+    failures = 0
+    for i, row in enumerate(rows):
+        value = lambda prefix: next(float(v) for k, v in row.items() if k.startswith(prefix + "["))
+        plated = molar_volume * value("filling_charge") / faraday
+        taken = (value("defect_volume_change") + value("crack_opening_volume") + value("li_compression_volume")
+                 + value("extruded_volume"))
+        if abs(plated - taken) > tolerance * value("li_volume"):
+            print(f"row {i}: plated volume {plated!r} but the cavity, compression and extrusion take {taken!r}")
+            failures += 1
+    print("li volume balance: %d failures" % failures)
+    return failures
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("expected")
@@ -33,8 +48,14 @@ def main():
                         help="compare the absolute value of this column (a coordinate across a symmetry plane)")
     parser.add_argument("--noise-floor", type=float, default=NOISE_FLOOR,
                         help="absolute tolerance relative to the column's largest magnitude")
+    parser.add_argument("--li-volume-balance", type=float, metavar="MOLAR_VOLUME",
+                        help="also check, on every row of the actual file, that the plated volume Omega Q / F equals "
+                             "the defect's growth + the crack opening + the Li compression + the extruded volume "
+                             "to 1e-6 of the Li volume (Omega in m^3/mol)")
     args = parser.parse_args()
     expected, actual = read(args.expected), read(args.actual)
+    if args.li_volume_balance and li_volume_balance_failures(actual, args.li_volume_balance):
+        return 1
     if len(expected) != len(actual):
         print(f"row count differs: expected {len(expected)}, got {len(actual)}")
         return 1

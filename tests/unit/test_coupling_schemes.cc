@@ -289,3 +289,41 @@ TEST_CASE("Monolithic Newton: one update for two linear fields, Newton's count f
                     Catch::Contains("nonlinear pair: residual") && Catch::Contains("after 2 Newton updates") &&
                       Catch::Contains("Coupling/Monolithic/Tolerance"));
 }
+
+namespace
+{
+  /// R(p) = a - b p - c p^2 from a callable, counting evaluations.
+  struct Quadratic : dendra::ScalarBalance
+  {
+    double a, b, c;
+    Quadratic(const double a, const double b, const double c)
+      : a(a)
+      , b(b)
+      , c(c)
+    {}
+    double residual(const double p) override { return a - b * p - c * p * p; }
+  };
+} // namespace
+
+TEST_CASE("The pressure balance finds the root of a falling residual", "[coupling]")
+{
+  dendra::PressureBalance::Settings settings;
+  settings.tolerance = 1e-12;
+  const dendra::PressureBalance balance(settings);
+  // Linear: the second evaluation is the root.
+  Quadratic  linear(3.7e-12, 2.1e-20, 0);
+  const auto r = balance.solve(linear, 0, 1e6, 3.7e-12, 0, 1e12, "linear");
+  CHECK(r.root == Approx(3.7e-12 / 2.1e-20).epsilon(1e-10));
+  CHECK(r.evaluations <= 3);
+  // Quadratic with a known root p* = 2.5e8: a = b p* + c p*^2.
+  const double pstar = 2.5e8, b = 2e-20, c = 3e-28;
+  Quadratic    quadratic(b * pstar + c * pstar * pstar, b, c);
+  const auto   q = balance.solve(quadratic, 1e7, 1e6, quadratic.a, 0, 1e12, "quadratic");
+  CHECK(q.root == Approx(pstar).epsilon(1e-9));
+  CHECK(q.evaluations < 20);
+  // A cap below the root: the bound is returned.
+  const auto capped = balance.solve(quadratic, 0, 1e6, quadratic.a, 0, 1e8, "capped");
+  CHECK(capped.at_bound);
+  CHECK(capped.root == 1e8);
+  CHECK(capped.residual > 0);
+}

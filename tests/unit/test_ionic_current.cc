@@ -70,6 +70,10 @@ namespace
     GridGenerator::subdivided_hyper_rectangle(tria, {2, li_cells ? 4u : 3u}, Point<dim>(0, bottom),
                                               Point<dim>(1e-6, 2.0e-6), true);
     tria.refine_global(3);
+    for (const auto &cell : tria.active_cell_iterators()) // hanging nodes, also on the electrode
+      if (cell->is_locally_owned() && cell->center()[0] < 0.25e-6)
+        cell->set_refine_flag();
+    tria.execute_coarsening_and_refinement();
     for (const auto &cell : tria.active_cell_iterators())
       cell->set_material_id(cell->center()[1] < 0.5e-6 ? 1 : 3);
     const MaterialLibrary library = electrolyte_and_li();

@@ -149,6 +149,50 @@ namespace dendra
     Settings settings;
   };
 
+  /// A scalar unknown p of a coupled step (a Li pressure) and the residual
+  /// R(p) that it zeroes (a volume balance), with the fields solved at p.
+  class ScalarBalance
+  {
+  public:
+    virtual ~ScalarBalance() = default;
+    /// R(p) (unit of the balance) with every coupled field solved at @p p.
+    virtual double residual(double p) = 0;
+  };
+
+  /// Solves R(p) = 0 for a residual that falls with p: secant steps until
+  /// the root is bracketed, then the Illinois variant of regula falsi
+  /// (secant steps that keep the bracket). A linear R takes two evaluations.
+  class PressureBalance
+  {
+  public:
+    /// Settings; @p parameter names the entries in error messages.
+    struct Settings
+    {
+      unsigned int max_iterations = 50;   ///< evaluations of R (-)
+      double       tolerance      = 1e-9; ///< |R| / scale that ends the iteration (-)
+      std::string  parameter      = "Coupling/Pressure balance"; ///< where the settings come from
+    };
+    /// The outcome of solve().
+    struct Report
+    {
+      double       root        = 0;     ///< p
+      double       residual    = 0;     ///< R(p)
+      unsigned int evaluations = 0;     ///< evaluations of R
+      bool         at_bound    = false; ///< R keeps its sign up to a bound, which is the root
+    };
+    /// An iteration with @p settings.
+    explicit PressureBalance(const Settings &settings);
+    /// R(p) = 0 from the guess @p start within [@p lower, @p upper] to |R| <=
+    /// tolerance * @p scale; @p step is the first change of p. If R keeps
+    /// its sign up to a bound, the bound is returned (at_bound). Throws
+    /// std::runtime_error naming @p what and the entry if the tolerance is not reached.
+    Report solve(ScalarBalance &balance, double start, double step, double scale, double lower, double upper,
+                 const std::string &what) const;
+
+  private:
+    Settings settings;
+  };
+
   /// The settings of subsection "Coupling": one place for every scheme
   /// that couples fields within a step. Its schemes are named objects:
   /// "staggered" (fields in turn, fixed point with optional Aitken
@@ -163,6 +207,7 @@ namespace dendra
     StaggeredIteration::Settings staggered;                                  ///< Coupling/Staggered
     StaggeredIteration::Settings alternate_minimisation;                     ///< Coupling/Alternate minimisation
     MonolithicNewton::Settings   monolithic;                                 ///< Coupling/Monolithic
+    PressureBalance::Settings    pressure_balance;                           ///< Coupling/Pressure balance
     unsigned int                 step_halvings = 10; ///< failed load steps halved at most this often (-)
     unsigned int                 region_passes = 0;  ///< Li region passes per load step (-); 0: after it
 

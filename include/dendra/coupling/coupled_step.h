@@ -80,6 +80,13 @@ namespace dendra
     void solve_fracture(double time);
     /// The alternate minimisation of the fracture group at @p time (s).
     void settle_fracture_group(double time);
+    /// The Li pressure of the pressurised filling at @p time (s) that
+    /// balances its volume (Coupling/Pressure balance), with the pressure
+    /// partners solved and published at it.
+    void balance_pressure(double time);
+    /// Solves the fracture partners at @p time (s): the pressure partners
+    /// through the pressure balance if there is a filling.
+    void solve_fracture_partners(double time);
 
     const CouplingParameters &coupling;
     DefectDeposit<dim>       &deposit;
@@ -89,6 +96,11 @@ namespace dendra
     std::vector<Field<dim> *> fracture_partners; ///< quasi-static fields the irreversible one reads
     std::vector<Field<dim> *> step_partners;     ///< quasi-static fields staggered with the transient one
     std::vector<Field<dim> *> deposit_readers;   ///< quasi-static fields that read the deposit's eigenstrain
+    /// Quasi-static fields (not the irreversible one) that the Li filling
+    /// loads or reads: solved at each trial pressure, in rank order.
+    std::vector<Field<dim> *> pressure_partners;
+    double                    step_length          = 0; ///< of the current quasi-static step (s)
+    unsigned int              pressure_evaluations = 0; ///< of the last step's pressure balances
     unsigned int              staggered_iterations = 0; ///< fracture passes of the last step
     unsigned int              coupling_iterations  = 0; ///< staggered passes or monolithic Newton updates of the last transient step
     unsigned int              step_cuts            = 0; ///< halvings of the last quasi-static step

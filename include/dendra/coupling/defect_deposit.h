@@ -4,6 +4,7 @@
 
 #include <dendra/base/linear_algebra.h>
 #include <dendra/core/quantities.h>
+#include <dendra/coupling/li_filling.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/mesh/geometry.h>
@@ -52,6 +53,10 @@ namespace dendra
       double surface_overpotential = -0.05; ///< eta_s of the exposed surface without the pressure term (V)
       double molar_volume    = 1.30e-5; ///< Omega_Li (m^3/mol), from Materials/Li metal/Molar volume
       double opening_damage  = 0.95;    ///< mean d (-) above which a damageable cell fills with Li
+      /// Li model = pressurised filling: the Li is a LiFilling with these
+      /// parameters instead of an eigenstrain (false: the eigenstrain model).
+      bool                                   pressurised_filling = false;
+      typename LiFilling<dim>::Parameters    filling;
       /// Declares subsection "Plating".
       static void declare_parameters(dealii::ParameterHandler &prm);
       /// Reads subsection "Plating"; Omega_Li is Li metal's Molar volume in @p materials.
@@ -62,7 +67,17 @@ namespace dendra
     DefectDeposit(const dealii::parallel::distributed::Triangulation<dim> &triangulation, const Geometry<dim> &geometry,
                   const Parameters &parameters);
 
-    /// Provides the "deposit volumetric eigenstrain": eps_v of the last
+    /// The pressurised Li filling (Li model = pressurised filling), else nullptr.
+    LiFilling<dim> *filling() const { return li_filling.get(); }
+    /// Back to the committed state of a step (the filling's trial pressure).
+    void reset()
+    {
+      if (li_filling)
+        li_filling->reset();
+    }
+
+    /// With the pressurised filling: its quantities (see LiFilling). Else
+    /// provides the "deposit volumetric eigenstrain": eps_v of the last
     /// set_time() in R, 0 elsewhere. eps_v stays that of set_time() when R
     /// grows afterwards (until the next set_time()).
     void provide_quantities(QuantityRegistry<dim> &registry) const;
@@ -150,5 +165,6 @@ namespace dendra
     const Quantity<dim>       *stress                  = nullptr; ///< "stress" (Pa), read with kinetics; null: none
     double                     current_density         = 0;       ///< see plating_current_density() (A/m^2)
     double                     pressure                = 0;       ///< li_pressure() at the last commit (Pa)
+    std::unique_ptr<LiFilling<dim>> li_filling;                        ///< with Li model = pressurised filling
   };
 } // namespace dendra
