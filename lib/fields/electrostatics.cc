@@ -10,6 +10,7 @@
 #include <deal.II/fe/fe_q.h>
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/full_matrix.h>
+#include <deal.II/numerics/data_postprocessor.h>
 #include <deal.II/numerics/vector_tools.h>
 
 #include <sstream>
@@ -17,6 +18,34 @@
 namespace dendra
 {
   using namespace dealii;
+
+  namespace
+  {
+    /// The current density -sigma grad phi (A/m^2) with the conductivity of
+    /// the cell (its damage degradation at the cell's centre).
+    template <int dim>
+    class CurrentDensity : public DataPostprocessorVector<dim>
+    {
+    public:
+      using Conductivity = std::function<double(const typename DoFHandler<dim>::active_cell_iterator &)>;
+      explicit CurrentDensity(const Conductivity &conductivity)
+        : DataPostprocessorVector<dim>("current_density", update_gradients)
+        , conductivity(conductivity)
+      {}
+      void evaluate_scalar_field(const DataPostprocessorInputs::Scalar<dim> &inputs,
+                                 std::vector<Vector<double>>                &computed) const override
+      {
+        const double sigma = conductivity(inputs.template get_cell<dim>());
+        for (unsigned int q = 0; q < computed.size(); ++q)
+          for (unsigned int k = 0; k < dim; ++k)
+            computed[q](k) = -sigma * inputs.solution_gradients[q][k];
+      }
+
+    private:
+      Conductivity conductivity;
+    };
+
+  } // namespace
 
   template <int dim>
   void Electrostatics<dim>::Parameters::declare_parameters(ParameterHandler &prm)
@@ -131,6 +160,13 @@ namespace dendra
     , materials(materials)
     , parameters(parameters)
   {
+    current_output = std::make_unique<CurrentDensity<dim>>([this](const auto &cell) {
+      if (!in_domain(cell))
+        return 0.0;
+      std::vector<double> sigma(1);
+      conductivities(cell, make_degradation_evaluator(QGauss<dim>(1)), sigma);
+      return sigma[0];
+    });
     require_input(!parameters.dirichlet.empty() || !parameters.robin.empty() || parameters.electrodes.kinetics,
                   "Electrostatics/Boundary conditions: name at least one Potential or Robin boundary, or "
                   "electrodes (Electrode kinetics); with currents alone the potential is undetermined");
@@ -837,6 +873,7 @@ namespace dendra
   void Electrostatics<dim>::add_output(DataOut<dim> &data_out) const
   {
     data_out.add_data_vector(dofs, locally_relevant_solution, "potential");
+    data_out.add_data_vector(dofs, locally_relevant_solution, *current_output);
   }
 
   template <int dim>

@@ -11,6 +11,7 @@
 #include <deal.II/fe/fe_values.h>
 #include <deal.II/lac/vector.h>
 #include <deal.II/numerics/data_out.h>
+#include <deal.II/numerics/data_postprocessor.h>
 
 #include <functional>
 #include <map>
@@ -107,7 +108,8 @@ namespace dendra
     void setup_dofs() override;
     /// Assembles and solves; returns iteration count and timings.
     SolverReport solve() override;
-    /// Adds phi ("potential") to @p data_out.
+    /// Adds phi ("potential", V) and the current density -sigma grad phi
+    /// ("current_density", A/m^2, the cell's conductivity) to @p data_out.
     void add_output(dealii::DataOut<dim> &data_out) const override;
 
     /// Current leaving the domain through each boundary id of the mesh (A in
@@ -205,6 +207,7 @@ namespace dendra
     const Quantity<dim>              *damage_gradient = nullptr; ///< grad d (1/m)
     dealii::Vector<double>            filling_current;     ///< per active cell, see provide_quantities()
     ElectrodeCurrents                 currents;            ///< of the last solve
+    std::unique_ptr<dealii::DataPostprocessor<dim>> current_output; ///< the current density for add_output()
     unsigned int                      newton_iterations = 0; ///< of the last solve with electrodes
   };
 } // namespace dendra
