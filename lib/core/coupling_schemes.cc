@@ -117,6 +117,7 @@ namespace dendra
       report.residual = balance.residual(p);
       return report.residual;
     };
+    Assert(scale > 0 && step > 0, ExcMessage("PressureBalance needs a positive scale and step"));
     const auto converged = [&](const double r) { return std::abs(r) <= settings.tolerance * scale; };
     double     a = std::clamp(start, lower, upper), ra = evaluate(a);
     if (converged(ra))
@@ -130,8 +131,10 @@ namespace dendra
             report.at_bound = true;
             return report;
           }
-        const double slope = (rb - ra) / (b - a);
-        double       next  = slope < 0 ? b - rb / slope : b + 2 * (b - a); // else: widen
+        const double slope = b != a ? (rb - ra) / (b - a) : 0.0;
+        double       next  = slope < 0 ? b - rb / slope : b + (b != a ? 2 * (b - a) : (rb > 0 ? step : -step));
+        if (next == b) // a secant step below round-off: widen
+          next = b + (rb > 0 ? step : -step);
         next               = std::clamp(next, lower, upper);
         a                  = b;
         ra                 = rb;

@@ -313,7 +313,7 @@ namespace dendra
         }
     solve_fracture_partners(time); // the stress of the settled damage
     irreversible->commit();
-    deposit.update_region(); // the region of the committed damage
+    deposit.update_region(false); // the region of the committed damage; the filling's chi stays the balanced one
     // Published with the region of the committed damage, as the output has it.
     for (Field<dim> *field : fracture_partners)
       field->publish();
@@ -490,6 +490,7 @@ namespace dendra
         if (irreversible)
           {
             irreversible->reset();
+            deposit.reset();
             deposit.update_region(); // the region of the committed state
           }
         throw;

@@ -174,7 +174,7 @@ namespace dendra
   }
 
   template <int dim>
-  void DefectDeposit<dim>::update_region()
+  void DefectDeposit<dim>::update_region(const bool with_filling)
   {
     dofs.distribute_dofs(fe);
     IndexSet relevant;
@@ -192,7 +192,7 @@ namespace dendra
     fill_id = Utilities::MPI::max(fill_id, communicator);
     fill    = fill_id > 0 ? static_cast<types::material_id>(fill_id - 1) : numbers::invalid_material_id;
     measure_region();
-    if (li_filling)
+    if (li_filling && with_filling)
       li_filling->update_region();
   }
 

@@ -107,9 +107,7 @@ namespace dendra
             measure += cell->measure();
         }
     exchange(cell_in_defect, in_defect);
-    defect_measure = Utilities::MPI::sum(measure, communicator);
-    if (volume < 0) // the defect is full of Li at rest
-      volume = defect_measure;
+    defect_measure = Utilities::MPI::sum(measure, communicator); // full of Li at rest
     fill_cracks();
   }
 
@@ -228,22 +226,22 @@ namespace dendra
   template <int dim>
   double LiFilling<dim>::balance_residual(const double dt, const Measures &m) const
   {
-    const double plated = volume + dt * parameters.molar_volume * m.plating_current / constants::faraday;
-    return plated - (defect_measure + m.defect_growth + m.crack_opening) -
-           plated * trial_pressure / parameters.bulk_modulus;
+    const double li = li_volume() + dt * parameters.molar_volume * m.plating_current / constants::faraday;
+    return li - (defect_measure + m.defect_growth + m.crack_opening) - li * trial_pressure / parameters.bulk_modulus;
   }
 
   template <int dim>
   void LiFilling<dim>::commit(const double dt, const Measures &m)
   {
     const double residual = balance_residual(dt, m);
-    volume += dt * parameters.molar_volume * m.plating_current / constants::faraday;
+    plated += dt * parameters.molar_volume * m.plating_current / constants::faraday;
     charge += dt * m.plating_current;
     // Capped at the flow stress, the Li the cavity cannot hold flows out.
     if (parameters.flow_stress > 0 && trial_pressure >= parameters.flow_stress && residual > 0)
       {
-        extruded += residual / (1 - trial_pressure / parameters.bulk_modulus);
-        volume -= residual / (1 - trial_pressure / parameters.bulk_modulus);
+        const double out = residual / (1 - trial_pressure / parameters.bulk_modulus);
+        extruded += out;
+        plated -= out;
       }
     committed_pressure = trial_pressure;
   }
@@ -252,11 +250,11 @@ namespace dendra
   void LiFilling<dim>::add_statistics(StatisticsTable &table, const Measures &m) const
   {
     const std::string unit = dim == 2 ? "m^2" : "m^3";
-    table.add_value("li_volume", unit, volume);
+    table.add_value("li_volume", unit, li_volume());
     table.add_value("li_pressure", "Pa", committed_pressure);
     table.add_value("defect_volume_change", unit, m.defect_growth);
     table.add_value("crack_opening_volume", unit, m.crack_opening);
-    table.add_value("li_compression_volume", unit, volume * committed_pressure / parameters.bulk_modulus);
+    table.add_value("li_compression_volume", unit, li_volume() * committed_pressure / parameters.bulk_modulus);
     table.add_value("extruded_volume", unit, extruded);
     table.add_value("filling_charge", dim == 2 ? "C/m" : "C", charge);
     table.add_value("li_crack_measure", unit, crack_cells_measure);
@@ -265,7 +263,7 @@ namespace dendra
   template <int dim>
   void LiFilling<dim>::save_state(std::ostream &out) const
   {
-    out << "filling " << std::setprecision(17) << volume << ' ' << committed_pressure << ' ' << charge << ' '
+    out << "filling " << std::setprecision(17) << plated << ' ' << committed_pressure << ' ' << charge << ' '
         << extruded << '\n';
   }
 
@@ -273,7 +271,7 @@ namespace dendra
   void LiFilling<dim>::load_state(std::istream &in)
   {
     std::string word;
-    in >> word >> volume >> committed_pressure >> charge >> extruded;
+    in >> word >> plated >> committed_pressure >> charge >> extruded;
     AssertThrow(word == "filling", ExcMessage("a checkpoint's Li filling state is damaged"));
     trial_pressure = committed_pressure;
   }

@@ -78,6 +78,8 @@ namespace dendra
     defect_deposit = std::make_unique<DefectDeposit<dim>>(tria, *geometry, deposit_parameters);
     require_input(!defect_deposit->faradaic() || !transient_run,
                   "Plating/Deposit growth = faradaic is for quasi-static runs (no transient field)");
+    require_input(!deposit_parameters.pressurised_filling || !transient_run,
+                  "Plating/Li model = pressurised filling is for quasi-static runs (no transient field)");
     checkpoint.parse_parameters(prm);
     output = std::make_unique<RunOutput<dim>>(prm, communicator, checkpoint.resume);
     run_checkpoint =

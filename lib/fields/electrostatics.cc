@@ -13,6 +13,7 @@
 #include <deal.II/numerics/data_postprocessor.h>
 #include <deal.II/numerics/vector_tools.h>
 
+#include <cmath>
 #include <sstream>
 
 namespace dendra
@@ -143,6 +144,9 @@ namespace dendra
     electrodes.crack_faces        = prm.get_bool("Crack faces");
     electrodes.newton_tolerance   = prm.get_double("Newton tolerance");
     electrodes.newton_iterations  = prm.get_integer("Newton iterations");
+    require_input(electrodes.materials.empty() || electrolyte_only,
+                  "Electrostatics/Electrode kinetics/Electrode materials needs Electrostatics/Domain = ionic "
+                  "conductors (the metals must lie outside the domain)");
     electrodes.kinetics.reset();
     if (!electrodes.materials.empty() || !electrodes.boundaries.empty())
       electrodes.kinetics = ElectrodeKinetics::create(prm, temperature);
@@ -676,7 +680,8 @@ namespace dendra
             phi.add(step, update);
             locally_relevant_solution = phi;
             assemble_newton(zero, false);
-            if (system_rhs.l1_norm() < residual || step < 1e-3)
+            const double trial = system_rhs.l1_norm();
+            if ((std::isfinite(trial) && trial < residual) || step < 1e-3)
               break;
           }
         newton_iterations = iteration + 1;

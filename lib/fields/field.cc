@@ -160,6 +160,12 @@ namespace dendra
           for (const auto i : indices)
             touched[locally_relevant.index_within_set(i)] = true;
         }
+    // The masters of a touched hanging DoF carry its value (higher degrees: DoFs on an outside cell's face).
+    for (const auto i : locally_relevant)
+      if (touched[locally_relevant.index_within_set(i)] && c.is_constrained(i))
+        for (const auto &[master, weight] : *c.get_constraint_entries(i))
+          if (locally_relevant.is_element(master))
+            touched[locally_relevant.index_within_set(master)] = true;
     for (const auto i : locally_relevant)
       if (!touched[locally_relevant.index_within_set(i)] && !c.is_constrained(i))
         c.add_line(i);

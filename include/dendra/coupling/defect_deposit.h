@@ -88,9 +88,11 @@ namespace dendra
     void set_time(double t) { eigenstrain_at_set_time = eigenstrain(t); }
 
     /// Marks R on the current mesh: the initial deposit, and, with damage,
-    /// the cells whose mean damage reaches the opening damage. Call after
+    /// the cells whose mean damage reaches the opening damage; @p
+    /// with_filling also the pressurised filling's D and chi (not after the
+    /// damage's commit: the step's chi is that of its balance). Call after
     /// every mesh change and commit.
-    void update_region();
+    void update_region(bool with_filling = true);
     /// Adds to R the cells the damage opens, keeping the cells already in R
     /// (within a load step R only grows, so the passes that settle it end).
     /// True if R grew on any rank; false without damage.

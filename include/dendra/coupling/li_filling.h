@@ -80,8 +80,8 @@ namespace dendra
     /// Back to the committed pressure.
     void reset() { trial_pressure = committed_pressure; }
 
-    /// V_Li (m^3, m^2 in 2D), stress-free, committed.
-    double li_volume() const { return volume; }
+    /// V_Li = |D_0| + the plated volume (m^3, m^2 in 2D), stress-free, committed.
+    double li_volume() const { return defect_measure + plated; }
     /// |D_0| (m^3, m^2 in 2D).
     double defect_volume() const { return defect_measure; }
     /// Measure of chi (m^3, m^2 in 2D).
@@ -126,7 +126,7 @@ namespace dendra
                         *damage_gradient = nullptr, *plating_current = nullptr;
     double defect_measure      = 0; ///< |D_0|
     double crack_cells_measure = 0; ///< |chi|
-    double volume              = -1; ///< V_Li; < 0 until the first update_region() sets |D_0|
+    double plated              = 0; ///< Omega Q / F less the extruded volume (stress-free)
     double committed_pressure  = 0;
     double trial_pressure      = 0;
     double charge              = 0; ///< integral of the plating current (C, C/m in 2D)
