@@ -295,6 +295,11 @@ namespace dendra
     const auto add_run_data = [&](DataOut<dim> &data_out) {
       data_out.add_data_vector(li_indicator, "initial_li_indicator");
       data_out.add_data_vector(defect_deposit->dof_handler(), defect_deposit->indicator(), "deposit");
+      if (const LiFilling<dim> *filling = defect_deposit->filling()) // the pressurised filling's cavity and cracks
+        {
+          data_out.add_data_vector(filling->dof_handler(), filling->defect_indicator(), "li_defect");
+          data_out.add_data_vector(filling->dof_handler(), filling->crack_indicator(), "li_crack");
+        }
     };
     output->write_solution(tria, fields, add_run_data, step, time);
   }
