@@ -287,6 +287,25 @@ namespace dendra
 
   namespace
   {
+    /// Sets the time @p t (s) of the source and of the current and Robin data in @p parameters.
+    template <class Parameters>
+    void set_data_time(const Parameters &parameters, const double t)
+    {
+      if (parameters.source)
+        parameters.source->set_time(t);
+      for (const auto *bc : {&parameters.current, &parameters.robin})
+        for (const auto &[id, f] : *bc)
+          f->set_time(t);
+    }
+
+    /// The overpotential eta = phi_s - phi - U0 + Omega_Li p / F (V) of an
+    /// electrode of @p electrodes (phi_s = 0) at electrolyte potential @p phi (V) and Li pressure @p p (Pa).
+    template <class Electrodes>
+    double overpotential_at(const Electrodes &electrodes, const double phi, const double p)
+    {
+      return -phi - electrodes.kinetics->equilibrium + electrodes.molar_volume * p / constants::faraday;
+    }
+
     /// The cell system of a cell outside the domain: a unit diagonal on the
     /// DoFs @p constraints hold at 0 there, so that their rows are not empty.
     template <int dim>
@@ -369,12 +388,7 @@ namespace dendra
     Timer timer;
     system_matrix = 0;
     system_rhs    = 0;
-    for (auto *f : {parameters.source.get()})
-      if (f)
-        f->set_time(time);
-    for (const auto *bc : {&parameters.current, &parameters.robin})
-      for (const auto &[id, f] : *bc)
-        f->set_time(time);
+    set_data_time(parameters, time);
 
     const QGauss<dim>                    quadrature(fe->degree + 1);
     const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
@@ -560,12 +574,7 @@ namespace dendra
     if (with_matrix)
       system_matrix = 0;
     system_rhs = 0;
-    for (auto *f : {parameters.source.get()})
-      if (f)
-        f->set_time(time);
-    for (const auto *bc : {&parameters.current, &parameters.robin})
-      for (const auto &[id, f] : *bc)
-        f->set_time(time);
+    set_data_time(parameters, time);
     const QGauss<dim>                    quadrature(fe->degree + 1);
     const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
     FEValues<dim>                        fe_values(mapping, *fe, quadrature,
@@ -606,8 +615,7 @@ namespace dendra
             fv.get_function_values(locally_relevant_solution, phi);
             for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
               {
-                const double eta =
-                  -phi[q] - electrodes.kinetics->equilibrium + electrodes.molar_volume * p / constants::faraday;
+                const double eta = overpotential_at(electrodes, phi[q], p);
                 const double current = electrodes.kinetics->current_density(eta, c);
                 const double slope   = electrodes.kinetics->d_current_d_eta(eta, c);
                 for (unsigned int i = 0; i < n; ++i)
@@ -710,8 +718,7 @@ namespace dendra
           double current = 0, area = 0; // into the metal: -i_n
           for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
             {
-              const double eta =
-                -phi[q] - electrodes.kinetics->equilibrium + electrodes.molar_volume * p / constants::faraday;
+              const double eta = overpotential_at(electrodes, phi[q], p);
               current -= electrodes.kinetics->current_density(eta, c) * w[q];
               area += w[q];
             }
@@ -742,8 +749,7 @@ namespace dendra
           for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
             if (where(fv.quadrature_point(q)))
               {
-                const double eta =
-                  -phi[q] - electrodes.kinetics->equilibrium + electrodes.molar_volume * p / constants::faraday;
+                const double eta = overpotential_at(electrodes, phi[q], p);
                 current -= electrodes.kinetics->current_density(eta, electrodes.kinetics->c_ref) * w[q];
                 area += w[q];
               }

@@ -1,6 +1,6 @@
 // LiFilling: the Li-filled crack band (only open cracks connected to the
 // defect fill), the cavity's volumes and the volume balance with its
-// flow-stress cap, on stub quantities.
+// flow-stress cap, with quantities given by the test.
 #include <dendra/coupling/li_filling.h>
 #include <dendra/kinetics/electrode_kinetics.h>
 
