@@ -4,6 +4,7 @@
 #include <deal.II/base/mpi.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +12,12 @@
 namespace dendra
 {
   using namespace dealii;
+
+  void avoid_shared_memory_file_locks()
+  {
+    // Checkpoints write at explicit offsets: no shared file pointer is used.
+    setenv("OMPI_MCA_sharedfp", "^sm", 0);
+  }
 
   void CheckpointParameters::declare_parameters(ParameterHandler &prm)
   {

@@ -13,6 +13,7 @@ namespace dendra
 {
   int run_application(int argc, char **argv, const ApplicationInfo &info)
   {
+    avoid_shared_memory_file_locks();
     dealii::Utilities::MPI::MPI_InitFinalize mpi(argc, argv, 1);
     const bool                               root = dealii::Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0;
     const std::string                        usage =

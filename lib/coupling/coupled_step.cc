@@ -177,8 +177,9 @@ namespace dendra
                        "' exchanges quantities with more than one quasi-static field; the staggered scheme relaxes "
                        "one partner's state, so this combination is not supported");
     if (irreversible && contains<dim>(step_partners, irreversible))
-      throw InputError("Simulation/Fields: the transient field '" + transient->name() + "' exchanges quantities with '" +
-                       irreversible->name() + "', which only the fracture scheme can solve (it commits)");
+      throw InputError("Simulation/Fields: the transient field '" + transient->name() +
+                       "' exchanges quantities with '" + irreversible->name() +
+                       "', which only the fracture scheme can solve (it commits)");
     // A field solved on its own reads what fields solved before it provide.
     for (std::size_t i = 0; i < quasi_static.size(); ++i)
       for (std::size_t j = i + 1; j < quasi_static.size(); ++j)
@@ -252,7 +253,7 @@ namespace dendra
     {
     public:
       std::function<double(double)> evaluate;
-      double                         residual(const double p) override { return evaluate(p); }
+      double                        residual(const double p) override { return evaluate(p); }
     };
   } // namespace
 
@@ -270,12 +271,11 @@ namespace dendra
         }
       return filling.balance_residual(step_length, filling.measure());
     };
-    const double cap = filling.get_parameters().flow_stress;
-    const auto   report =
-      PressureBalance(coupling.pressure_balance)
-        .solve(balance, filling.pressure(), 1e6, filling.li_volume(), 0,
-               cap > 0 ? cap : std::numeric_limits<double>::max(),
-               "the Li pressure of the filling at t = " + format_number(time) + " s");
+    const double cap    = filling.get_parameters().flow_stress;
+    const auto   report = PressureBalance(coupling.pressure_balance)
+                          .solve(balance, filling.pressure(), 1e6, filling.li_volume(), 0,
+                                 cap > 0 ? cap : std::numeric_limits<double>::max(),
+                                 "the Li pressure of the filling at t = " + format_number(time) + " s");
     pressure_evaluations += report.evaluations;
   }
 
@@ -357,25 +357,40 @@ namespace dendra
   }
 
   template <int dim>
-  void CoupledStep<dim>::advance_quasi_static(const double start, const double time,
-                                              const unsigned int                              adaptive_cycles,
-                                              const std::function<void()>                     &adapt,
+  void CoupledStep<dim>::advance_quasi_static(const double start, const double time, const Adaptation &adaptation,
                                               const std::function<void(const std::string &)> &log)
   {
     // With an irreversible field a failed staggered solve (a crack running
     // in one step) is retried from the committed state over half the
     // remaining increment.
+    redo_on_finer_mesh = irreversible && adaptation.redo_limit > 0;
+    mesh_redos         = 0;
     StepOfCallbacks step;
     step.solve = [&](const double reached, const double target) {
       step_length = target - reached;
       if (irreversible)
         irreversible->set_time_step(target - reached);
-      for (unsigned int cycle = 0; cycle < adaptive_cycles; ++cycle)
+      for (unsigned int cycle = 0; cycle < adaptation.cycles; ++cycle)
         {
           solve_fields(target);
-          adapt();
+          adaptation.adapt();
         }
       solve_fields(target);
+      // A crack that ran into cells coarser than it wants: refine around the
+      // new damage and solve the step again from the state before it.
+      for (unsigned int redo = 0; redo_on_finer_mesh && redo < adaptation.redo_limit && adaptation.under_resolved();
+           ++redo)
+        {
+          adaptation.adapt();
+          irreversible->undo_commit();
+          deposit.reset();
+          deposit.update_region();
+          ++mesh_redos;
+          log("  t = " + format_number(target) +
+              " s: damage on cells coarser than its target; the step is solved "
+              "again on the refined mesh");
+          solve_fields(target);
+        }
       deposit.commit(target);
     };
     step.back_to_committed = [&]() {
@@ -520,6 +535,8 @@ namespace dendra
       {
         table.add_value("staggered_iterations", "", staggered_iterations);
         table.add_value("step_cuts", "", step_cuts);
+        if (redo_on_finer_mesh)
+          table.add_value("mesh_redos", "", mesh_redos);
       }
     if (deposit.filling())
       table.add_value("pressure_balance_iterations", "", pressure_evaluations);

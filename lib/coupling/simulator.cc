@@ -144,13 +144,18 @@ namespace dendra
         fields.push_back(make());
         fields.back()->setup_dofs();
       }
-    // Adaptive runs start with the cells the fields keep refined (an initial
-    // interface) at the finest level; a loaded mesh is already adapted.
-    Vector<float> keep;
+    // Adaptive runs start with their cell size targets met (an initial crack)
+    // or with the cells the fields keep refined (an initial interface) at the
+    // finest level; a loaded mesh is already adapted.
+    Vector<float> keep, targets;
     while (mesh_builder.adaptation_interval > 0 && !resumed)
       {
-        cells_to_keep_refined(keep);
-        if (mesh_builder.mark_for_refinement(tria, keep) == 0)
+        unsigned int flagged = 0;
+        if (cell_size_targets(targets))
+          flagged = mesh_builder.mark_to_targets(tria, targets, false);
+        else if (cells_to_keep_refined(keep))
+          flagged = mesh_builder.mark_for_refinement(tria, keep);
+        if (flagged == 0)
           break;
         tria.execute_coarsening_and_refinement();
         for (auto &field : fields)
@@ -195,7 +200,55 @@ namespace dendra
   }
 
   template <int dim>
+  bool Simulator<dim>::cell_size_targets(Vector<float> &targets)
+  {
+    // The smallest of the fields' targets; cells kept refined want the interface resolution.
+    const auto take_smaller = [](float &target, const float wish) {
+      if (wish > 0)
+        target = target > 0 ? std::min(target, wish) : wish;
+    };
+    targets.reinit(tria.n_active_cells());
+    Vector<float> wishes;
+    bool          any = false;
+    for (const auto &field : fields)
+      if (field->cell_size_targets(wishes))
+        {
+          any = true;
+          for (unsigned int i = 0; i < targets.size(); ++i)
+            take_smaller(targets[i], wishes[i]);
+        }
+    if (any && mesh_builder.interface_resolution > 0 && cells_to_keep_refined(wishes))
+      for (unsigned int i = 0; i < targets.size(); ++i)
+        take_smaller(targets[i], wishes[i] > 0 ? mesh_builder.interface_resolution : 0);
+    return any;
+  }
+
+  template <int dim>
+  bool Simulator<dim>::under_resolved()
+  {
+    Vector<float> targets;
+    return cell_size_targets(targets) && mesh_builder.coarser_than_targets(tria, targets);
+  }
+
+  template <int dim>
   void Simulator<dim>::adapt_mesh()
+  {
+    Vector<float> targets;
+    if (cell_size_targets(targets))
+      mesh_builder.mark_to_targets(tria, targets, true); // deterministic: independent of the partition
+    else
+      mark_by_error_indicators();
+    tria.prepare_coarsening_and_refinement();
+    for (auto &field : fields)
+      field->prepare_for_transfer();
+    tria.execute_coarsening_and_refinement();
+    for (auto &field : fields)
+      field->finish_transfer();
+    mesh_ready();
+  }
+
+  template <int dim>
+  void Simulator<dim>::mark_by_error_indicators()
   {
     Vector<float> indicators(tria.n_active_cells()), field_indicators;
     for (const auto &field : fields)
@@ -209,13 +262,6 @@ namespace dendra
     Vector<float> keep;
     const bool    any_kept = cells_to_keep_refined(keep);
     mesh_builder.mark_for_adaptation(tria, indicators, any_kept ? &keep : nullptr);
-    tria.prepare_coarsening_and_refinement();
-    for (auto &field : fields)
-      field->prepare_for_transfer();
-    tria.execute_coarsening_and_refinement();
-    for (auto &field : fields)
-      field->finish_transfer();
-    mesh_ready();
   }
 
   template <int dim>
@@ -344,12 +390,15 @@ namespace dendra
     else
       {
         typename TimeLoop<dim>::Run hooks;
-        hooks.adapt_mesh = [this]() { adapt_mesh(); };
-        hooks.log        = [this](const std::string &line) { output->log(line); };
-        hooks.record     = [this](const AcceptedStep &accepted) { return record(accepted); };
-        hooks.finish     = [this](const AcceptedStep &accepted, bool failed) { return finish_step(accepted, failed); };
-        TimeLoop<dim>(*schemes, time_stepper, current_program,
-                      {end_time, n_steps, mesh_builder.adaptive_cycles, mesh_builder.adaptation_interval}, hooks)
+        hooks.adapt_mesh     = [this]() { adapt_mesh(); };
+        hooks.under_resolved = [this]() { return under_resolved(); };
+        hooks.log            = [this](const std::string &line) { output->log(line); };
+        hooks.record         = [this](const AcceptedStep &accepted) { return record(accepted); };
+        hooks.finish = [this](const AcceptedStep &accepted, bool failed) { return finish_step(accepted, failed); };
+        TimeLoop<dim>(
+          *schemes, time_stepper, current_program,
+          {end_time, n_steps, mesh_builder.adaptive_cycles, mesh_builder.adaptation_interval, mesh_builder.redo_limit},
+          hooks)
           .run(start);
       }
     output->log_summary(fields, boundary_label);

@@ -45,15 +45,17 @@ namespace dendra
   template <int dim>
   void TimeLoop<dim>::run_quasi_static(const unsigned int first_step)
   {
-    const double end_time = settings.end_time;
-    const auto   n_steps  = settings.n_steps;
+    const double                                end_time = settings.end_time;
+    const auto                                  n_steps  = settings.n_steps;
+    const bool                                  adaptive = settings.adaptation_interval > 0;
+    const typename CoupledStep<dim>::Adaptation adaptation{settings.adaptive_cycles, adaptive ? settings.redo_limit : 0,
+                                                           hooks.adapt_mesh, hooks.under_resolved};
     for (unsigned int step = first_step; step <= n_steps; ++step)
       {
         const double time = end_time * step / n_steps;
         try
           {
-            schemes.advance_quasi_static(end_time * (step - 1) / n_steps, time, settings.adaptive_cycles,
-                                         hooks.adapt_mesh, hooks.log);
+            schemes.advance_quasi_static(end_time * (step - 1) / n_steps, time, adaptation, hooks.log);
           }
         catch (const InputError &)
           {
@@ -69,8 +71,10 @@ namespace dendra
         accepted.dt    = end_time / n_steps;
         std::ostringstream head;
         head << "step " << step << "/" << n_steps << "  t = " << time << " s  dt = " << accepted.dt << " s";
-        accepted.head = head.str();
+        accepted.head     = head.str();
         const bool failed = hooks.record(accepted);
+        if (adaptive && step % settings.adaptation_interval == 0 && step < n_steps)
+          hooks.adapt_mesh(); // refine ahead of the cracks, coarsen behind; the next step solves on the new mesh
         if (hooks.finish(accepted, failed))
           break;
       }
@@ -117,7 +121,7 @@ namespace dendra
             continue;
           }
         const auto [error, error_order] = transient.local_error_estimate();
-        const auto decision = time_stepper.after_converged_step(dt, error, report.iterations, error_order);
+        const auto decision             = time_stepper.after_converged_step(dt, error, report.iterations, error_order);
         if (!decision.accept)
           {
             schemes.undo_transient_step(time); // the local error is too large: redo it smaller
@@ -144,7 +148,7 @@ namespace dendra
         restart = (time >= next_change * (1 - 1e-12));
         ++step;
         // A jump of the current starts a new boundary layer: start small again.
-        const double next_dt = restart ? time_stepper.initial_dt : decision.next_dt;
+        const double       next_dt = restart ? time_stepper.initial_dt : decision.next_dt;
         std::ostringstream head;
         head << "step " << step << "  t = " << time << " s  dt = " << dt << " s  Newton " << report.iterations
              << "  rejected " << rejected;

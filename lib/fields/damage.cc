@@ -1,6 +1,7 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/fields/damage.h>
 #include <dendra/materials/material_library.h>
+#include <dendra/mesh/mesh_builder.h>
 
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/timer.h>
@@ -12,8 +13,8 @@
 #include <algorithm>
 #include <iomanip>
 #include <istream>
-#include <ostream>
 #include <limits>
+#include <ostream>
 
 namespace dendra
 {
@@ -44,6 +45,18 @@ namespace dendra
     prm.enter_subsection("Linear solver");
     LinearSolverSettings::declare_parameters(prm, LinearSolverSettings());
     prm.leave_subsection();
+    prm.enter_subsection("Adaptive refinement");
+    prm.declare_entry("Cells per length scale", "4", Patterns::Double(0),
+                      "Adaptive meshes (Mesh refinement/Adaptation interval): where damage lives, cells are refined "
+                      "to an edge of l / this (-), l the material's Damage length scale; 0 sets no targets.");
+    prm.declare_entry("Damage threshold", "0.01", Patterns::Double(0, 1),
+                      "Cells whose largest nodal damage exceeds this (-) are refined to the target.");
+    prm.declare_entry("Tip energy fraction", "0.5", Patterns::Double(0),
+                      "Cells whose tensile energy psi+ exceeds this fraction (-) of 3 G_c / (16 l), the energy at "
+                      "which AT1 damage starts, are refined to the target too: the cells ahead of crack tips.");
+    prm.declare_entry("Rings", "2", Patterns::Integer(0, 10),
+                      "Rings of neighbour cells around those that get the target as well (-).");
+    prm.leave_subsection();
     prm.leave_subsection();
   }
 
@@ -59,6 +72,12 @@ namespace dendra
     mesh_corrected_energy = prm.get_bool("Mesh-corrected fracture energy");
     prm.enter_subsection("Linear solver");
     solver.parse_parameters(prm);
+    prm.leave_subsection();
+    prm.enter_subsection("Adaptive refinement");
+    refinement.cells_per_length    = prm.get_double("Cells per length scale");
+    refinement.damage_threshold    = prm.get_double("Damage threshold");
+    refinement.tip_energy_fraction = prm.get_double("Tip energy fraction");
+    refinement.rings               = prm.get_integer("Rings");
     prm.leave_subsection();
     prm.leave_subsection();
   }
@@ -197,7 +216,9 @@ namespace dendra
     constraints.distribute(initial);
     locally_relevant_solution = initial;
     lower_bound.reinit(locally_owned, locally_relevant, communicator);
-    lower_bound = initial;
+    lower_bound         = initial;
+    bound_before_commit = lower_bound;
+    tensile_energy.clear(); // of no mesh yet
   }
 
   template <int dim>
@@ -260,9 +281,9 @@ namespace dendra
     const double    gradient_term = at1 ? 0.75 * Gc * l : Gc * l;
     const double    threshold     = at1 ? 3 * Gc / (8 * l) : 0.0;
     const auto     &psi           = tensile_energy[cell->active_cell_index()];
-    const auto     *load          = pressure_load.empty() || pressure_load[cell->active_cell_index()].empty() ?
-                                      nullptr :
-                                      &pressure_load[cell->active_cell_index()];
+    const auto     *load          = pressure_load.empty() || pressure_load[cell->active_cell_index()].empty()
+                                      ? nullptr
+                                      : &pressure_load[cell->active_cell_index()];
     // Viscous regularisation: + eta / dt (d - d_n).
     const double rate = time_step > 0 ? parameters.viscosity / time_step : 0.0;
     fe_values.reinit(cell);
@@ -413,13 +434,48 @@ namespace dendra
   template <int dim>
   void Damage<dim>::commit()
   {
-    lower_bound = locally_relevant_solution;
+    bound_before_commit = lower_bound;
+    lower_bound         = locally_relevant_solution;
   }
 
   template <int dim>
   void Damage<dim>::reset()
   {
     locally_relevant_solution = lower_bound;
+  }
+
+  template <int dim>
+  void Damage<dim>::undo_commit()
+  {
+    lower_bound = bound_before_commit;
+    reset();
+  }
+
+  template <int dim>
+  bool Damage<dim>::cell_size_targets(Vector<float> &targets) const
+  {
+    const auto &wanted = parameters.refinement;
+    if (wanted.cells_per_length <= 0)
+      return false;
+    targets.reinit(triangulation.n_active_cells());
+    // psi+ of the last solve, if it was on this mesh.
+    const bool with_energy = tensile_energy.size() == triangulation.n_active_cells();
+    for (const auto &cell : dofs.active_cell_iterators())
+      if (cell->is_locally_owned() && damageable(cell->material_id()))
+        {
+          const Material &m       = materials.by_id(cell->material_id());
+          double          largest = 0;
+          for (const unsigned int v : cell->vertex_indices())
+            largest = std::max(largest, locally_relevant_solution(cell->vertex_dof_index(v, 0)));
+          bool loaded = false;
+          if (with_energy)
+            for (const double psi : tensile_energy[cell->active_cell_index()])
+              loaded |= psi > wanted.tip_energy_fraction * 3 * m.fracture_energy / (16 * m.damage_length);
+          if (largest > wanted.damage_threshold || loaded)
+            targets(cell->active_cell_index()) = m.damage_length / wanted.cells_per_length;
+        }
+    spread_to_neighbours<dim>(triangulation, targets, wanted.rings);
+    return true;
   }
 
   template <int dim>
@@ -491,7 +547,7 @@ namespace dendra
   template <int dim>
   std::vector<const LA::MPI::Vector *> Damage<dim>::state_vectors() const
   {
-    return {&locally_relevant_solution, &lower_bound};
+    return {&locally_relevant_solution, &lower_bound, &bound_before_commit};
   }
 
   template <int dim>
@@ -500,6 +556,9 @@ namespace dendra
     locally_relevant_solution = state[0];
     lower_bound.reinit(locally_owned, locally_relevant, communicator);
     lower_bound = state[1];
+    bound_before_commit.reinit(locally_owned, locally_relevant, communicator);
+    bound_before_commit = state[2];
+    tensile_energy.clear(); // of the old mesh
   }
 
   template <int dim>

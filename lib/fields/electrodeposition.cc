@@ -4,6 +4,7 @@
 #include <dendra/kinetics/electrode_kinetics.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/materials/phase_interpolation.h>
+#include <dendra/mesh/mesh_builder.h>
 
 #include <deal.II/base/quadrature_lib.h>
 #include <deal.II/base/timer.h>
@@ -1019,14 +1020,14 @@ namespace dendra
   template <int dim>
   void Electrodeposition<dim>::begin_step(const double dt, const unsigned int order)
   {
-    step_start         = time;
-    step_size          = dt;
-    bdf                = history.begin_step(dt, order);
-    time               = step_start + dt;
-    last_assembly_time = 0;
-    weights_set        = false; // the step's first Jacobian sets them
+    step_start                 = time;
+    step_size                  = dt;
+    bdf                        = history.begin_step(dt, order);
+    time                       = step_start + dt;
+    last_assembly_time         = 0;
+    weights_set                = false; // the step's first Jacobian sets them
     block_preconditioner_ready = false;
-    this->make_constraints();   // boundary data at the new time
+    this->make_constraints(); // boundary data at the new time
     LA::MPI::Vector state(locally_owned, communicator);
     state = history.state(0);
     constraints.distribute(state);
@@ -1370,10 +1371,6 @@ namespace dendra
   template <int dim>
   void Electrodeposition<dim>::interface_cells(Vector<float> &marked, const unsigned int layers) const
   {
-    // Each ring is grown from the owners' marks of the previous one, sent to
-    // the ghost cells, so that the result does not depend on the partition
-    // (a ghost cell's ring would otherwise miss interface cells beyond the
-    // ghost layer).
     marked.reinit(triangulation.n_active_cells());
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -1388,28 +1385,7 @@ namespace dendra
           if (low < 0.98 && high > 0.02)
             marked(cell->active_cell_index()) = 1;
         }
-    using CellIterator              = typename DoFHandler<dim>::active_cell_iterator;
-    const auto send_marks_to_ghosts = [&]() {
-      GridTools::exchange_cell_data_to_ghosts<unsigned char, DoFHandler<dim>>(
-        dofs,
-        [&](const CellIterator &cell) { return static_cast<unsigned char>(marked(cell->active_cell_index()) > 0); },
-        [&](const CellIterator &cell, const unsigned char mark) { marked(cell->active_cell_index()) = mark; });
-    };
-    for (unsigned int layer = 0; layer < layers; ++layer)
-      {
-        send_marks_to_ghosts();
-        std::vector<bool> near(triangulation.n_vertices(), false);
-        for (const auto &cell : dofs.active_cell_iterators())
-          if ((cell->is_locally_owned() || cell->is_ghost()) && marked(cell->active_cell_index()) > 0)
-            for (const unsigned int v : cell->vertex_indices())
-              near[cell->vertex_index(v)] = true;
-        for (const auto &cell : dofs.active_cell_iterators())
-          if (cell->is_locally_owned())
-            for (const unsigned int v : cell->vertex_indices())
-              if (near[cell->vertex_index(v)])
-                marked(cell->active_cell_index()) = 1;
-      }
-    send_marks_to_ghosts(); // callers may read ghost cells
+    spread_to_neighbours<dim>(triangulation, marked, layers);
   }
 
   template <int dim>

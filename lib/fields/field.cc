@@ -8,9 +8,9 @@
 #include <deal.II/numerics/vector_tools.h>
 
 #include <iomanip>
-#include <stdexcept>
 #include <istream>
 #include <ostream>
+#include <stdexcept>
 
 namespace dendra
 {
@@ -31,6 +31,12 @@ namespace dendra
   template <int dim>
   void Field<dim>::provide_quantities(QuantityRegistry<dim> &) const
   {}
+
+  template <int dim>
+  bool Field<dim>::cell_size_targets(Vector<float> &) const
+  {
+    return false;
+  }
 
   template <int dim>
   bool Field<dim>::cells_to_keep_refined(Vector<float> &) const

@@ -4,12 +4,26 @@
 
 #include <deal.II/base/mpi.h>
 #include <deal.II/distributed/grid_refinement.h>
+#include <deal.II/grid/grid_tools.h>
 
 #include <filesystem>
 
 namespace dendra
 {
   using namespace dealii;
+
+  namespace
+  {
+    /// True if a face neighbour of @p cell has another material.
+    template <int dim>
+    bool at_material_interface(const typename Triangulation<dim>::active_cell_iterator &cell)
+    {
+      for (const unsigned int f : cell->face_indices())
+        if (!cell->at_boundary(f) && cell->neighbor(f)->material_id() != cell->material_id())
+          return true;
+      return false;
+    }
+  } // namespace
 
   template <int dim>
   void MeshBuilder<dim>::declare_parameters(ParameterHandler &prm)
@@ -32,8 +46,13 @@ namespace dendra
                       "Solve-estimate-adapt cycles in each step before the final solve (-); the "
                       "indicator is the sum of the fields' Kelly indicators, each scaled to max 1.");
     prm.declare_entry("Adaptation interval", "0", Patterns::Integer(0),
-                      "Transient (transport) runs: adapt the mesh after every this many accepted time steps, "
-                      "transferring the state and its history (-); 0 never adapts.");
+                      "Adapt the mesh after every this many accepted time or load steps, transferring the state "
+                      "and its history (-); 0 never adapts. Runs with damage adapt to the damage's cell size "
+                      "targets (Damage/Adaptive refinement), others to Kelly indicators.");
+    prm.declare_entry("Redo limit", "2", Patterns::Integer(0, 10),
+                      "Quasi-static runs with cell size targets (damage) and an Adaptation interval: when a "
+                      "load step leaves damage on cells coarser than their target, the mesh is refined and the "
+                      "step solved again from the committed state, at most this many times (-).");
     prm.declare_entry("Refinement fraction", "0.3", Patterns::Double(0, 1),
                       "Fraction of the total error indicator whose cells are refined (-).");
     prm.declare_entry("Coarsening fraction", "0.05", Patterns::Double(0, 1),
@@ -52,6 +71,7 @@ namespace dendra
     max_interface_refinements = prm.get_integer("Maximum interface refinements");
     adaptive_cycles           = prm.get_integer("Adaptive refinement cycles");
     adaptation_interval       = prm.get_integer("Adaptation interval");
+    redo_limit                = prm.get_integer("Redo limit");
     refine_fraction           = prm.get_double("Refinement fraction");
     coarsen_fraction          = prm.get_double("Coarsening fraction");
     min_level                 = prm.get_integer("Minimum level");
@@ -162,27 +182,32 @@ namespace dendra
   }
 
   template <int dim>
+  bool MeshBuilder<dim>::in_refinement_box(const typename Triangulation<dim>::active_cell_iterator &cell) const
+  {
+    if (refinement_box.empty())
+      return false;
+    const auto bounds = cell->bounding_box().get_boundary_points();
+    for (unsigned int d = 0; d < dim; ++d)
+      {
+        const double lo = std::min(refinement_box[0][d], refinement_box[1][d]);
+        const double hi = std::max(refinement_box[0][d], refinement_box[1][d]);
+        if (bounds.second[d] <= lo || bounds.first[d] >= hi)
+          return false;
+      }
+    return true;
+  }
+
+  template <int dim>
   void MeshBuilder<dim>::refine_box(parallel::distributed::Triangulation<dim> &tria) const
   {
     if (refinement_box.empty())
       return;
-    const auto overlaps = [this](const typename Triangulation<dim>::active_cell_iterator &cell) {
-      const auto bounds = cell->bounding_box();
-      for (unsigned int d = 0; d < dim; ++d)
-        {
-          const double lo = std::min(refinement_box[0][d], refinement_box[1][d]);
-          const double hi = std::max(refinement_box[0][d], refinement_box[1][d]);
-          if (bounds.get_boundary_points().second[d] <= lo || bounds.get_boundary_points().first[d] >= hi)
-            return false;
-        }
-      return true;
-    };
     for (unsigned int round = 0; round < 30; ++round)
       {
         unsigned int n_flagged = 0;
         for (const auto &cell : tria.active_cell_iterators())
           if (cell->is_locally_owned() && cell->minimum_vertex_distance() > box_resolution * (1 + 1e-10) &&
-              overlaps(cell))
+              in_refinement_box(cell))
             {
               cell->set_refine_flag();
               ++n_flagged;
@@ -215,9 +240,8 @@ namespace dendra
           if (cell->level() <= static_cast<int>(min_level))
             cell->clear_coarsen_flag();
           // Material interfaces keep the resolution they were built with.
-          for (const unsigned int f : cell->face_indices())
-            if (!cell->at_boundary(f) && cell->neighbor(f)->material_id() != cell->material_id())
-              cell->clear_coarsen_flag();
+          if (at_material_interface<dim>(cell))
+            cell->clear_coarsen_flag();
           if (must_refine && (*must_refine)(cell->active_cell_index()) > 0)
             {
               cell->clear_coarsen_flag();
@@ -240,6 +264,90 @@ namespace dendra
         }
     return Utilities::MPI::sum(flagged, tria.get_communicator());
   }
+
+  template <int dim>
+  unsigned int MeshBuilder<dim>::mark_to_targets(parallel::distributed::Triangulation<dim> &tria,
+                                                 const Vector<float> &targets, const bool coarsen) const
+  {
+    // Edges are compared with a relative slack, so that a cell of exactly the
+    // target size is neither refined nor (its parent being twice as large) coarsened.
+    constexpr double slack     = 1 + 1e-10;
+    unsigned int     n_flagged = 0;
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          const double target = targets(cell->active_cell_index());
+          const double h      = cell->minimum_vertex_distance();
+          if (target > 0 && h > target * slack && cell->level() < static_cast<int>(max_level))
+            {
+              cell->set_refine_flag();
+              ++n_flagged;
+              continue;
+            }
+          // Never below the built mesh's uniform level.
+          const int floor = static_cast<int>(std::max(min_level, initial_global_refinement));
+          if (!coarsen || cell->level() <= floor || (target > 0 && 2 * h > target * slack))
+            continue;
+          if (in_refinement_box(cell) && 2 * h > box_resolution * slack)
+            continue;
+          if (!at_material_interface<dim>(cell)) // material interfaces keep the resolution they were built with
+            cell->set_coarsen_flag();
+        }
+    return Utilities::MPI::sum(n_flagged, tria.get_communicator());
+  }
+
+  template <int dim>
+  bool MeshBuilder<dim>::coarser_than_targets(const parallel::distributed::Triangulation<dim> &tria,
+                                              const Vector<float>                             &targets) const
+  {
+    bool coarser = false;
+    for (const auto &cell : tria.active_cell_iterators())
+      if (cell->is_locally_owned())
+        {
+          const double target = targets(cell->active_cell_index());
+          coarser |= target > 0 && cell->minimum_vertex_distance() > target * (1 + 1e-10) &&
+                     cell->level() < static_cast<int>(max_level);
+        }
+    return Utilities::MPI::logical_or(coarser, tria.get_communicator());
+  }
+
+  template <int dim>
+  void spread_to_neighbours(const Triangulation<dim> &tria, Vector<float> &values, const unsigned int rings)
+  {
+    using CellIterator     = typename Triangulation<dim>::active_cell_iterator;
+    const auto send_values = [&]() {
+      GridTools::exchange_cell_data_to_ghosts<float, Triangulation<dim>>(
+        tria, [&](const CellIterator &cell) { return values(cell->active_cell_index()); },
+        [&](const CellIterator &cell, const float value) { values(cell->active_cell_index()) = value; });
+    };
+    for (unsigned int ring = 0; ring < rings; ++ring)
+      {
+        send_values();
+        // The smallest positive value of the cells around each vertex.
+        std::vector<float> at_vertex(tria.n_vertices(), 0);
+        for (const auto &cell : tria.active_cell_iterators())
+          if (!cell->is_artificial() && values(cell->active_cell_index()) > 0)
+            for (const unsigned int v : cell->vertex_indices())
+              {
+                float      &smallest = at_vertex[cell->vertex_index(v)];
+                const float value    = values(cell->active_cell_index());
+                smallest             = smallest > 0 ? std::min(smallest, value) : value;
+              }
+        for (const auto &cell : tria.active_cell_iterators())
+          if (cell->is_locally_owned())
+            for (const unsigned int v : cell->vertex_indices())
+              {
+                const float near  = at_vertex[cell->vertex_index(v)];
+                float      &value = values(cell->active_cell_index());
+                if (near > 0)
+                  value = value > 0 ? std::min(value, near) : near;
+              }
+      }
+    send_values(); // callers may read ghost cells
+  }
+
+  template void spread_to_neighbours<2>(const Triangulation<2> &, Vector<float> &, unsigned int);
+  template void spread_to_neighbours<3>(const Triangulation<3> &, Vector<float> &, unsigned int);
 
   template class MeshBuilder<2>;
   template class MeshBuilder<3>;

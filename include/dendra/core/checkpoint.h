@@ -68,6 +68,13 @@ namespace dendra
     int number;
   };
 
+  /// Call before MPI is initialised: keeps Open MPI's file I/O off its
+  /// shared-memory file-pointer component, whose named semaphore (one per
+  /// file name, such as the checkpoint's "mesh_fixed.data", for every job on
+  /// the node) stays locked when a process is killed while writing, so that
+  /// every later checkpoint on that node would hang. An explicit
+  /// OMPI_MCA_sharedfp in the environment wins.
+  void avoid_shared_memory_file_locks();
   /// Makes SIGTERM and SIGINT set a flag instead of ending the process, so a
   /// run can checkpoint at the end of its step.
   void catch_termination_signals();

@@ -28,6 +28,17 @@ namespace dendra
   class CoupledStep
   {
   public:
+    /// How a quasi-static step uses an adaptive mesh.
+    struct Adaptation
+    {
+      unsigned int cycles = 0; ///< solve-and-adapt cycles before the final solve (-)
+      /// Re-solves of a step, from the state committed before it, after
+      /// adapting the mesh to a solution that under_resolved() (-).
+      unsigned int          redo_limit = 0;
+      std::function<void()> adapt;          ///< adapts the mesh and transfers the fields
+      std::function<bool()> under_resolved; ///< true if the solution wants a finer mesh than it has
+    };
+
     /// The schemes of @p coupling for @p fields (rank order) connected
     /// through @p quantities; the deposit follows the time and the damage.
     /// InputError for a combination no scheme supports.
@@ -39,12 +50,13 @@ namespace dendra
     /// The irreversible field, or nullptr.
     IrreversibleField<dim> *irreversible_field() const { return irreversible; }
 
-    /// One quasi-static step from @p start to @p time (s): @p adaptive_cycles
-    /// times solve and @p adapt the mesh, then solve; with an irreversible
-    /// field a failed step is retried over halves (@p log gets one line per
+    /// One quasi-static step from @p start to @p time (s): @p adaptation's
+    /// cycles of solve and adapt, then solve; with an irreversible field, a
+    /// solution under-resolved by the mesh is solved again from the state
+    /// before the step on the adapted mesh (at most its redo limit), and a
+    /// failed step is retried over halves (@p log gets one line per redo or
     /// retry). Throws if it still fails.
-    void advance_quasi_static(double start, double time, unsigned int adaptive_cycles,
-                              const std::function<void()>                     &adapt,
+    void advance_quasi_static(double start, double time, const Adaptation &adaptation,
                               const std::function<void(const std::string &)> &log);
     /// One step of the transient field of @p dt (s) and BDF @p order with its
     /// partner, by the scheme of Coupling/Scheme (staggered or monolithic); on
@@ -62,7 +74,7 @@ namespace dendra
     void publish_quasi_static();
 
     /// The schemes' columns of the last step: coupling_iterations (staggered passes or monolithic Newton updates),
-    /// staggered_iterations and step_cuts (fracture).
+    /// staggered_iterations and step_cuts (fracture), mesh_redos (fracture on an adaptive mesh).
     void add_statistics(StatisticsTable &table) const;
     /// "<n> staggered it" with an irreversible field, else empty.
     std::string progress() const;
@@ -90,7 +102,7 @@ namespace dendra
 
     const CouplingParameters &coupling;
     DefectDeposit<dim>       &deposit;
-    std::vector<Field<dim> *> quasi_static;      ///< the fields that are not transient, in rank order
+    std::vector<Field<dim> *> quasi_static; ///< the fields that are not transient, in rank order
     TransientField<dim>      *transient    = nullptr;
     IrreversibleField<dim>   *irreversible = nullptr;
     std::vector<Field<dim> *> fracture_partners; ///< quasi-static fields the irreversible one reads
@@ -102,7 +114,9 @@ namespace dendra
     double                    step_length          = 0; ///< of the current quasi-static step (s)
     unsigned int              pressure_evaluations = 0; ///< of the last step's pressure balances
     unsigned int              staggered_iterations = 0; ///< fracture passes of the last step
-    unsigned int              coupling_iterations  = 0; ///< staggered passes or monolithic Newton updates of the last transient step
-    unsigned int              step_cuts            = 0; ///< halvings of the last quasi-static step
+    unsigned int coupling_iterations = 0; ///< staggered passes or monolithic Newton updates of the last transient step
+    unsigned int step_cuts           = 0; ///< halvings of the last quasi-static step
+    unsigned int mesh_redos          = 0; ///< re-solves of the last quasi-static step on a finer mesh
+    bool         redo_on_finer_mesh  = false; ///< quasi-static steps may be re-solved on a finer mesh
   };
 } // namespace dendra

@@ -80,7 +80,16 @@ namespace dendra
     /// The union of the cells the fields keep at the finest level, by active
     /// cell index; false if no field keeps any.
     bool cells_to_keep_refined(dealii::Vector<float> &keep);
+    /// The smallest of the fields' cell size targets (m) per active cell, or
+    /// false if no field sets any; cells kept refined want the interface resolution.
+    bool cell_size_targets(dealii::Vector<float> &targets);
+    /// True if the mesh is coarser than the cell size targets somewhere.
+    bool under_resolved();
+    /// Adapts the mesh to the cell size targets, or by error indicators
+    /// without targets, and transfers the fields.
     void adapt_mesh();
+    /// Marks by the fields' Kelly indicators at fixed fractions, keeping kept cells refined.
+    void mark_by_error_indicators();
     /// The mesh and the fields' states on it are final: fields and the deposit follow.
     void mesh_ready();
     /// Asks every field whether the cell failed at @p time (s); logs the first
@@ -95,7 +104,7 @@ namespace dendra
     /// returns true if the run ends there (it @p failed and stops at failure).
     bool finish_step(const AcceptedStep &accepted, bool failed);
     /// solution/*.vtu of the fields with the material ids, partition and Li region.
-    void write_output(unsigned int step, double time);
+    void                                              write_output(unsigned int step, double time);
     MPI_Comm                                          communicator;
     dealii::ParameterHandler                         &prm;
     MaterialLibrary                                   materials;
@@ -108,10 +117,10 @@ namespace dendra
     CurrentProgram                                    current_program;
     std::unique_ptr<FieldContext<dim>>                context; ///< what fields see of the run
 
-    std::vector<FieldMaker<dim>>             makers;           ///< of the named fields, in rank order
+    std::vector<FieldMaker<dim>>             makers; ///< of the named fields, in rank order
     bool                                     transient_run = false;
-    std::vector<std::unique_ptr<Field<dim>>> fields;           ///< in rank order
-    std::unique_ptr<CoupledStep<dim>>        schemes;          ///< the coupling schemes of one step
+    std::vector<std::unique_ptr<Field<dim>>> fields;  ///< in rank order
+    std::unique_ptr<CoupledStep<dim>>        schemes; ///< the coupling schemes of one step
 
     typename DefectDeposit<dim>::Parameters deposit_parameters;
     std::unique_ptr<DefectDeposit<dim>>     defect_deposit; ///< plating eigenstrain of the initial deposit
@@ -120,8 +129,8 @@ namespace dendra
     CheckpointParameters                    checkpoint;     ///< subsection Checkpoint
     double                                  time_of_failure = -1;
     bool                                    stop_at_failure = true;
-    double                                  end_time                  = 1;
-    unsigned int                            n_steps                   = 1;
+    double                                  end_time        = 1;
+    unsigned int                            n_steps         = 1;
     std::unique_ptr<RunOutput<dim>>         output;
     std::unique_ptr<RunCheckpoint<dim>>     run_checkpoint; ///< writes and reads the run's checkpoints
   };

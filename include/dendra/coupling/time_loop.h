@@ -54,13 +54,15 @@ namespace dendra
       double       end_time            = 1; ///< time of the last step (s)
       unsigned int n_steps             = 1; ///< quasi-static steps (-)
       unsigned int adaptive_cycles     = 0; ///< quasi-static: solve-and-adapt cycles per step (-)
-      unsigned int adaptation_interval = 0; ///< transient: steps between adaptations (-); 0 = none
+      unsigned int adaptation_interval = 0; ///< steps between adaptations (-); 0 = none
+      unsigned int redo_limit          = 0; ///< quasi-static: re-solves of a step on a finer mesh (-)
     };
     /// What the loop asks of the run.
     struct Run
     {
-      std::function<void()>                   adapt_mesh; ///< adapts the mesh and transfers the fields
-      std::function<void(const std::string &)> log;        ///< one line in the log
+      std::function<void()>                    adapt_mesh;     ///< adapts the mesh and transfers the fields
+      std::function<bool()>                    under_resolved; ///< true if the solution wants a finer mesh than it has
+      std::function<void(const std::string &)> log;            ///< one line in the log
       /// Records an accepted step (statistics, output); returns true if the
       /// cell failed in it.
       std::function<bool(const AcceptedStep &)> record;

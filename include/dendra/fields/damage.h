@@ -45,17 +45,25 @@ namespace dendra
     /// Model and solver settings (subsection "Damage").
     struct Parameters
     {
-      Model                model                 = Model::at2;
-      double               residual_stiffness    = 1e-6; ///< k in g(d) = (1 - d)^2 + k (-)
-      double               viscosity             = 0;    ///< eta of eta dd/dt (Pa s)
-      unsigned int         active_set_iterations = 50;   ///< limit of the bound-constrained solve (-)
+      Model        model                 = Model::at2;
+      double       residual_stiffness    = 1e-6; ///< k in g(d) = (1 - d)^2 + k (-)
+      double       viscosity             = 0;    ///< eta of eta dd/dt (Pa s)
+      unsigned int active_set_iterations = 50;   ///< limit of the bound-constrained solve (-)
       /// With a Li pressure p in a crack band chi: the work of p on the opening
       /// (-p V, V = -int chi u . grad d) enters the energy, so pressure drives damage.
       bool pressure_work = true;
       /// Dissipate G_c on the mesh: use G_c / (1 + 3 h / (8 l)) (AT1) or
       /// G_c / (1 + h / (2 l)) (AT2), h the cell's smallest edge (Bourdin et al. 2008).
-      bool mesh_corrected_energy = false;
-      LinearSolverSettings solver;                       ///< CG + AMG settings
+      bool                 mesh_corrected_energy = false;
+      LinearSolverSettings solver; ///< CG + AMG settings
+      /// Cell size targets for adaptive meshes (subsection "Adaptive refinement").
+      struct Refinement
+      {
+        double       cells_per_length    = 4;    ///< target edge l / this where damage lives (-); 0: no targets
+        double       damage_threshold    = 0.01; ///< cells whose largest nodal d exceeds this get the target (-)
+        double       tip_energy_fraction = 0.5;  ///< and cells whose psi+ exceeds this fraction of 3 G_c / (16 l) (-)
+        unsigned int rings               = 2;    ///< rings of neighbour cells that get the target too (-)
+      } refinement;
 
       /// Declares subsection "Damage".
       static void declare_parameters(dealii::ParameterHandler &prm);
@@ -70,7 +78,7 @@ namespace dendra
       double                     height_fraction     = 0.5;  ///< band top / separator thickness that fails (-)
       double                     interface_band      = 1e-6; ///< damage below this height (m) is near-interface
       double                     separator_thickness = 0;    ///< the geometry's electrolyte thickness (m); 0: none
-      dealii::types::boundary_id counter_electrode = dealii::numbers::invalid_boundary_id; ///< contact fails
+      dealii::types::boundary_id counter_electrode   = dealii::numbers::invalid_boundary_id; ///< contact fails
     };
     /// Where the damage is after one accepted step: the typed counterpart of
     /// the damage columns of statistics.csv, for studies.
@@ -128,6 +136,14 @@ namespace dendra
     const std::set<dealii::types::material_id> &damageable_materials() const { return damageable_ids; }
     /// Back to the committed damage (after a failed staggered solve).
     void reset() override;
+    /// Back to the damage committed before the last commit(), which becomes
+    /// the bound again (a step solved again on a refined mesh).
+    void undo_commit() override;
+    /// l / Cells per length scale (m, l of the cell's material) on the cells
+    /// where damage lives (largest nodal d above the Damage threshold) or is
+    /// about to (psi+ above the Tip energy fraction of the AT1 onset energy
+    /// 3 G_c / (16 l): ahead of crack tips), and on Rings of cells around them.
+    bool cell_size_targets(dealii::Vector<float> &targets) const override;
     /// Volume (area in 2D) of the damageable cells where d > @p threshold (m^3 or m^2).
     double damaged_measure(double threshold) const;
     /// Where the damage is: the part of the damageable cells with d > a threshold.
@@ -167,7 +183,8 @@ namespace dendra
 
   private:
     void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) override;
-    /// The damage and its lower bound (the committed damage) move with the mesh.
+    /// The damage, its lower bound (the committed damage) and the bound
+    /// before the last commit move with the mesh.
     std::vector<const LA::MPI::Vector *> state_vectors() const override;
     /// The DoFs on a new mesh, without resetting d.
     void setup_on_new_mesh() override { Field<dim>::setup_dofs(); }
@@ -215,7 +232,8 @@ namespace dendra
     /// Diagonal scale of the rows held at d = 0: the largest G_c / l (J/m^3).
     double                                          held_row_scale = 0;
     std::function<bool(const dealii::Point<dim> &)> initial_crack;
-    LA::MPI::Vector                                 lower_bound; ///< committed damage, with ghost values
+    LA::MPI::Vector                                 lower_bound;         ///< committed damage, with ghost values
+    LA::MPI::Vector                                 bound_before_commit; ///< the lower bound before the last commit()
     double                                          change    = 0;
     double                                          time_step = 0; ///< s, since the committed state
     FailureCriterion                                failure;

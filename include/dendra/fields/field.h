@@ -77,6 +77,11 @@ namespace dendra
     /// diffuse interface and rings around it), by active cell index; returns
     /// false, leaving @p cells alone, if the field has none (the default).
     virtual bool cells_to_keep_refined(dealii::Vector<float> &cells) const;
+    /// The edge length (m) each active cell should have, by active cell
+    /// index, 0 where the field has no wish (owned and ghost cells); returns
+    /// false, leaving @p targets alone, if the field sets none (the default).
+    /// A run whose fields set targets adapts to them, deterministically.
+    virtual bool cell_size_targets(dealii::Vector<float> &targets) const;
     /// Adds the field's own columns to the current row of @p table (none by
     /// default) after an accepted step; boundaries are named by @p labels
     /// (missing: their id). Fields may record their history here.
@@ -186,8 +191,9 @@ namespace dendra
     /// Holds at 0 in @p constraints the unconstrained DoFs (of a scalar
     /// element) that no owned or ghost cell where @p inside holds touches: a
     /// field solved on part of the mesh.
-    void constrain_outside(const std::function<bool(const typename dealii::DoFHandler<dim>::active_cell_iterator &)> &inside,
-                           dealii::AffineConstraints<double> &constraints) const;
+    void
+    constrain_outside(const std::function<bool(const typename dealii::DoFHandler<dim>::active_cell_iterator &)> &inside,
+                      dealii::AffineConstraints<double> &constraints) const;
     /// Adds the field's Dirichlet conditions (at the current time) to @p constraints.
     virtual void add_boundary_constraints(dealii::AffineConstraints<double> &constraints) = 0;
 

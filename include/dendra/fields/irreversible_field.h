@@ -20,5 +20,8 @@ namespace dendra
     virtual void commit() = 0;
     /// Back to the committed state (after a failed step).
     virtual void reset() = 0;
+    /// Back to the state committed before the last commit(), which bounds
+    /// the state again: the last step is solved again (on a refined mesh).
+    virtual void undo_commit() = 0;
   };
 } // namespace dendra

@@ -62,9 +62,25 @@ namespace dendra
     unsigned int mark_for_refinement(dealii::parallel::distributed::Triangulation<dim> &tria,
                                      const dealii::Vector<float>                       &must_refine) const;
 
+    /// Flags the owned cells for a mesh of the target edge lengths @p targets
+    /// (m, by active cell index; 0: no target): refine where a cell is
+    /// coarser than its target, and, with @p coarsen, coarsen where the
+    /// parent would still meet the target or where there is none (not below
+    /// the minimum level or the initial global refinement, across material interfaces or in the refinement
+    /// box below its resolution). The marks depend only on the targets, not
+    /// on the partition. Returns the number of cells flagged for refinement on all ranks.
+    unsigned int mark_to_targets(dealii::parallel::distributed::Triangulation<dim> &tria,
+                                 const dealii::Vector<float> &targets, bool coarsen) const;
+    /// True if some cell with a target is coarser than it and below the
+    /// maximum level (on any rank): the mesh does not yet resolve @p targets (m).
+    bool coarser_than_targets(const dealii::parallel::distributed::Triangulation<dim> &tria,
+                              const dealii::Vector<float>                             &targets) const;
+
     /// Refines the cells that overlap the refinement box until their edges
     /// are at most the box resolution.
     void refine_box(dealii::parallel::distributed::Triangulation<dim> &tria) const;
+    /// True if @p cell overlaps the refinement box (false without one).
+    bool in_refinement_box(const typename dealii::Triangulation<dim>::active_cell_iterator &cell) const;
     /// True if @p cell is below the maximum level and coarser than the interface resolution.
     bool needs_refinement(const typename dealii::Triangulation<dim>::active_cell_iterator &cell) const;
 
@@ -72,12 +88,21 @@ namespace dendra
     double                          interface_resolution      = 0;  ///< cell size at material interfaces (m); 0 = off
     unsigned int                    max_interface_refinements = 10; ///< cap on interface refinement rounds (-)
     std::vector<dealii::Point<dim>> refinement_box;                 ///< two corners (m), or empty
-    double                          box_resolution  = 0;            ///< largest cell edge in the box (m)
-    unsigned int                    adaptive_cycles = 0;            ///< solve-estimate-refine cycles per step (-)
-    unsigned int adaptation_interval = 0;    ///< transient runs: accepted steps between adaptations (-), 0 = never
-    double       refine_fraction     = 0.3;  ///< fraction of the error indicator refined (-)
-    double       coarsen_fraction    = 0.05; ///< fraction of the error indicator coarsened (-)
-    unsigned int min_level           = 0;    ///< coarsest allowed level (-)
-    unsigned int max_level           = 12;   ///< finest allowed level (-)
+    double                          box_resolution      = 0;        ///< largest cell edge in the box (m)
+    unsigned int                    adaptive_cycles     = 0;        ///< solve-estimate-refine cycles per step (-)
+    unsigned int                    adaptation_interval = 0; ///< accepted steps between adaptations (-), 0 = never
+    unsigned int redo_limit       = 2;    ///< quasi-static: re-solves of a step on a mesh refined to its targets (-)
+    double       refine_fraction  = 0.3;  ///< fraction of the error indicator refined (-)
+    double       coarsen_fraction = 0.05; ///< fraction of the error indicator coarsened (-)
+    unsigned int min_level        = 0;    ///< coarsest allowed level (-)
+    unsigned int max_level        = 12;   ///< finest allowed level (-)
   };
+
+  /// Widens the positive values of @p values (by active cell index) by
+  /// @p rings rings of cells: each owned cell takes the smallest positive
+  /// value among the cells that share a vertex with it. Every ring is grown
+  /// from the owners' values sent to the ghost cells, so the result does not
+  /// depend on the partition; ghost entries are up to date on return. Collective.
+  template <int dim>
+  void spread_to_neighbours(const dealii::Triangulation<dim> &tria, dealii::Vector<float> &values, unsigned int rings);
 } // namespace dendra
