@@ -7,7 +7,10 @@ Writes into OUTPUT_DIRECTORY
                     are drawn at the end time, hollow);
   damage_maps.png   the damage of every case at its end (failure or end of
                     run), shapes in rows and aspect ratios in columns; Li
-                    (defect filling and cracks it entered) in grey.
+                    (defect filling and cracks it entered) in grey;
+  li_pressure.png   with the pressurised Li filling: the Li pressure, the
+                    share of the current that plates into the defect and the
+                    focusing factor of every case against time.
 Needs matplotlib (Debian: python3-matplotlib).
 """
 import csv
@@ -105,6 +108,37 @@ def plot_maps(root, rows):
     plt.close(figure)
 
 
+def plot_li_history(root, rows):
+    """Li pressure, current share and focusing against time; False without a filling."""
+    figure, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    drawn = False
+    for row in rows:
+        path = os.path.join(case_directory(root, row), "statistics.csv")
+        stats = read_rows(path) if os.path.exists(path) else []
+        if not stats or "li_pressure[Pa]" not in stats[0]:
+            continue
+        drawn = True
+        t = [float(s["time[s]"]) for s in stats]
+        label = f"{row['shape']} {float(row['aspect_ratio']):g}"
+        line, = axes[0].plot(t, [float(s["li_pressure[Pa]"]) / 1e6 for s in stats], "-", label=label)
+        axes[1].plot(t, [float(s["filling_current_share"]) * 100 for s in stats], "-", color=line.get_color())
+        axes[2].plot(t, [float(s["focusing_factor"]) for s in stats], "-", color=line.get_color())
+    if not drawn:
+        plt.close(figure)
+        return False
+    titles = ["Li pressure in the defect [MPa]", "share of the current plated into the defect [%]",
+              "focusing factor (defect / nominal current density) [-]"]
+    for axis, title in zip(axes, titles):
+        axis.set_xlabel("time [s]")
+        axis.set_title(title, fontsize=10)
+        axis.grid(True, alpha=0.3)
+    axes[0].legend(fontsize=6, ncol=2)
+    figure.tight_layout()
+    figure.savefig(os.path.join(root, "li_pressure.png"), dpi=120)
+    plt.close(figure)
+    return True
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: plot_defect_study.py OUTPUT_DIRECTORY")
@@ -114,7 +148,8 @@ def main():
         sys.exit(f"plot_defect_study.py: {root}/results.csv has no cases")
     plot_trends(root, rows)
     plot_maps(root, rows)
-    print(f"plots written: {root}/failure_time.png, {root}/damage_maps.png")
+    written = ["failure_time.png", "damage_maps.png"] + (["li_pressure.png"] if plot_li_history(root, rows) else [])
+    print("plots written: " + ", ".join(f"{root}/{name}" for name in written))
 
 
 if __name__ == "__main__":

@@ -284,7 +284,7 @@ namespace dendra
   {
     if (deposit.filling())
       {
-        deposit.filling()->update_region(); // the open cracks of the current damage and displacement
+        deposit.filling()->grow_cracks(); // Li enters the cracks that opened in this pass
         balance_pressure(time);
       }
     for (Field<dim> *field : fracture_partners)
@@ -311,7 +311,12 @@ namespace dendra
                                                        std::to_string(region_passes)));
           settle_fracture_group(time);
         }
-    solve_fracture_partners(time); // the stress of the settled damage
+    // The stress of the settled damage, with the tension-compression split
+    // of the last pass frozen: every trial pressure of the balance then
+    // solves the same linear problem (an unfrozen split would follow the
+    // previous trial's displacement, and the volume residual would depend on
+    // the order of the trials rather than on the pressure alone).
+    while_frozen([&]() { solve_fracture_partners(time); });
     irreversible->commit();
     deposit.update_region(false); // the region of the committed damage; the filling's chi stays the balanced one
     // Published with the region of the committed damage, as the output has it.
@@ -334,19 +339,27 @@ namespace dendra
       solve_fracture_partners(time);
       solve_at(*irreversible, time);
     };
-    group.state       = [&]() { return owned_copy(irreversible->solution()); };
-    const auto freeze = [&](const bool on) {
-      for (Field<dim> *field : fracture_partners)
-        field->freeze_irreversible_coupling(on);
-    };
+    group.state = [&]() { return owned_copy(irreversible->solution()); };
     std::string what;
     for (const Field<dim> *field : fracture_partners)
       what += field->name() + " and ";
     what += irreversible->name();
+    while_frozen([&]() {
+      staggered_iterations += StaggeredIteration(coupling.alternate_minimisation).solve(group, what).iterations;
+    });
+  }
+
+  template <int dim>
+  void CoupledStep<dim>::while_frozen(const std::function<void()> &solve)
+  {
+    const auto freeze = [&](const bool on) {
+      for (Field<dim> *field : fracture_partners)
+        field->freeze_irreversible_coupling(on);
+    };
     freeze(true);
     try
       {
-        staggered_iterations += StaggeredIteration(coupling.alternate_minimisation).solve(group, what).iterations;
+        solve();
       }
     catch (...)
       {

@@ -17,6 +17,9 @@
 #include <functional>
 #include <iomanip>
 #include <iostream>
+#include <limits>
+#include <map>
+#include <numeric>
 #include <sstream>
 
 namespace dendra
@@ -25,10 +28,25 @@ namespace dendra
 
   namespace
   {
-    const char *result_header = "shape,aspect_ratio,defect_width[m],defect_depth[m],status,failure_time[s],"
-                                "peak_max_principal_stress[Pa],damage_onset_time[s],early_damaged_measure,"
-                                "damaged_measure,damage_centroid_depth[m],near_interface_fraction,"
-                                "classification,wall_time[s],fingerprint";
+    const char           *result_header = "shape,aspect_ratio,defect_width[m],defect_depth[m],status,failure_time[s],"
+                                          "peak_max_principal_stress[Pa],damage_onset_time[s],early_damaged_measure,"
+                                          "damaged_measure,damage_centroid_depth[m],near_interface_fraction,"
+                                          "classification,crack_top[m],peak_li_pressure[Pa],end_li_pressure[Pa],"
+                                          "peak_focusing_factor,mean_filling_current_share,wall_time[s],fingerprint";
+    constexpr std::size_t n_result_columns = 20;
+
+    /// The column @p name of @p rows read from a statistics.csv (empty if it has none).
+    std::vector<double> column(const std::vector<std::map<std::string, std::string>> &rows, const std::string &name)
+    {
+      std::vector<double> values;
+      for (const auto &row : rows)
+        if (const auto it = row.find(name); it != row.end() && !it->second.empty())
+          values.push_back(std::stod(it->second));
+      return values;
+    }
+
+    /// The rows of the statistics.csv @p file, by column name.
+    std::vector<std::map<std::string, std::string>> read_statistics(const std::string &file);
 
     /// Fills the measured part of @p result from a finished (or stopped) run.
     template <int dim>
@@ -39,7 +57,7 @@ namespace dendra
       if (elasticity)
         result.peak_stress = std::max(result.peak_stress, elasticity->peak_max_principal_stress());
       const std::vector<typename Damage<dim>::Record> no_history;
-      const auto &history = damage ? damage->history() : no_history;
+      const auto                                     &history = damage ? damage->history() : no_history;
       for (const auto &record : history)
         {
           if (result.onset_time < 0 && record.damaged_measure > 0)
@@ -57,7 +75,28 @@ namespace dendra
                                    : result.near_interface >= 0.5 ? "near-interface"
                                                                   : "bulk";
         }
+      if (!history.empty())
+        result.crack_top = history.back().damaged_measure > 0 ? history.back().crack_top : 0.0;
       result.failure_time = simulator.failure_time();
+    }
+
+    /// The Li pressure and current-share history of a case, from its
+    /// statistics.csv (the columns of the pressurised filling and the ionic current).
+    void measure_li_history(const std::string &statistics, DefectCaseResult &result)
+    {
+      const auto rows     = read_statistics(statistics);
+      const auto pressure = column(rows, "li_pressure[Pa]");
+      const auto focusing = column(rows, "focusing_factor");
+      const auto share    = column(rows, "filling_current_share");
+      if (!pressure.empty())
+        {
+          result.peak_li_pressure = *std::max_element(pressure.begin(), pressure.end());
+          result.end_li_pressure  = pressure.back();
+        }
+      if (!focusing.empty())
+        result.peak_focusing = *std::max_element(focusing.begin(), focusing.end());
+      if (!share.empty())
+        result.mean_current_share = std::accumulate(share.begin(), share.end(), 0.0) / share.size();
     }
 
     /// Writes the mean damage and the Li region of every cell (centres) of
@@ -135,6 +174,16 @@ namespace dendra
         }
       measure(simulator, early_time, result);
       write_damage_map(simulator, group, directory + "/damage_map.csv");
+      MPI_Barrier(group); // rank 0 wrote the statistics
+      measure_li_history(directory + "/statistics.csv", result);
+    }
+
+    /// The defect opening width (m) of the case set in @p prm.
+    template <int dim>
+    double opening_width(ParameterHandler &prm, const MaterialLibrary &materials)
+    {
+      const auto geometry = defect_geometry<dim>(prm, materials);
+      return dynamic_cast<const InterfacialDefect<dim> &>(*geometry).opening_width();
     }
 
     /// @p text as a number, or an InputError naming @p parameter.
@@ -166,6 +215,27 @@ namespace dendra
     }
 
     /// Splits one CSV line (fields may be quoted).
+    std::vector<std::string> csv_fields(const std::string &line);
+
+    std::vector<std::map<std::string, std::string>> read_statistics(const std::string &file)
+    {
+      std::ifstream                                   in(file);
+      std::string                                     line;
+      std::vector<std::map<std::string, std::string>> rows;
+      if (!std::getline(in, line))
+        return rows;
+      const auto names = csv_fields(line);
+      while (std::getline(in, line))
+        {
+          const auto                         values = csv_fields(line);
+          std::map<std::string, std::string> row;
+          for (std::size_t i = 0; i < names.size() && i < values.size(); ++i)
+            row[names[i]] = values[i];
+          rows.push_back(row);
+        }
+      return rows;
+    }
+
     std::vector<std::string> csv_fields(const std::string &line)
     {
       std::vector<std::string> fields(1);
@@ -193,7 +263,9 @@ namespace dendra
       out << std::setprecision(8) << r.shape << ',' << r.aspect_ratio << ',' << r.width << ',' << r.depth << ','
           << csv_field(r.status) << ',' << r.failure_time << ',' << r.peak_stress << ',' << r.onset_time << ','
           << r.early_damaged_measure << ',' << r.damaged_measure << ',' << r.centroid_depth << ',' << r.near_interface
-          << ',' << r.classification << ',' << r.wall_time << ',' << r.fingerprint << '\n';
+          << ',' << r.classification << ',' << r.crack_top << ',' << r.peak_li_pressure << ',' << r.end_li_pressure
+          << ',' << r.peak_focusing << ',' << r.mean_current_share << ',' << r.wall_time << ',' << r.fingerprint
+          << '\n';
     }
   } // namespace
 
@@ -211,7 +283,7 @@ namespace dendra
     if (!std::getline(in, header) || header != result_header || !std::getline(in, line))
       return false;
     const auto f = csv_fields(line);
-    if (f.size() != 15)
+    if (f.size() != n_result_columns)
       return false;
     try
       {
@@ -228,8 +300,13 @@ namespace dendra
         r.centroid_depth        = std::stod(f[10]);
         r.near_interface        = std::stod(f[11]);
         r.classification        = f[12];
-        r.wall_time             = std::stod(f[13]);
-        r.fingerprint           = f[14];
+        r.crack_top             = std::stod(f[13]);
+        r.peak_li_pressure      = std::stod(f[14]);
+        r.end_li_pressure       = std::stod(f[15]);
+        r.peak_focusing         = std::stod(f[16]);
+        r.mean_current_share    = std::stod(f[17]);
+        r.wall_time             = std::stod(f[18]);
+        r.fingerprint           = f[19];
       }
     catch (const std::exception &)
       {
@@ -253,6 +330,13 @@ namespace dendra
     prm.declare_entry("Early time", "60", Patterns::Double(0),
                       "Time (s) at which the cracked area of every case is compared (column "
                       "early_damaged_measure): damage accumulation in the initial stage.");
+    prm.declare_entry("Damage length fraction", "0", Patterns::Double(0, 1),
+                      "The damage length scale l of the electrolyte (Geometry/Interfacial defect/Electrolyte "
+                      "material) is this fraction (-) of the smallest defect opening width of the sweep, equal for "
+                      "all cases (AT1's strength scales with l^-1/2, so cases compare only at equal l); 0 keeps "
+                      "the material's Damage length scale.");
+    prm.declare_entry("Write vtu", "false", Patterns::Bool(),
+                      "Write a ParaView series (Postprocess/Write vtu) in every case's directory.");
     prm.declare_entry("Plot command", "", Patterns::Anything(),
                       "Command run on rank 0 with the output directory appended, after results.csv is written "
                       "(e.g. 'python3 plot_defect_study.py'); empty: no plots.");
@@ -267,9 +351,11 @@ namespace dendra
     output_directory = prm.get("Output directory");
     prm.enter_subsection("Defect study");
     const std::string shape_list = prm.get("Shapes"), ratio_list = prm.get("Aspect ratios");
-    ranks_per_case = prm.get_integer("Ranks per case");
-    early_time     = prm.get_double("Early time");
-    plot_command   = prm.get("Plot command");
+    ranks_per_case  = prm.get_integer("Ranks per case");
+    early_time      = prm.get_double("Early time");
+    plot_command    = prm.get("Plot command");
+    length_fraction = prm.get_double("Damage length fraction");
+    write_vtu       = prm.get_bool("Write vtu");
     prm.leave_subsection();
     for (const auto &shape : split_top_level(shape_list, ','))
       if (!shape.empty())
@@ -360,6 +446,8 @@ namespace dendra
         std::ofstream(stamp) << result.fingerprint << '\n';
       }
     MPI_Barrier(group);
+    // After the fingerprint: switching the vtu output does not rerun finished cases.
+    set_parameter(prm, std::string("Postprocess/Write vtu=") + (write_vtu ? "true" : "false"));
     Timer timer;
     if (dimension == 2)
       run_case_in<2>(group, prm, early_time, directory, result);
@@ -378,13 +466,27 @@ namespace dendra
     // the rest once, by a Simulator that writes the input to the output directory.
     MaterialLibrary materials;
     materials.parse_parameters(prm);
+    double smallest_width = std::numeric_limits<double>::max();
     for (unsigned int index = 0; index < n_cases; ++index)
       {
         configure_case(index);
-        if (dimension == 2)
-          defect_geometry<2>(prm, materials);
-        else
-          defect_geometry<3>(prm, materials);
+        smallest_width = std::min(smallest_width,
+                                  dimension == 2 ? opening_width<2>(prm, materials) : opening_width<3>(prm, materials));
+      }
+    if (length_fraction > 0)
+      {
+        prm.enter_subsection("Geometry");
+        prm.enter_subsection("Interfacial defect");
+        const std::string electrolyte = prm.get("Electrolyte material");
+        prm.leave_subsection();
+        prm.leave_subsection();
+        std::ostringstream length;
+        length << std::setprecision(12) << length_fraction * smallest_width;
+        set_parameter(prm, "Materials/" + electrolyte + "/Damage length scale=" + length.str());
+        if (Utilities::MPI::this_mpi_process(world) == 0)
+          std::cout << "Defect study: damage length scale of " << electrolyte << " = " << length.str()
+                    << " m (Damage length fraction x the smallest defect width, " << smallest_width << " m)"
+                    << std::endl;
       }
     set_parameter(prm, "Output directory=" + output_directory);
     if (dimension == 2)

@@ -29,14 +29,14 @@ namespace dendra
       quantity.unit           = unit;
       quantity.provider       = provider;
       quantity.make_evaluator = [value](const Quadrature<dim> &quadrature) {
-        return CellEvaluator<dim>([value, n = quadrature.size()](
-                                    const typename Triangulation<dim>::active_cell_iterator &cell,
-                                    std::vector<Vector<double>>                             &values) {
-          values.assign(n, Vector<double>(1));
-          const double v = value(cell->active_cell_index());
-          for (auto &x : values)
-            x[0] = v;
-        });
+        return CellEvaluator<dim>(
+          [value, n = quadrature.size()](const typename Triangulation<dim>::active_cell_iterator &cell,
+                                         std::vector<Vector<double>>                             &values) {
+            values.assign(n, Vector<double>(1));
+            const double v = value(cell->active_cell_index());
+            for (auto &x : values)
+              x[0] = v;
+          });
       };
       return quantity;
     }
@@ -108,7 +108,14 @@ namespace dendra
         }
     exchange(cell_in_defect, in_defect);
     defect_measure = Utilities::MPI::sum(measure, communicator); // full of Li at rest
-    fill_cracks();
+    fill_cracks(false);
+  }
+
+  template <int dim>
+  void LiFilling<dim>::grow_cracks()
+  {
+    AssertDimension(cell_in_crack.size(), triangulation.n_active_cells());
+    fill_cracks(true);
   }
 
   template <int dim>
@@ -119,7 +126,7 @@ namespace dendra
     const MappingQ<dim> mapping(1);
     FE_Nothing<dim>     no_element;
     FEValues<dim>       geometry_values(mapping, no_element, quadrature, update_JxW_values);
-    const auto          u_at = displacement->make_evaluator(quadrature), grad_d_at = damage_gradient->make_evaluator(quadrature);
+    const auto u_at = displacement->make_evaluator(quadrature), grad_d_at = damage_gradient->make_evaluator(quadrature);
     std::vector<Vector<double>> u, grad_d;
     for (const auto &cell : triangulation.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -137,9 +144,10 @@ namespace dendra
   }
 
   template <int dim>
-  void LiFilling<dim>::fill_cracks()
+  void LiFilling<dim>::fill_cracks(const bool keep)
   {
-    cell_in_crack.assign(triangulation.n_active_cells(), false);
+    if (!keep)
+      cell_in_crack.assign(triangulation.n_active_cells(), false);
     const MPI_Comm communicator = triangulation.get_communicator();
     if (!damage)
       {

@@ -92,6 +92,9 @@ namespace dendra
     void solve_fracture(double time);
     /// The alternate minimisation of the fracture group at @p time (s).
     void settle_fracture_group(double time);
+    /// Runs @p solve with the fracture partners' dependence on the
+    /// irreversible field frozen at the current state (the split of the stress).
+    void while_frozen(const std::function<void()> &solve);
     /// The Li pressure of the pressurised filling at @p time (s) that
     /// balances its volume (Coupling/Pressure balance), with the pressure
     /// partners solved and published at it.

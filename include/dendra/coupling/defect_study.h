@@ -24,15 +24,22 @@ namespace dendra
     double      centroid_depth        = 0;  ///< height of the damage centroid above the interface (m)
     double      near_interface        = 0;  ///< fraction of the damage below the near-interface band (-)
     std::string classification;             ///< near-interface, bulk or none
-    double      wall_time = 0;              ///< s
+    double      crack_top          = 0;     ///< highest cracked point above the interface at the end (m)
+    double      peak_li_pressure   = 0;     ///< largest Li pressure of the filling (Pa); 0 without one
+    double      end_li_pressure    = 0;     ///< Li pressure at the end: at failure if the case failed (Pa)
+    double      peak_focusing      = 0;     ///< focusing factor at the start of plating (-), the largest
+    double      mean_current_share = 0;     ///< time-mean share of the current that plates into the defect (-)
+    double      wall_time          = 0;     ///< s
     std::string fingerprint;                ///< hash of the case's parameters (resume check)
     bool        resumed = false;            ///< read from an earlier run, not computed (not in the CSV)
   };
 
   /// The stress-defect failure study (PHYSICS.md Section 7, item 1): a sweep
   /// of interfacial-defect shapes and aspect ratios at equal defect size,
-  /// each case a damage run with Faradaic plating into the defect until the
-  /// failure criterion holds. Cases run concurrently on groups of ranks,
+  /// each case a damage run with Li plated into the defect (by default the
+  /// coupled model: ionic current, pressurised Li filling) until the
+  /// failure criterion holds. The damage length scale is a fraction of the
+  /// smallest defect width of the sweep, equal for all cases. Cases run concurrently on groups of ranks,
   /// finished cases are skipped when a sweep is run again (resume), and
   /// results.csv, a table on the terminal and the plots summarise it.
   /// Parameters: subsection "Defect study" plus every Simulator parameter.
@@ -50,7 +57,8 @@ namespace dendra
     void run();
 
   private:
-    /// Checks the input of all @p n_cases cases on all ranks (InputError).
+    /// Checks the input of all @p n_cases cases on all ranks (InputError) and
+    /// sets the electrolyte's damage length scale from the smallest defect width.
     void validate_input(unsigned int n_cases);
     /// Runs (or resumes) case @p index on @p group; returns its result.
     DefectCaseResult run_case(unsigned int index, MPI_Comm group);
@@ -69,7 +77,9 @@ namespace dendra
     unsigned int              ranks_per_case = 1;
     double                    early_time     = 60;
     std::string               plot_command;
-    unsigned int              dimension = 2;
+    unsigned int              dimension       = 2;
+    double                    length_fraction = 0;     ///< l / smallest defect width (-); 0: the material's l
+    bool                      write_vtu       = false; ///< a ParaView series per case
   };
 
   /// Reads a results.csv row written by the study (for resuming); false if @p file has none.

@@ -64,6 +64,10 @@ namespace dendra
     /// Marks D and chi on the current mesh for the current damage and
     /// displacement (collective; call after every mesh change and whenever d or u changed).
     void update_region();
+    /// Adds to chi the open, cracked cells now connected to it, keeping the
+    /// cells it has (collective): the passes of one load step only let Li
+    /// into cracks, so that chi cannot cycle between passes. Same mesh only.
+    void grow_cracks();
     /// The volumes and the current of the current state (collective).
     Measures measure() const;
     /// R(p) = V_Li^n + dt Omega I / F - (|D_0| + growth + opening) - V_Li^{n+1} p / K_Li
@@ -110,8 +114,9 @@ namespace dendra
     /// Copies the owned entries of @p flags to the ghosts of the other ranks
     /// through @p indicator (DG0, ghosted), which then holds them as 0 / 1.
     void exchange(CellFlags &flags, LA::MPI::Vector &indicator) const;
-    /// chi by flood fill from D through the candidate cells (rank-independent).
-    void fill_cracks();
+    /// chi by flood fill from D (and, with @p keep, from the cells chi
+    /// already has) through the candidate cells (rank-independent).
+    void fill_cracks(bool keep);
     /// -int_K u . grad d (m^3, m^2 in 2D) of every owned cell by active cell index.
     std::vector<double> cell_openings() const;
 
