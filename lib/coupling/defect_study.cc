@@ -28,12 +28,94 @@ namespace dendra
 
   namespace
   {
-    const char           *result_header = "shape,aspect_ratio,defect_width[m],defect_depth[m],status,failure_time[s],"
-                                          "peak_max_principal_stress[Pa],damage_onset_time[s],early_damaged_measure,"
-                                          "damaged_measure,damage_centroid_depth[m],near_interface_fraction,"
-                                          "classification,crack_top[m],peak_li_pressure[Pa],end_li_pressure[Pa],"
-                                          "peak_focusing_factor,mean_filling_current_share,wall_time[s],fingerprint";
-    constexpr std::size_t n_result_columns = 20;
+    /// One column of results.csv: its header and the text or number member it holds.
+    struct ResultColumn
+    {
+      const char *name;
+      std::string DefectCaseResult::*text = nullptr;
+      double DefectCaseResult::*number    = nullptr;
+    };
+    const std::vector<ResultColumn> result_columns = {
+      {"shape", &DefectCaseResult::shape},
+      {"aspect_ratio", nullptr, &DefectCaseResult::aspect_ratio},
+      {"defect_width[m]", nullptr, &DefectCaseResult::width},
+      {"defect_depth[m]", nullptr, &DefectCaseResult::depth},
+      {"status", &DefectCaseResult::status},
+      {"failure_time[s]", nullptr, &DefectCaseResult::failure_time},
+      {"peak_max_principal_stress[Pa]", nullptr, &DefectCaseResult::peak_stress},
+      {"damage_onset_time[s]", nullptr, &DefectCaseResult::onset_time},
+      {"early_damaged_measure", nullptr, &DefectCaseResult::early_damaged_measure},
+      {"damaged_measure", nullptr, &DefectCaseResult::damaged_measure},
+      {"damage_centroid_depth[m]", nullptr, &DefectCaseResult::centroid_depth},
+      {"near_interface_fraction", nullptr, &DefectCaseResult::near_interface},
+      {"classification", &DefectCaseResult::classification},
+      {"crack_top[m]", nullptr, &DefectCaseResult::crack_top},
+      {"peak_li_pressure[Pa]", nullptr, &DefectCaseResult::peak_li_pressure},
+      {"end_li_pressure[Pa]", nullptr, &DefectCaseResult::end_li_pressure},
+      {"peak_focusing_factor", nullptr, &DefectCaseResult::peak_focusing},
+      {"mean_filling_current_share", nullptr, &DefectCaseResult::mean_current_share},
+      {"wall_time[s]", nullptr, &DefectCaseResult::wall_time},
+      {"fingerprint", &DefectCaseResult::fingerprint}};
+
+    /// The header line of results.csv.
+    std::string result_header()
+    {
+      std::string header;
+      for (const auto &c : result_columns)
+        header += (header.empty() ? "" : ",") + std::string(c.name);
+      return header;
+    }
+
+    /// @p text as one CSV field (quoted if it holds a comma or a quote).
+    std::string csv_field(const std::string &text)
+    {
+      if (text.find_first_of(",\"") == std::string::npos)
+        return text;
+      std::string quoted = "\"";
+      for (const char c : text)
+        quoted += (c == '"' ? std::string("\"\"") : std::string(1, c));
+      return quoted + "\"";
+    }
+
+    /// Splits one CSV line (fields may be quoted).
+    std::vector<std::string> csv_fields(const std::string &line)
+    {
+      std::vector<std::string> fields(1);
+      bool                     quoted = false;
+      for (std::size_t i = 0; i < line.size(); ++i)
+        {
+          const char c = line[i];
+          if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+            fields.back() += '"', ++i;
+          else if (c == '"')
+            quoted = !quoted;
+          else if (c == ',' && !quoted)
+            fields.emplace_back();
+          else
+            fields.back() += c;
+        }
+      return fields;
+    }
+
+    /// The rows of the statistics.csv @p file, by column name.
+    std::vector<std::map<std::string, std::string>> read_statistics(const std::string &file)
+    {
+      std::ifstream                                   in(file);
+      std::string                                     line;
+      std::vector<std::map<std::string, std::string>> rows;
+      if (!std::getline(in, line))
+        return rows;
+      const auto names = csv_fields(line);
+      while (std::getline(in, line))
+        {
+          const auto                         values = csv_fields(line);
+          std::map<std::string, std::string> row;
+          for (std::size_t i = 0; i < names.size() && i < values.size(); ++i)
+            row[names[i]] = values[i];
+          rows.push_back(row);
+        }
+      return rows;
+    }
 
     /// The column @p name of @p rows read from a statistics.csv (empty if it has none).
     std::vector<double> column(const std::vector<std::map<std::string, std::string>> &rows, const std::string &name)
@@ -44,9 +126,6 @@ namespace dendra
           values.push_back(std::stod(it->second));
       return values;
     }
-
-    /// The rows of the statistics.csv @p file, by column name.
-    std::vector<std::map<std::string, std::string>> read_statistics(const std::string &file);
 
     /// Fills the measured part of @p result from a finished (or stopped) run.
     template <int dim>
@@ -204,75 +283,28 @@ namespace dendra
       return value;
     }
 
-    std::string csv_field(const std::string &text)
-    {
-      if (text.find_first_of(",\"") == std::string::npos)
-        return text;
-      std::string quoted = "\"";
-      for (const char c : text)
-        quoted += (c == '"' ? std::string("\"\"") : std::string(1, c));
-      return quoted + "\"";
-    }
-
-    /// Splits one CSV line (fields may be quoted).
-    std::vector<std::string> csv_fields(const std::string &line);
-
-    std::vector<std::map<std::string, std::string>> read_statistics(const std::string &file)
-    {
-      std::ifstream                                   in(file);
-      std::string                                     line;
-      std::vector<std::map<std::string, std::string>> rows;
-      if (!std::getline(in, line))
-        return rows;
-      const auto names = csv_fields(line);
-      while (std::getline(in, line))
-        {
-          const auto                         values = csv_fields(line);
-          std::map<std::string, std::string> row;
-          for (std::size_t i = 0; i < names.size() && i < values.size(); ++i)
-            row[names[i]] = values[i];
-          rows.push_back(row);
-        }
-      return rows;
-    }
-
-    std::vector<std::string> csv_fields(const std::string &line)
-    {
-      std::vector<std::string> fields(1);
-      bool                     quoted = false;
-      for (std::size_t i = 0; i < line.size(); ++i)
-        {
-          const char c = line[i];
-          if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"')
-            fields.back() += '"', ++i;
-          else if (c == '"')
-            quoted = !quoted;
-          else if (c == ',' && !quoted)
-            fields.emplace_back();
-          else
-            fields.back() += c;
-        }
-      return fields;
-    }
   } // namespace
 
   namespace
   {
     void write_result_row(std::ostream &out, const DefectCaseResult &r)
     {
-      out << std::setprecision(8) << r.shape << ',' << r.aspect_ratio << ',' << r.width << ',' << r.depth << ','
-          << csv_field(r.status) << ',' << r.failure_time << ',' << r.peak_stress << ',' << r.onset_time << ','
-          << r.early_damaged_measure << ',' << r.damaged_measure << ',' << r.centroid_depth << ',' << r.near_interface
-          << ',' << r.classification << ',' << r.crack_top << ',' << r.peak_li_pressure << ',' << r.end_li_pressure
-          << ',' << r.peak_focusing << ',' << r.mean_current_share << ',' << r.wall_time << ',' << r.fingerprint
-          << '\n';
+      out << std::setprecision(8);
+      for (const auto &c : result_columns)
+        {
+          if (c.text)
+            out << csv_field(r.*c.text);
+          else
+            out << r.*c.number;
+          out << (&c == &result_columns.back() ? '\n' : ',');
+        }
     }
   } // namespace
 
   void write_case_result(const std::string &file, const DefectCaseResult &r)
   {
     std::ofstream out(file);
-    out << result_header << '\n';
+    out << result_header() << '\n';
     write_result_row(out, r);
   }
 
@@ -280,33 +312,18 @@ namespace dendra
   {
     std::ifstream in(file);
     std::string   header, line;
-    if (!std::getline(in, header) || header != result_header || !std::getline(in, line))
+    if (!std::getline(in, header) || header != result_header() || !std::getline(in, line))
       return false;
     const auto f = csv_fields(line);
-    if (f.size() != n_result_columns)
+    if (f.size() != result_columns.size())
       return false;
     try
       {
-        r.shape                 = f[0];
-        r.aspect_ratio          = std::stod(f[1]);
-        r.width                 = std::stod(f[2]);
-        r.depth                 = std::stod(f[3]);
-        r.status                = f[4];
-        r.failure_time          = std::stod(f[5]);
-        r.peak_stress           = std::stod(f[6]);
-        r.onset_time            = std::stod(f[7]);
-        r.early_damaged_measure = std::stod(f[8]);
-        r.damaged_measure       = std::stod(f[9]);
-        r.centroid_depth        = std::stod(f[10]);
-        r.near_interface        = std::stod(f[11]);
-        r.classification        = f[12];
-        r.crack_top             = std::stod(f[13]);
-        r.peak_li_pressure      = std::stod(f[14]);
-        r.end_li_pressure       = std::stod(f[15]);
-        r.peak_focusing         = std::stod(f[16]);
-        r.mean_current_share    = std::stod(f[17]);
-        r.wall_time             = std::stod(f[18]);
-        r.fingerprint           = f[19];
+        for (std::size_t i = 0; i < f.size(); ++i)
+          if (result_columns[i].text)
+            r.*result_columns[i].text = f[i];
+          else
+            r.*result_columns[i].number = std::stod(f[i]);
       }
     catch (const std::exception &)
       {
@@ -540,7 +557,7 @@ namespace dendra
   {
     {
       std::ofstream out(output_directory + "/results.csv");
-      out << result_header << '\n';
+      out << result_header() << '\n';
       for (const auto &r : results)
         write_result_row(out, r);
     }

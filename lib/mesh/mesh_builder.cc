@@ -14,6 +14,23 @@ namespace dendra
 
   namespace
   {
+    /// True if @p edge (m) is longer than @p size (m) by more than round-off:
+    /// a cell of exactly the size is neither refined nor, its parent being
+    /// twice as large, coarsened.
+    bool longer_than(const double edge, const double size)
+    {
+      return edge > size * (1 + 1e-10);
+    }
+
+    /// True if @p cell has a target edge (m) > 0 that it is longer than, below level @p max_level.
+    template <int dim>
+    bool coarser_than_target(const typename Triangulation<dim>::active_cell_iterator &cell, const double target,
+                             const unsigned int max_level)
+    {
+      return target > 0 && longer_than(cell->minimum_vertex_distance(), target) &&
+             cell->level() < static_cast<int>(max_level);
+    }
+
     /// True if a face neighbour of @p cell has another material.
     template <int dim>
     bool at_material_interface(const typename Triangulation<dim>::active_cell_iterator &cell)
@@ -156,7 +173,7 @@ namespace dendra
       {
         unsigned int n_flagged = 0;
         for (const auto &cell : tria.active_cell_iterators())
-          if (cell->is_locally_owned() && cell->minimum_vertex_distance() > interface_resolution * (1 + 1e-10) &&
+          if (cell->is_locally_owned() && longer_than(cell->minimum_vertex_distance(), interface_resolution) &&
               is_interface_cell(geometry, cell))
             {
               cell->set_refine_flag();
@@ -206,7 +223,7 @@ namespace dendra
       {
         unsigned int n_flagged = 0;
         for (const auto &cell : tria.active_cell_iterators())
-          if (cell->is_locally_owned() && cell->minimum_vertex_distance() > box_resolution * (1 + 1e-10) &&
+          if (cell->is_locally_owned() && longer_than(cell->minimum_vertex_distance(), box_resolution) &&
               in_refinement_box(cell))
             {
               cell->set_refine_flag();
@@ -222,7 +239,7 @@ namespace dendra
   bool MeshBuilder<dim>::needs_refinement(const typename Triangulation<dim>::active_cell_iterator &cell) const
   {
     return cell->level() < static_cast<int>(max_level) &&
-           (interface_resolution <= 0 || cell->minimum_vertex_distance() > interface_resolution * (1 + 1e-10));
+           (interface_resolution <= 0 || longer_than(cell->minimum_vertex_distance(), interface_resolution));
   }
 
   template <int dim>
@@ -269,16 +286,13 @@ namespace dendra
   unsigned int MeshBuilder<dim>::mark_to_targets(parallel::distributed::Triangulation<dim> &tria,
                                                  const Vector<float> &targets, const bool coarsen) const
   {
-    // Edges are compared with a relative slack, so that a cell of exactly the
-    // target size is neither refined nor (its parent being twice as large) coarsened.
-    constexpr double slack     = 1 + 1e-10;
-    unsigned int     n_flagged = 0;
+    unsigned int n_flagged = 0;
     for (const auto &cell : tria.active_cell_iterators())
       if (cell->is_locally_owned())
         {
           const double target = targets(cell->active_cell_index());
           const double h      = cell->minimum_vertex_distance();
-          if (target > 0 && h > target * slack && cell->level() < static_cast<int>(max_level))
+          if (coarser_than_target<dim>(cell, target, max_level))
             {
               cell->set_refine_flag();
               ++n_flagged;
@@ -286,9 +300,9 @@ namespace dendra
             }
           // Never below the built mesh's uniform level.
           const int floor = static_cast<int>(std::max(min_level, initial_global_refinement));
-          if (!coarsen || cell->level() <= floor || (target > 0 && 2 * h > target * slack))
+          if (!coarsen || cell->level() <= floor || (target > 0 && longer_than(2 * h, target)))
             continue;
-          if (in_refinement_box(cell) && 2 * h > box_resolution * slack)
+          if (in_refinement_box(cell) && longer_than(2 * h, box_resolution))
             continue;
           if (!at_material_interface<dim>(cell)) // material interfaces keep the resolution they were built with
             cell->set_coarsen_flag();
@@ -303,11 +317,7 @@ namespace dendra
     bool coarser = false;
     for (const auto &cell : tria.active_cell_iterators())
       if (cell->is_locally_owned())
-        {
-          const double target = targets(cell->active_cell_index());
-          coarser |= target > 0 && cell->minimum_vertex_distance() > target * (1 + 1e-10) &&
-                     cell->level() < static_cast<int>(max_level);
-        }
+        coarser |= coarser_than_target<dim>(cell, targets(cell->active_cell_index()), max_level);
     return Utilities::MPI::logical_or(coarser, tria.get_communicator());
   }
 
