@@ -18,8 +18,8 @@ namespace dendra
     typename DoFHandler<dim>::active_cell_iterator
     same_dof_cell(const typename Triangulation<dim>::active_cell_iterator &cell, const DoFHandler<dim> &dofs)
     {
-      return typename DoFHandler<dim>::active_cell_iterator(&cell->get_triangulation(), cell->level(), cell->index(),
-                                                            &dofs);
+      return
+        typename DoFHandler<dim>::active_cell_iterator(&cell->get_triangulation(), cell->level(), cell->index(), &dofs);
     }
   } // namespace
 
@@ -97,15 +97,17 @@ namespace dendra
 
   template <int dim>
   double integrate_quantities(
-    const std::vector<const Quantity<dim> *> &quantities, const parallel::distributed::Triangulation<dim> &triangulation,
+    const std::vector<const Quantity<dim> *>                                             &quantities,
+    const parallel::distributed::Triangulation<dim>                                      &triangulation,
     const std::function<double(const typename Triangulation<dim>::active_cell_iterator &, const Point<dim> &,
-                               const std::vector<const Vector<double> *> &)> &weight,
-    const unsigned int                                                       n_points)
+                               const std::vector<const Vector<double> *> &)>             &weight,
+    const unsigned int                                                                    n_points,
+    const std::function<bool(const typename Triangulation<dim>::active_cell_iterator &)> &where)
   {
-    const QGauss<dim>               quadrature(n_points);
-    const MappingQ<dim>             mapping(1);
-    const FE_Nothing<dim>           no_element; // FEValues keeps a pointer to it
-    FEValues<dim>                   geometry(mapping, no_element, quadrature, update_quadrature_points | update_JxW_values);
+    const QGauss<dim>     quadrature(n_points);
+    const MappingQ<dim>   mapping(1);
+    const FE_Nothing<dim> no_element; // FEValues keeps a pointer to it
+    FEValues<dim>         geometry(mapping, no_element, quadrature, update_quadrature_points | update_JxW_values);
     std::vector<CellEvaluator<dim>> evaluators;
     for (const Quantity<dim> *quantity : quantities)
       evaluators.push_back(quantity->make_evaluator(quadrature));
@@ -113,7 +115,7 @@ namespace dendra
     std::vector<const Vector<double> *>      at_point(quantities.size());
     double                                   integral = 0;
     for (const auto &cell : triangulation.active_cell_iterators())
-      if (cell->is_locally_owned())
+      if (cell->is_locally_owned() && (!where || where(cell)))
         {
           geometry.reinit(cell);
           for (unsigned int i = 0; i < evaluators.size(); ++i)
@@ -218,24 +220,26 @@ namespace dendra
   make_fe_quantity(const std::string &, const std::string &, const std::string &, const DoFHandler<3> &,
                    const LA::MPI::Vector &, unsigned int, unsigned int,
                    std::function<void(const typename Triangulation<3>::active_cell_iterator &, Vector<double> &)>);
-  template Quantity<2>
-  make_fe_gradient_quantity(const std::string &, const std::string &, const std::string &, const DoFHandler<2> &,
-                            const LA::MPI::Vector &, unsigned int, unsigned int,
-                            std::function<void(const typename Triangulation<2>::active_cell_iterator &, Vector<double> &)>);
-  template Quantity<3>
-  make_fe_gradient_quantity(const std::string &, const std::string &, const std::string &, const DoFHandler<3> &,
-                            const LA::MPI::Vector &, unsigned int, unsigned int,
-                            std::function<void(const typename Triangulation<3>::active_cell_iterator &, Vector<double> &)>);
-  template double integrate_quantities(
-    const std::vector<const Quantity<2> *> &, const parallel::distributed::Triangulation<2> &,
-    const std::function<double(const typename Triangulation<2>::active_cell_iterator &, const Point<2> &,
-                               const std::vector<const Vector<double> *> &)> &,
-    unsigned int);
-  template double integrate_quantities(
-    const std::vector<const Quantity<3> *> &, const parallel::distributed::Triangulation<3> &,
-    const std::function<double(const typename Triangulation<3>::active_cell_iterator &, const Point<3> &,
-                               const std::vector<const Vector<double> *> &)> &,
-    unsigned int);
+  template Quantity<2> make_fe_gradient_quantity(
+    const std::string &, const std::string &, const std::string &, const DoFHandler<2> &, const LA::MPI::Vector &,
+    unsigned int, unsigned int,
+    std::function<void(const typename Triangulation<2>::active_cell_iterator &, Vector<double> &)>);
+  template Quantity<3> make_fe_gradient_quantity(
+    const std::string &, const std::string &, const std::string &, const DoFHandler<3> &, const LA::MPI::Vector &,
+    unsigned int, unsigned int,
+    std::function<void(const typename Triangulation<3>::active_cell_iterator &, Vector<double> &)>);
+  template double
+  integrate_quantities(const std::vector<const Quantity<2> *> &, const parallel::distributed::Triangulation<2> &,
+                       const std::function<double(const typename Triangulation<2>::active_cell_iterator &,
+                                                  const Point<2> &, const std::vector<const Vector<double> *> &)> &,
+                       unsigned int,
+                       const std::function<bool(const typename Triangulation<2>::active_cell_iterator &)> &);
+  template double
+  integrate_quantities(const std::vector<const Quantity<3> *> &, const parallel::distributed::Triangulation<3> &,
+                       const std::function<double(const typename Triangulation<3>::active_cell_iterator &,
+                                                  const Point<3> &, const std::vector<const Vector<double> *> &)> &,
+                       unsigned int,
+                       const std::function<bool(const typename Triangulation<3>::active_cell_iterator &)> &);
   template Vector<float> cell_means(const Quantity<2> &, const Triangulation<2> &, unsigned int);
   template Vector<float> cell_means(const Quantity<3> &, const Triangulation<3> &, unsigned int);
   template class QuantityRegistry<2>;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace dendra
 {
@@ -257,17 +258,65 @@ namespace dendra
     };
   } // namespace
 
+  namespace
+  {
+    /// The solutions of a field that is affine in the Li pressure at the
+    /// first two distinct trial pressures of a balance: any other trial is
+    /// their linear interpolation, exact to the tolerance of the solves.
+    struct AffineSolutions
+    {
+      std::vector<double>          pressures; ///< Pa
+      std::vector<LA::MPI::Vector> solutions; ///< owned entries
+
+      /// The solution at @p p, if two are known.
+      bool interpolate(const double p, LA::MPI::Vector &x) const
+      {
+        if (solutions.size() < 2)
+          return false;
+        x = solutions[0];
+        LA::MPI::Vector slope(solutions[1]);
+        slope -= solutions[0];
+        x.add((p - pressures[0]) / (pressures[1] - pressures[0]), slope);
+        return true;
+      }
+
+      /// Keeps @p solution, solved at @p p, if it is a new pressure.
+      void keep(const double p, const LA::MPI::Vector &solution)
+      {
+        if (solutions.size() < 2 && (pressures.empty() || p != pressures[0]))
+          {
+            pressures.push_back(p);
+            solutions.push_back(owned_copy(solution));
+          }
+      }
+    };
+  } // namespace
+
   template <int dim>
   void CoupledStep<dim>::balance_pressure(const double time)
   {
     LiFilling<dim>   &filling = *deposit.filling();
     BalanceOfCallback balance;
+    // The partners' affinity in p holds for the whole balance (nothing else changes).
+    std::vector<std::optional<AffineSolutions>> affine(pressure_partners.size());
+    for (std::size_t i = 0; i < pressure_partners.size(); ++i)
+      if (pressure_partners[i]->affine_in(quantity_names::li_pressure))
+        affine[i].emplace();
     balance.evaluate = [&](const double p) {
       filling.set_pressure(p);
-      for (Field<dim> *field : pressure_partners)
+      for (std::size_t i = 0; i < pressure_partners.size(); ++i)
         {
-          solve_at(*field, time);
-          field->publish();
+          Field<dim>     &field = *pressure_partners[i];
+          LA::MPI::Vector interpolated;
+          if (affine[i] && affine[i]->interpolate(p, interpolated))
+            field.set_solution(interpolated);
+          else
+            {
+              solve_at(field, time);
+              if (affine[i])
+                affine[i]->keep(p, field.solution());
+            }
+          field.publish();
         }
       return filling.balance_residual(step_length, filling.measure());
     };

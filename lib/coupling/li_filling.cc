@@ -208,23 +208,23 @@ namespace dendra
   template <int dim>
   typename LiFilling<dim>::Measures LiFilling<dim>::measure() const
   {
-    Measures m;
-    m.defect_growth = integrate_quantities<dim>(
+    Measures   m;
+    const auto in_defect = [this](const auto &cell) { return cell_in_defect[cell->active_cell_index()] != 0; };
+    const auto in_crack  = [this](const auto &cell) { return cell_in_crack[cell->active_cell_index()] != 0; };
+    m.defect_growth      = integrate_quantities<dim>(
       {volumetric_strain}, triangulation,
-      [this](const auto &cell, const Point<dim> &, const std::vector<const Vector<double> *> &v) {
-        return cell_in_defect[cell->active_cell_index()] ? (*v[0])[0] : 0.0;
-      });
+      [](const auto &, const Point<dim> &, const std::vector<const Vector<double> *> &v) { return (*v[0])[0]; }, 3,
+      in_defect);
     if (damage_gradient)
       m.crack_opening = integrate_quantities<dim>(
         {displacement, damage_gradient}, triangulation,
-        [this](const auto &cell, const Point<dim> &, const std::vector<const Vector<double> *> &v) {
-          if (!cell_in_crack[cell->active_cell_index()])
-            return 0.0;
+        [](const auto &, const Point<dim> &, const std::vector<const Vector<double> *> &v) {
           double u_dot_grad_d = 0;
           for (unsigned int k = 0; k < dim; ++k)
             u_dot_grad_d += (*v[0])[k] * (*v[1])[k];
           return -u_dot_grad_d;
-        });
+        },
+        3, in_crack);
     m.plating_current = integrate_quantities<dim>(
       {plating_current}, triangulation,
       [](const auto &, const Point<dim> &, const std::vector<const Vector<double> *> &v) { return (*v[0])[0]; });

@@ -170,8 +170,8 @@ namespace dendra
   void Elasticity<dim>::Parameters::parse_parameters(ParameterHandler &prm, const BoundaryNames &names)
   {
     prm.enter_subsection("Elasticity");
-    degree        = prm.get_integer("Polynomial degree");
-    hybrid_damage = prm.get("Damage split") == "hybrid";
+    degree                   = prm.get_integer("Polynomial degree");
+    hybrid_damage            = prm.get("Damage split") == "hybrid";
     filling_stiffness_factor = prm.get_double("Li filling stiffness factor");
     require_input(filling_stiffness_factor > 0, "Elasticity/Li filling stiffness factor = 0: the filling's cells "
                                                 "would have no stiffness; give a value in (0, 1]");
@@ -402,6 +402,13 @@ namespace dendra
   }
 
   template <int dim>
+  bool Elasticity<dim>::affine_in(const std::string &quantity) const
+  {
+    return quantity == quantity_names::li_pressure &&
+           (degradation == nullptr || parameters.hybrid_damage || split_frozen);
+  }
+
+  template <int dim>
   Elasticity<dim>::Elasticity(const parallel::distributed::Triangulation<dim> &tria, const MaterialLibrary &materials,
                               const Parameters &parameters)
     : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree), dim))
@@ -417,6 +424,7 @@ namespace dendra
   template <int dim>
   void Elasticity<dim>::read_quantities(QuantityRegistry<dim> &registry)
   {
+    quantities          = &registry;
     deposit_eigenstrain = registry.find(quantity_names::deposit_eigenstrain, name());
     li_phase            = registry.find(quantity_names::li_phase, name());
     plated_li           = li_phase ? registry.find(quantity_names::plated_li, name()) : nullptr;
@@ -561,9 +569,9 @@ namespace dendra
           cell_matrix = 0;
           cell_rhs    = 0;
           fe_values.reinit(cell);
-          require_input(materials.by_id(cell->material_id()).young_modulus > 0,
-                        "Elasticity: material '" + materials.by_id(cell->material_id()).name +
-                          "' has Young's modulus 0 (a fluid); every cell must be a solid");
+          if (materials.by_id(cell->material_id()).young_modulus <= 0) // the message only then: a hot loop
+            throw InputError("Elasticity: material '" + materials.by_id(cell->material_id()).name +
+                             "' has Young's modulus 0 (a fluid); every cell must be a solid");
           point_data.evaluate(cell, fe_values.get_quadrature_points());
           point_data.evaluate_moduli(materials, out);
           if (point_data.damaged)
@@ -827,8 +835,17 @@ namespace dendra
   }
 
   template <int dim>
-  void Elasticity<dim>::update_stress_output()
+  void Elasticity<dim>::publish()
   {
+    stress_stale = true;
+    if (quantities && quantities->is_read(quantity_names::stress))
+      update_stress_output();
+  }
+
+  template <int dim>
+  void Elasticity<dim>::update_stress_output() const
+  {
+    stress_stale = false;
     stress_dofs.distribute_dofs(stress_fe);
     stress_output.reinit(stress_dofs.locally_owned_dofs(), communicator);
     const FiniteElement<dim>                              &base = stress_fe.base_element(0);
@@ -862,8 +879,9 @@ namespace dendra
     data_out.add_data_vector(dofs, locally_relevant_solution, std::vector<std::string>(dim, "displacement"),
                              std::vector<DataComponentInterpretation::DataComponentInterpretation>(
                                dim, DataComponentInterpretation::component_is_part_of_vector));
-    if (stress_dofs.has_active_dofs())
-      data_out.add_data_vector(stress_dofs, stress_output, stress_field_names());
+    if (stress_stale)
+      update_stress_output();
+    data_out.add_data_vector(stress_dofs, stress_output, stress_field_names());
   }
 
   template <int dim>
@@ -891,6 +909,8 @@ namespace dendra
   template <int dim>
   std::vector<std::vector<double>> Elasticity<dim>::probe(const Probes<dim> &probes) const
   {
+    if (stress_stale)
+      update_stress_output();
     auto       values = probes.evaluate(mapping, dofs, locally_relevant_solution);
     const auto stress = probes.evaluate(mapping, stress_dofs, stress_output);
     for (unsigned int p = 0; p < values.size(); ++p)
@@ -963,8 +983,7 @@ namespace dendra
   template <int dim>
   std::string Elasticity<dim>::progress() const
   {
-    return "u: " + std::to_string(this->n_dofs()) + " dofs, " + std::to_string(this->last_report.iterations) +
-           " CG it";
+    return "u: " + std::to_string(this->n_dofs()) + " dofs, " + std::to_string(this->last_report.iterations) + " CG it";
   }
 
   template <int dim>

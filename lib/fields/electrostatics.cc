@@ -192,8 +192,9 @@ namespace dendra
       (parameters.conductivity == ConductivityKind::electronic ? m.electronic_conductivity
        : parameters.conductivity == ConductivityKind::ionic    ? m.ionic_conductivity
                                                                : m.electronic_conductivity + m.ionic_conductivity);
-    require_input(sigma > 0, "Electrostatics/Conductivity: material '" + m.name +
-                               "' has zero conductivity of the chosen kind, so phi is undetermined there");
+    if (!(sigma > 0)) // the message only then: called per cell
+      throw InputError("Electrostatics/Conductivity: material '" + m.name +
+                       "' has zero conductivity of the chosen kind, so phi is undetermined there");
     return sigma;
   }
 
@@ -204,10 +205,10 @@ namespace dendra
     degradation = registry.find(quantity_names::degradation, name());
     if (!parameters.electrodes.kinetics)
       return;
-    li_pressure     = registry.find(quantity_names::li_pressure, name());
-    li_filling      = li_pressure ? registry.find(quantity_names::li_filling, name()) : nullptr;
-    li_crack        = li_pressure && parameters.electrodes.crack_faces ? registry.find(quantity_names::li_crack, name()) :
-                                                                        nullptr;
+    li_pressure = registry.find(quantity_names::li_pressure, name());
+    li_filling  = li_pressure ? registry.find(quantity_names::li_filling, name()) : nullptr;
+    li_crack =
+      li_pressure && parameters.electrodes.crack_faces ? registry.find(quantity_names::li_crack, name()) : nullptr;
     damage_gradient = li_crack ? &registry.require(quantity_names::damage_gradient, name()) : nullptr;
   }
 
@@ -221,13 +222,15 @@ namespace dendra
     current.unit           = dim == 2 ? "A/m^2" : "A/m^3";
     current.provider       = name();
     current.make_evaluator = [this](const Quadrature<dim> &quadrature) {
-      return CellEvaluator<dim>([this, n = quadrature.size()](const typename Triangulation<dim>::active_cell_iterator &cell,
-                                                              std::vector<Vector<double>> &values) {
-        const double value = cell->active_cell_index() < filling_current.size() ? filling_current[cell->active_cell_index()] : 0.0;
-        values.assign(n, Vector<double>(1));
-        for (auto &v : values)
-          v[0] = value;
-      });
+      return CellEvaluator<dim>(
+        [this, n = quadrature.size()](const typename Triangulation<dim>::active_cell_iterator &cell,
+                                      std::vector<Vector<double>>                             &values) {
+          const double value =
+            cell->active_cell_index() < filling_current.size() ? filling_current[cell->active_cell_index()] : 0.0;
+          values.assign(n, Vector<double>(1));
+          for (auto &v : values)
+            v[0] = value;
+        });
     };
     registry.provide(current);
   }
@@ -487,8 +490,8 @@ namespace dendra
           if (cell->at_boundary(f))
             {
               if (electrodes.boundaries.count(cell->face(f)->boundary_id()))
-                visit_face(face_values, [&]() { face_values.reinit(cell, f); }, electrodes.interface_pressure, false,
-                           visitor);
+                visit_face(
+                  face_values, [&]() { face_values.reinit(cell, f); }, electrodes.interface_pressure, false, visitor);
               continue;
             }
           if (!cell->neighbor_is_coarser(f) && cell->face(f)->has_children())
@@ -500,7 +503,8 @@ namespace dendra
                   if (electrode_ids.count(neighbor->material_id()))
                     {
                       const auto [p, filling] = pressure_of(neighbor);
-                      visit_face(subface_values, [&]() { subface_values.reinit(cell, f, sf); }, p, filling, visitor);
+                      visit_face(
+                        subface_values, [&]() { subface_values.reinit(cell, f, sf); }, p, filling, visitor);
                     }
                 }
               continue;
@@ -509,7 +513,8 @@ namespace dendra
           if (electrode_ids.count(neighbor->material_id()))
             {
               const auto [p, filling] = pressure_of(neighbor);
-              visit_face(face_values, [&]() { face_values.reinit(cell, f); }, p, filling, visitor);
+              visit_face(
+                face_values, [&]() { face_values.reinit(cell, f); }, p, filling, visitor);
             }
         }
       if (!crack_at_center)
@@ -555,16 +560,16 @@ namespace dendra
       visitor(fv, weights, p, filling);
     }
 
-    const Electrostatics<dim>           &owner;
-    const QGauss<dim>                    cell_quadrature;
-    const QGauss<dim - 1>                face_quadrature;
-    FEValues<dim>                        cell_values;
-    FEFaceValues<dim>                    face_values;
-    FESubfaceValues<dim>                 subface_values;
-    std::set<types::material_id>         electrode_ids;
-    CellEvaluator<dim>                   pressure_at_center, filling_at_center, crack_at_center, pressure_at, gradient_at;
-    std::vector<Vector<double>>          values, gradients;
-    std::vector<double>                  weights;
+    const Electrostatics<dim>   &owner;
+    const QGauss<dim>            cell_quadrature;
+    const QGauss<dim - 1>        face_quadrature;
+    FEValues<dim>                cell_values;
+    FEFaceValues<dim>            face_values;
+    FESubfaceValues<dim>         subface_values;
+    std::set<types::material_id> electrode_ids;
+    CellEvaluator<dim>           pressure_at_center, filling_at_center, crack_at_center, pressure_at, gradient_at;
+    std::vector<Vector<double>>  values, gradients;
+    std::vector<double>          weights;
   };
 
   template <int dim>
@@ -609,13 +614,12 @@ namespace dendra
           cell->get_dof_values(locally_relevant_solution, cell_phi);
           cell_matrix.vmult(cell_residual, cell_phi);
           cell_residual -= cell_rhs;
-          surfaces.visit(cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p,
-                                   bool) {
+          surfaces.visit(cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p, bool) {
             phi.resize(fv.n_quadrature_points);
             fv.get_function_values(locally_relevant_solution, phi);
             for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
               {
-                const double eta = overpotential_at(electrodes, phi[q], p);
+                const double eta     = overpotential_at(electrodes, phi[q], p);
                 const double current = electrodes.kinetics->current_density(eta, c);
                 const double slope   = electrodes.kinetics->d_current_d_eta(eta, c);
                 for (unsigned int i = 0; i < n; ++i)
@@ -672,8 +676,9 @@ namespace dendra
           break;
         AssertThrow(iteration < electrodes.newton_iterations,
                     ExcMessage("Electrostatics: the Butler-Volmer electrodes did not converge in Electrode "
-                               "kinetics/Newton iterations = " + std::to_string(electrodes.newton_iterations) +
-                               " (residual " + format_number(residual / scale) + " of the applied current)"));
+                               "kinetics/Newton iterations = " +
+                               std::to_string(electrodes.newton_iterations) + " (residual " +
+                               format_number(residual / scale) + " of the applied current)"));
         const LA::MPI::Vector scaling = scale_symmetrically(system_matrix, system_rhs);
         LA::MPI::Vector       update(locally_owned, communicator);
         report.iterations +=
@@ -703,30 +708,30 @@ namespace dendra
   template <int dim>
   void Electrostatics<dim>::update_electrode_currents()
   {
-    ElectrodeSurfaces    surfaces(*this);
-    const auto          &electrodes = parameters.electrodes;
-    const double         c          = electrodes.kinetics->c_ref;
-    std::vector<double>  phi;
-    ElectrodeCurrents    local;
+    ElectrodeSurfaces   surfaces(*this);
+    const auto         &electrodes = parameters.electrodes;
+    const double        c          = electrodes.kinetics->c_ref;
+    std::vector<double> phi;
+    ElectrodeCurrents   local;
     filling_current.reinit(triangulation.n_active_cells());
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned() && in_domain(cell))
-        surfaces.visit(cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p,
-                                 const bool filling) {
-          phi.resize(fv.n_quadrature_points);
-          fv.get_function_values(locally_relevant_solution, phi);
-          double current = 0, area = 0; // into the metal: -i_n
-          for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
-            {
-              const double eta = overpotential_at(electrodes, phi[q], p);
-              current -= electrodes.kinetics->current_density(eta, c) * w[q];
-              area += w[q];
-            }
-          (filling ? local.filling : local.interface) += current;
-          (filling ? local.filling_area : local.interface_area) += area;
-          if (filling)
-            filling_current[cell->active_cell_index()] += current / cell->measure();
-        });
+        surfaces.visit(
+          cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p, const bool filling) {
+            phi.resize(fv.n_quadrature_points);
+            fv.get_function_values(locally_relevant_solution, phi);
+            double current = 0, area = 0; // into the metal: -i_n
+            for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
+              {
+                const double eta = overpotential_at(electrodes, phi[q], p);
+                current -= electrodes.kinetics->current_density(eta, c) * w[q];
+                area += w[q];
+              }
+            (filling ? local.filling : local.interface) += current;
+            (filling ? local.filling_area : local.interface_area) += area;
+            if (filling)
+              filling_current[cell->active_cell_index()] += current / cell->measure();
+          });
     currents.interface      = Utilities::MPI::sum(local.interface, communicator);
     currents.filling        = Utilities::MPI::sum(local.filling, communicator);
     currents.interface_area = Utilities::MPI::sum(local.interface_area, communicator);
@@ -734,8 +739,7 @@ namespace dendra
   }
 
   template <int dim>
-  double
-  Electrostatics<dim>::mean_electrode_current_density(const std::function<bool(const Point<dim> &)> &where) const
+  double Electrostatics<dim>::mean_electrode_current_density(const std::function<bool(const Point<dim> &)> &where) const
   {
     ElectrodeSurfaces   surfaces(*this);
     const auto         &electrodes = parameters.electrodes;
@@ -763,7 +767,7 @@ namespace dendra
   {
     table.add_value("electrostatics_dofs", "", this->n_dofs());
     table.add_value("electrostatics_cg_iterations", "", last_report.iterations);
-    const std::string unit = dim == 2 ? "A/m" : "A";
+    const std::string unit    = dim == 2 ? "A/m" : "A";
     double            applied = 0, applied_area = 0; // through the boundaries with a current density
     for (const auto &[id, current] : boundary_currents())
       {
@@ -782,11 +786,11 @@ namespace dendra
     table.add_value("current_filling", unit, currents.filling);
     table.add_value("filling_current_share", "", total != 0 ? currents.filling / total : 0.0);
     // Mean plating current density into the filling over the nominal one.
-    const double nominal = applied_area > 0 ? applied / applied_area :
-                                              total / (currents.interface_area + currents.filling_area);
+    const double nominal =
+      applied_area > 0 ? applied / applied_area : total / (currents.interface_area + currents.filling_area);
     table.add_value("focusing_factor", "",
-                    currents.filling_area > 0 && nominal != 0 ? currents.filling / currents.filling_area / nominal :
-                                                                0.0);
+                    currents.filling_area > 0 && nominal != 0 ? currents.filling / currents.filling_area / nominal
+                                                              : 0.0);
   }
 
   template <int dim>

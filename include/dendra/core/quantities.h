@@ -64,14 +64,18 @@ namespace dendra
   /// (collective), where values are those of @p quantities at x in that
   /// order (Gauss rule of @p n_points per direction on the cells' linear
   /// geometry): the functionals of coupled quantities, such as a crack
-  /// opening -int u . grad d.
+  /// opening -int u . grad d. Only the cells for which @p where is true
+  /// count, if given (the weight is zero elsewhere; the quantities are not
+  /// evaluated there).
   template <int dim>
   double integrate_quantities(
-    const std::vector<const Quantity<dim> *>                                   &quantities,
-    const dealii::parallel::distributed::Triangulation<dim>                    &triangulation,
+    const std::vector<const Quantity<dim> *>                &quantities,
+    const dealii::parallel::distributed::Triangulation<dim> &triangulation,
     const std::function<double(const typename dealii::Triangulation<dim>::active_cell_iterator &,
-                               const dealii::Point<dim> &, const std::vector<const dealii::Vector<double> *> &)> &weight,
-    unsigned int n_points = 3);
+                               const dealii::Point<dim> &, const std::vector<const dealii::Vector<double> *> &)>
+                                                                                                 &weight,
+    unsigned int                                                                                  n_points = 3,
+    const std::function<bool(const typename dealii::Triangulation<dim>::active_cell_iterator &)> &where    = {});
 
   /// The mean of the scalar @p quantity over every owned and ghost active
   /// cell (by active cell index), with a Gauss rule of @p n_points per direction.

@@ -134,6 +134,10 @@ namespace dendra
     /// so a staggered elasticity-damage loop minimises a fixed energy and
     /// cannot cycle. false: back to the fixed-point form.
     void freeze_irreversible_coupling(bool freeze) override;
+    /// The displacement is affine in the Li pressure (a load) while the
+    /// stiffness does not follow the solution: without damage, with the
+    /// hybrid split, or with the split frozen.
+    bool affine_in(const std::string &quantity) const override;
     /// Checks the boundary ids, then sets up DoFs, constraints and the system.
     void setup_dofs() override;
     /// Assembles and solves; returns iteration count and timings.
@@ -156,10 +160,13 @@ namespace dendra
     void visit_stresses(const dealii::Quadrature<dim> &quadrature, const StressVisitor &visit) const;
     /// Stress extremes over cells whose material id is in @p material_ids (all if empty).
     StressSummary stress_summary(const std::set<dealii::types::material_id> &material_ids) const;
-    /// Computes the discontinuous stress fields written by add_output().
-    void update_stress_output();
-    /// update_stress_output(): the "stress" the other fields read.
-    void publish() override { update_stress_output(); }
+    /// Computes the discontinuous stress fields written by add_output() (a
+    /// cache of the displacement: const).
+    void update_stress_output() const;
+    /// Marks the stress fields out of date and updates them now if a field
+    /// reads the "stress"; else they are updated when output or probes need
+    /// them (a pressure balance publishes many trial displacements).
+    void publish() override;
     /// The materials whose stress extremes the statistics report (all if
     /// empty), with the column label of each by id.
     void set_summary_materials(const std::map<dealii::types::material_id, std::string> &labels);
@@ -177,10 +184,6 @@ namespace dendra
     void save_state(std::ostream &out) const override;
     /// Reads what save_state() wrote.
     void load_state(std::istream &in) override;
-    /// The DoF handler of the stress output fields (discontinuous).
-    const dealii::DoFHandler<dim> &stress_dof_handler() const { return stress_dofs; }
-    /// The stress output fields of update_stress_output() (Pa).
-    const LA::MPI::Vector &stress_fields() const { return stress_output; }
     /// Names of the stress output fields, in component order.
     static std::vector<std::string> stress_field_names();
     /// "displacement_x", ... (m) and the stress_field_names() (Pa).
@@ -227,17 +230,19 @@ namespace dendra
     const Quantity<dim>                 *damage_gradient     = nullptr; ///< grad d (1/m)
     bool                                 split_frozen        = false;   ///< see freeze_irreversible_coupling()
     LA::MPI::Vector                      split_state;                   ///< the frozen displacement
-    LA::MPI::Vector row_diagonal;     ///< K_ii of a Newton block solve's first assembly, 0 on constrained rows
-    LA::MPI::Vector inverse_diagonal; ///< 1 / K_ii, 0 on constrained rows
+    LA::MPI::Vector row_diagonal;         ///< K_ii of a Newton block solve's first assembly, 0 on constrained rows
+    LA::MPI::Vector inverse_diagonal;     ///< 1 / K_ii, 0 on constrained rows
     bool            diagonal_set = false; ///< row_diagonal is that of the current Newton block solve
     dealii::AffineConstraints<double> zero_constraints; ///< homogeneous, for Newton block residuals
     AMGPreconditioner                 block_amg;        ///< of the last Newton block Jacobian
 
-    dealii::FESystem<dim>   stress_fe;
-    dealii::DoFHandler<dim> stress_dofs;
-    LA::MPI::Vector         stress_output;
+    dealii::FESystem<dim>           stress_fe;
+    mutable dealii::DoFHandler<dim> stress_dofs;
+    mutable LA::MPI::Vector         stress_output;
+    mutable bool                    stress_stale = true;    ///< the displacement changed since the last update
+    const QuantityRegistry<dim>    *quantities   = nullptr; ///< of read_quantities(): who reads the stress
 
-    std::map<dealii::types::material_id, std::string> summary_labels; ///< see set_summary_materials()
+    std::map<dealii::types::material_id, std::string> summary_labels;         ///< see set_summary_materials()
     double                                            peak_max_principal = 0; ///< Pa
   };
 } // namespace dendra

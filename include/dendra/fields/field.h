@@ -104,6 +104,15 @@ namespace dendra
     /// evaluate what depends on the irreversible state at its committed value
     /// (@p freeze = true), so that the passes minimise one energy. Nothing by default.
     virtual void freeze_irreversible_coupling(bool freeze) { (void)freeze; }
+    /// True while the solution is an affine function of the scalar quantity
+    /// @p quantity with every other input fixed: a scheme that varies only
+    /// that quantity may interpolate two solutions instead of solving again.
+    /// False by default.
+    virtual bool affine_in(const std::string &quantity) const
+    {
+      (void)quantity;
+      return false;
+    }
     /// Checks the field's failure criterion after the accepted step at @p time
     /// (s): the reason the cell failed (the first time it holds), else empty.
     virtual std::string check_failure(double time);
