@@ -265,28 +265,33 @@ namespace dendra
     /// their linear interpolation, exact to the tolerance of the solves.
     struct AffineSolutions
     {
-      std::vector<double>          pressures; ///< Pa
-      std::vector<LA::MPI::Vector> solutions; ///< owned entries
+      double                         base_pressure = 0; ///< Pa: of the first solve
+      LA::MPI::Vector                base;              ///< the first solution (owned entries)
+      std::optional<LA::MPI::Vector> slope;             ///< d solution / dp from the first two solves
 
-      /// The solution at @p p, if two are known.
+      /// The solution at @p p, if two solves are known.
       bool interpolate(const double p, LA::MPI::Vector &x) const
       {
-        if (solutions.size() < 2)
+        if (!slope)
           return false;
-        x = solutions[0];
-        LA::MPI::Vector slope(solutions[1]);
-        slope -= solutions[0];
-        x.add((p - pressures[0]) / (pressures[1] - pressures[0]), slope);
+        x = base;
+        x.add(p - base_pressure, *slope);
         return true;
       }
 
-      /// Keeps @p solution, solved at @p p, if it is a new pressure.
+      /// Takes @p solution, solved at @p p, as the base or, at a new pressure, for the slope.
       void keep(const double p, const LA::MPI::Vector &solution)
       {
-        if (solutions.size() < 2 && (pressures.empty() || p != pressures[0]))
+        if (base.size() == 0)
           {
-            pressures.push_back(p);
-            solutions.push_back(owned_copy(solution));
+            base_pressure = p;
+            base          = owned_copy(solution);
+          }
+        else if (!slope && p != base_pressure)
+          {
+            slope = owned_copy(solution);
+            *slope -= base;
+            *slope *= 1.0 / (p - base_pressure);
           }
       }
     };
