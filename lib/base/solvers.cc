@@ -505,6 +505,12 @@ namespace dendra
         scaling(i)     = (a > 0 ? 1.0 / std::sqrt(a) : 1.0);
       }
     scaling.compress(VectorOperation::insert);
+    scale_symmetrically(matrix, rhs, scaling);
+    return scaling;
+  }
+
+  void scale_symmetrically(LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &rhs, const LA::MPI::Vector &scaling)
+  {
 #ifdef DENDRA_USE_TRILINOS
     auto                &epetra = const_cast<Epetra_CrsMatrix &>(matrix.trilinos_matrix());
     const Epetra_Vector &d      = *scaling.trilinos_vector()(0);
@@ -516,7 +522,59 @@ namespace dendra
     AssertThrow(ierr == 0, ExcPETScError(ierr));
 #endif
     rhs.scale(scaling);
-    return scaling;
+  }
+
+  ReusableAMGSolver::ReusableAMGSolver()  = default;
+  ReusableAMGSolver::~ReusableAMGSolver() = default;
+
+  void ReusableAMGSolver::clear()
+  {
+    amg.reset();
+  }
+
+  SolverReport ReusableAMGSolver::solve(LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, LA::MPI::Vector &rhs,
+                                        const LinearSolverSettings &settings, const std::string &what)
+  {
+    const LA::MPI::Vector guess = solution;
+    SolverReport          report;
+    if (amg)
+      {
+        scale_symmetrically(matrix, rhs, scaling);
+        try
+          {
+            report = solve_cg(matrix, solution, rhs, *amg, settings, what);
+            if (report.iterations > 2 * first_iterations + 5)
+              clear(); // the matrices drifted: a new AMG for the next solve
+            solution.scale(scaling);
+            return report;
+          }
+        catch (const std::exception &)
+          {
+            clear(); // set up anew on this matrix, scaled by the old D (still SPD)
+            solution = guess;
+          }
+      }
+    else
+      scaling = scale_symmetrically(matrix, rhs);
+    Timer timer;
+    amg = std::make_unique<AMGPreconditioner>();
+    amg->initialize_scalar(matrix, settings);
+    report.amg_setup_time = timer.wall_time();
+    try
+      {
+        const double setup_time = report.amg_setup_time;
+        report                  = solve_cg(matrix, solution, rhs, *amg, settings, what);
+        report.amg_setup_time   = setup_time;
+        first_iterations        = report.iterations;
+      }
+    catch (const std::exception &)
+      {
+        clear();
+        solution = guess;
+        report   = solve_cg_with_amg(matrix, solution, rhs, settings, what);
+      }
+    solution.scale(scaling);
+    return report;
   }
 
   template <int dim>

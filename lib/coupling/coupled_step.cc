@@ -295,13 +295,37 @@ namespace dendra
           }
       }
     };
+
+    /// Holds the inputs of @p fields except @p varying while it lives (Field::hold_inputs_except()).
+    template <int dim>
+    class InputsHeld
+    {
+    public:
+      InputsHeld(const std::vector<Field<dim> *> &fields, const std::string &varying)
+        : fields(fields)
+      {
+        for (Field<dim> *field : fields)
+          field->hold_inputs_except(varying);
+      }
+      ~InputsHeld()
+      {
+        for (Field<dim> *field : fields)
+          field->release_inputs();
+      }
+      InputsHeld(const InputsHeld &)            = delete;
+      InputsHeld &operator=(const InputsHeld &) = delete;
+
+    private:
+      const std::vector<Field<dim> *> &fields;
+    };
   } // namespace
 
   template <int dim>
   void CoupledStep<dim>::balance_pressure(const double time)
   {
-    LiFilling<dim>   &filling = *deposit.filling();
-    BalanceOfCallback balance;
+    LiFilling<dim>       &filling = *deposit.filling();
+    const InputsHeld<dim> held(pressure_partners, quantity_names::li_pressure);
+    BalanceOfCallback     balance;
     // The partners' affinity in p holds for the whole balance (nothing else changes).
     std::vector<std::optional<AffineSolutions>> affine(pressure_partners.size());
     for (std::size_t i = 0; i < pressure_partners.size(); ++i)

@@ -184,6 +184,39 @@ namespace dendra
                                                        " has a Current density and a Robin condition");
   }
 
+  /// The part of the Newton system with electrodes that does not depend on
+  /// phi, kept for every Newton step of a solve (and across solves while the
+  /// inputs are held): the bulk residual is linear, A phi - b = C^T A (phi -
+  /// phi_D) + C^T (A phi_D - b) with phi_D the Dirichlet data (phi - phi_D
+  /// satisfies the homogeneous constraints), so a Newton step assembles only
+  /// the electrode surfaces.
+  template <int dim>
+  struct Electrostatics<dim>::NewtonBulk
+  {
+    LA::MPI::SparseMatrix matrix;           ///< A condensed with the homogeneous constraints (S/m scaled by volume)
+    LA::MPI::Vector       lifting;          ///< phi_D (V): the constraints applied to zero, owned
+    LA::MPI::Vector       lifting_residual; ///< C^T (A phi_D - b) (A, A/m in 2D), owned
+    std::vector<typename DoFHandler<dim>::active_cell_iterator> surface_cells; ///< owned cells with electrode surfaces
+    ReusableAMGSolver                                           solver;        ///< CG with AMG for the Jacobians
+  };
+
+  template <int dim>
+  Electrostatics<dim>::~Electrostatics() = default;
+
+  template <int dim>
+  void Electrostatics<dim>::hold_inputs_except(const std::string &varying)
+  {
+    newton_bulk.reset(); // of inputs before the hold
+    bulk_held = (varying == quantity_names::li_pressure);
+  }
+
+  template <int dim>
+  void Electrostatics<dim>::release_inputs()
+  {
+    bulk_held = false;
+    newton_bulk.reset();
+  }
+
   template <int dim>
   double Electrostatics<dim>::conductivity_of(const types::material_id id) const
   {
@@ -270,6 +303,7 @@ namespace dendra
                       "Electrostatics/Boundary conditions: boundary id " + std::to_string(id) +
                         " does not exist in the mesh");
     Field<dim>::setup_dofs();
+    newton_bulk.reset(); // a new mesh
     hanging_constraints.clear();
     hanging_constraints.reinit(locally_relevant);
     DoFTools::make_hanging_node_constraints(dofs, hanging_constraints);
@@ -573,13 +607,19 @@ namespace dendra
   };
 
   template <int dim>
-  void Electrostatics<dim>::assemble_newton(const AffineConstraints<double> &zero, const bool with_matrix)
+  void Electrostatics<dim>::assemble_newton_bulk(const AffineConstraints<double> &zero)
   {
     Timer timer;
-    if (with_matrix)
-      system_matrix = 0;
-    system_rhs = 0;
+    newton_bulk      = std::make_unique<NewtonBulk>();
+    NewtonBulk &bulk = *newton_bulk;
+    bulk.matrix.reinit(system_matrix);
+    bulk.lifting.reinit(locally_owned, communicator);
+    constraints.distribute(bulk.lifting);
+    LA::MPI::Vector lifting(locally_owned, locally_relevant, communicator);
+    lifting = bulk.lifting;
+    bulk.lifting_residual.reinit(locally_owned, communicator);
     set_data_time(parameters, time);
+
     const QGauss<dim>                    quadrature(fe->degree + 1);
     const QGauss<dim - 1>                face_quadrature(fe->degree + 1);
     FEValues<dim>                        fe_values(mapping, *fe, quadrature,
@@ -590,56 +630,92 @@ namespace dendra
     FullMatrix<double>                   cell_matrix(n, n);
     Vector<double>                       cell_rhs(n), cell_phi(n), cell_residual(n);
     std::vector<types::global_dof_index> indices(n);
-    std::vector<double>                  sigma(quadrature.size()), phi;
+    std::vector<double>                  sigma(quadrature.size());
     const auto                           degradation_at = make_degradation_evaluator(quadrature);
     ElectrodeSurfaces                    surfaces(*this);
-    const auto                          &electrodes = parameters.electrodes;
-    const double                         c          = electrodes.kinetics->c_ref; // a single-ion conductor
     for (const auto &cell : dofs.active_cell_iterators())
       if (cell->is_locally_owned())
         {
           cell->get_dof_indices(indices);
           if (!in_domain(cell))
             {
-              if (with_matrix) // the residual is 0 there
-                {
-                  hold_outside<dim>(cell, zero, cell_matrix, cell_rhs);
-                  add_cell_contribution(zero, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
-                }
+              hold_outside<dim>(cell, zero, cell_matrix, cell_rhs); // the residual is 0 there
+              add_cell_contribution(zero, cell_matrix, cell_rhs, indices, bulk.matrix, bulk.lifting_residual);
               continue;
             }
           conductivities(cell, degradation_at, sigma);
           assemble_cell<dim>(cell, sigma, parameters, fe_values, face_values, cell_matrix, cell_rhs);
-          // R = A phi - b - int i_n(eta) v ds; J = A + int di_n/deta v w ds (eta falls with phi).
-          cell->get_dof_values(locally_relevant_solution, cell_phi);
+          cell->get_dof_values(lifting, cell_phi);
           cell_matrix.vmult(cell_residual, cell_phi);
           cell_residual -= cell_rhs;
-          surfaces.visit(cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p, bool) {
-            phi.resize(fv.n_quadrature_points);
-            fv.get_function_values(locally_relevant_solution, phi);
-            for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
-              {
-                const double eta     = overpotential_at(electrodes, phi[q], p);
-                const double current = electrodes.kinetics->current_density(eta, c);
-                const double slope   = electrodes.kinetics->d_current_d_eta(eta, c);
-                for (unsigned int i = 0; i < n; ++i)
-                  {
-                    const double v_i = fv.shape_value(i, q);
-                    cell_residual(i) -= current * v_i * w[q];
+          add_cell_contribution(zero, cell_matrix, cell_residual, indices, bulk.matrix, bulk.lifting_residual);
+          bool on_surface = false;
+          surfaces.visit(
+            cell, [&](const FEValuesBase<dim> &, const std::vector<double> &, double, bool) { on_surface = true; });
+          if (on_surface)
+            bulk.surface_cells.push_back(cell);
+        }
+    bulk.matrix.compress(VectorOperation::add);
+    bulk.lifting_residual.compress(VectorOperation::add);
+    last_assembly_time = timer.wall_time();
+  }
+
+  template <int dim>
+  void Electrostatics<dim>::assemble_newton(const AffineConstraints<double> &zero, const bool with_matrix)
+  {
+    // R = A phi - b - int i_n(eta) v ds; J = A + int di_n/deta v w ds (eta falls with phi).
+    Timer             timer;
+    const NewtonBulk &bulk = *newton_bulk;
+    LA::MPI::Vector   bulk_residual(locally_owned, communicator), homogeneous(locally_owned, communicator);
+    homogeneous = locally_relevant_solution;
+    homogeneous -= bulk.lifting;
+    bulk.matrix.vmult(bulk_residual, homogeneous);
+    bulk_residual += bulk.lifting_residual;
+    zero.set_zero(bulk_residual); // the condensed matrix holds the constrained rows by their diagonal
+
+    if (with_matrix)
+      system_matrix.copy_from(bulk.matrix);
+    system_rhs                             = 0;
+    const unsigned int                   n = fe->n_dofs_per_cell();
+    FullMatrix<double>                   cell_matrix(n, n);
+    Vector<double>                       cell_rhs(n);
+    std::vector<types::global_dof_index> indices(n);
+    std::vector<double>                  phi;
+    ElectrodeSurfaces                    surfaces(*this);
+    const auto                          &electrodes = parameters.electrodes;
+    const double                         c          = electrodes.kinetics->c_ref; // a single-ion conductor
+    for (const auto &cell : bulk.surface_cells)
+      {
+        cell_matrix = 0;
+        cell_rhs    = 0;
+        surfaces.visit(cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p, bool) {
+          phi.resize(fv.n_quadrature_points);
+          fv.get_function_values(locally_relevant_solution, phi);
+          for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
+            {
+              const double eta     = overpotential_at(electrodes, phi[q], p);
+              const double current = electrodes.kinetics->current_density(eta, c);
+              const double slope   = electrodes.kinetics->d_current_d_eta(eta, c);
+              for (unsigned int i = 0; i < n; ++i)
+                {
+                  const double v_i = fv.shape_value(i, q);
+                  cell_rhs(i) += current * v_i * w[q]; // -R
+                  if (with_matrix)
                     for (unsigned int j = 0; j < n; ++j)
                       cell_matrix(i, j) += slope * v_i * fv.shape_value(j, q) * w[q];
-                  }
-              }
-          });
-          cell_residual *= -1;
-          if (with_matrix)
-            add_cell_contribution(zero, cell_matrix, cell_residual, indices, system_matrix, system_rhs);
-          else
-            zero.distribute_local_to_global(cell_residual, indices, system_rhs);
-        }
+                }
+            }
+        });
+        cell->get_dof_indices(indices);
+        if (with_matrix)
+          add_cell_contribution(zero, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
+        else
+          zero.distribute_local_to_global(cell_rhs, indices, system_rhs);
+      }
     if (with_matrix)
       system_matrix.compress(VectorOperation::add);
     system_rhs.compress(VectorOperation::add);
+    system_rhs.add(-1, bulk_residual);
     last_assembly_time = timer.wall_time();
   }
 
@@ -656,13 +732,20 @@ namespace dendra
     phi = locally_relevant_solution;
     constraints.distribute(phi);
     locally_relevant_solution = phi;
-    // The scale of the residual: the applied current, else the first residual.
+    // The scale of the residual: the applied current, else (below) the
+    // current of the Dirichlet data, else the first residual.
     double scale = 0;
     for (const auto &[id, f] : parameters.current)
       {
         f->set_time(time);
         scale += std::abs(f->value(Point<dim>())) * boundary_measure(triangulation, id);
       }
+    if (!bulk_held || !newton_bulk)
+      assemble_newton_bulk(zero);
+    // Else the current of the Dirichlet data into a zero interior, which does
+    // not depend on the first iterate (a re-solve may start converged).
+    if (scale == 0)
+      scale = newton_bulk->lifting_residual.l1_norm();
     SolverReport report; // its iterations: CG iterations of all Newton steps
     const auto  &electrodes = parameters.electrodes;
     newton_iterations       = 0;
@@ -679,11 +762,10 @@ namespace dendra
                                "kinetics/Newton iterations = " +
                                std::to_string(electrodes.newton_iterations) + " (residual " +
                                format_number(residual / scale) + " of the applied current)"));
-        const LA::MPI::Vector scaling = scale_symmetrically(system_matrix, system_rhs);
-        LA::MPI::Vector       update(locally_owned, communicator);
+        LA::MPI::Vector update(locally_owned, communicator);
         report.iterations +=
-          solve_cg_with_amg(system_matrix, update, system_rhs, parameters.solver, "Electrostatics (Newton)").iterations;
-        update.scale(scaling);
+          newton_bulk->solver.solve(system_matrix, update, system_rhs, parameters.solver, "Electrostatics (Newton)")
+            .iterations;
         zero.distribute(update);
         // Backtracking: the exponentials of Butler-Volmer can overshoot.
         LA::MPI::Vector start(phi);
@@ -700,6 +782,8 @@ namespace dendra
         newton_iterations = iteration + 1;
       }
     update_electrode_currents();
+    if (!bulk_held)
+      newton_bulk.reset(); // the inputs may change before the next solve
     report.solve_time = timer.wall_time();
     last_report       = report;
     return report;
@@ -714,24 +798,23 @@ namespace dendra
     std::vector<double> phi;
     ElectrodeCurrents   local;
     filling_current.reinit(triangulation.n_active_cells());
-    for (const auto &cell : dofs.active_cell_iterators())
-      if (cell->is_locally_owned() && in_domain(cell))
-        surfaces.visit(
-          cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p, const bool filling) {
-            phi.resize(fv.n_quadrature_points);
-            fv.get_function_values(locally_relevant_solution, phi);
-            double current = 0, area = 0; // into the metal: -i_n
-            for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
-              {
-                const double eta = overpotential_at(electrodes, phi[q], p);
-                current -= electrodes.kinetics->current_density(eta, c) * w[q];
-                area += w[q];
-              }
-            (filling ? local.filling : local.interface) += current;
-            (filling ? local.filling_area : local.interface_area) += area;
-            if (filling)
-              filling_current[cell->active_cell_index()] += current / cell->measure();
-          });
+    for (const auto &cell : newton_bulk->surface_cells)
+      surfaces.visit(
+        cell, [&](const FEValuesBase<dim> &fv, const std::vector<double> &w, const double p, const bool filling) {
+          phi.resize(fv.n_quadrature_points);
+          fv.get_function_values(locally_relevant_solution, phi);
+          double current = 0, area = 0; // into the metal: -i_n
+          for (unsigned int q = 0; q < fv.n_quadrature_points; ++q)
+            {
+              const double eta = overpotential_at(electrodes, phi[q], p);
+              current -= electrodes.kinetics->current_density(eta, c) * w[q];
+              area += w[q];
+            }
+          (filling ? local.filling : local.interface) += current;
+          (filling ? local.filling_area : local.interface_area) += area;
+          if (filling)
+            filling_current[cell->active_cell_index()] += current / cell->measure();
+        });
     currents.interface      = Utilities::MPI::sum(local.interface, communicator);
     currents.filling        = Utilities::MPI::sum(local.filling, communicator);
     currents.interface_area = Utilities::MPI::sum(local.interface_area, communicator);

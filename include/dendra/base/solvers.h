@@ -138,6 +138,33 @@ namespace dendra
   /// 10^7..10^9 conductivity contrasts between metals and electrolytes.
   LA::MPI::Vector scale_symmetrically(LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &rhs);
 
+  /// Scales A <- D A D and b <- D b with a given positive @p scaling D (owned entries).
+  void scale_symmetrically(LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &rhs, const LA::MPI::Vector &scaling);
+
+  /// CG with one algebraic multigrid for a sequence of similar scalar
+  /// matrices, such as the Newton Jacobians of a nonlinear boundary condition
+  /// (a fixed bulk plus a few boundary terms): the AMG and the symmetric
+  /// scaling D are set up on the first matrix and reused, and set up anew
+  /// after a solve that failed with the old ones or needed more than twice
+  /// the CG iterations of the first solve with them (plus 5).
+  class ReusableAMGSolver
+  {
+  public:
+    ReusableAMGSolver();
+    ~ReusableAMGSolver();
+    /// Solves A x = b; @p matrix and @p rhs are scaled in place (D A D, D b).
+    /// A failure with a fresh AMG falls back as solve_cg_with_amg() does.
+    SolverReport solve(LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &solution, LA::MPI::Vector &rhs,
+                       const LinearSolverSettings &settings, const std::string &what);
+    /// Forgets the AMG: the next solve sets it up anew (after the matrices changed beyond a few terms).
+    void clear();
+
+  private:
+    std::unique_ptr<AMGPreconditioner> amg;                  ///< set up on the scaled first matrix
+    LA::MPI::Vector                    scaling;              ///< D of that matrix
+    unsigned int                       first_iterations = 0; ///< CG iterations of the first solve with amg
+  };
+
   /// Rigid-body modes (translations and rotations: 3 in 2D, 6 in 3D) of a
   /// dim-component displacement field, orthonormalised, on the owned DoFs.
   template <int dim>

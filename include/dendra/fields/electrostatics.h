@@ -104,6 +104,8 @@ namespace dendra
     Electrostatics(const dealii::parallel::distributed::Triangulation<dim> &, const MaterialLibrary &&,
                    const Parameters &) = delete;
 
+    ~Electrostatics() override;
+
     /// Checks the boundary ids, then sets up DoFs, constraints and the system.
     void setup_dofs() override;
     /// Assembles and solves; returns iteration count and timings.
@@ -129,6 +131,13 @@ namespace dendra
     /// 2D): per cell, the plating current into a Li filling through the
     /// cell's electrode faces and crack band, over the cell's measure.
     void provide_quantities(QuantityRegistry<dim> &registry) const override;
+    /// With electrodes and @p varying the "li pressure": keeps the bulk of the
+    /// Newton system (the conductivity matrix, the electrode surfaces and the
+    /// AMG) across solves until release_inputs(), since the pressure enters
+    /// only the kinetics on the surfaces.
+    void hold_inputs_except(const std::string &varying) override;
+    /// Forgets the kept bulk: the next solve assembles it anew.
+    void release_inputs() override;
 
     /// The currents into the metal electrodes (A in 3D, A/m in 2D; > 0 plating).
     struct ElectrodeCurrents
@@ -170,8 +179,13 @@ namespace dendra
     /// cell, for a crack band, with weights |grad d| dx instead of ds) with the
     /// Li pressure (Pa) and whether it plates into a filling.
     class ElectrodeSurfaces;
+    /// The part of the Newton system that does not depend on phi; see the .cc file.
+    struct NewtonBulk;
+    /// Assembles the NewtonBulk of the current inputs with the homogeneous @p zero constraints.
+    void assemble_newton_bulk(const dealii::AffineConstraints<double> &zero);
     /// Assembles the Newton system J delta = -R at the current solution
-    /// (the matrix only with @p with_matrix) with the homogeneous @p zero constraints.
+    /// (the matrix only with @p with_matrix) from the NewtonBulk and the
+    /// electrode surfaces, with the homogeneous @p zero constraints.
     void assemble_newton(const dealii::AffineConstraints<double> &zero, bool with_matrix);
     /// The electrode currents and the filling current per cell of the current solution (collective).
     void update_electrode_currents();
@@ -209,5 +223,7 @@ namespace dendra
     ElectrodeCurrents                 currents;            ///< of the last solve
     std::unique_ptr<dealii::DataPostprocessor<dim>> current_output; ///< the current density for add_output()
     unsigned int                      newton_iterations = 0; ///< of the last solve with electrodes
+    std::unique_ptr<NewtonBulk>       newton_bulk;           ///< of the last solve with electrodes
+    bool                              bulk_held = false;     ///< keep newton_bulk across solves
   };
 } // namespace dendra

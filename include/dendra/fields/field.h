@@ -113,6 +113,14 @@ namespace dendra
       (void)quantity;
       return false;
     }
+    /// A scheme is about to solve the field several times at one time while
+    /// only the scalar quantity @p varying changes (the mesh and every other
+    /// input fixed) until release_inputs(): the field may keep what depends
+    /// only on the fixed inputs, such as assembled matrices and
+    /// preconditioners. Nothing by default.
+    virtual void hold_inputs_except(const std::string &varying) { (void)varying; }
+    /// Ends hold_inputs_except(): the inputs may change again. Nothing by default.
+    virtual void release_inputs() {}
     /// Checks the field's failure criterion after the accepted step at @p time
     /// (s): the reason the cell failed (the first time it holds), else empty.
     virtual std::string check_failure(double time);
