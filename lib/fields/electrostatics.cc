@@ -87,8 +87,9 @@ namespace dendra
                       "The faces of Li-filled cracks are electrodes too, as the diffuse surface chi |grad d| "
                       "(both faces of a crack), at the Li pressure of the filling.");
     prm.declare_entry("Newton tolerance", "1e-10", Patterns::Double(0),
-                      "Reduction of the residual (A) relative to the applied current, or to the first residual "
-                      "without one, that ends the Newton iteration (-).");
+                      "Reduction of the residual (A) relative to the applied current (without one: to the "
+                      "current of the Dirichlet data into a zero interior, else the first residual) that ends "
+                      "the Newton iteration (-).");
     prm.declare_entry("Newton iterations", "30", Patterns::Integer(1), "Limit of Newton iterations (-).");
     ElectrodeKinetics::declare_parameters(prm, "7.6", "0");
     prm.leave_subsection();
