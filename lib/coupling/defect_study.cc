@@ -454,7 +454,10 @@ namespace dendra
     const std::string stamp = directory + "/checkpoint_fingerprint.txt";
     std::string       stamped;
     std::ifstream(stamp) >> stamped;
-    const bool resume = stamped == result.fingerprint && Checkpointer(directory, group).exists();
+    // Every rank calls the collective exists(); rank 0's reading of the stamp decides.
+    const bool stamp_matches = Utilities::MPI::broadcast(group, stamped == result.fingerprint, 0);
+    const bool checkpointed  = Checkpointer(directory, group).exists();
+    const bool resume        = stamp_matches && checkpointed;
     set_parameter(prm, std::string("Checkpoint/Resume=") + (resume ? "true" : "false"));
     if (!resume && Utilities::MPI::this_mpi_process(group) == 0)
       {
