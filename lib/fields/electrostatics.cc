@@ -194,7 +194,7 @@ namespace dendra
   template <int dim>
   struct Electrostatics<dim>::NewtonBulk
   {
-    LA::MPI::SparseMatrix matrix;           ///< A condensed with the homogeneous constraints (S/m scaled by volume)
+    LA::MPI::SparseMatrix matrix;           ///< A condensed with the homogeneous constraints (S in 3D, S/m in 2D)
     LA::MPI::Vector       lifting;          ///< phi_D (V): the constraints applied to zero, owned
     LA::MPI::Vector       lifting_residual; ///< C^T (A phi_D - b) (A, A/m in 2D), owned
     std::vector<typename DoFHandler<dim>::active_cell_iterator> surface_cells; ///< owned cells with electrode surfaces
