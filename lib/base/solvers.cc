@@ -557,8 +557,9 @@ namespace dendra
     else
       scaling = scale_symmetrically(matrix, rhs);
     Timer timer;
-    amg = std::make_unique<AMGPreconditioner>();
-    amg->initialize_scalar(matrix, settings);
+    auto  fresh = std::make_unique<AMGPreconditioner>();
+    fresh->initialize_scalar(matrix, settings);
+    amg                   = std::move(fresh); // kept only once set up
     report.amg_setup_time = timer.wall_time();
     try
       {

@@ -303,7 +303,7 @@ namespace dendra
     if (accepted.transient)
       s.add_value("time_step", "s", accepted.dt);
     s.add_value("cells", "", tria.n_global_active_cells());
-    // The uniform mesh with this one's finest cells everywhere: what adaptivity saves.
+    // The coarse mesh refined uniformly to this one's finest level: what adaptivity saves.
     s.add_value("uniform_cells", "",
                 static_cast<double>(tria.n_cells(0)) * std::pow(2.0, dim * (tria.n_global_levels() - 1)));
     s.add_value("wall_time", "s", output->wall_time());

@@ -611,8 +611,9 @@ namespace dendra
   void Electrostatics<dim>::assemble_newton_bulk(const AffineConstraints<double> &zero)
   {
     Timer timer;
-    newton_bulk      = std::make_unique<NewtonBulk>();
-    NewtonBulk &bulk = *newton_bulk;
+    newton_bulk.reset();
+    auto        assembled = std::make_unique<NewtonBulk>(); // kept only once complete
+    NewtonBulk &bulk      = *assembled;
     bulk.matrix.reinit(system_matrix);
     bulk.lifting.reinit(locally_owned, communicator);
     constraints.distribute(bulk.lifting);
@@ -658,6 +659,7 @@ namespace dendra
         }
     bulk.matrix.compress(VectorOperation::add);
     bulk.lifting_residual.compress(VectorOperation::add);
+    newton_bulk        = std::move(assembled);
     last_assembly_time = timer.wall_time();
   }
 
@@ -743,8 +745,10 @@ namespace dendra
       }
     if (!bulk_held || !newton_bulk)
       assemble_newton_bulk(zero);
-    // Else the current of the Dirichlet data into a zero interior, which does
-    // not depend on the first iterate (a re-solve may start converged).
+    // Else the current of the Dirichlet data into a zero interior: it does not
+    // depend on the first iterate (a re-solve may start converged), and it
+    // bounds the round-off of the bulk residual, which electrode currents
+    // with slow kinetics may not.
     if (scale == 0)
       scale = newton_bulk->lifting_residual.l1_norm();
     SolverReport report; // its iterations: CG iterations of all Newton steps
@@ -762,7 +766,7 @@ namespace dendra
                     ExcMessage("Electrostatics: the Butler-Volmer electrodes did not converge in Electrode "
                                "kinetics/Newton iterations = " +
                                std::to_string(electrodes.newton_iterations) + " (residual " +
-                               format_number(residual / scale) + " of the applied current)"));
+                               format_number(residual / scale) + " of the current scale)"));
         LA::MPI::Vector update(locally_owned, communicator);
         report.iterations +=
           newton_bulk->solver.solve(system_matrix, update, system_rhs, parameters.solver, "Electrostatics (Newton)")

@@ -143,10 +143,12 @@ namespace dendra
 
   /// CG with one algebraic multigrid for a sequence of similar scalar
   /// matrices, such as the Newton Jacobians of a nonlinear boundary condition
-  /// (a fixed bulk plus a few boundary terms): the AMG and the symmetric
-  /// scaling D are set up on the first matrix and reused, and set up anew
-  /// after a solve that failed with the old ones or needed more than twice
-  /// the CG iterations of the first solve with them (plus 5).
+  /// (a fixed bulk plus a few boundary terms): the symmetric scaling D is set
+  /// up on the first matrix and kept; the AMG object is kept too, and set up
+  /// anew after a solve that failed with it or needed more than twice the CG
+  /// iterations of its first solve (plus 5). With the PETSc backend PETSc
+  /// itself sets the preconditioner up again when its matrix has changed
+  /// (PCSetUp), so there only the Trilinos backend saves the set-up.
   class ReusableAMGSolver
   {
   public:

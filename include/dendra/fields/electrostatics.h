@@ -133,8 +133,8 @@ namespace dendra
     void provide_quantities(QuantityRegistry<dim> &registry) const override;
     /// With electrodes and @p varying the "li pressure": keeps the bulk of the
     /// Newton system (the conductivity matrix, the electrode surfaces and the
-    /// AMG) across solves until release_inputs(), since the pressure enters
-    /// only the kinetics on the surfaces.
+    /// AMG object) across solves until release_inputs(), since the pressure
+    /// enters only the kinetics on the surfaces.
     void hold_inputs_except(const std::string &varying) override;
     /// Forgets the kept bulk: the next solve assembles it anew.
     void release_inputs() override;
@@ -223,7 +223,7 @@ namespace dendra
     ElectrodeCurrents                 currents;            ///< of the last solve
     std::unique_ptr<dealii::DataPostprocessor<dim>> current_output; ///< the current density for add_output()
     unsigned int                      newton_iterations = 0; ///< of the last solve with electrodes
-    std::unique_ptr<NewtonBulk>       newton_bulk;           ///< of the last solve with electrodes
+    std::unique_ptr<NewtonBulk>       newton_bulk;           ///< of the current solve, or of the held inputs
     bool                              bulk_held = false;     ///< keep newton_bulk across solves
   };
 } // namespace dendra
