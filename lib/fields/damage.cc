@@ -34,7 +34,7 @@ namespace dendra
                       "damage relaxes over eta / (G_c / l) instead of jumping, which lets the staggered solve "
                       "converge while a crack runs; 0 is rate independent.");
     prm.declare_entry("Active set iterations", "50", Patterns::Integer(1),
-                      "Limit of the primal-dual active-set iterations that keep d >= its committed value (-).");
+                      "Limit of the primal-dual active-set iterations that keep d between its committed value and 1 (-).");
     prm.declare_entry("Pressure work", "true", Patterns::Bool(),
                       "With a pressurised Li filling (Plating/Li model = pressurised filling): the work of the Li "
                       "pressure p on the crack opening drives damage (the term p int chi u . grad q of the "
@@ -372,16 +372,23 @@ namespace dendra
   template <int dim>
   SolverReport Damage<dim>::solve()
   {
-    // Primal-dual active set for min 1/2 d.A d - b.d subject to d >= d_n
-    // (deal.II step-41): DoFs where the bound pushes (lambda = A d - b > 0)
-    // are held at it, the others solved for, until the set stops changing.
+    // Primal-dual active set for min 1/2 d.A d - b.d subject to d_n <= d <= 1
+    // (deal.II step-41): DoFs where a bound pushes (lambda = A d - b > 0 at
+    // the lower, < 0 at the upper) are held at it, the others solved for,
+    // until the sets stop changing. The upper bound matters where a source
+    // that is not scaled by (1 - d), such as the Li pressure on crack faces,
+    // drives the damage: unbounded it grows past 1 and the crack's opening
+    // volume -int u.grad d with it.
     Timer        timer;
     SolverReport report;
     this->make_constraints();
     evaluate_driving_energy(QGauss<dim>(fe->degree + 1));
     LA::MPI::Vector d(locally_owned, communicator), start(locally_owned, communicator);
     LA::MPI::Vector ghosted(locally_owned, locally_relevant, communicator);
-    LA::MPI::Vector active(locally_owned, communicator); // 1 where the bound is active
+    LA::MPI::Vector active(locally_owned, communicator); // 0 free, 1 held at d_n, 2 held at the upper bound
+    const auto      upper_bound = [&](const types::global_dof_index i) {
+      return std::max(1.0, static_cast<double>(lower_bound[i])); // a state committed above 1 stays
+    };
     d     = locally_relevant_solution;
     start = d;
     for (unsigned int iteration = 0;; ++iteration)
@@ -396,7 +403,7 @@ namespace dendra
           if (ghosted[i] > 0.5 && !constraints.is_constrained(i))
             {
               bounded.add_line(i);
-              bounded.set_inhomogeneity(i, lower_bound[i]);
+              bounded.set_inhomogeneity(i, ghosted[i] > 1.5 ? upper_bound(i) : lower_bound[i]);
             }
         bounded.merge(constraints, AffineConstraints<double>::left_object_wins);
         bounded.close();
@@ -405,19 +412,26 @@ namespace dendra
         bounded.distribute(d);
         ghosted                      = d;
         const LA::MPI::Vector lambda = bound_multiplier(ghosted);
-        // The active set can cycle where the matrix is not an M-matrix (at
-        // hanging nodes): after half the allowed steps it may only grow, which
-        // ends the iteration with d >= d_n everywhere.
+        // The active sets can cycle where the matrix is not an M-matrix (at
+        // hanging nodes): after half the allowed steps they may only grow,
+        // which ends the iteration within the bounds everywhere.
         const bool   only_grow = iteration >= parameters.active_set_iterations / 2;
         unsigned int changed   = 0;
         for (const auto i : locally_owned)
           {
-            bool now =
-              !constraints.is_constrained(i) && lambda[i] + (lower_bound[i] - d[i]) * system_matrix.diag_element(i) > 0;
-            if (only_grow)
-              now = now || active[i] > 0.5;
-            changed += (now != (active[i] > 0.5));
-            active[i] = now ? 1.0 : 0.0;
+            double now = 0;
+            if (!constraints.is_constrained(i))
+              {
+                const double c = system_matrix.diag_element(i);
+                if (lambda[i] + (lower_bound[i] - d[i]) * c > 0)
+                  now = 1;
+                else if (lambda[i] + (upper_bound(i) - d[i]) * c < 0)
+                  now = 2;
+              }
+            if (only_grow && now == 0)
+              now = active[i];
+            changed += (now != active[i]);
+            active[i] = now;
           }
         active.compress(VectorOperation::insert);
         if (Utilities::MPI::sum(changed, communicator) == 0)

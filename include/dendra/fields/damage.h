@@ -25,8 +25,8 @@ namespace dendra
   /// Phase-field fracture of brittle solids (PHYSICS.md Section 5): the damage
   /// d (0 intact, 1 broken) minimises
   ///   int g(d) psi+ + psi- + G_c / (c_w) (w(d) / l + l |grad d|^2) dx
-  /// over d >= d_n (irreversibility as a bound, solved by a primal-dual active
-  /// set), with g(d) = (1 - d)^2 + k and, for AT2, w = d^2, c_w = 2 (no elastic
+  /// over d_n <= d <= 1 (irreversibility and the broken state as bounds,
+  /// solved by a primal-dual active set), with g(d) = (1 - d)^2 + k and, for AT2, w = d^2, c_w = 2 (no elastic
   /// threshold), for AT1, w = d, c_w = 8/3 (a threshold stress). G_c (J/m^2)
   /// and l (m) are material properties; materials with G_c = 0 do not damage.
   /// The tensile energy psi+ (J/m^3) is a coupled quantity that elasticity
@@ -120,8 +120,8 @@ namespace dendra
     /// Fixes d = 1 at the DoFs whose support points satisfy @p in_crack: a
     /// pre-existing crack (notch). Call before setup_dofs().
     void set_initial_crack(const std::function<bool(const dealii::Point<dim> &)> &in_crack);
-    /// Minimises the energy for the current psi+ with d >= the committed
-    /// damage; returns the CG iterations of all active-set steps.
+    /// Minimises the energy for the current psi+ with the committed damage
+    /// <= d <= 1; returns the CG iterations of all active-set steps.
     SolverReport solve() override;
     /// The current damage becomes the lower bound of later solves (call
     /// when a time step is accepted).
