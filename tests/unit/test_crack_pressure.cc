@@ -285,16 +285,29 @@ TEST_CASE("A pressurised diffuse penny crack opens as Sneddon's penny crack", "[
 
 namespace
 {
-  /// A crack of half-length a = half_length (d = 1 on the nodes within h of
-  /// it) in the quarter [0, L]^2 of an AT1 solid (G_c = 4.1 J/m^2, l = a /
-  /// 20), pressurised by a Li pressure p in chi = everywhere; elasticity and
-  /// damage coupled both ways, cells of h = l / 4 along the crack's path.
+  /// The solid and the crack of a GriffithCrack.
+  struct Flaw
+  {
+    double a;               ///< half-length of an inner crack, depth of a surface one (m)
+    double young;           ///< E (Pa)
+    double poisson;         ///< nu (-)
+    double fracture_energy; ///< G_c (J/m^2)
+    bool   at_surface;      ///< true: the crack starts at the free surface x = 0
+  };
+
+  /// A crack of half-length a (d = 1 on the nodes within h of it) in the
+  /// quarter [0, L]^2 of an AT1 solid (l = a / 20), mirrored at x = 0, or a
+  /// surface crack of depth a from the free surface x = 0 of the half-space
+  /// [0, L] x [-L, L] (mirrored at y = 0); pressurised by a Li pressure p in
+  /// chi = everywhere; elasticity and damage coupled both ways, cells of h =
+  /// l / 4 along the crack's path.
   struct GriffithCrack
   {
-    static constexpr double fracture_energy = 4.1, l = half_length / 20, h = l / 4;
-
-    explicit GriffithCrack(const bool pressure_work)
-      : tria(MPI_COMM_WORLD)
+    GriffithCrack(const bool pressure_work, const Flaw &flaw)
+      : half_length(flaw.a)
+      , l(flaw.a / 20)
+      , h(l / 4)
+      , tria(MPI_COMM_WORLD)
     {
       const double coarse = h * std::pow(2.0, std::ceil(std::log2(40 * half_length / (8 * h))));
       GridGenerator::subdivided_hyper_cube(tria, 8, 0, 8 * coarse, true);
@@ -314,17 +327,18 @@ namespace
         }
       for (const auto &cell : tria.active_cell_iterators())
         cell->set_material_id(3);
-      library.set({"LLZO", 3, young, poisson, 0.0, 0.05});
+      library.set({"LLZO", 3, flaw.young, flaw.poisson, 0.0, 0.05});
       Material llzo        = library.by_id(3);
-      llzo.fracture_energy = fracture_energy;
+      llzo.fracture_energy = flaw.fracture_energy;
       llzo.damage_length   = l;
       library.set(llzo);
 
       Elasticity<2>::Parameters e;
       const auto zero = make_function<2>({[](const Point<2> &) { return 0.0; }, [](const Point<2> &) { return 0.0; }});
       e.displacement.clear();
-      e.displacement[0] = {zero, ComponentMask(std::vector<bool>{true, false})};
-      e.displacement[2] = {zero, ComponentMask(std::vector<bool>{false, true})};
+      // Mirrored at x = 0, or free there and held at the far side x = L.
+      e.displacement[flaw.at_surface ? 1 : 0] = {zero, ComponentMask(std::vector<bool>{true, false})};
+      e.displacement[2]                       = {zero, ComponentMask(std::vector<bool>{false, true})};
       Damage<2>::Parameters d;
       d.model                 = Damage<2>::Model::at1;
       d.pressure_work         = pressure_work;
@@ -332,7 +346,7 @@ namespace
       elasticity              = std::make_unique<Elasticity<2>>(tria, library, e);
       damage                  = std::make_unique<Damage<2>>(tria, library, d);
       damage->set_initial_crack(
-        [](const Point<2> &x) { return x[0] <= half_length * (1 + 1e-9) && x[1] <= h * (1 + 1e-9); });
+        [this](const Point<2> &x) { return x[0] <= half_length * (1 + 1e-9) && x[1] <= h * (1 + 1e-9); });
       quantities.provide(cellwise_quantity<2>(quantity_names::li_pressure, [this](const auto &) { return p; }));
       quantities.provide(cellwise_quantity<2>(quantity_names::li_crack, [](const auto &) { return 1.0; }));
       for (Field<2> *field : std::initializer_list<Field<2> *>{elasticity.get(), damage.get()})
@@ -388,6 +402,9 @@ namespace
       return {0, 0};
     }
 
+    const double                            half_length; ///< a (m)
+    const double                            l;           ///< damage length scale (m)
+    const double                            h;           ///< cell size along the crack's path (m)
     MaterialLibrary                         library;
     parallel::distributed::Triangulation<2> tria;
     std::unique_ptr<Elasticity<2>>          elasticity;
@@ -402,11 +419,12 @@ TEST_CASE("A Li-pressurised crack grows at Griffith's pressure", "[crack-pressur
   // p_c = sqrt(E' G_c / (pi a)), E' = E / (1 - nu^2), for a crack of
   // half-length a in plane strain; AT1 with the mesh-corrected G_c, l = a /
   // 20, h = l / 4, the ramp in steps of 2.5 %.
-  const double  estimate = std::sqrt(young / (1 - poisson * poisson) * GriffithCrack::fracture_energy /
-                                    (numbers::PI * half_length));
+  const Flaw   flaw{half_length, young, poisson, 4.1, false};
+  const double estimate =
+    std::sqrt(young / (1 - poisson * poisson) * flaw.fracture_energy / (numbers::PI * half_length));
   // (Measured: it grows between 0.975 and 1.0 p_c; without the pressure
   // work in the damage equation between 1.075 and 1.1 p_c.)
-  GriffithCrack crack(true);
+  GriffithCrack crack(true, flaw);
   const auto [stays, grows] = crack.critical_pressure(estimate);
   if (is_root())
     std::cout << "Griffith (" << crack.tria.n_global_active_cells() << " cells): the crack stays at " << stays / 1e6
@@ -423,4 +441,24 @@ TEST_CASE("A Li-pressurised crack grows at Griffith's pressure", "[crack-pressur
   if (is_root())
     std::cout << "Griffith: max d = " << max_damage << " after a pass at 2 p_c" << std::endl;
   CHECK(max_damage <= 1 + 1e-12);
+}
+
+TEST_CASE("A Li-filled surface flaw of 0.4 um cracks LLZO at about 0.8 GPa (Porz et al. 2017)", "[crack-pressure]")
+{
+  // Porz et al. (Adv. Energy Mater. 2017): Li in a surface flaw of ~0.4 um
+  // cracks LLZO at a Li pressure of the order of 1 GPa. LEFM: a pressurised
+  // edge crack of depth a in a half-space has K_I = 1.1215 p sqrt(pi a), so
+  // p_c = sqrt(E' G_c / (pi a)) / 1.1215 with E' = E / (1 - nu^2); for the
+  // default LLZO (E = 150 GPa, nu = 0.257, G_c = 6.23 J/m^2) 0.80 GPa.
+  const Flaw   flaw{0.4e-6, 150e9, 0.257, 6.23, true};
+  const double estimate = std::sqrt(flaw.young / (1 - flaw.poisson * flaw.poisson) * flaw.fracture_energy /
+                                    (numbers::PI * flaw.a)) /
+                          1.1215;
+  GriffithCrack crack(true, flaw);
+  const auto [stays, grows] = crack.critical_pressure(estimate);
+  if (is_root())
+    std::cout << "Porz flaw (" << crack.tria.n_global_active_cells() << " cells): the crack stays at " << stays / 1e6
+              << " MPa and grows at " << grows / 1e6 << " MPa; LEFM p_c = " << estimate / 1e6 << " MPa" << std::endl;
+  CHECK(stays == Approx(estimate).epsilon(0.1));
+  CHECK(grows == Approx(estimate).epsilon(0.1));
 }
