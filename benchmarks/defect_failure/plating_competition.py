@@ -28,12 +28,15 @@ HERE = pathlib.Path(__file__).resolve().parent
 def case_input(output, current, end_time):
     """coupled_2d.prm on the triangle of aspect ratio 3 at @p current (A/m^2) to @p end_time (s), 5 s steps."""
     text = (HERE / "coupled_2d.prm").read_text()
-    text = re.sub(r"(?m)^set Output directory.*$", f"set Output directory = {output}", text)
-    text = re.sub(r"(?m)^  set Plot command.*$",
-                  "  set Plot command =\n  set Shapes = triangle\n  set Aspect ratios = 3", text)
-    text = re.sub(r"(?m)^  set Steps .*$", f"  set Steps = plate {current} 1e9", text)
-    text = re.sub(r"(?m)^  set End time .*$", f"  set End time = {end_time}", text)
-    text = re.sub(r"(?m)^  set Number of steps .*$", f"  set Number of steps = {round(end_time / 5)}", text)
+    edits = [(r"(?m)^set Output directory.*$", f"set Output directory = {output}"),
+             (r"(?m)^  set Plot command.*$", "  set Plot command =\n  set Shapes = triangle\n  set Aspect ratios = 3"),
+             (r"(?m)^  set Steps .*$", f"  set Steps = plate {current} 1e9"),
+             (r"(?m)^  set End time .*$", f"  set End time = {end_time}"),
+             (r"(?m)^  set Number of steps .*$", f"  set Number of steps = {round(end_time / 5)}")]
+    for pattern, replacement in edits:
+        text, count = re.subn(pattern, replacement, text)
+        if count != 1:
+            sys.exit(f"plating_competition: coupled_2d.prm has {count} lines matching {pattern!r}, expected one")
     return text
 
 

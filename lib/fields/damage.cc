@@ -413,8 +413,9 @@ namespace dendra
         ghosted                      = d;
         const LA::MPI::Vector lambda = bound_multiplier(ghosted);
         // The active sets can cycle where the matrix is not an M-matrix (at
-        // hanging nodes): after half the allowed steps they may only grow,
-        // which ends the iteration within the bounds everywhere.
+        // hanging nodes): after half the allowed steps a held DoF stays held
+        // at its bound, so the sets only grow and the iteration ends within
+        // the bounds everywhere.
         const bool   only_grow = iteration >= parameters.active_set_iterations / 2;
         unsigned int changed   = 0;
         for (const auto i : locally_owned)
@@ -428,7 +429,7 @@ namespace dendra
                 else if (lambda[i] + (upper_bound(i) - d[i]) * c < 0)
                   now = 2;
               }
-            if (only_grow && now == 0)
+            if (only_grow && active[i] > 0.5)
               now = active[i];
             changed += (now != active[i]);
             active[i] = now;

@@ -440,7 +440,7 @@ TEST_CASE("A Li-pressurised crack grows at Griffith's pressure", "[crack-pressur
   const double max_damage = crack.damage->solution().linfty_norm();
   if (is_root())
     std::cout << "Griffith: max d = " << max_damage << " after a pass at 2 p_c" << std::endl;
-  CHECK(max_damage <= 1 + 1e-12);
+  CHECK(max_damage <= 1 + 1e-8);
 }
 
 TEST_CASE("A Li-filled surface flaw of 0.4 um cracks LLZO at about 0.8 GPa (Porz et al. 2017)", "[crack-pressure]")
@@ -459,6 +459,6 @@ TEST_CASE("A Li-filled surface flaw of 0.4 um cracks LLZO at about 0.8 GPa (Porz
   if (is_root())
     std::cout << "Porz flaw (" << crack.tria.n_global_active_cells() << " cells): the crack stays at " << stays / 1e6
               << " MPa and grows at " << grows / 1e6 << " MPa; LEFM p_c = " << estimate / 1e6 << " MPa" << std::endl;
-  CHECK(stays == Approx(estimate).epsilon(0.1));
-  CHECK(grows == Approx(estimate).epsilon(0.1));
+  CHECK(stays == Approx(estimate).epsilon(0.05)); // measured 1.0 and 1.025 p_c; an inner crack needs ~1.12
+  CHECK(grows == Approx(estimate).epsilon(0.05));
 }

@@ -25,7 +25,7 @@ namespace dendra
   /// Phase-field fracture of brittle solids (PHYSICS.md Section 5): the damage
   /// d (0 intact, 1 broken) minimises
   ///   int g(d) psi+ + psi- + G_c / (c_w) (w(d) / l + l |grad d|^2) dx
-  /// over d_n <= d <= 1 (irreversibility and the broken state as bounds,
+  /// over d_n <= d <= max(1, d_n) (irreversibility and the broken state as bounds,
   /// solved by a primal-dual active set), with g(d) = (1 - d)^2 + k and, for AT2, w = d^2, c_w = 2 (no elastic
   /// threshold), for AT1, w = d, c_w = 8/3 (a threshold stress). G_c (J/m^2)
   /// and l (m) are material properties; materials with G_c = 0 do not damage.
