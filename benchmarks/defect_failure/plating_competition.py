@@ -22,15 +22,16 @@ import re
 import subprocess
 import sys
 
+from amr_savings import input_2d
+
 HERE = pathlib.Path(__file__).resolve().parent
 
 
 def case_input(output, current, end_time):
-    """coupled_2d.prm on the triangle of aspect ratio 3 at @p current (A/m^2) to @p end_time (s), 5 s steps."""
-    text = (HERE / "coupled_2d.prm").read_text()
-    edits = [(r"(?m)^set Output directory.*$", f"set Output directory = {output}"),
-             (r"(?m)^  set Plot command.*$", "  set Plot command =\n  set Shapes = triangle\n  set Aspect ratios = 3"),
-             (r"(?m)^  set Steps .*$", f"  set Steps = plate {current} 1e9"),
+    """amr_savings.input_2d (coupled_2d.prm on the triangle of aspect ratio 3) at @p current (A/m^2) to
+    @p end_time (s), 5 s steps."""
+    text = input_2d(output)
+    edits = [(r"(?m)^  set Steps .*$", f"  set Steps = plate {current} 1e9"),
              (r"(?m)^  set End time .*$", f"  set End time = {end_time}"),
              (r"(?m)^  set Number of steps .*$", f"  set Number of steps = {round(end_time / 5)}")]
     for pattern, replacement in edits:
