@@ -16,7 +16,6 @@ Usage (from the repository root, after building in build/):
 """
 import argparse
 import csv
-import os
 import pathlib
 import re
 import subprocess
