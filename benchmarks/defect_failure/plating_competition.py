@@ -15,13 +15,11 @@ Usage (from the repository root, after building in build/):
       [--work /tmp/plating_competition] [--png benchmarks/defect_failure/plating_competition.png]
 """
 import argparse
-import csv
 import pathlib
 import re
-import subprocess
 import sys
 
-from amr_savings import input_2d
+from amr_savings import input_2d, run
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -54,16 +52,7 @@ def main():
     if args.current <= 0 or args.end_time < 5:
         sys.exit("plating_competition: --current must be > 0 A/m^2 and --end-time at least one 5 s step")
 
-    work = pathlib.Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    (work / "case.prm").write_text(case_input("out", args.current, args.end_time))
-    with open(work / "case.log", "w") as log:
-        subprocess.run([str(binary), "case.prm"], cwd=work, stdout=log, stderr=subprocess.STDOUT, check=True)
-    statistics = sorted(work.glob("out/cases/*/statistics.csv"))
-    if not statistics:
-        sys.exit(f"plating_competition: no statistics.csv (see {work / 'case.log'})")
-    with open(statistics[0], newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = run(str(binary), case_input("case", args.current, args.end_time), pathlib.Path(args.work), "case", 1)
 
     time = [float(r["time[s]"]) for r in rows]
     pressure = [float(r["li_pressure[Pa]"]) / 1e6 for r in rows]
