@@ -477,9 +477,8 @@ namespace dendra
           deposit.reset();
           deposit.update_region();
           ++mesh_redos;
-          log("  t = " + format_number(target) +
-              " s: damage on cells coarser than its target; the step is solved "
-              "again on the refined mesh");
+          log("  t = " + format_number(target) + " s: damage on cells coarser than its target after " +
+              std::to_string(staggered_iterations) + " staggered passes; the step is solved again on the refined mesh");
           solve_fields(target);
         }
       deposit.commit(target);
