@@ -1,4 +1,5 @@
 #include <dendra/base/parameters.h>
+#include <dendra/base/profile.h>
 #include <dendra/base/solvers.h>
 
 #include <deal.II/base/quadrature.h>
@@ -300,6 +301,7 @@ namespace dendra
 
   void AMGPreconditioner::initialize_scalar(const LA::MPI::SparseMatrix &matrix, const LinearSolverSettings &settings)
   {
+    const profile::Section section("AMG set-up");
 #ifdef DENDRA_USE_TRILINOS
     impl->initialize(matrix, {}, settings);
 #else
@@ -311,6 +313,7 @@ namespace dendra
                                             const std::vector<LA::MPI::Vector> &near_null_space,
                                             const unsigned int block_size, const LinearSolverSettings &settings)
   {
+    const profile::Section section("AMG set-up");
 #ifdef DENDRA_USE_TRILINOS
     (void)block_size;
     impl->initialize(matrix, near_null_space, settings);
@@ -351,9 +354,10 @@ namespace dendra
                             LA::MPI::Vector &solution, const LA::MPI::Vector &rhs, const Preconditioner &preconditioner,
                             const LinearSolverSettings &settings, const std::string &what)
     {
-      SolverReport report;
-      Timer        timer;
-      const double rhs_norm = rhs.l2_norm();
+      const profile::Section section(method + " solves");
+      SolverReport           report;
+      Timer                  timer;
+      const double           rhs_norm = rhs.l2_norm();
       if (rhs_norm == 0.0)
         {
           solution = 0;
@@ -380,7 +384,8 @@ namespace dendra
 
   void solve_direct(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b)
   {
-    SolverControl control(1, 0);
+    const profile::Section section("direct solves");
+    SolverControl          control(1, 0);
 #ifdef DENDRA_USE_TRILINOS
     TrilinosWrappers::SolverDirect solver(control);
     solver.initialize(matrix);

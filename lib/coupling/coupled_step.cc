@@ -1,5 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
+#include <dendra/base/profile.h>
 #include <dendra/coupling/coupled_step.h>
 
 #include <algorithm>
@@ -218,6 +219,7 @@ namespace dendra
   template <int dim>
   void CoupledStep<dim>::solve_at(Field<dim> &field, const double time)
   {
+    const profile::Section section("solve: " + field.name());
     if (contains<dim>(deposit_readers, &field))
       deposit.set_time(time); // the eigenstrain of the deposit at this time
     field.set_time(time);
@@ -323,9 +325,10 @@ namespace dendra
   template <int dim>
   void CoupledStep<dim>::balance_pressure(const double time)
   {
-    LiFilling<dim>       &filling = *deposit.filling();
-    const InputsHeld<dim> held(pressure_partners, quantity_names::li_pressure);
-    BalanceOfCallback     balance;
+    const profile::Section section("pressure balance");
+    LiFilling<dim>        &filling = *deposit.filling();
+    const InputsHeld<dim>  held(pressure_partners, quantity_names::li_pressure);
+    BalanceOfCallback      balance;
     // The partners' affinity in p holds for the whole balance (nothing else changes).
     std::vector<std::optional<AffineSolutions>> affine(pressure_partners.size());
     for (std::size_t i = 0; i < pressure_partners.size(); ++i)
@@ -408,6 +411,7 @@ namespace dendra
   template <int dim>
   void CoupledStep<dim>::settle_fracture_group(const double time)
   {
+    const profile::Section section("staggered passes");
     // Alternate minimisation: the partners, then the irreversible field,
     // until it settles. The partners evaluate what depends on it at its
     // committed state (a lag of one step) so that the passes minimise one
@@ -505,8 +509,9 @@ namespace dendra
   template <int dim>
   SolverReport CoupledStep<dim>::advance_transient(const double dt, const unsigned int order)
   {
-    const double start_time = transient->current_time();
-    coupling_iterations     = 1;
+    const profile::Section section("transient step: " + transient->name());
+    const double           start_time = transient->current_time();
+    coupling_iterations               = 1;
     if (step_partners.empty())
       return transient->advance(dt, order);
     if (coupling.scheme == "monolithic")

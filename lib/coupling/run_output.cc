@@ -24,6 +24,9 @@ namespace dendra
     prm.declare_entry("Write vtu", "true", Patterns::Bool(), "Write solution/*.vtu every step.");
     prm.declare_entry("Echo log", "true", Patterns::Bool(),
                       "Print the run's log to the terminal as well as to log.txt.");
+    prm.declare_entry("Timing", "false", Patterns::Bool(),
+                      "Profile the run: at its end, log the wall time (s) of each section (assembly per field, AMG "
+                      "set-up, Krylov solves, staggered passes, pressure balance, mesh adaptation, output, ...).");
     prm.leave_subsection();
   }
 
@@ -34,6 +37,7 @@ namespace dendra
     probes = std::make_unique<Probes<dim>>(parse_points<dim>(prm.get("Probe points"), "Postprocess/Probe points"));
     write_vtu           = prm.get_bool("Write vtu");
     const bool echo_log = prm.get_bool("Echo log");
+    timing              = prm.get_bool("Timing");
     prm.leave_subsection();
     writer = std::make_unique<OutputWriter>(prm.get("Output directory"), communicator, resume);
     writer->set_echo(echo_log);

@@ -1,3 +1,4 @@
+#include <dendra/base/profile.h>
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
 #include <dendra/core/checkpoint.h>
@@ -235,6 +236,7 @@ namespace dendra
   template <int dim>
   void Simulator<dim>::adapt_mesh()
   {
+    const profile::Section section("mesh adaptation");
     Vector<float> targets;
     if (cell_size_targets(targets))
       mesh_builder.mark_to_targets(tria, targets, true); // deterministic: independent of the partition
@@ -339,6 +341,7 @@ namespace dendra
   {
     if (!output->writes_solution())
       return;
+    const profile::Section section("output");
     Vector<float> li_indicator(tria.n_active_cells());
     for (const auto &cell : tria.active_cell_iterators())
       if (cell->is_locally_owned())
@@ -363,6 +366,8 @@ namespace dendra
            << LA::backend_name << " linear algebra\n"
            << "Geometry: " << geometry->description();
     output->log(banner.str());
+    if (output->profiled())
+      profile::start(communicator);
 
     catch_termination_signals();
     const Checkpointer checkpoints(output->directory(), communicator);
@@ -407,6 +412,12 @@ namespace dendra
           .run(start);
       }
     output->log_summary(fields, boundary_label);
+    if (profile::running())
+      {
+        const std::string table = profile::finish(); // empty but on rank 0
+        if (!table.empty())
+          output->log("Timing (rank 0's wall times; a nested section counts in its parent too):\n" + table);
+      }
   }
 
   void run_simulation(MPI_Comm communicator, ParameterHandler &prm)

@@ -1,3 +1,4 @@
+#include <dendra/base/profile.h>
 #include <dendra/base/exceptions.h>
 #include <dendra/fields/damage.h>
 #include <dendra/materials/material_library.h>
@@ -224,6 +225,7 @@ namespace dendra
   template <int dim>
   void Damage<dim>::evaluate_driving_energy(const Quadrature<dim> &quadrature)
   {
+    const profile::Section section("driving energy: damage");
     Assert(driving_energy, ExcMessage("Damage needs read_quantities() before solve()."));
     const auto                  energy_at = driving_energy->make_evaluator(quadrature);
     std::vector<Vector<double>> values, pressure, crack, u;
@@ -314,6 +316,7 @@ namespace dendra
   template <int dim>
   void Damage<dim>::assemble(const AffineConstraints<double> &with_constraints)
   {
+    const profile::Section section("assembly: damage");
     system_matrix = 0;
     system_rhs    = 0;
     FEValues<dim>                        fe_values(mapping, *fe, QGauss<dim>(fe->degree + 1),

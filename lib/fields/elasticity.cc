@@ -1,4 +1,5 @@
 #include <dendra/base/exceptions.h>
+#include <dendra/base/profile.h>
 #include <dendra/fields/elasticity.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/materials/phase_interpolation.h>
@@ -530,7 +531,8 @@ namespace dendra
   template <int dim>
   void Elasticity<dim>::assemble_system(LA::MPI::Vector *residual)
   {
-    Timer timer;
+    const profile::Section section("assembly: elasticity");
+    Timer                  timer;
     if (residual)
       *residual = 0;
     else

@@ -1,4 +1,5 @@
 #include <dendra/base/exceptions.h>
+#include <dendra/base/profile.h>
 #include <dendra/fields/electrodeposition.h>
 #include <dendra/fields/host_statistics.h>
 #include <dendra/kinetics/electrode_kinetics.h>
@@ -871,6 +872,7 @@ namespace dendra
                                              LA::MPI::SparseMatrix *matrix, LA::MPI::Vector &rhs,
                                              const bool apply_constraints) const
   {
+    const profile::Section section("assembly: electrodeposition");
     if (matrix)
       *matrix = 0;
     rhs = 0;

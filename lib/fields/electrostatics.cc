@@ -1,5 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
+#include <dendra/base/profile.h>
 #include <dendra/core/current_program.h>
 #include <dendra/fields/electrostatics.h>
 #include <dendra/materials/material_library.h>
@@ -423,7 +424,8 @@ namespace dendra
   template <int dim>
   void Electrostatics<dim>::assemble_system()
   {
-    Timer timer;
+    const profile::Section section("assembly: electrostatics");
+    Timer                  timer;
     system_matrix = 0;
     system_rhs    = 0;
     set_data_time(parameters, time);
@@ -610,7 +612,8 @@ namespace dendra
   template <int dim>
   void Electrostatics<dim>::assemble_newton_bulk(const AffineConstraints<double> &zero)
   {
-    Timer timer;
+    const profile::Section section("assembly: electrostatics");
+    Timer                  timer;
     newton_bulk.reset();
     auto        assembled = std::make_unique<NewtonBulk>(); // kept only once complete
     NewtonBulk &bulk      = *assembled;
@@ -666,6 +669,7 @@ namespace dendra
   template <int dim>
   void Electrostatics<dim>::assemble_newton(const AffineConstraints<double> &zero, const bool with_matrix)
   {
+    const profile::Section section("assembly: electrostatics");
     // R = A phi - b - int i_n(eta) v ds; J = A + int di_n/deta v w ds (eta falls with phi).
     Timer             timer;
     const NewtonBulk &bulk = *newton_bulk;

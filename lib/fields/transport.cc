@@ -1,5 +1,6 @@
 #include <dendra/base/exceptions.h>
 #include <dendra/base/newton.h>
+#include <dendra/base/profile.h>
 #include <dendra/base/time_stepping.h>
 #include <dendra/fields/transport.h>
 
@@ -968,7 +969,8 @@ namespace dendra
   template <int dim>
   void Transport<dim>::assemble(const bool with_matrix, const LA::MPI::Vector &state)
   {
-    Timer timer;
+    const profile::Section section("assembly: transport");
+    Timer                  timer;
     if (with_matrix)
       system_matrix = 0;
     system_rhs = 0;

@@ -2,6 +2,7 @@
 // registered from outside the library.
 
 #include <dendra/base/parameters.h>
+#include <dendra/base/profile.h>
 #include <dendra/coupling/simulator.h>
 #include <dendra/fields/damage.h>
 #include <dendra/fields/elasticity.h>
@@ -14,6 +15,8 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 
@@ -126,4 +129,52 @@ TEST_CASE("A field registered outside the library runs in the Simulator unchange
   CHECK(s.value(0, "toy_max") == Approx(0.75).epsilon(1e-14));
   CHECK(s.value(1, "toy_max") == Approx(1.5).epsilon(1e-14));
   CHECK(s.value(1, "max_principal_stress") > 0); // elasticity alongside, from the same registry
+}
+
+TEST_CASE("Postprocess/Timing logs the wall time of the run's sections", "[simulator]")
+{
+  // Sections outside a profile do nothing; nested ones each count.
+  {
+    const profile::Section ignored("never shown");
+  }
+  CHECK(profile::finish().empty());
+  profile::start(MPI_COMM_WORLD);
+  for (int i = 0; i < 3; ++i)
+    {
+      const profile::Section outer("outer section");
+      const profile::Section inner("inner section");
+    }
+  const std::string table = profile::finish();
+  CHECK(!profile::running());
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      CHECK(table.find("| outer section") != std::string::npos);
+      CHECK(table.find("| inner section") != std::string::npos);
+      CHECK(table.find("never shown") == std::string::npos);
+    }
+
+  // A damage run profiles the coupled step's sections and logs the table.
+  ParameterHandler prm;
+  Simulator<2>::declare_parameters(prm);
+  read_parameter_string(prm, "set Output directory = simulator-timing-output\n"
+                             "subsection Simulation\n  set Fields = elasticity, damage\n"
+                             "  set Number of steps = 1\nend\n"
+                             "subsection Plating\n  set Deposit volumetric eigenstrain = 0.4 * t\nend\n"
+                             "subsection Postprocess\n  set Write vtu = true\n  set Echo log = false\n"
+                             "  set Timing = true\nend\n");
+  Simulator<2> simulator(MPI_COMM_WORLD, prm);
+  simulator.run();
+  CHECK(!profile::running());
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      std::ifstream     file("simulator-timing-output/log.txt");
+      const std::string log((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+      for (const std::string section : {"assembly: elasticity", "assembly: damage", "driving energy: damage",
+                                        "solve: elasticity", "solve: damage", "staggered passes", "AMG set-up",
+                                        "CG solves", "output"})
+        {
+          INFO("section " << section);
+          CHECK(log.find("| " + section) != std::string::npos);
+        }
+    }
 }

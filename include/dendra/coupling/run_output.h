@@ -26,7 +26,7 @@ namespace dendra
     /// The fields of a run, in rank order.
     using Fields = std::vector<std::unique_ptr<Field<dim>>>;
 
-    /// Declares Output directory and Postprocess/Probe points, Write vtu and Echo log.
+    /// Declares Output directory and Postprocess/Probe points, Write vtu, Echo log and Timing.
     static void declare_parameters(dealii::ParameterHandler &prm);
     /// Reads them and prepares the directory (its files are kept when
     /// @p resume), writing the parameters of @p prm; InputError on bad input.
@@ -38,6 +38,8 @@ namespace dendra
     const std::string &directory() const { return writer->directory(); }
     /// True if solution/*.vtu are written (Postprocess/Write vtu).
     bool writes_solution() const { return write_vtu; }
+    /// True if the run is profiled (Postprocess/Timing).
+    bool profiled() const { return timing; }
     /// Wall-clock seconds since the run started.
     double wall_time() const { return wall_clock.wall_time(); }
     /// The statistics so far: add the columns of the next row, then end_row().
@@ -67,6 +69,7 @@ namespace dendra
     std::unique_ptr<OutputWriter> writer;
     std::unique_ptr<Probes<dim>>  probes;
     bool                          write_vtu = true;
+    bool                          timing    = false; ///< Postprocess/Timing
     StatisticsTable               statistics_table, probe_table;
     dealii::Timer                 wall_clock;
   };
