@@ -220,6 +220,14 @@ namespace dendra
     lower_bound         = initial;
     bound_before_commit = lower_bound;
     tensile_energy.clear(); // of no mesh yet
+    active_set.reinit(locally_owned, communicator);
+  }
+
+  template <int dim>
+  void Damage<dim>::setup_on_new_mesh()
+  {
+    Field<dim>::setup_dofs();
+    active_set.reinit(locally_owned, communicator);
   }
 
   template <int dim>
@@ -392,8 +400,9 @@ namespace dendra
     const auto      upper_bound = [&](const types::global_dof_index i) {
       return std::max(1.0, static_cast<double>(lower_bound[i])); // a state committed above 1 stays
     };
-    d     = locally_relevant_solution;
-    start = d;
+    d      = locally_relevant_solution;
+    start  = d;
+    active = active_set;
     for (unsigned int iteration = 0;; ++iteration)
       {
         AssertThrow(iteration < parameters.active_set_iterations,
@@ -441,6 +450,7 @@ namespace dendra
         if (Utilities::MPI::sum(changed, communicator) == 0)
           break;
       }
+    active_set = active;
     LA::MPI::Vector difference(d);
     difference -= start;
     change                    = difference.linfty_norm();
@@ -454,12 +464,14 @@ namespace dendra
   {
     bound_before_commit = lower_bound;
     lower_bound         = locally_relevant_solution;
+    active_set          = 0; // each step starts from the same guess, also after a resume
   }
 
   template <int dim>
   void Damage<dim>::reset()
   {
     locally_relevant_solution = lower_bound;
+    active_set                = 0;
   }
 
   template <int dim>

@@ -187,7 +187,7 @@ namespace dendra
     /// before the last commit move with the mesh.
     std::vector<const LA::MPI::Vector *> state_vectors() const override;
     /// The DoFs on a new mesh, without resetting d.
-    void setup_on_new_mesh() override { Field<dim>::setup_dofs(); }
+    void setup_on_new_mesh() override;
     /// Takes over d and its bound.
     void restore_state(std::vector<LA::MPI::Vector> &state, typename Field<dim>::StateSource source) override;
     /// Evaluates psi+ at the quadrature points of the owned damageable cells
@@ -234,6 +234,11 @@ namespace dendra
     std::function<bool(const dealii::Point<dim> &)> initial_crack;
     LA::MPI::Vector                                 lower_bound;         ///< committed damage, with ghost values
     LA::MPI::Vector                                 bound_before_commit; ///< the lower bound before the last commit()
+    /// The active set of the last solve within this step (0 free, 1 held at
+    /// d_n, 2 held at the upper bound): the next solve's first guess, so that
+    /// the staggered passes of a step need fewer active-set iterations. All
+    /// free at the start of a step and on a new mesh.
+    LA::MPI::Vector                                 active_set;
     double                                          change    = 0;
     double                                          time_step = 0; ///< s, since the committed state
     FailureCriterion                                failure;
