@@ -32,11 +32,19 @@ namespace dendra
         static std::unique_ptr<Profile> profile;
         return profile;
       }
+
+      /// Counts the profiles started, so that a section leaves only its own.
+      unsigned int &current_id()
+      {
+        static unsigned int id = 0;
+        return id;
+      }
     } // namespace
 
     void start(const MPI_Comm communicator)
     {
       current() = std::make_unique<Profile>(communicator);
+      ++current_id();
     }
 
     bool running()
@@ -57,15 +65,16 @@ namespace dendra
     {
       if (current())
         {
-          name = section;
+          name       = section;
+          profile_id = current_id();
           current()->timer.enter_subsection(name);
         }
     }
 
     Section::~Section()
     {
-      // The profile may have been finished meanwhile (a run that threw).
-      if (!name.empty() && current())
+      // Its profile may have ended, and another started, while it lived.
+      if (!name.empty() && current() && profile_id == current_id())
         current()->timer.leave_subsection(name);
     }
   } // namespace profile

@@ -336,6 +336,7 @@ namespace dendra
   void BlockPreconditioner::initialize(const LA::MPI::SparseMatrix &matrix, const std::vector<IndexSet> &blocks,
                                        const LinearSolverSettings &settings)
   {
+    const profile::Section section("block preconditioner set-up");
     impl->initialize(matrix, blocks, settings);
   }
 

@@ -1,6 +1,6 @@
-#include <dendra/base/profile.h>
 #include <dendra/base/exceptions.h>
 #include <dendra/base/parameters.h>
+#include <dendra/base/profile.h>
 #include <dendra/core/checkpoint.h>
 #include <dendra/coupling/simulator.h>
 
@@ -366,6 +366,17 @@ namespace dendra
            << LA::backend_name << " linear algebra\n"
            << "Geometry: " << geometry->description();
     output->log(banner.str());
+    // The profile ends with the run however it ends; a run that stops with
+    // an error logs none.
+    struct EndOfProfile
+    {
+      bool on;
+      ~EndOfProfile()
+      {
+        if (on)
+          profile::finish();
+      }
+    } const end_of_profile{output->profiled()};
     if (output->profiled())
       profile::start(communicator);
 
@@ -412,7 +423,7 @@ namespace dendra
           .run(start);
       }
     output->log_summary(fields, boundary_label);
-    if (profile::running())
+    if (output->profiled())
       {
         const std::string table = profile::finish(); // empty but on rank 0
         if (!table.empty())

@@ -1,5 +1,5 @@
-#include <dendra/base/profile.h>
 #include <dendra/base/exceptions.h>
+#include <dendra/base/profile.h>
 #include <dendra/fields/damage.h>
 #include <dendra/materials/material_library.h>
 #include <dendra/mesh/mesh_builder.h>

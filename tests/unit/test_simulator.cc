@@ -17,6 +17,7 @@
 #include <cmath>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -151,6 +152,22 @@ TEST_CASE("Postprocess/Timing logs the wall time of the run's sections", "[simul
       CHECK(table.find("| outer section") != std::string::npos);
       CHECK(table.find("| inner section") != std::string::npos);
       CHECK(table.find("never shown") == std::string::npos);
+    }
+
+  // A section that outlives its profile leaves nothing in the next one.
+  {
+    profile::start(MPI_COMM_WORLD);
+    auto stale = std::make_unique<profile::Section>("stale section");
+    profile::finish();
+    profile::start(MPI_COMM_WORLD);
+    stale.reset();
+    const profile::Section fresh("fresh section");
+  }
+  const std::string next = profile::finish();
+  if (Utilities::MPI::this_mpi_process(MPI_COMM_WORLD) == 0)
+    {
+      CHECK(next.find("| fresh section") != std::string::npos);
+      CHECK(next.find("stale section") == std::string::npos);
     }
 
   // A damage run profiles the coupled step's sections and logs the table.

@@ -8,7 +8,7 @@ namespace dendra
   /// The wall-clock profile of a run (Postprocess/Timing): named sections,
   /// timed by deal.II's TimerOutput, that the coupling schemes, the fields
   /// and the linear solvers enter. One profile per process at a time; while
-  /// none runs, a Section costs one test of a pointer.
+  /// none runs, a Section costs the construction of its name.
   namespace profile
   {
     /// Starts a new profile of the run on @p communicator (sections entered
@@ -22,8 +22,8 @@ namespace dendra
     std::string finish();
 
     /// A section of the running profile, timed from construction to
-    /// destruction; nothing if no profile runs. A section must not be
-    /// entered again inside itself.
+    /// destruction; nothing if no profile runs (or if the profile it entered
+    /// has ended meanwhile). A section must not be entered again inside itself.
     class Section
     {
     public:
@@ -35,7 +35,8 @@ namespace dendra
       Section &operator=(const Section &) = delete;
 
     private:
-      std::string name; ///< empty if no profile ran at construction
+      std::string  name;           ///< empty if no profile ran at construction
+      unsigned int profile_id = 0; ///< which profile it entered (start() counts them)
     };
   } // namespace profile
 } // namespace dendra

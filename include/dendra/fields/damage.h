@@ -134,7 +134,8 @@ namespace dendra
     bool damageable(dealii::types::material_id id) const { return damageable_ids.count(id) > 0; }
     /// The materials that can damage.
     const std::set<dealii::types::material_id> &damageable_materials() const { return damageable_ids; }
-    /// Back to the committed damage (after a failed staggered solve).
+    /// Back to the committed damage (after a failed staggered solve), with
+    /// every DoF free in the next solve's first active set.
     void reset() override;
     /// Back to the damage committed before the last commit(), which becomes
     /// the bound again (a step solved again on a refined mesh).
@@ -186,7 +187,8 @@ namespace dendra
     /// The damage, its lower bound (the committed damage) and the bound
     /// before the last commit move with the mesh.
     std::vector<const LA::MPI::Vector *> state_vectors() const override;
-    /// The DoFs on a new mesh, without resetting d.
+    /// The DoFs on a new mesh, without resetting d; every DoF free in the
+    /// next solve's first active set.
     void setup_on_new_mesh() override;
     /// Takes over d and its bound.
     void restore_state(std::vector<LA::MPI::Vector> &state, typename Field<dim>::StateSource source) override;
