@@ -103,10 +103,11 @@ namespace dendra
 
   PressureBalance::Report PressureBalance::solve(ScalarBalance &balance, const double start, const double step,
                                                  const double scale, const double lower, const double upper,
-                                                 const std::string &what) const
+                                                 const std::string &what, const double slope) const
   {
     Report     report;
     const auto evaluate = [&](const double p) {
+      const double last_p = report.root, last_r = report.residual;
       AssertThrow(report.evaluations < settings.max_iterations,
                   ExcMessage(what + ": the balance did not converge in " + settings.parameter +
                              "/Iterations = " + std::to_string(settings.max_iterations) + " (|R| / scale = " +
@@ -115,6 +116,8 @@ namespace dendra
       ++report.evaluations;
       report.root     = p;
       report.residual = balance.residual(p);
+      if (report.evaluations > 1 && p != last_p)
+        report.slope = (report.residual - last_r) / (p - last_p);
       return report.residual;
     };
     Assert(scale > 0 && step > 0, ExcMessage("PressureBalance needs a positive scale and step"));
@@ -122,8 +125,10 @@ namespace dendra
     double     a = std::clamp(start, lower, upper), ra = evaluate(a);
     if (converged(ra))
       return report;
-    // Secant steps (R falls with p) until the root is bracketed.
-    double b = std::clamp(a + (ra > 0 ? step : -step), lower, upper), rb = evaluate(b);
+    // A Newton step with the given slope, or a step towards the root; then
+    // secant steps (R falls with p) until the root is bracketed.
+    const double first = slope < 0 ? a - ra / slope : a + (ra > 0 ? step : -step);
+    double       b = std::clamp(first, lower, upper), rb = evaluate(b);
     while (!converged(rb) && (ra > 0) == (rb > 0))
       {
         if (b == (rb > 0 ? upper : lower))
@@ -155,9 +160,7 @@ namespace dendra
         b  = c;
         rb = rc;
       }
-    report.root     = b;
-    report.residual = rb;
-    return report;
+    return report; // the last evaluation is b
   }
 
   CouplingParameters::CouplingParameters()

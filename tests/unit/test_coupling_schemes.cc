@@ -321,6 +321,21 @@ TEST_CASE("The pressure balance finds the root of a falling residual", "[couplin
   const auto   q = balance.solve(quadratic, 1e7, 1e6, quadratic.a, 0, 1e12, "quadratic");
   CHECK(q.root == Approx(pstar).epsilon(1e-9));
   CHECK(q.evaluations < 20);
+  // A known slope makes the first step a Newton step: the linear root at the
+  // second evaluation (a first step of 1e6: up to three), and
+  // the quadratic's from a start 20 % off with the slope its last solve
+  // reports (that of the root).
+  const auto newton = balance.solve(linear, 0, 1e6, 3.7e-12, 0, 1e12, "linear", -2.1e-20);
+  CHECK(newton.root == Approx(3.7e-12 / 2.1e-20).epsilon(1e-10));
+  CHECK(newton.evaluations == 2);
+  CHECK(q.slope == Approx(-(b + 2 * c * pstar)).epsilon(1e-3));
+  const double nearby = 1.2 * pstar;
+  const auto   warm   = balance.solve(quadratic, nearby, 1e6, quadratic.a, 0, 1e12, "quadratic", q.slope);
+  CHECK(warm.root == Approx(pstar).epsilon(1e-9));
+  CHECK(warm.evaluations < 20);
+  // A slope of the wrong sign is not used: the same iterates as without one.
+  CHECK(balance.solve(quadratic, nearby, 1e6, quadratic.a, 0, 1e12, "quadratic", 1.0).evaluations ==
+        balance.solve(quadratic, nearby, 1e6, quadratic.a, 0, 1e12, "quadratic").evaluations);
   // A cap below the root: the bound is returned.
   const auto capped = balance.solve(quadratic, 0, 1e6, quadratic.a, 0, 1e8, "capped");
   CHECK(capped.at_bound);

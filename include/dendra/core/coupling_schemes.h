@@ -161,7 +161,9 @@ namespace dendra
 
   /// Solves R(p) = 0 for a residual that falls with p: secant steps until
   /// the root is bracketed, then the Illinois variant of regula falsi
-  /// (secant steps that keep the bracket). A linear R takes two evaluations.
+  /// (secant steps that keep the bracket). A linear R takes two evaluations,
+  /// or one after the first if a known slope (that of the last balance of a
+  /// sequence of similar ones) makes the first step a Newton step.
   class PressureBalance
   {
   public:
@@ -179,15 +181,18 @@ namespace dendra
       double       residual    = 0;     ///< R(p)
       unsigned int evaluations = 0;     ///< evaluations of R
       bool         at_bound    = false; ///< R keeps its sign up to a bound, which is the root
+      double       slope       = 0;     ///< dR/dp of the last two evaluations (unit of R per unit of p), 0 if one
     };
     /// An iteration with @p settings.
     explicit PressureBalance(const Settings &settings);
     /// R(p) = 0 from the guess @p start within [@p lower, @p upper] to |R| <=
-    /// tolerance * @p scale; @p step is the first change of p. If R keeps
+    /// tolerance * @p scale; the first change of p is the Newton step with
+    /// @p slope if it is negative (an estimate of dR/dp, e.g. the last
+    /// Report::slope), else @p step (unit of p) towards the root. If R keeps
     /// its sign up to a bound, the bound is returned (at_bound). Throws
     /// std::runtime_error naming @p what and the entry if the tolerance is not reached.
     Report solve(ScalarBalance &balance, double start, double step, double scale, double lower, double upper,
-                 const std::string &what) const;
+                 const std::string &what, double slope = 0) const;
 
   private:
     Settings settings;
