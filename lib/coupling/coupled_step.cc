@@ -356,8 +356,7 @@ namespace dendra
     const auto   report = PressureBalance(coupling.pressure_balance)
                           .solve(balance, filling.pressure(), 1e6, filling.li_volume(), 0,
                                  cap > 0 ? cap : std::numeric_limits<double>::max(),
-                                 "the Li pressure of the filling at t = " + format_number(time) + " s",
-                                 balance_slope);
+                                 "the Li pressure of the filling at t = " + format_number(time) + " s", balance_slope);
     pressure_evaluations += report.evaluations;
     if (report.slope < 0)
       balance_slope = report.slope; // the balances of a step's passes differ little

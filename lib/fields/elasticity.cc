@@ -432,8 +432,9 @@ namespace dendra
     degradation         = registry.find(quantity_names::degradation, name());
     li_pressure         = registry.find(quantity_names::li_pressure, name());
     li_filling          = registry.find(quantity_names::li_filling, name());
-    li_crack            = li_pressure ? registry.find(quantity_names::li_crack, name()) : nullptr;
-    damage_gradient     = li_crack ? &registry.require(quantity_names::damage_gradient, name()) : nullptr;
+    // Li-filled cracks need a damage field (its gradient makes the crack faces).
+    damage_gradient = li_pressure ? registry.find(quantity_names::damage_gradient, name()) : nullptr;
+    li_crack        = damage_gradient ? registry.find(quantity_names::li_crack, name()) : nullptr;
   }
 
   template <int dim>

@@ -242,9 +242,11 @@ namespace dendra
       return;
     li_pressure = registry.find(quantity_names::li_pressure, name());
     li_filling  = li_pressure ? registry.find(quantity_names::li_filling, name()) : nullptr;
-    li_crack =
-      li_pressure && parameters.electrodes.crack_faces ? registry.find(quantity_names::li_crack, name()) : nullptr;
-    damage_gradient = li_crack ? &registry.require(quantity_names::damage_gradient, name()) : nullptr;
+    // Li-filled cracks need a damage field (its gradient makes the crack faces).
+    damage_gradient = li_pressure && parameters.electrodes.crack_faces
+                        ? registry.find(quantity_names::damage_gradient, name())
+                        : nullptr;
+    li_crack        = damage_gradient ? registry.find(quantity_names::li_crack, name()) : nullptr;
   }
 
   template <int dim>

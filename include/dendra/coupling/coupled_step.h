@@ -118,11 +118,11 @@ namespace dendra
     unsigned int              pressure_evaluations = 0; ///< of the last step's pressure balances
     /// dR/dp of the last pressure balance (m^3/Pa in 3D, m^2/Pa in 2D; 0:
     /// none yet): the next one's first step is a Newton step with it.
-    double balance_slope = 0;
-    unsigned int              staggered_iterations = 0; ///< fracture passes of the last step
-    unsigned int coupling_iterations = 0; ///< staggered passes or monolithic Newton updates of the last transient step
-    unsigned int step_cuts           = 0; ///< halvings of the last quasi-static step
-    unsigned int mesh_redos          = 0; ///< re-solves of the last quasi-static step on a finer mesh
-    bool         redo_on_finer_mesh  = false; ///< quasi-static steps may be re-solved on a finer mesh
+    double       balance_slope        = 0;
+    unsigned int staggered_iterations = 0; ///< fracture passes of the last step
+    unsigned int coupling_iterations  = 0; ///< staggered passes or monolithic Newton updates of the last transient step
+    unsigned int step_cuts            = 0; ///< halvings of the last quasi-static step
+    unsigned int mesh_redos           = 0; ///< re-solves of the last quasi-static step on a finer mesh
+    bool         redo_on_finer_mesh   = false; ///< quasi-static steps may be re-solved on a finer mesh
   };
 } // namespace dendra
