@@ -125,9 +125,11 @@ namespace dendra
     double     a = std::clamp(start, lower, upper), ra = evaluate(a);
     if (converged(ra))
       return report;
-    // A Newton step with the given slope, or a step towards the root; then
-    // secant steps (R falls with p) until the root is bracketed.
-    const double first = slope < 0 ? a - ra / slope : a + (ra > 0 ? step : -step);
+    // A Newton step with the given slope (by at most max(step, |p|), as a
+    // slope from close evaluations may be noisy), or a step towards the
+    // root; then secant steps (R falls with p) until the root is bracketed.
+    const double limit = std::max(step, std::abs(a));
+    const double first = slope < 0 ? a + std::clamp(-ra / slope, -limit, limit) : a + (ra > 0 ? step : -step);
     double       b = std::clamp(first, lower, upper), rb = evaluate(b);
     while (!converged(rb) && (ra > 0) == (rb > 0))
       {

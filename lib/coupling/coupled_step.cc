@@ -4,6 +4,7 @@
 #include <dendra/coupling/coupled_step.h>
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <optional>
 
@@ -232,6 +233,7 @@ namespace dendra
     // Rank order: mechanics before the fields that read the damage of this step.
     // Each field publishes once it is final, for the fields solved after it.
     pressure_evaluations = 0;
+    balance_slope        = 0;     // from this step's balances only, so that a resumed run repeats them
     bool balanced        = false; // without an irreversible field: once, at the first pressure partner
     for (Field<dim> *field : quasi_static)
       if (field == irreversible)
@@ -298,6 +300,43 @@ namespace dendra
       }
     };
 
+    /// The last two trial solutions of a field that is not affine in the Li
+    /// pressure: the next trial's solve starts from their secant
+    /// extrapolation (fewer Newton steps than from the last one alone).
+    struct TrialStarts
+    {
+      std::array<double, 2>          pressure{}; ///< Pa: [older, newer]
+      std::array<LA::MPI::Vector, 2> solution;   ///< owned entries
+      unsigned int                   known = 0;  ///< trials kept (at most 2)
+
+      /// Sets @p field's solution to the extrapolation at @p p, if two distinct trials are known.
+      template <int dim>
+      void start(Field<dim> &field, const double p) const
+      {
+        if (known < 2 || pressure[1] == pressure[0])
+          return;
+        LA::MPI::Vector x = solution[1];
+        x.add((p - pressure[1]) / (pressure[1] - pressure[0]), solution[1]);
+        x.add(-(p - pressure[1]) / (pressure[1] - pressure[0]), solution[0]);
+        field.set_solution(x);
+      }
+      /// Keeps @p x, solved at @p p, as the newest trial.
+      void keep(const double p, const LA::MPI::Vector &x)
+      {
+        if (known > 0)
+          {
+            pressure[0] = pressure[1];
+            solution[0].reinit(solution[1]); // the layout, then the values
+            solution[0] = solution[1];
+          }
+        const LA::MPI::Vector newest = owned_copy(x);
+        pressure[1]                  = p;
+        solution[1].reinit(newest);
+        solution[1] = newest;
+        known       = std::min(known + 1, 2u);
+      }
+    };
+
     /// Holds the inputs of @p fields except @p varying while it lives (Field::hold_inputs_except()).
     template <int dim>
     class InputsHeld
@@ -331,6 +370,7 @@ namespace dendra
     BalanceOfCallback      balance;
     // The partners' affinity in p holds for the whole balance (nothing else changes).
     std::vector<std::optional<AffineSolutions>> affine(pressure_partners.size());
+    std::vector<TrialStarts>                    starts(pressure_partners.size());
     for (std::size_t i = 0; i < pressure_partners.size(); ++i)
       if (pressure_partners[i]->affine_in(quantity_names::li_pressure))
         affine[i].emplace();
@@ -344,19 +384,25 @@ namespace dendra
             field.set_solution(interpolated);
           else
             {
+              if (!affine[i])
+                starts[i].start(field, p);
               solve_at(field, time);
               if (affine[i])
                 affine[i]->keep(p, field.solution());
+              else
+                starts[i].keep(p, field.solution());
             }
           field.publish();
         }
       return filling.balance_residual(step_length, filling.measure());
     };
-    const double cap    = filling.get_parameters().flow_stress;
-    const auto   report = PressureBalance(coupling.pressure_balance)
+    const double cap   = filling.get_parameters().flow_stress;
+    const double slope = balance_slope;
+    balance_slope      = 0; // kept only if this balance succeeds
+    const auto report  = PressureBalance(coupling.pressure_balance)
                           .solve(balance, filling.pressure(), 1e6, filling.li_volume(), 0,
                                  cap > 0 ? cap : std::numeric_limits<double>::max(),
-                                 "the Li pressure of the filling at t = " + format_number(time) + " s", balance_slope);
+                                 "the Li pressure of the filling at t = " + format_number(time) + " s", slope);
     pressure_evaluations += report.evaluations;
     if (report.slope < 0)
       balance_slope = report.slope; // the balances of a step's passes differ little

@@ -322,12 +322,30 @@ TEST_CASE("The pressure balance finds the root of a falling residual", "[couplin
   CHECK(q.root == Approx(pstar).epsilon(1e-9));
   CHECK(q.evaluations < 20);
   // A known slope makes the first step a Newton step: the linear root at the
-  // second evaluation (a first step of 1e6: up to three), and
+  // second evaluation from 1e8 (a first step of 1e6: up to three), and
   // the quadratic's from a start 20 % off with the slope its last solve
   // reports (that of the root).
-  const auto newton = balance.solve(linear, 0, 1e6, 3.7e-12, 0, 1e12, "linear", -2.1e-20);
+  const auto newton = balance.solve(linear, 1e8, 1e6, 3.7e-12, 0, 1e12, "linear", -2.1e-20);
   CHECK(newton.root == Approx(3.7e-12 / 2.1e-20).epsilon(1e-10));
   CHECK(newton.evaluations == 2);
+  // A Newton step moves p by at most max(step, |p|): a noisy, far too flat
+  // slope does not throw p out of reach (the root is still found).
+  struct Farthest : dendra::ScalarBalance
+  {
+    Quadratic &r;
+    double     largest_p = 0;
+    explicit Farthest(Quadratic &r)
+      : r(r)
+    {}
+    double residual(const double p) override
+    {
+      largest_p = std::max(largest_p, p);
+      return r.residual(p);
+    }
+  } watched(linear);
+  const auto flat = balance.solve(watched, 1e8, 1e6, 3.7e-12, 0, 1e12, "linear", -1e-35);
+  CHECK(flat.root == Approx(3.7e-12 / 2.1e-20).epsilon(1e-10));
+  CHECK(watched.largest_p <= 2e8);
   CHECK(q.slope == Approx(-(b + 2 * c * pstar)).epsilon(1e-3));
   const double nearby = 1.2 * pstar;
   const auto   warm   = balance.solve(quadratic, nearby, 1e6, quadratic.a, 0, 1e12, "quadratic", q.slope);

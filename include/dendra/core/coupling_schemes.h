@@ -161,8 +161,8 @@ namespace dendra
 
   /// Solves R(p) = 0 for a residual that falls with p: secant steps until
   /// the root is bracketed, then the Illinois variant of regula falsi
-  /// (secant steps that keep the bracket). A linear R takes two evaluations,
-  /// or one after the first if a known slope (that of the last balance of a
+  /// (secant steps that keep the bracket). A linear R takes at most three
+  /// evaluations, two if a known slope (that of the last balance of a
   /// sequence of similar ones) makes the first step a Newton step.
   class PressureBalance
   {
@@ -181,7 +181,7 @@ namespace dendra
       double       residual    = 0;     ///< R(p)
       unsigned int evaluations = 0;     ///< evaluations of R
       bool         at_bound    = false; ///< R keeps its sign up to a bound, which is the root
-      double       slope       = 0;     ///< dR/dp of the last two evaluations (unit of R per unit of p), 0 if one
+      double       slope       = 0;     ///< dR/dp of the last two evaluations at distinct p (unit of R per unit of p), 0 if none
     };
     /// An iteration with @p settings.
     explicit PressureBalance(const Settings &settings);

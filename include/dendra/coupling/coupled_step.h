@@ -116,8 +116,8 @@ namespace dendra
     std::vector<Field<dim> *> pressure_partners;
     double                    step_length          = 0; ///< of the current quasi-static step (s)
     unsigned int              pressure_evaluations = 0; ///< of the last step's pressure balances
-    /// dR/dp of the last pressure balance (m^3/Pa in 3D, m^2/Pa in 2D; 0:
-    /// none yet): the next one's first step is a Newton step with it.
+    /// dR/dp of the last pressure balance of this step (m^3/Pa in 3D, m^2/Pa
+    /// in 2D; 0: none yet): the next one's first step is a Newton step with it.
     double       balance_slope        = 0;
     unsigned int staggered_iterations = 0; ///< fracture passes of the last step
     unsigned int coupling_iterations  = 0; ///< staggered passes or monolithic Newton updates of the last transient step
