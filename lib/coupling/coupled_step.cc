@@ -4,7 +4,6 @@
 #include <dendra/coupling/coupled_step.h>
 
 #include <algorithm>
-#include <array>
 #include <limits>
 #include <optional>
 
@@ -264,76 +263,48 @@ namespace dendra
 
   namespace
   {
-    /// The solutions of a field that is affine in the Li pressure at the
-    /// first two distinct trial pressures of a balance: any other trial is
-    /// their linear interpolation, exact to the tolerance of the solves.
-    struct AffineSolutions
+    /// The line through a field's solutions at the last two distinct trial
+    /// pressures of a balance. For a field affine in the Li pressure it is
+    /// the solution at any other pressure (exact to the tolerance of the
+    /// solves), for any other field the start of its next solve (fewer
+    /// Newton steps than from the last trial alone).
+    struct TrialLine
     {
-      double                         base_pressure = 0; ///< Pa: of the first solve
-      LA::MPI::Vector                base;              ///< the first solution (owned entries)
-      std::optional<LA::MPI::Vector> slope;             ///< d solution / dp from the first two solves
+      double                         base_pressure   = 0; ///< Pa: of the older solution
+      double                         newest_pressure = 0; ///< Pa: of the newer solution
+      std::optional<LA::MPI::Vector> base;                ///< the older solution (owned entries)
+      std::optional<LA::MPI::Vector> slope;               ///< d solution / dp between the two
 
-      /// The solution at @p p, if two solves are known.
-      bool interpolate(const double p, LA::MPI::Vector &x) const
+      /// The line at @p p, if two solutions are known.
+      bool at(const double p, LA::MPI::Vector &x) const
       {
         if (!slope)
           return false;
-        x = base;
+        x = *base;
         x.add(p - base_pressure, *slope);
         return true;
       }
 
-      /// Takes @p solution, solved at @p p, as the base or, at a new pressure, for the slope.
+      /// Takes @p solution, solved at @p p (a pressure not yet kept), as the newer one.
       void keep(const double p, const LA::MPI::Vector &solution)
       {
-        if (base.size() == 0)
+        if (!base)
           {
-            base_pressure = p;
-            base          = owned_copy(solution);
+            base_pressure = newest_pressure = p;
+            base.emplace(owned_copy(solution));
+            return;
           }
-        else if (!slope && p != base_pressure)
-          {
-            slope = owned_copy(solution);
-            *slope -= base;
-            *slope *= 1.0 / (p - base_pressure);
-          }
-      }
-    };
-
-    /// The last two trial solutions of a field that is not affine in the Li
-    /// pressure: the next trial's solve starts from their secant
-    /// extrapolation (fewer Newton steps than from the last one alone).
-    struct TrialStarts
-    {
-      std::array<double, 2>          pressure{}; ///< Pa: [older, newer]
-      std::array<LA::MPI::Vector, 2> solution;   ///< owned entries
-      unsigned int                   known = 0;  ///< trials kept (at most 2)
-
-      /// Sets @p field's solution to the extrapolation at @p p, if two distinct trials are known.
-      template <int dim>
-      void start(Field<dim> &field, const double p) const
-      {
-        if (known < 2 || pressure[1] == pressure[0])
+        if (p == newest_pressure)
           return;
-        LA::MPI::Vector x = solution[1];
-        x.add((p - pressure[1]) / (pressure[1] - pressure[0]), solution[1]);
-        x.add(-(p - pressure[1]) / (pressure[1] - pressure[0]), solution[0]);
-        field.set_solution(x);
-      }
-      /// Keeps @p x, solved at @p p, as the newest trial.
-      void keep(const double p, const LA::MPI::Vector &x)
-      {
-        if (known > 0)
+        if (slope) // the newer solution becomes the base
           {
-            pressure[0] = pressure[1];
-            solution[0].reinit(solution[1]); // the layout, then the values
-            solution[0] = solution[1];
+            base->add(newest_pressure - base_pressure, *slope);
+            base_pressure = newest_pressure;
           }
-        const LA::MPI::Vector newest = owned_copy(x);
-        pressure[1]                  = p;
-        solution[1].reinit(newest);
-        solution[1] = newest;
-        known       = std::min(known + 1, 2u);
+        slope.emplace(owned_copy(solution));
+        *slope -= *base;
+        *slope *= 1.0 / (p - base_pressure);
+        newest_pressure = p;
       }
     };
 
@@ -369,28 +340,23 @@ namespace dendra
     const InputsHeld<dim>  held(pressure_partners, quantity_names::li_pressure);
     BalanceOfCallback      balance;
     // The partners' affinity in p holds for the whole balance (nothing else changes).
-    std::vector<std::optional<AffineSolutions>> affine(pressure_partners.size());
-    std::vector<TrialStarts>                    starts(pressure_partners.size());
-    for (std::size_t i = 0; i < pressure_partners.size(); ++i)
-      if (pressure_partners[i]->affine_in(quantity_names::li_pressure))
-        affine[i].emplace();
+    std::vector<bool> affine;
+    for (const Field<dim> *field : pressure_partners)
+      affine.push_back(field->affine_in(quantity_names::li_pressure));
+    std::vector<TrialLine> lines(pressure_partners.size());
     balance.evaluate = [&](const double p) {
       filling.set_pressure(p);
       for (std::size_t i = 0; i < pressure_partners.size(); ++i)
         {
           Field<dim>     &field = *pressure_partners[i];
-          LA::MPI::Vector interpolated;
-          if (affine[i] && affine[i]->interpolate(p, interpolated))
-            field.set_solution(interpolated);
-          else
+          LA::MPI::Vector on_line;
+          const bool      known = lines[i].at(p, on_line);
+          if (known)
+            field.set_solution(on_line); // the solution, or the start of the solve
+          if (!known || !affine[i])
             {
-              if (!affine[i])
-                starts[i].start(field, p);
               solve_at(field, time);
-              if (affine[i])
-                affine[i]->keep(p, field.solution());
-              else
-                starts[i].keep(p, field.solution());
+              lines[i].keep(p, field.solution());
             }
           field.publish();
         }
