@@ -43,6 +43,7 @@ namespace dendra
     prm.declare_entry("Mesh-corrected fracture energy", "false", Patterns::Bool(),
                       "Use G_c / (1 + 3 h / (8 l)) (AT1) or G_c / (1 + h / (2 l)) (AT2), h the cell's smallest edge "
                       "(m), so that the discrete crack dissipates the material's G_c (Bourdin et al. 2008).");
+    LinearSolverSettings::declare_method(prm);
     prm.enter_subsection("Linear solver");
     LinearSolverSettings::declare_parameters(prm, LinearSolverSettings());
     prm.leave_subsection();
@@ -71,6 +72,7 @@ namespace dendra
     active_set_iterations = prm.get_integer("Active set iterations");
     pressure_work         = prm.get_bool("Pressure work");
     mesh_corrected_energy = prm.get_bool("Mesh-corrected fracture energy");
+    solver.parse_method(prm);
     prm.enter_subsection("Linear solver");
     solver.parse_parameters(prm);
     prm.leave_subsection();
@@ -420,7 +422,8 @@ namespace dendra
         bounded.merge(constraints, AffineConstraints<double>::left_object_wins);
         bounded.close();
         assemble(bounded);
-        report.iterations += solve_cg_with_amg(system_matrix, d, system_rhs, parameters.solver, "Damage").iterations;
+        report.iterations +=
+          solve_linear(system_matrix, d, system_rhs, parameters.solver, "Damage", direct_solver).iterations;
         bounded.distribute(d);
         ghosted                      = d;
         const LA::MPI::Vector lambda = bound_multiplier(ghosted);

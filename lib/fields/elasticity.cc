@@ -127,6 +127,7 @@ namespace dendra
     prm.declare_entry("Pressure", "", Patterns::Anything(),
                       "Normal pressure 'b: p; ...' in Pa (traction = -p n; p > 0 pushes on the body).");
     prm.leave_subsection();
+    LinearSolverSettings::declare_method(prm);
     prm.enter_subsection("Linear solver");
     LinearSolverSettings::declare_parameters(prm, elasticity_solver_defaults());
     prm.leave_subsection();
@@ -223,6 +224,7 @@ namespace dendra
     traction = parse_boundary_functions<dim>(prm.get("Traction"), dim, where + "Traction", names);
     pressure = parse_boundary_functions<dim>(prm.get("Pressure"), 1, where + "Pressure", names);
     prm.leave_subsection();
+    solver.parse_method(prm);
     prm.enter_subsection("Linear solver");
     solver.parse_parameters(prm);
     prm.leave_subsection();
@@ -664,8 +666,10 @@ namespace dendra
     this->make_constraints(); // displacement data may depend on time
     assemble_system();
     LA::MPI::Vector    distributed(locally_owned, communicator);
-    const SolverReport report = solve_cg_with_amg(system_matrix, distributed, system_rhs, parameters.solver,
-                                                  "Elasticity", rigid_body_modes(dofs, communicator), dim);
+    const bool         direct = parameters.solver.method == "direct";
+    const SolverReport report =
+      solve_linear(system_matrix, distributed, system_rhs, parameters.solver, "Elasticity", direct_solver,
+                   direct ? std::vector<LA::MPI::Vector>() : rigid_body_modes(dofs, communicator), dim);
     constraints.distribute(distributed);
     locally_relevant_solution = distributed;
     this->last_report         = report;
@@ -805,7 +809,8 @@ namespace dendra
       {
         // K depends on the Li phase and the damage the other fields publish.
         assemble_system();
-        block_amg.initialize_system(system_matrix, rigid_body_modes(dofs, communicator), dim, parameters.solver);
+        if (parameters.solver.method != "direct")
+          block_amg.initialize_system(system_matrix, rigid_body_modes(dofs, communicator), dim, parameters.solver);
         if (!diagonal_set)
           {
             diagonal_set = true;
@@ -833,7 +838,9 @@ namespace dendra
     rhs.scale(row_diagonal); // back to forces (N); zero on constrained rows
     z.reinit(locally_owned, communicator);
     const SolverReport report =
-      solve_cg(system_matrix, z, rhs, block_amg, parameters.solver, "Elasticity (Newton block)");
+      parameters.solver.method == "direct"
+        ? direct_solver.solve(system_matrix, z, rhs, "Elasticity (Newton block)")
+        : solve_cg(system_matrix, z, rhs, block_amg, parameters.solver, "Elasticity (Newton block)");
     this->last_report.iterations += report.iterations; // the step's CG iterations
   }
 

@@ -94,6 +94,7 @@ namespace dendra
     prm.declare_entry("Newton iterations", "30", Patterns::Integer(1), "Limit of Newton iterations (-).");
     ElectrodeKinetics::declare_parameters(prm, "7.6", "0");
     prm.leave_subsection();
+    LinearSolverSettings::declare_method(prm);
     prm.enter_subsection("Linear solver");
     LinearSolverSettings::declare_parameters(prm, Parameters().solver);
     prm.leave_subsection();
@@ -153,6 +154,7 @@ namespace dendra
     if (!electrodes.materials.empty() || !electrodes.boundaries.empty())
       electrodes.kinetics = ElectrodeKinetics::create(prm, temperature);
     prm.leave_subsection();
+    solver.parse_method(prm);
     prm.enter_subsection("Linear solver");
     solver.parse_parameters(prm);
     prm.leave_subsection();
@@ -473,7 +475,7 @@ namespace dendra
 
     LA::MPI::Vector    scaled_solution(locally_owned, communicator);
     const SolverReport report =
-      solve_cg_with_amg(system_matrix, scaled_solution, system_rhs, parameters.solver, "Electrostatics");
+      solve_linear(system_matrix, scaled_solution, system_rhs, parameters.solver, "Electrostatics", direct_solver);
 
     scaled_solution.scale(scaling);
     constraints.distribute(scaled_solution);
@@ -773,10 +775,12 @@ namespace dendra
                                "kinetics/Newton iterations = " +
                                std::to_string(electrodes.newton_iterations) + " (residual " +
                                format_number(residual / scale) + " of the current scale)"));
-        LA::MPI::Vector update(locally_owned, communicator);
-        report.iterations +=
-          newton_bulk->solver.solve(system_matrix, update, system_rhs, parameters.solver, "Electrostatics (Newton)")
-            .iterations;
+        LA::MPI::Vector   update(locally_owned, communicator);
+        const std::string what = "Electrostatics (Newton)";
+        report.iterations += (parameters.solver.method == "direct"
+                                ? direct_solver.solve(system_matrix, update, system_rhs, what)
+                                : newton_bulk->solver.solve(system_matrix, update, system_rhs, parameters.solver, what))
+                               .iterations;
         zero.distribute(update);
         // Backtracking: the exponentials of Butler-Volmer can overshoot.
         LA::MPI::Vector start(phi);

@@ -131,3 +131,59 @@ TEST_CASE("CG with AMG solves a Poisson matrix and retries a failed solve", "[so
   }
 #endif
 }
+
+TEST_CASE("The kept direct solver refactorises a changed matrix and only then", "[solvers]")
+{
+  GridLaplacian      laplacian(40);
+  DirectSolver       direct;
+  LA::MPI::Vector    x(laplacian.owned, MPI_COMM_WORLD);
+  const SolverReport first = direct.solve(laplacian.matrix, x, laplacian.rhs, "Test");
+  CHECK(first.iterations == 0);
+  CHECK(laplacian.error(x) < 1e-12);
+
+  // A second right-hand side on the unchanged matrix: twice the solution.
+  LA::MPI::Vector twice(laplacian.rhs);
+  twice *= 2.0;
+  direct.solve(laplacian.matrix, x, twice, "Test");
+  LA::MPI::Vector expected(laplacian.exact);
+  expected *= 2.0;
+  expected -= x;
+  CHECK(expected.linfty_norm() < 1e-12 * laplacian.exact.linfty_norm());
+
+  SECTION("new values on the same pattern are factorised, not the old factors reused")
+  {
+    // A + s I with the same pattern: the solution of (A + s I) x = b differs from A's.
+    const double shift = 0.5;
+    for (const auto i : laplacian.owned)
+      laplacian.matrix.add(i, i, shift);
+    laplacian.matrix.compress(VectorOperation::add);
+    LA::MPI::Vector b(laplacian.owned, MPI_COMM_WORLD);
+    laplacian.matrix.vmult(b, laplacian.exact);
+    direct.solve(laplacian.matrix, x, b, "Test");
+    CHECK(laplacian.error(x) < 1e-12);
+  }
+  SECTION("a new matrix object gets a new factorisation")
+  {
+    const GridLaplacian other(30); // another size: the old factors cannot serve
+    LA::MPI::Vector     y(other.owned, MPI_COMM_WORLD);
+    direct.solve(other.matrix, y, other.rhs, "Test");
+    CHECK(other.error(y) < 1e-12);
+  }
+  SECTION("a singular matrix is a one-line error naming the system")
+  {
+    laplacian.matrix *= 0.0; // the same pattern, all zero
+    CHECK_THROWS_WITH(direct.solve(laplacian.matrix, x, laplacian.rhs, "Test system"),
+                      Catch::StartsWith("Test system: the sparse direct solve failed"));
+  }
+  SECTION("solve_linear dispatches on the method")
+  {
+    LinearSolverSettings settings;
+    settings.relative_tolerance = 1e-10;
+    x                           = 0;
+    CHECK(solve_linear(laplacian.matrix, x, laplacian.rhs, settings, "Test", direct).iterations > 1);
+    settings.method = "direct";
+    x               = 0;
+    CHECK(solve_linear(laplacian.matrix, x, laplacian.rhs, settings, "Test", direct).iterations == 0);
+    CHECK(laplacian.error(x) < 1e-12);
+  }
+}

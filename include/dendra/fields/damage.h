@@ -55,7 +55,7 @@ namespace dendra
       /// Dissipate G_c on the mesh: use G_c / (1 + 3 h / (8 l)) (AT1) or
       /// G_c / (1 + h / (2 l)) (AT2), h the cell's smallest edge (Bourdin et al. 2008).
       bool                 mesh_corrected_energy = false;
-      LinearSolverSettings solver; ///< CG + AMG settings
+      LinearSolverSettings solver; ///< CG + AMG or direct settings
       /// Cell size targets for adaptive meshes (subsection "Adaptive refinement").
       struct Refinement
       {
@@ -233,6 +233,7 @@ namespace dendra
     std::vector<std::vector<dealii::Tensor<1, dim>>> pressure_load;
     /// Diagonal scale of the rows held at d = 0: the largest G_c / l (J/m^3).
     double                                          held_row_scale = 0;
+    DirectSolver                                    direct_solver; ///< Linear solver type = direct: the kept factorisation
     std::function<bool(const dealii::Point<dim> &)> initial_crack;
     LA::MPI::Vector                                 lower_bound;         ///< committed damage, with ghost values
     LA::MPI::Vector                                 bound_before_commit; ///< the lower bound before the last commit()

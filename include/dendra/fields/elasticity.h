@@ -71,7 +71,7 @@ namespace dendra
       /// Factor (-) on the moduli of cells in a pressurised Li filling: its
       /// pressure carries the load, a small stiffness keeps the cells' motion determined.
       double               filling_stiffness_factor = 1e-6;
-      LinearSolverSettings solver; ///< CG + AMG settings
+      LinearSolverSettings solver; ///< CG + AMG or direct settings
 
       Parameters();
       /// Declares subsection "Elasticity".
@@ -235,6 +235,7 @@ namespace dendra
     bool            diagonal_set = false; ///< row_diagonal is that of the current Newton block solve
     dealii::AffineConstraints<double> zero_constraints; ///< homogeneous, for Newton block residuals
     AMGPreconditioner                 block_amg;        ///< of the last Newton block Jacobian
+    DirectSolver                      direct_solver;    ///< Linear solver type = direct: the kept factorisation
 
     dealii::FESystem<dim>           stress_fe;
     mutable dealii::DoFHandler<dim> stress_dofs;

@@ -71,7 +71,7 @@ namespace dendra
         double newton_tolerance   = 1e-10; ///< residual reduction that ends the Newton iteration (-)
         unsigned int newton_iterations = 30; ///< limit of Newton iterations (-)
       } electrodes;
-      LinearSolverSettings solver = scalar_solver_defaults(); ///< CG + AMG settings
+      LinearSolverSettings solver = scalar_solver_defaults(); ///< CG + AMG or direct settings
 
       /// ML with a lighter prolongator damping (1.2) suits the scalar problem; see benchmarks/elliptic.
       static LinearSolverSettings scalar_solver_defaults()
@@ -223,6 +223,7 @@ namespace dendra
     ElectrodeCurrents                 currents;            ///< of the last solve
     std::unique_ptr<dealii::DataPostprocessor<dim>> current_output; ///< the current density for add_output()
     unsigned int                      newton_iterations = 0; ///< of the last solve with electrodes
+    DirectSolver                      direct_solver;         ///< Linear solver type = direct: the kept factorisation
     std::unique_ptr<NewtonBulk>       newton_bulk;           ///< of the current solve, or of the held inputs
     bool                              bulk_held = false;     ///< keep newton_bulk across solves
   };
