@@ -414,13 +414,16 @@ namespace dendra
 #ifdef DENDRA_USE_TRILINOS
   struct DirectSolver::Implementation
   {
-    void clear() {}
+    unsigned int factorisations = 0; ///< every solve factorises (Amesos)
+    void         clear() {}
   };
 #else
   struct DirectSolver::Implementation
   {
-    KSP ksp    = nullptr; ///< preonly + LU (MUMPS), holding a reference to matrix
-    Mat matrix = nullptr; ///< the matrix it factorises
+    KSP              ksp            = nullptr; ///< preonly + LU (MUMPS), holding a reference to matrix
+    Mat              matrix         = nullptr; ///< the matrix it factorises
+    PetscObjectState factored_state = -1;      ///< PETSc's state of matrix at its last factorisation
+    unsigned int     factorisations = 0;       ///< numeric factorisations so far
 
     ~Implementation() { clear(); }
     void clear()
@@ -431,6 +434,20 @@ namespace dendra
       matrix = nullptr;
     }
   };
+
+  // Exported by PETSc but declared only in its private petscimpl.h: the
+  // state counter that PETSc itself compares to decide on a refactorisation.
+  extern "C" PetscErrorCode PetscObjectStateGet(PetscObject, PetscObjectState *);
+
+  namespace
+  {
+    /// Throws with the PETSc function's name if @p code is an error.
+    void check_petsc(const PetscErrorCode code, const char *function)
+    {
+      if (code != 0)
+        throw std::runtime_error(std::string(function) + " returned PETSc error " + std::to_string(code));
+    }
+  } // namespace
 #endif
 
   DirectSolver::DirectSolver()
@@ -444,19 +461,32 @@ namespace dendra
     impl->clear();
   }
 
+  unsigned int DirectSolver::n_factorisations() const
+  {
+    return impl->factorisations;
+  }
+
   SolverReport DirectSolver::solve(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b,
                                    const std::string &what)
   {
-    SolverReport report;
-    Timer        timer;
+    const profile::Section section("direct solves");
+    SolverReport           report;
+    Timer                  timer;
+    std::string            failure;
     try
       {
         solve_kept(matrix, x, b);
       }
-    catch (const std::exception &)
+    catch (const std::exception &e)
       {
-        clear();
-        throw std::runtime_error(what + ": the sparse direct solve failed (a singular matrix?)");
+        failure = e.what();
+      }
+    // Every rank throws if one failed (a PETSc error may be raised on some only).
+    if (Utilities::MPI::max(failure.empty() ? 0 : 1, matrix.get_mpi_communicator()) > 0)
+      {
+        clear(); // the next solve starts with a new analysis
+        throw std::runtime_error(what + ": the sparse direct solve failed (" +
+                                 (failure.empty() ? "on another rank" : failure) + ")");
       }
     report.solve_time = timer.wall_time();
     return report;
@@ -464,29 +494,42 @@ namespace dendra
 
   void DirectSolver::solve_kept(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b)
   {
-    const profile::Section section("direct solves");
 #ifdef DENDRA_USE_TRILINOS
-    solve_direct(matrix, x, b); // Amesos factorises anew
+    ++impl->factorisations;
+    SolverControl                  control(1, 0);
+    TrilinosWrappers::SolverDirect solver(control); // Amesos factorises anew
+    solver.initialize(matrix);
+    solver.solve(x, b);
 #else
-    const Mat &A = static_cast<const Mat &>(matrix);
+    const Mat A = matrix;
     if (impl->matrix != A)
       impl->clear(); // a new matrix object (a new mesh or pattern): a new analysis
     if (!impl->ksp)
       {
-        AssertThrow(KSPCreate(matrix.get_mpi_communicator(), &impl->ksp) == 0, ExcMessage("KSPCreate failed"));
+        check_petsc(KSPCreate(matrix.get_mpi_communicator(), &impl->ksp), "KSPCreate");
         impl->matrix = A;
         PC pc;
-        KSPSetType(impl->ksp, KSPPREONLY);
-        KSPGetPC(impl->ksp, &pc);
-        PCSetType(pc, PCLU);
-        PCFactorSetMatSolverType(pc, MATSOLVERMUMPS);
+        check_petsc(KSPSetType(impl->ksp, KSPPREONLY), "KSPSetType");
+        check_petsc(KSPGetPC(impl->ksp, &pc), "KSPGetPC");
+        check_petsc(PCSetType(pc, PCLU), "PCSetType");
+        check_petsc(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS), "PCFactorSetMatSolverType");
+        impl->factored_state = -1;
       }
-    // PETSc factorises again only if A changed since the last solve.
-    KSPSetOperators(impl->ksp, A, A);
-    const PetscErrorCode code = KSPSolve(impl->ksp, static_cast<const Vec &>(b), static_cast<const Vec &>(x));
-    KSPConvergedReason   reason;
-    KSPGetConvergedReason(impl->ksp, &reason);
-    AssertThrow(code == 0 && reason >= 0, ExcMessage("the LU factorisation failed"));
+    // PETSc factorises again only if A changed since the last solve (its
+    // object state), and only numerically while the pattern stays.
+    PetscObjectState state;
+    check_petsc(PetscObjectStateGet(reinterpret_cast<PetscObject>(A), &state), "PetscObjectStateGet");
+    if (state != impl->factored_state)
+      {
+        ++impl->factorisations;
+        impl->factored_state = state;
+      }
+    check_petsc(KSPSetOperators(impl->ksp, A, A), "KSPSetOperators");
+    check_petsc(KSPSolve(impl->ksp, b, x), "KSPSolve");
+    KSPConvergedReason reason;
+    check_petsc(KSPGetConvergedReason(impl->ksp, &reason), "KSPGetConvergedReason");
+    if (reason < 0)
+      throw std::runtime_error(std::string("the LU factorisation failed, KSP reason ") + KSPConvergedReasons[reason]);
 #endif
   }
 

@@ -136,7 +136,7 @@ namespace dendra
   /// tracks the matrix's state). For the many solves of a staggered coupling
   /// on 2D meshes of up to some 10^5 DoFs, where it beats CG with AMG on
   /// strongly contrasting (cracked) matrices. With the Trilinos backend every
-  /// solve factorises anew (Amesos).
+  /// solve factorises anew (Amesos). A failed solve throws on every rank.
   class DirectSolver
   {
   public:
@@ -148,6 +148,9 @@ namespace dendra
                        const std::string &what);
     /// Forgets the factorisation (and the reference to its matrix).
     void clear();
+    /// Numeric factorisations made so far (-): one per solve whose matrix
+    /// changed since the last one.
+    unsigned int n_factorisations() const;
 
   private:
     /// The solve itself; throws on a failed factorisation.
