@@ -430,8 +430,9 @@ namespace dendra
     {
       if (ksp)
         KSPDestroy(&ksp);
-      ksp    = nullptr;
-      matrix = nullptr;
+      ksp            = nullptr;
+      matrix         = nullptr;
+      factored_state = -1;
     }
   };
 
@@ -469,10 +470,9 @@ namespace dendra
   SolverReport DirectSolver::solve(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b,
                                    const std::string &what)
   {
-    const profile::Section section("direct solves");
-    SolverReport           report;
-    Timer                  timer;
-    std::string            failure;
+    SolverReport report;
+    Timer        timer;
+    std::string  failure;
     try
       {
         solve_kept(matrix, x, b);
@@ -496,12 +496,10 @@ namespace dendra
   {
 #ifdef DENDRA_USE_TRILINOS
     ++impl->factorisations;
-    SolverControl                  control(1, 0);
-    TrilinosWrappers::SolverDirect solver(control); // Amesos factorises anew
-    solver.initialize(matrix);
-    solver.solve(x, b);
+    solve_direct(matrix, x, b); // Amesos factorises anew
 #else
-    const Mat A = matrix;
+    const profile::Section section("direct solves");
+    const Mat              A = matrix;
     if (impl->matrix != A)
       impl->clear(); // a new matrix object (a new mesh or pattern): a new analysis
     if (!impl->ksp)
@@ -513,7 +511,6 @@ namespace dendra
         check_petsc(KSPGetPC(impl->ksp, &pc), "KSPGetPC");
         check_petsc(PCSetType(pc, PCLU), "PCSetType");
         check_petsc(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS), "PCFactorSetMatSolverType");
-        impl->factored_state = -1;
       }
     // PETSc factorises again only if A changed since the last solve (its
     // object state), and only numerically while the pattern stays.
