@@ -470,9 +470,10 @@ namespace dendra
   SolverReport DirectSolver::solve(const LA::MPI::SparseMatrix &matrix, LA::MPI::Vector &x, const LA::MPI::Vector &b,
                                    const std::string &what)
   {
-    SolverReport report;
-    Timer        timer;
-    std::string  failure;
+    SolverReport       report;
+    Timer              timer;
+    std::string        failure;
+    const unsigned int factorised_before = n_factorisations();
     try
       {
         solve_kept(matrix, x, b);
@@ -488,7 +489,8 @@ namespace dendra
         throw std::runtime_error(what + ": the sparse direct solve failed (" +
                                  (failure.empty() ? "on another rank" : failure) + ")");
       }
-    report.solve_time = timer.wall_time();
+    report.solve_time     = timer.wall_time();
+    report.factorisations = n_factorisations() - factorised_before;
     return report;
   }
 

@@ -412,6 +412,20 @@ namespace dendra
   }
 
   template <int dim>
+  void Elasticity<dim>::hold_inputs_except(const std::string &varying)
+  {
+    pressure_only_varies = (varying == quantity_names::li_pressure);
+    held_matrix_ready    = false; // assembled at the first solve of the hold
+  }
+
+  template <int dim>
+  void Elasticity<dim>::release_inputs()
+  {
+    pressure_only_varies = false;
+    held_matrix_ready    = false;
+  }
+
+  template <int dim>
   Elasticity<dim>::Elasticity(const parallel::distributed::Triangulation<dim> &tria, const MaterialLibrary &materials,
                               const Parameters &parameters)
     : Field<dim>(tria, std::make_unique<FESystem<dim>>(FE_Q<dim>(parameters.degree), dim))
@@ -517,6 +531,7 @@ namespace dendra
   void Elasticity<dim>::setup_dofs()
   {
     split_frozen      = false; // the frozen displacement lives on the old mesh
+    held_matrix_ready = false;
     const auto ids    = triangulation.get_boundary_ids();
     const auto exists = [&ids](const types::boundary_id id) {
       return std::find(ids.begin(), ids.end(), id) != ids.end();
@@ -532,16 +547,17 @@ namespace dendra
   }
 
   template <int dim>
-  void Elasticity<dim>::assemble_system(LA::MPI::Vector *residual)
+  void Elasticity<dim>::assemble_system(LA::MPI::Vector *residual, const bool keep_matrix)
   {
-    const profile::Section section("assembly: elasticity");
+    const profile::Section section(keep_matrix ? "assembly: elasticity (load only)" : "assembly: elasticity");
     Timer                  timer;
     if (residual)
       *residual = 0;
     else
       {
-        system_matrix = 0;
-        system_rhs    = 0;
+        if (!keep_matrix) // a kept matrix stays untouched, so a direct solver keeps its factors
+          system_matrix = 0;
+        system_rhs = 0;
       }
     for (auto *f : {parameters.volumetric_eigenstrain.get(), parameters.body_force.get()})
       if (f)
@@ -647,6 +663,8 @@ namespace dendra
               cell_residual -= cell_rhs;
               zero_constraints.distribute_local_to_global(cell_residual, indices, *residual);
             }
+          else if (keep_matrix) // the cell matrix still carries prescribed displacements into f
+            constraints.distribute_local_to_global(cell_rhs, indices, system_rhs, cell_matrix);
           else
             add_cell_contribution(constraints, cell_matrix, cell_rhs, indices, system_matrix, system_rhs);
         }
@@ -654,7 +672,8 @@ namespace dendra
       residual->compress(VectorOperation::add);
     else
       {
-        system_matrix.compress(VectorOperation::add);
+        if (!keep_matrix)
+          system_matrix.compress(VectorOperation::add);
         system_rhs.compress(VectorOperation::add);
       }
     last_assembly_time = timer.wall_time();
@@ -664,7 +683,11 @@ namespace dendra
   SolverReport Elasticity<dim>::solve()
   {
     this->make_constraints(); // displacement data may depend on time
-    assemble_system();
+    // Within a hold on all but the Li pressure, K does not change while the
+    // displacement is affine in p: only the first solve assembles it.
+    const bool keep_matrix = held_matrix_ready && affine_in(quantity_names::li_pressure);
+    assemble_system(nullptr, keep_matrix);
+    held_matrix_ready = pressure_only_varies && affine_in(quantity_names::li_pressure);
     LA::MPI::Vector    distributed(locally_owned, communicator);
     const bool         direct = parameters.solver.method == "direct";
     const SolverReport report =
@@ -799,6 +822,7 @@ namespace dendra
     owned = locally_relevant_solution;
     this->set_solution(owned);
     diagonal_set      = false; // by the first Jacobian of the solve
+    held_matrix_ready = false; // the Newton block assembles its own Jacobians
     this->last_report = SolverReport();
   }
 

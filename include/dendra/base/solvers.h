@@ -49,6 +49,7 @@ namespace dendra
     unsigned int linear_iterations = 0; ///< nonlinear solves: linear (GMRES) iterations of all Newton steps (-)
     double       amg_setup_time    = 0; ///< preconditioner set-up (s)
     double       solve_time        = 0; ///< CG iterations (s)
+    unsigned int factorisations    = 0; ///< sparse direct solves: numeric factorisations made (-), 0 on kept factors
   };
 
   /// Algebraic multigrid: ML (default), BoomerAMG or GAMG through PETSc, or

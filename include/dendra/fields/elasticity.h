@@ -138,6 +138,12 @@ namespace dendra
     /// stiffness does not follow the solution: without damage, with the
     /// hybrid split, or with the split frozen.
     bool affine_in(const std::string &quantity) const override;
+    /// While only the Li pressure varies and the displacement is affine in
+    /// it, solves after the first keep the stiffness matrix (and a direct
+    /// solver's factors) and assemble only the load, which is linear in p.
+    void hold_inputs_except(const std::string &varying) override;
+    /// Ends hold_inputs_except(): the next solve assembles the matrix again.
+    void release_inputs() override;
     /// Checks the boundary ids, then sets up DoFs, constraints and the system.
     void setup_dofs() override;
     /// Assembles and solves; returns iteration count and timings.
@@ -198,10 +204,11 @@ namespace dendra
     /// its damage, in tension only for the bulk part; @p strains are eps(u).
     void apply_damage(const std::vector<dealii::SymmetricTensor<2, dim>> &strains, const PointData &point_data,
                       MaterialOutputs &out) const;
-    /// Assembles K and f into the system, or with @p residual the residual
-    /// K(u) u - f of the current displacement into it (the system untouched;
-    /// needs the zero constraints of begin_newton_block()).
-    void assemble_system(LA::MPI::Vector *residual = nullptr);
+    /// Assembles K and f into the system (only f if @p keep_matrix: K is that
+    /// of the last assembly), or with @p residual the residual K(u) u - f of
+    /// the current displacement into it (the system untouched; needs the zero
+    /// constraints of begin_newton_block()).
+    void assemble_system(LA::MPI::Vector *residual = nullptr, bool keep_matrix = false);
 
     using Field<dim>::communicator;
     using Field<dim>::triangulation;
@@ -230,6 +237,8 @@ namespace dendra
     const Quantity<dim>                 *damage_gradient     = nullptr; ///< grad d (1/m)
     bool                                 split_frozen        = false;   ///< see freeze_irreversible_coupling()
     LA::MPI::Vector                      split_state;                   ///< the frozen displacement
+    bool                                 pressure_only_varies = false;  ///< within hold_inputs_except(li pressure)
+    bool                                 held_matrix_ready    = false; ///< the system matrix is that of the held inputs
     LA::MPI::Vector row_diagonal;         ///< K_ii of a Newton block solve's first assembly, 0 on constrained rows
     LA::MPI::Vector inverse_diagonal;     ///< 1 / K_ii, 0 on constrained rows
     bool            diagonal_set = false; ///< row_diagonal is that of the current Newton block solve
