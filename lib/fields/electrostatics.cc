@@ -762,9 +762,11 @@ namespace dendra
     SolverReport report; // its iterations: CG iterations of all Newton steps
     const auto  &electrodes = parameters.electrodes;
     newton_iterations       = 0;
+    bool assembled_at_phi   = false; // the system holds R and J of the current phi
     for (unsigned int iteration = 0;; ++iteration)
       {
-        assemble_newton(zero, true);
+        if (!assembled_at_phi)
+          assemble_newton(zero, true);
         const double residual = system_rhs.l1_norm();
         if (scale == 0)
           scale = residual;
@@ -782,15 +784,18 @@ namespace dendra
                                 : newton_bulk->solver.solve(system_matrix, update, system_rhs, parameters.solver, what))
                                .iterations;
         zero.distribute(update);
-        // Backtracking: the exponentials of Butler-Volmer can overshoot.
+        // Backtracking: the exponentials of Butler-Volmer can overshoot. The
+        // full step, nearly always taken, assembles J too: the next
+        // iteration starts from it instead of assembling R again.
         LA::MPI::Vector start(phi);
         for (double step = 1;; step /= 2)
           {
             phi = start;
             phi.add(step, update);
             locally_relevant_solution = phi;
-            assemble_newton(zero, false);
+            assemble_newton(zero, step == 1);
             const double trial = system_rhs.l1_norm();
+            assembled_at_phi   = step == 1;
             if ((std::isfinite(trial) && trial < residual) || step < 1e-3)
               break;
           }
