@@ -399,7 +399,8 @@ namespace dendra
   template <int dim>
   void Elasticity<dim>::freeze_irreversible_coupling(const bool freeze)
   {
-    split_frozen = freeze;
+    split_frozen      = freeze;
+    held_matrix_ready = false; // the stiffness follows another displacement now
     if (freeze)
       split_state = locally_relevant_solution;
   }
