@@ -685,9 +685,9 @@ namespace dendra
   {
     this->make_constraints(); // displacement data may depend on time
     // Within a hold on all but the Li pressure, K does not change while the
-    // displacement is affine in p: only the first solve assembles it.
-    const bool keep_matrix = held_matrix_ready && affine_in(quantity_names::li_pressure);
-    assemble_system(nullptr, keep_matrix);
+    // displacement is affine in p: only the first solve assembles it (what
+    // could change affine_in(), the split's freezing, forgets the matrix).
+    assemble_system(nullptr, held_matrix_ready);
     held_matrix_ready = pressure_only_varies && affine_in(quantity_names::li_pressure);
     LA::MPI::Vector    distributed(locally_owned, communicator);
     const bool         direct = parameters.solver.method == "direct";
